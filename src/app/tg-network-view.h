@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "tg-request-log.h"
+
+G_BEGIN_DECLS
+
+#define TG_TYPE_NETWORK_VIEW (tg_network_view_get_type ())
+G_DECLARE_FINAL_TYPE (TgNetworkView, tg_network_view, TG, NETWORK_VIEW, GtkWidget)
+
+/* A GtkColumnView over a TgRequestLog ("log" property), with a Clear button
+ * and a one-line summary of the last burst. */
+GtkWidget    *tg_network_view_new          (void);
+void          tg_network_view_set_log      (TgNetworkView *self,
+                                            TgRequestLog  *log);
+void          tg_network_view_mark_burst   (TgNetworkView *self);
+const char   *tg_network_view_get_summary  (TgNetworkView *self);
+
+G_END_DECLS

@@ -1,0 +1,553 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * TgSession: one server, and everything the windows need to talk to it.
+ *
+ * Building one is a short chain of asynchronous steps: start the built-in demo
+ * server when no server is configured, pick the token store, make the token
+ * manager (its tuning bound to GSettings) and the API client, and probe once
+ * whether the server has the demo controls. No GTK here.
+ */
+#define G_LOG_DOMAIN "tg-session"
+
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "tg-server.h"
+#include "tg-session.h"
+
+/* The built-in server's access tokens live this long: short, so that a person
+ * giving the demo sees a natural expiry too, not only the forced ones. */
+#define BUILTIN_ACCESS_TTL 30
+
+/* The port of the built-in server changes with every launch, so its session
+ * cannot be named after its URI. */
+#define BUILTIN_ACCOUNT "built-in"
+
+/* How long the demo-controls probe may take; it only decides whether some
+ * buttons are shown, so it must never hold up the start for long. */
+#define PROBE_TIMEOUT_SECONDS 5
+
+struct _TgSession
+{
+  GObject             parent_instance;
+
+  TgServer           *server;         /* owned, nullable: the built-in one,
+                                         until shut down */
+  gboolean            builtin;
+  char               *server_uri;     /* normalized, no trailing slash */
+  TgAuthProtocolKind  protocol_kind;
+  TgTokenManager     *manager;
+  TgApiClient        *client;
+  TgDemoControls     *demo_controls;  /* owned, nullable */
+};
+
+G_DEFINE_FINAL_TYPE (TgSession, tg_session, G_TYPE_OBJECT)
+
+static void
+tg_session_dispose (GObject *object)
+{
+  TgSession *self = TG_SESSION (object);
+
+  tg_session_shutdown (self);
+  g_clear_object (&self->client);
+  g_clear_object (&self->manager);
+  g_clear_object (&self->demo_controls);
+
+  G_OBJECT_CLASS (tg_session_parent_class)->dispose (object);
+}
+
+static void
+tg_session_finalize (GObject *object)
+{
+  TgSession *self = TG_SESSION (object);
+
+  g_free (self->server_uri);
+
+  G_OBJECT_CLASS (tg_session_parent_class)->finalize (object);
+}
+
+static void
+tg_session_class_init (TgSessionClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = tg_session_dispose;
+  object_class->finalize = tg_session_finalize;
+}
+
+static void
+tg_session_init (TgSession *self)
+{
+}
+
+/* "https://example.org/" and "https://example.org" are the same server. */
+static char *
+normalize_uri (const char *uri)
+{
+  g_autofree char *copy = g_strstrip (g_strdup (uri));
+  gsize len = strlen (copy);
+
+  while (len > 0 && copy[len - 1] == '/')
+    copy[--len] = '\0';
+  return g_steal_pointer (&copy);
+}
+
+static const char *
+protocol_nick (TgAuthProtocolKind kind)
+{
+  return kind == TG_AUTH_PROTOCOL_OAUTH2 ? "oauth2" : "seed";
+}
+
+static TgAuthProtocol *
+make_protocol (const char          *base_uri,
+               TgAuthProtocolKind   kind,
+               GError             **error)
+{
+  g_autofree char *token_uri = NULL;
+  g_autofree char *revoke_uri = NULL;
+
+  if (kind == TG_AUTH_PROTOCOL_SEED)
+    return tg_auth_protocol_new_seed (base_uri, error);
+
+  token_uri = g_strconcat (base_uri, "/oauth2/token", NULL);
+  revoke_uri = g_strconcat (base_uri, "/oauth2/revoke", NULL);
+  return tg_auth_protocol_new_oauth2 (token_uri, revoke_uri, "tokengate", NULL, NULL, error);
+}
+
+/* ------------------------------------------------------------------------- */
+/* The built-in server                                                       */
+
+static TgServer *
+start_builtin_server (const char  *database,
+                      GError     **error)
+{
+  g_autoptr(TgServer) server = g_object_new (TG_TYPE_SERVER,
+                                             "host", "127.0.0.1",
+                                             "port", 0,
+                                             "database", database,
+                                             "access-ttl", (gint64) BUILTIN_ACCESS_TTL,
+                                             NULL);
+
+  if (!tg_server_start_in_thread (server, error))
+    return NULL;
+  return g_steal_pointer (&server);
+}
+
+/*
+ * Runs in a worker: opening the database and, on the very first start, hashing
+ * the demo user's password (PBKDF2) take long enough to freeze the window.
+ *
+ * The database is a file under the user's data directory rather than memory:
+ * the token store keeps the session across a relaunch, and an in-memory server
+ * would have forgotten it (its signing key and refresh tokens) by then, so the
+ * relaunched app would open the home window only to be signed out on the first
+ * refresh. With the file, relaunching really continues the session.
+ */
+static void
+start_builtin_server_thread (GTask        *task,
+                             gpointer      source_object,
+                             gpointer      task_data,
+                             GCancellable *cancellable)
+{
+  g_autofree char *directory = g_build_filename (g_get_user_data_dir (), "tokengate", NULL);
+  g_autofree char *database = g_build_filename (directory, "builtin.db", NULL);
+  g_autoptr(GError) error = NULL;
+  TgServer *server = NULL;
+
+  if (g_mkdir_with_parents (directory, 0700) == 0)
+    {
+      server = start_builtin_server (database, &error);
+    }
+  else
+    {
+      int saved_errno = errno;
+
+      g_set_error (&error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   "Could not create %s: %s", directory, g_strerror (saved_errno));
+    }
+
+  if (server == NULL)
+    {
+      /* A demo must still start: a server that forgets its sessions at exit
+       * is better than none. */
+      g_warning ("The built-in server cannot keep its data in %s (%s); "
+                 "its sessions will not survive a restart", database, error->message);
+      g_clear_error (&error);
+      server = start_builtin_server (NULL, &error);
+    }
+
+  if (server == NULL)
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_pointer (task, server, g_object_unref);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Building a session                                                        */
+
+typedef struct {
+  TgSession *session;   /* owned: disposing it stops a started server */
+  GSettings *settings;  /* owned, nullable */
+  SoupSession *probe;   /* owned, nullable */
+} Build;
+
+static void
+build_free (Build *build)
+{
+  g_clear_object (&build->session);
+  g_clear_object (&build->settings);
+  g_clear_object (&build->probe);
+  g_free (build);
+}
+
+static void
+bind_settings (TgTokenManager *manager,
+               GSettings      *settings)
+{
+  /* Settings to manager only: the manager never writes the user's choices.
+   * The retry-policy key's nicks ("all", "canary") are those of
+   * TgRetryPolicy's GEnumValues, which is what GSettings maps enums by. */
+  GSettingsBindFlags flags = G_SETTINGS_BIND_GET | G_SETTINGS_BIND_NO_SENSITIVITY;
+
+  g_settings_bind (settings, "retry-policy", manager, "retry-policy", flags);
+  g_settings_bind (settings, "proactive-refresh", manager, "proactive", flags);
+  g_settings_bind (settings, "expiry-skew", manager, "expiry-skew", flags);
+  g_settings_bind (settings, "request-timeout", manager, "refresh-timeout", flags);
+}
+
+static void
+probe_ready (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Build *build = g_task_get_task_data (task);
+  TgSession *session = build->session;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
+
+  body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  /* Anything but a JSON object from a 200 means "no demo controls here":
+   * a real OAuth server answers 404, an unreachable one not at all. Neither
+   * is an error of the session, whose sign-in will say what is wrong. */
+  if (body != NULL &&
+      soup_message_get_status (msg) == SOUP_STATUS_OK &&
+      json_parser_load_from_data (parser, g_bytes_get_data (body, NULL),
+                                  (gssize) g_bytes_get_size (body), NULL) &&
+      JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+    {
+      session->demo_controls = tg_demo_controls_new (session->server_uri, &error);
+      if (session->demo_controls == NULL)
+        g_debug ("No demo controls: %s", error->message);
+    }
+  else
+    {
+      g_debug ("The server at %s has no demo controls", session->server_uri);
+    }
+
+  g_task_return_pointer (task, g_object_ref (session), g_object_unref);
+}
+
+static void
+probe_demo_controls (GTask *task)
+{
+  Build *build = g_task_get_task_data (task);
+  g_autofree char *uri = g_strconcat (build->session->server_uri, "/demo/settings", NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, uri);
+
+  if (msg == NULL)
+    {
+      g_task_return_pointer (task, g_object_ref (build->session), g_object_unref);
+      g_object_unref (task);
+      return;
+    }
+
+  build->probe = soup_session_new_with_options ("timeout", PROBE_TIMEOUT_SECONDS, NULL);
+  soup_session_send_and_read_async (build->probe, msg, G_PRIORITY_DEFAULT,
+                                    g_task_get_cancellable (task), probe_ready, task);
+}
+
+static void
+store_ready (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Build *build = g_task_get_task_data (task);
+  TgSession *session = build->session;
+  g_autoptr(TgTokenStore) store = NULL;
+  g_autoptr(TgAuthProtocol) protocol = NULL;
+  g_autofree char *account = NULL;
+  GError *error = NULL;
+
+  store = tg_token_store_new_default_finish (result, &error);
+  if (store == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  protocol = make_protocol (session->server_uri, session->protocol_kind, &error);
+  if (protocol == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  if (session->builtin)
+    account = g_strdup (BUILTIN_ACCOUNT);
+  else
+    account = g_strconcat (session->server_uri, " ", protocol_nick (session->protocol_kind), NULL);
+
+  session->manager = tg_token_manager_new (protocol, store, account);
+  if (build->settings != NULL)
+    bind_settings (session->manager, build->settings);
+
+  session->client = tg_api_client_new (session->manager, session->server_uri, &error);
+  if (session->client == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  probe_demo_controls (g_steal_pointer (&task));
+}
+
+static void
+pick_store (GTask *task)
+{
+  tg_token_store_new_default_async (g_task_get_cancellable (task), store_ready, task);
+}
+
+static void
+builtin_server_ready (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GTask *server_task = G_TASK (result);
+  Build *build = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  /* Taken even when cancelled: the session's dispose stops it. */
+  build->session->server = g_task_propagate_pointer (server_task, &error);
+  if (build->session->server == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  build->session->server_uri = g_strdup (tg_server_get_base_uri (build->session->server));
+  g_debug ("Built-in server at %s", build->session->server_uri);
+  pick_store (g_steal_pointer (&task));
+}
+
+/**
+ * tg_session_new_async:
+ * @server_uri: (nullable): the server, or %NULL for the built-in demo server
+ * @protocol: how to sign in there
+ * @settings: (nullable): the application's settings, bound to the token
+ *   manager's tuning (retry policy, proactive refresh, skew, timeout)
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the session is ready
+ * @user_data: data for @callback
+ *
+ * Builds a session. A plain-http @server_uri to a host that is not loopback
+ * fails here with %TG_AUTH_ERROR_INSECURE, before any password is typed; an
+ * unreachable server does not fail (the stored session may still be shown,
+ * and signing in will say what is wrong).
+ */
+void
+tg_session_new_async (const char          *server_uri,
+                      TgAuthProtocolKind   protocol,
+                      GSettings           *settings,
+                      GCancellable        *cancellable,
+                      GAsyncReadyCallback  callback,
+                      gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Build *build;
+
+  g_return_if_fail (settings == NULL || G_IS_SETTINGS (settings));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, tg_session_new_async);
+
+  build = g_new0 (Build, 1);
+  build->session = g_object_new (TG_TYPE_SESSION, NULL);
+  build->session->protocol_kind = protocol;
+  build->session->builtin = server_uri == NULL;
+  build->settings = settings != NULL ? g_object_ref (settings) : NULL;
+  g_task_set_task_data (task, build, (GDestroyNotify) build_free);
+
+  if (server_uri == NULL)
+    {
+      /* Without the cancellable: a server that started must come back here,
+       * to be stopped if the build was cancelled meanwhile. */
+      g_autoptr(GTask) server_task = g_task_new (NULL, NULL, builtin_server_ready,
+                                                 g_steal_pointer (&task));
+
+      g_task_run_in_thread (server_task, start_builtin_server_thread);
+      return;
+    }
+
+  /* Checked now, so that an insecure URL is refused before anything else. */
+  {
+    g_autoptr(TgAuthProtocol) check = NULL;
+    GError *error = NULL;
+
+    build->session->server_uri = normalize_uri (server_uri);
+    check = make_protocol (build->session->server_uri, protocol, &error);
+    if (check == NULL)
+      {
+        g_task_return_error (task, error);
+        return;
+      }
+  }
+
+  pick_store (g_steal_pointer (&task));
+}
+
+/**
+ * tg_session_new_finish:
+ * @result: the result passed to the callback
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): the session, or %NULL with @error set
+ */
+TgSession *
+tg_session_new_finish (GAsyncResult  *result,
+                       GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == tg_session_new_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Accessors                                                                 */
+
+gboolean
+tg_session_is_builtin (TgSession *self)
+{
+  g_return_val_if_fail (TG_IS_SESSION (self), FALSE);
+
+  return self->builtin;
+}
+
+/**
+ * tg_session_get_server_uri:
+ *
+ * Returns: the server's base URI, without a trailing slash; for the built-in
+ *   server, the address it listens on in this run
+ */
+const char *
+tg_session_get_server_uri (TgSession *self)
+{
+  g_return_val_if_fail (TG_IS_SESSION (self), NULL);
+
+  return self->server_uri;
+}
+
+TgAuthProtocolKind
+tg_session_get_protocol_kind (TgSession *self)
+{
+  g_return_val_if_fail (TG_IS_SESSION (self), TG_AUTH_PROTOCOL_SEED);
+
+  return self->protocol_kind;
+}
+
+/**
+ * tg_session_matches:
+ * @server_uri: (nullable): a server, or %NULL for the built-in one
+ * @protocol: a protocol
+ *
+ * Whether this session is the one tg_session_new_async() would build for
+ * @server_uri and @protocol, so that a window can reuse it.
+ */
+gboolean
+tg_session_matches (TgSession          *self,
+                    const char         *server_uri,
+                    TgAuthProtocolKind  protocol)
+{
+  g_autofree char *normalized = NULL;
+
+  g_return_val_if_fail (TG_IS_SESSION (self), FALSE);
+
+  if (self->protocol_kind != protocol)
+    return FALSE;
+  if (server_uri == NULL)
+    return self->builtin;
+  if (self->builtin)
+    return FALSE;
+  normalized = normalize_uri (server_uri);
+  return g_strcmp0 (normalized, self->server_uri) == 0;
+}
+
+TgTokenManager *
+tg_session_get_manager (TgSession *self)
+{
+  g_return_val_if_fail (TG_IS_SESSION (self), NULL);
+
+  return self->manager;
+}
+
+TgApiClient *
+tg_session_get_client (TgSession *self)
+{
+  g_return_val_if_fail (TG_IS_SESSION (self), NULL);
+
+  return self->client;
+}
+
+TgRequestLog *
+tg_session_get_request_log (TgSession *self)
+{
+  g_return_val_if_fail (TG_IS_SESSION (self), NULL);
+
+  return self->manager != NULL ? tg_token_manager_get_request_log (self->manager) : NULL;
+}
+
+/**
+ * tg_session_get_demo_controls:
+ *
+ * Returns: (transfer none) (nullable): the demo server's controls, if the
+ *   server answered `GET /demo/settings` when the session was built
+ */
+TgDemoControls *
+tg_session_get_demo_controls (TgSession *self)
+{
+  g_return_val_if_fail (TG_IS_SESSION (self), NULL);
+
+  return self->demo_controls;
+}
+
+/**
+ * tg_session_shutdown:
+ *
+ * Stops the built-in server, if this session runs one (joining its thread).
+ * The stored tokens stay: a relaunch continues the session. Safe to call
+ * more than once.
+ */
+void
+tg_session_shutdown (TgSession *self)
+{
+  g_return_if_fail (TG_IS_SESSION (self));
+
+  if (self->server != NULL)
+    {
+      tg_server_stop (self->server);
+      g_clear_object (&self->server);
+    }
+}

@@ -1,0 +1,564 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * TgSignInWindow: which server, which user, and why the last attempt failed.
+ *
+ * Signing in reuses the application's session when the chosen server is the
+ * one it already talks to, and otherwise builds a new one (starting the
+ * built-in server, or refusing an insecure URL) and hands it to the
+ * application. The password goes from the entry to the token manager and
+ * nowhere else: it is never shown back, logged, or kept in GSettings.
+ */
+#define G_LOG_DOMAIN "tg-sign-in-window"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "tg-auth-error.h"
+#include "tg-sign-in-window.h"
+
+enum {
+  SERVER_BUILTIN,
+  SERVER_CUSTOM,
+};
+
+struct _TgSignInWindow
+{
+  AdwApplicationWindow  parent_instance;
+
+  AdwComboRow          *server_row;
+  AdwEntryRow          *url_row;
+  AdwComboRow          *protocol_row;
+  AdwEntryRow          *user_row;
+  AdwEntryRow          *password_row;
+  GtkWidget            *message_box;
+  GtkLabel             *message_label;
+  GtkRevealer          *error_revealer;
+  GtkLabel             *error_label;
+  GtkLabel             *error_detail_label;
+  GtkWidget            *sign_in_button;
+  GtkSpinner           *spinner;
+  GtkLabel             *button_label;
+
+  GCancellable         *cancellable;  /* cancelled when the window goes */
+  gboolean              busy;
+};
+
+G_DEFINE_FINAL_TYPE (TgSignInWindow, tg_sign_in_window, ADW_TYPE_APPLICATION_WINDOW)
+
+static TgApplication *
+get_application (TgSignInWindow *self)
+{
+  return TG_APPLICATION (gtk_window_get_application (GTK_WINDOW (self)));
+}
+
+/* ------------------------------------------------------------------------- */
+/* What the person sees                                                      */
+
+static void
+set_busy (TgSignInWindow *self,
+          gboolean        busy)
+{
+  GtkWidget *rows[] = {
+    GTK_WIDGET (self->server_row), GTK_WIDGET (self->url_row), GTK_WIDGET (self->protocol_row),
+    GTK_WIDGET (self->user_row), GTK_WIDGET (self->password_row),
+  };
+
+  self->busy = busy;
+  for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
+    gtk_widget_set_sensitive (rows[i], !busy);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.sign-in", !busy);
+  gtk_widget_set_visible (GTK_WIDGET (self->spinner), busy);
+  gtk_spinner_set_spinning (self->spinner, busy);
+  gtk_label_set_text_with_mnemonic (self->button_label, busy ? _("Signing In…") : _("Sign _In"));
+}
+
+static void
+clear_error (TgSignInWindow *self)
+{
+  /* Hidden, not only folded: a folded revealer still takes the box's
+   * spacing. */
+  gtk_revealer_set_reveal_child (self->error_revealer, FALSE);
+  gtk_widget_set_visible (GTK_WIDGET (self->error_revealer), FALSE);
+  gtk_widget_remove_css_class (GTK_WIDGET (self->url_row), "error");
+  gtk_widget_remove_css_class (GTK_WIDGET (self->user_row), "error");
+  gtk_widget_remove_css_class (GTK_WIDGET (self->password_row), "error");
+}
+
+static void
+show_error_text (TgSignInWindow *self,
+                 const char     *text,
+                 const char     *detail,
+                 gpointer        culprit)
+{
+  gtk_label_set_text (self->error_label, text);
+  gtk_label_set_text (self->error_detail_label, detail != NULL ? detail : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->error_detail_label), detail != NULL && *detail != '\0');
+  gtk_widget_set_visible (GTK_WIDGET (self->error_revealer), TRUE);
+  gtk_revealer_set_reveal_child (self->error_revealer, TRUE);
+
+  /* Mark the row to fix and put the cursor there. */
+  if (culprit != NULL)
+    {
+      gtk_widget_add_css_class (GTK_WIDGET (culprit), "error");
+      gtk_widget_grab_focus (GTK_WIDGET (culprit));
+    }
+}
+
+static gboolean
+is_unreachable (const GError *error)
+{
+  if (error->domain == G_RESOLVER_ERROR)
+    return TRUE;
+  if (error->domain != G_IO_ERROR)
+    return FALSE;
+
+  switch (error->code)
+    {
+    case G_IO_ERROR_CONNECTION_REFUSED:
+    case G_IO_ERROR_HOST_NOT_FOUND:
+    case G_IO_ERROR_HOST_UNREACHABLE:
+    case G_IO_ERROR_NETWORK_UNREACHABLE:
+    case G_IO_ERROR_TIMED_OUT:
+    case G_IO_ERROR_CONNECTION_CLOSED:
+    case G_IO_ERROR_NOT_CONNECTED:
+    case G_IO_ERROR_PROXY_FAILED:
+    case G_IO_ERROR_PROXY_NOT_ALLOWED:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+/**
+ * tg_sign_in_window_show_error:
+ * @error: why signing in (or building the session) failed
+ *
+ * Shows under the form, in a sentence, which of the usual things went wrong
+ * — wrong credentials, no server there, a TLS failure, an insecure URL, an
+ * answer the app cannot understand — with the technical detail below it.
+ */
+void
+tg_sign_in_window_show_error (TgSignInWindow *self,
+                              const GError   *error)
+{
+  const char *text;
+  gpointer culprit = NULL;
+
+  g_return_if_fail (TG_IS_SIGN_IN_WINDOW (self));
+  g_return_if_fail (error != NULL);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  if (g_error_matches (error, TG_AUTH_ERROR, TG_AUTH_ERROR_BAD_CREDENTIALS))
+    {
+      text = _("Wrong user name or password.");
+      culprit = self->password_row;
+    }
+  else if (g_error_matches (error, TG_AUTH_ERROR, TG_AUTH_ERROR_INSECURE))
+    {
+      text = _("This URL is not secure: your password would travel unencrypted. Use https:// "
+               "(plain http:// is allowed only on this computer, such as http://127.0.0.1).");
+      culprit = self->url_row;
+    }
+  else if (error->domain == G_TLS_ERROR)
+    {
+      text = _("The server’s secure connection cannot be trusted (TLS failure). "
+               "Check the URL, or the server’s certificate.");
+      culprit = self->url_row;
+    }
+  else if (is_unreachable (error))
+    {
+      text = _("The server cannot be reached. Check the URL and your network connection.");
+      culprit = self->url_row;
+    }
+  else if (g_error_matches (error, TG_AUTH_ERROR, TG_AUTH_ERROR_PROTOCOL) ||
+           error->domain == SOUP_SESSION_ERROR)
+    {
+      text = _("The server’s answer cannot be understood. Is this the right URL and protocol?");
+      culprit = self->url_row;
+    }
+  else if (g_error_matches (error, TG_AUTH_ERROR, TG_AUTH_ERROR_SERVER))
+    {
+      text = _("The server could not sign you in because of an error on its side.");
+    }
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT))
+    {
+      text = _("This is not a server URL: use http:// or https:// followed by a host name.");
+      culprit = self->url_row;
+    }
+  else
+    {
+      text = _("Signing in failed.");
+    }
+
+  /* The built-in server's row has no URL to blame. */
+  if (culprit == self->url_row && !gtk_widget_get_visible (GTK_WIDGET (self->url_row)))
+    culprit = NULL;
+
+  /* The core's messages never hold a password or a token. */
+  show_error_text (self, text, error->message, culprit);
+}
+
+static void
+set_message (TgSignInWindow *self,
+             const char     *message)
+{
+  gtk_label_set_text (self->message_label, message != NULL ? message : "");
+  gtk_widget_set_visible (self->message_box, message != NULL && *message != '\0');
+}
+
+/* The built-in server's demo user is filled in; a custom server gets the
+ * last user name that signed in there, and never a password. */
+static void
+apply_server_choice (TgSignInWindow *self)
+{
+  gboolean custom = adw_combo_row_get_selected (self->server_row) == SERVER_CUSTOM;
+  GSettings *settings = tg_application_get_settings (get_application (self));
+  g_autofree char *last_user = NULL;
+
+  gtk_widget_set_visible (GTK_WIDGET (self->url_row), custom);
+  gtk_widget_set_visible (GTK_WIDGET (self->protocol_row), custom);
+
+  if (custom)
+    {
+      last_user = g_settings_get_string (settings, "last-user");
+      gtk_editable_set_text (GTK_EDITABLE (self->user_row), last_user);
+      gtk_editable_set_text (GTK_EDITABLE (self->password_row), "");
+    }
+  else
+    {
+      gtk_editable_set_text (GTK_EDITABLE (self->user_row), "demo");
+      gtk_editable_set_text (GTK_EDITABLE (self->password_row), "demo");
+    }
+}
+
+/* The row marked as the one to fix stops being marked once it is edited. */
+static void
+on_row_changed (GtkEditable *row)
+{
+  gtk_widget_remove_css_class (GTK_WIDGET (row), "error");
+}
+
+static void
+on_server_changed (TgSignInWindow *self)
+{
+  clear_error (self);
+  apply_server_choice (self);
+}
+
+/* The form starts at the server the application is using, else at the one
+ * it was asked for (a --server that could not be used stays visible, so the
+ * person sees what to fix). */
+static void
+load_server_choice (TgSignInWindow *self)
+{
+  TgApplication *app = get_application (self);
+  TgSession *session = tg_application_get_session (app);
+  GSettings *settings = tg_application_get_settings (app);
+  g_autofree char *uri = NULL;
+  TgAuthProtocolKind protocol;
+  gboolean custom;
+
+  if (session != NULL)
+    {
+      custom = !tg_session_is_builtin (session);
+      uri = custom ? g_strdup (tg_session_get_server_uri (session)) : NULL;
+      protocol = tg_session_get_protocol_kind (session);
+    }
+  else
+    {
+      uri = tg_application_dup_server_uri (app);
+      custom = uri != NULL;
+      protocol = tg_application_get_protocol (app);
+    }
+  /* With the demo server chosen, the URL row still remembers the last one. */
+  if (uri == NULL)
+    uri = g_settings_get_string (settings, "server-url");
+
+  g_signal_handlers_block_by_func (self->server_row, on_server_changed, self);
+  adw_combo_row_set_selected (self->server_row, custom ? SERVER_CUSTOM : SERVER_BUILTIN);
+  g_signal_handlers_unblock_by_func (self->server_row, on_server_changed, self);
+
+  gtk_editable_set_text (GTK_EDITABLE (self->url_row), uri);
+  adw_combo_row_set_selected (self->protocol_row, protocol == TG_AUTH_PROTOCOL_OAUTH2 ? 1 : 0);
+  apply_server_choice (self);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Signing in                                                                */
+
+static void
+remember_choice (TgSignInWindow *self)
+{
+  GSettings *settings = tg_application_get_settings (get_application (self));
+  gboolean custom = adw_combo_row_get_selected (self->server_row) == SERVER_CUSTOM;
+
+  g_settings_set_enum (settings, "server-mode", custom ? SERVER_CUSTOM : SERVER_BUILTIN);
+  if (custom)
+    {
+      g_autofree char *url = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->url_row))));
+
+      g_settings_set_string (settings, "server-url", url);
+      g_settings_set_enum (settings, "protocol", adw_combo_row_get_selected (self->protocol_row));
+      g_settings_set_string (settings, "last-user", gtk_editable_get_text (GTK_EDITABLE (self->user_row)));
+    }
+}
+
+static void
+signed_in (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(TgSignInWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  ok = tg_token_manager_sign_in_finish (TG_TOKEN_MANAGER (source), result, &error);
+
+  /* The window is gone, and so are its widgets. */
+  if (g_cancellable_is_cancelled (self->cancellable))
+    return;
+
+  if (!ok)
+    {
+      set_busy (self, FALSE);
+      tg_sign_in_window_show_error (self, error);
+      return;
+    }
+
+  remember_choice (self);
+  gtk_editable_set_text (GTK_EDITABLE (self->password_row), "");
+  tg_application_show_home (get_application (self));
+}
+
+static void
+sign_in (TgSignInWindow *self,
+         TgSession      *session)
+{
+  g_autofree char *user = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->user_row))));
+
+  tg_token_manager_sign_in_async (tg_session_get_manager (session), user,
+                                  gtk_editable_get_text (GTK_EDITABLE (self->password_row)),
+                                  self->cancellable, signed_in, g_object_ref (self));
+}
+
+static void
+session_ready (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(TgSignInWindow) self = user_data;
+  g_autoptr(TgSession) session = NULL;
+  g_autoptr(GError) error = NULL;
+
+  session = tg_session_new_finish (result, &error);
+  if (g_cancellable_is_cancelled (self->cancellable))
+    return;
+
+  if (session == NULL)
+    {
+      set_busy (self, FALSE);
+      tg_sign_in_window_show_error (self, error);
+      return;
+    }
+
+  /* Kept even if the sign-in fails: the next attempt reuses it instead of
+   * starting another built-in server. */
+  tg_application_set_session (get_application (self), session);
+  sign_in (self, session);
+}
+
+static void
+sign_in_activated (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  TgSignInWindow *self = TG_SIGN_IN_WINDOW (widget);
+  TgApplication *app = get_application (self);
+  TgSession *session = tg_application_get_session (app);
+  gboolean custom = adw_combo_row_get_selected (self->server_row) == SERVER_CUSTOM;
+  TgAuthProtocolKind protocol = adw_combo_row_get_selected (self->protocol_row) == 1
+                                ? TG_AUTH_PROTOCOL_OAUTH2 : TG_AUTH_PROTOCOL_SEED;
+  g_autofree char *url = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->url_row))));
+  g_autofree char *user = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->user_row))));
+  const char *server_uri = custom ? url : NULL;
+
+  if (self->busy)
+    return;
+  clear_error (self);
+
+  if (custom && *url == '\0')
+    {
+      show_error_text (self, _("Enter the server’s URL."), NULL, self->url_row);
+      return;
+    }
+  if (*user == '\0')
+    {
+      show_error_text (self, _("Enter your user name."), NULL, self->user_row);
+      return;
+    }
+  if (*gtk_editable_get_text (GTK_EDITABLE (self->password_row)) == '\0')
+    {
+      show_error_text (self, _("Enter your password."), NULL, self->password_row);
+      return;
+    }
+
+  set_busy (self, TRUE);
+  if (session != NULL && tg_session_matches (session, server_uri, protocol))
+    sign_in (self, session);
+  else
+    tg_session_new_async (server_uri, protocol, tg_application_get_settings (app),
+                          self->cancellable, session_ready, g_object_ref (self));
+}
+
+/* ------------------------------------------------------------------------- */
+/* GObject                                                                   */
+
+static void
+tg_sign_in_window_dispose (GObject *object)
+{
+  TgSignInWindow *self = TG_SIGN_IN_WINDOW (object);
+
+  g_cancellable_cancel (self->cancellable);
+  gtk_widget_dispose_template (GTK_WIDGET (self), TG_TYPE_SIGN_IN_WINDOW);
+
+  G_OBJECT_CLASS (tg_sign_in_window_parent_class)->dispose (object);
+}
+
+static void
+tg_sign_in_window_finalize (GObject *object)
+{
+  TgSignInWindow *self = TG_SIGN_IN_WINDOW (object);
+
+  g_clear_object (&self->cancellable);
+
+  G_OBJECT_CLASS (tg_sign_in_window_parent_class)->finalize (object);
+}
+
+static void
+tg_sign_in_window_class_init (TgSignInWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = tg_sign_in_window_dispose;
+  object_class->finalize = tg_sign_in_window_finalize;
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/dev/tokengate/Tokengate/tg-sign-in-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, TgSignInWindow, server_row);
+  gtk_widget_class_bind_template_child (widget_class, TgSignInWindow, url_row);
+  gtk_widget_class_bind_template_child (widget_class, TgSignInWindow, protocol_row);
+  gtk_widget_class_bind_template_child (widget_class, TgSignInWindow, user_row);
+  gtk_widget_class_bind_template_child (widget_class, TgSignInWindow, password_row);
+  gtk_widget_class_bind_template_child (widget_class, TgSignInWindow, message_box);
+  gtk_widget_class_bind_template_child (widget_class, TgSignInWindow, message_label);
+  gtk_widget_class_bind_template_child (widget_class, TgSignInWindow, error_revealer);
+  gtk_widget_class_bind_template_child (widget_class, TgSignInWindow, error_label);
+  gtk_widget_class_bind_template_child (widget_class, TgSignInWindow, error_detail_label);
+  gtk_widget_class_bind_template_child (widget_class, TgSignInWindow, sign_in_button);
+  gtk_widget_class_bind_template_child (widget_class, TgSignInWindow, spinner);
+  gtk_widget_class_bind_template_child (widget_class, TgSignInWindow, button_label);
+
+  gtk_widget_class_install_action (widget_class, "win.sign-in", NULL, sign_in_activated);
+}
+
+static void
+tg_sign_in_window_init (TgSignInWindow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->cancellable = g_cancellable_new ();
+  g_signal_connect_swapped (self->server_row, "notify::selected", G_CALLBACK (on_server_changed), self);
+  g_signal_connect (self->url_row, "changed", G_CALLBACK (on_row_changed), NULL);
+  g_signal_connect (self->user_row, "changed", G_CALLBACK (on_row_changed), NULL);
+  g_signal_connect (self->password_row, "changed", G_CALLBACK (on_row_changed), NULL);
+}
+
+/**
+ * tg_sign_in_window_new:
+ * @application: the application
+ * @reason: (nullable): why the person has to sign in again (the session
+ *   expired), shown above the form
+ *
+ * Returns: (transfer none): a new sign-in window, owned by @application once
+ *   presented
+ */
+TgSignInWindow *
+tg_sign_in_window_new (TgApplication *application,
+                       const char    *reason)
+{
+  TgSignInWindow *self;
+
+  g_return_val_if_fail (TG_IS_APPLICATION (application), NULL);
+
+  self = g_object_new (TG_TYPE_SIGN_IN_WINDOW, "application", application, NULL);
+  load_server_choice (self);
+  set_message (self, reason);
+
+  return self;
+}
+
+GtkEditable *
+tg_sign_in_window_get_user_entry (TgSignInWindow *self)
+{
+  g_return_val_if_fail (TG_IS_SIGN_IN_WINDOW (self), NULL);
+
+  return GTK_EDITABLE (self->user_row);
+}
+
+GtkEditable *
+tg_sign_in_window_get_password_entry (TgSignInWindow *self)
+{
+  g_return_val_if_fail (TG_IS_SIGN_IN_WINDOW (self), NULL);
+
+  return GTK_EDITABLE (self->password_row);
+}
+
+GtkWidget *
+tg_sign_in_window_get_sign_in_button (TgSignInWindow *self)
+{
+  g_return_val_if_fail (TG_IS_SIGN_IN_WINDOW (self), NULL);
+
+  return self->sign_in_button;
+}
+
+/**
+ * tg_sign_in_window_get_message:
+ *
+ * Returns: the reason shown above the form, or "" when there is none
+ */
+const char *
+tg_sign_in_window_get_message (TgSignInWindow *self)
+{
+  g_return_val_if_fail (TG_IS_SIGN_IN_WINDOW (self), NULL);
+
+  return gtk_label_get_text (self->message_label);
+}
+
+/**
+ * tg_sign_in_window_get_error:
+ *
+ * Returns: the error sentence under the form, or "" when none is shown
+ */
+const char *
+tg_sign_in_window_get_error (TgSignInWindow *self)
+{
+  g_return_val_if_fail (TG_IS_SIGN_IN_WINDOW (self), NULL);
+
+  return gtk_revealer_get_reveal_child (self->error_revealer) ? gtk_label_get_text (self->error_label) : "";
+}
+
+/**
+ * tg_sign_in_window_is_busy:
+ *
+ * Returns: whether a sign-in is under way
+ */
+gboolean
+tg_sign_in_window_is_busy (TgSignInWindow *self)
+{
+  g_return_val_if_fail (TG_IS_SIGN_IN_WINDOW (self), FALSE);
+
+  return self->busy;
+}

@@ -1,0 +1,1335 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * How a sign-in and a refresh look on the wire, and how their answers read:
+ * the seed posts' JSON API and OAuth 2.0 (RFC 6749 password and refresh_token
+ * grants, RFC 7009 revocation). No I/O happens here: the token manager sends
+ * the messages, this file only builds them and judges what came back — which
+ * is where the decisions that matter live (only a dead refresh token signs the
+ * user out; nothing secret reaches an error message or a log).
+ */
+#define G_LOG_DOMAIN "tg-auth-protocol"
+
+#include "config.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "tg-auth-error.h"
+#include "tg-auth-protocol.h"
+#include "tg-base64url.h"
+#include "tg-core-enums.h"
+
+#define CONTENT_TYPE_JSON "application/json"
+#define CONTENT_TYPE_FORM "application/x-www-form-urlencoded"
+
+/* An error_description may end up in front of a person: one line, not a page. */
+#define MAX_DESCRIPTION_CHARS 200
+#define MAX_ERROR_CODE_CHARS  64
+
+/* Anything longer is nonsense, and would overflow the microsecond arithmetic. */
+#define MAX_LIFETIME_SECONDS ((gint64) 100 * 365 * 24 * 3600)
+/* 9999-12-31T23:59:59Z: the last second GDateTime (and any sane server) knows. */
+#define MAX_UNIX_SECONDS     G_GINT64_CONSTANT (253402300799)
+
+struct _TgAuthProtocol
+{
+  GObject             parent_instance;
+
+  TgAuthProtocolKind  kind;
+  char               *token_uri;       /* owned */
+  char               *refresh_uri;     /* owned */
+  char               *revocation_uri;  /* owned, nullable */
+  char               *client_id;       /* owned, nullable */
+  char               *client_secret;   /* owned, nullable, wiped on finalize */
+  char               *scope;           /* owned, nullable */
+};
+
+G_DEFINE_FINAL_TYPE (TgAuthProtocol, tg_auth_protocol, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_KIND,
+  PROP_TOKEN_URI,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+/* A name/value pair of a request body; a %NULL value leaves the field out. */
+typedef struct {
+  const char *name;
+  const char *value;
+} Field;
+
+/* ------------------------------------------------------------------------- */
+/* Secrets in memory                                                         */
+
+static void
+wipe_string (char *text)
+{
+  if (text != NULL)
+    explicit_bzero (text, strlen (text));
+  g_free (text);
+}
+
+/* A request body holds a password or a refresh token: libsoup keeps the GBytes
+ * for as long as the message may be re-sent, and the last unref wipes it. */
+static GBytes *
+secret_bytes_new_take (char *text)
+{
+  return g_bytes_new_with_free_func (text, strlen (text), (GDestroyNotify) wipe_string, text);
+}
+
+/* The bodies are written into a GString that is big enough from the start:
+ * a realloc on the way would leave an unwiped copy of the secret behind. */
+static GString *
+secret_string_new (gsize capacity)
+{
+  return g_string_sized_new (capacity + 1);
+}
+
+static char *
+secret_string_free_to_str (GString *out,
+                           gsize    capacity)
+{
+  g_assert (out->len <= capacity);
+  return g_string_free (out, FALSE);
+}
+
+/* By hand rather than with a printf: that would format each escaped byte of
+ * the secret in a temporary buffer of its own, freed unwiped. */
+static void
+append_hex_byte (GString *out,
+                 guchar   byte)
+{
+  static const char digits[] = "0123456789ABCDEF";
+
+  g_string_append_c (out, digits[byte >> 4]);
+  g_string_append_c (out, digits[byte & 0x0f]);
+}
+
+/* application/x-www-form-urlencoded, byte for byte as soup_form_encode() does
+ * it: at most three bytes out for each byte in. */
+static void
+append_form_encoded (GString    *out,
+                     const char *text)
+{
+  for (const guchar *p = (const guchar *) text; *p != '\0'; p++)
+    {
+      if (*p == ' ')
+        g_string_append_c (out, '+');
+      else if (g_ascii_isalnum (*p) || *p == '-' || *p == '_' || *p == '.')
+        g_string_append_c (out, (char) *p);
+      else
+        {
+          g_string_append_c (out, '%');
+          append_hex_byte (out, *p);
+        }
+    }
+}
+
+static char *
+encode_form (const Field *fields,
+             gsize        n_fields)
+{
+  gsize capacity = 0;
+  GString *out;
+
+  for (gsize i = 0; i < n_fields; i++)
+    if (fields[i].value != NULL)
+      capacity += 3 * strlen (fields[i].name) + 3 * strlen (fields[i].value) + 2;
+
+  out = secret_string_new (capacity);
+  for (gsize i = 0; i < n_fields; i++)
+    {
+      if (fields[i].value == NULL)
+        continue;
+      if (out->len > 0)
+        g_string_append_c (out, '&');
+      append_form_encoded (out, fields[i].name);
+      g_string_append_c (out, '=');
+      append_form_encoded (out, fields[i].value);
+    }
+
+  return secret_string_free_to_str (out, capacity);
+}
+
+/* A JSON string literal (RFC 8259 §7): at most six bytes out for each byte
+ * in. JSON carries only Unicode: a byte that is not part of valid UTF-8 (a
+ * password typed in a terminal with another encoding, say) goes out as
+ * U+FFFD, and the server rejects it like any other wrong password — which is
+ * better than refusing to build the message at all. */
+static void
+append_json_string (GString    *out,
+                    const char *text)
+{
+  const char *p = text;
+
+  g_string_append_c (out, '"');
+  while (*p != '\0')
+    {
+      gunichar c = g_utf8_get_char_validated (p, -1);
+      const char *next;
+
+      if (c == (gunichar) -1 || c == (gunichar) -2)
+        {
+          g_string_append (out, "\\ufffd");
+          p++;
+          continue;
+        }
+
+      next = g_utf8_next_char (p);
+      if (c == '"' || c == '\\')
+        {
+          g_string_append_c (out, '\\');
+          g_string_append_c (out, (char) c);
+        }
+      else if (c < 0x20)
+        {
+          g_string_append (out, "\\u00");
+          append_hex_byte (out, (guchar) c);
+        }
+      else
+        {
+          g_string_append_len (out, p, next - p);
+        }
+      p = next;
+    }
+  g_string_append_c (out, '"');
+}
+
+static char *
+encode_json_object (const Field *fields,
+                    gsize        n_fields)
+{
+  gsize capacity = 2;
+  GString *out;
+
+  for (gsize i = 0; i < n_fields; i++)
+    if (fields[i].value != NULL)
+      capacity += 6 * strlen (fields[i].name) + 6 * strlen (fields[i].value) + 6;
+
+  out = secret_string_new (capacity);
+  g_string_append_c (out, '{');
+  for (gsize i = 0; i < n_fields; i++)
+    {
+      if (fields[i].value == NULL)
+        continue;
+      if (out->len > 1)
+        g_string_append_c (out, ',');
+      append_json_string (out, fields[i].name);
+      g_string_append_c (out, ':');
+      append_json_string (out, fields[i].value);
+    }
+  g_string_append_c (out, '}');
+
+  return secret_string_free_to_str (out, capacity);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Endpoints                                                                 */
+
+static gboolean
+host_is_loopback (const char *host)
+{
+  g_autoptr(GInetAddress) address = NULL;
+
+  if (g_ascii_strcasecmp (host, "localhost") == 0)
+    return TRUE;
+
+  /* GUri gives an IPv6 literal without its brackets. GLib's loopback test is
+   * 127.0.0.0/8 for IPv4 and exactly ::1 for IPv6. */
+  address = g_inet_address_new_from_string (host);
+  return address != NULL && g_inet_address_get_is_loopback (address);
+}
+
+/* GUri takes almost anything as a host; libsoup would only fail later, at
+ * connect time. An IP literal, or letters, digits, '-', '.', '_' and
+ * (internationalised names) non-ASCII. */
+static gboolean
+host_is_valid (const char *host)
+{
+  if (host == NULL || *host == '\0')
+    return FALSE;
+  if (g_hostname_is_ip_address (host))
+    return TRUE;
+  for (const guchar *p = (const guchar *) host; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '.' && *p != '_' && *p < 0x80)
+      return FALSE;
+  return g_utf8_validate (host, -1, NULL);
+}
+
+/**
+ * tg_uri_is_safe_for_tokens:
+ * @uri: where a password or token is about to be sent
+ * @error: return location for a #GError
+ *
+ * Whether a password or token may be sent to @uri: over `https`, always; over
+ * plain `http`, only to a loopback host (127.0.0.0/8, ::1 or `localhost`),
+ * where nobody else can read the traffic. A plain-http URI to any other host
+ * fails with %TG_AUTH_ERROR_INSECURE; a URI that is not http(s) or has no
+ * valid host fails with %G_IO_ERROR_INVALID_ARGUMENT.
+ *
+ * Returns: %TRUE if @uri is safe for tokens
+ */
+gboolean
+tg_uri_is_safe_for_tokens (GUri    *uri,
+                           GError **error)
+{
+  const char *scheme;
+  const char *host;
+
+  g_return_val_if_fail (uri != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  scheme = g_uri_get_scheme (uri);
+  host = g_uri_get_host (uri);
+
+  if (g_ascii_strcasecmp (scheme, "https") != 0 && g_ascii_strcasecmp (scheme, "http") != 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "Only http and https URIs are supported, not “%s”", scheme);
+      return FALSE;
+    }
+  if (!host_is_valid (host))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           "The URI has no valid host");
+      return FALSE;
+    }
+  if (g_ascii_strcasecmp (scheme, "https") == 0 || host_is_loopback (host))
+    return TRUE;
+
+  g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_INSECURE,
+               "Refusing to send credentials to %s over unencrypted HTTP; use https "
+               "(plain http is allowed only on this computer’s loopback address)", host);
+  return FALSE;
+}
+
+/* The URI itself is not repeated in the errors: a configured URI may carry a
+ * user name and password in its userinfo. */
+static GUri *
+parse_endpoint (const char  *uri_string,
+                const char  *what,
+                GError     **error)
+{
+  g_autoptr(GUri) uri = NULL;
+  g_autoptr(GError) local_error = NULL;
+
+  uri = g_uri_parse (uri_string, G_URI_FLAGS_ENCODED, NULL);
+  if (uri == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "The %s is not a valid absolute URI", what);
+      return NULL;
+    }
+  if (!tg_uri_is_safe_for_tokens (uri, &local_error))
+    {
+      g_set_error (error, local_error->domain, local_error->code,
+                   "The %s is not usable: %s", what, local_error->message);
+      return NULL;
+    }
+
+  return g_steal_pointer (&uri);
+}
+
+/* @base's path with @suffix appended as one more segment: a base URI such as
+ * https://example.org/api (with or without its final slash) keeps its /api,
+ * which RFC 3986 reference resolution would drop. */
+static char *
+endpoint_below (GUri       *base,
+                const char *suffix)
+{
+  const char *path = g_uri_get_path (base);
+  gsize len = strlen (path);
+  g_autofree char *joined = NULL;
+  g_autoptr(GUri) uri = NULL;
+
+  while (len > 0 && path[len - 1] == '/')
+    len--;
+  joined = g_strdup_printf ("%.*s/%s", (int) len, path, suffix);
+  uri = g_uri_build (G_URI_FLAGS_ENCODED, g_uri_get_scheme (base), g_uri_get_userinfo (base),
+                     g_uri_get_host (base), g_uri_get_port (base), joined,
+                     g_uri_get_query (base), NULL);
+
+  return g_uri_to_string (uri);
+}
+
+static char *
+nonempty_strdup (const char *text)
+{
+  return text != NULL && *text != '\0' ? g_strdup (text) : NULL;
+}
+
+/* ------------------------------------------------------------------------- */
+/* GObject                                                                   */
+
+static void
+tg_auth_protocol_finalize (GObject *object)
+{
+  TgAuthProtocol *self = TG_AUTH_PROTOCOL (object);
+
+  g_free (self->token_uri);
+  g_free (self->refresh_uri);
+  g_free (self->revocation_uri);
+  g_free (self->client_id);
+  wipe_string (self->client_secret);
+  g_free (self->scope);
+
+  G_OBJECT_CLASS (tg_auth_protocol_parent_class)->finalize (object);
+}
+
+static void
+tg_auth_protocol_get_property (GObject    *object,
+                               guint       prop_id,
+                               GValue     *value,
+                               GParamSpec *pspec)
+{
+  TgAuthProtocol *self = TG_AUTH_PROTOCOL (object);
+
+  switch (prop_id)
+    {
+    case PROP_KIND:
+      g_value_set_enum (value, self->kind);
+      break;
+
+    case PROP_TOKEN_URI:
+      g_value_set_string (value, self->token_uri);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+tg_auth_protocol_class_init (TgAuthProtocolClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = tg_auth_protocol_finalize;
+  object_class->get_property = tg_auth_protocol_get_property;
+
+  /**
+   * TgAuthProtocol:kind:
+   *
+   * Which wire format this protocol speaks.
+   */
+  properties[PROP_KIND] =
+    g_param_spec_enum ("kind", NULL, NULL,
+                       TG_TYPE_AUTH_PROTOCOL_KIND, TG_AUTH_PROTOCOL_SEED,
+                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * TgAuthProtocol:token-uri:
+   *
+   * Where sign-ins are sent.
+   */
+  properties[PROP_TOKEN_URI] =
+    g_param_spec_string ("token-uri", NULL, NULL, NULL,
+                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+tg_auth_protocol_init (TgAuthProtocol *self)
+{
+}
+
+/**
+ * tg_auth_protocol_new_seed:
+ * @base_uri: the server, for example `http://127.0.0.1:8080` or
+ *   `https://example.org/api`
+ * @error: return location for a #GError
+ *
+ * The seed posts' JSON API: sign-in at `@base_uri/authorization/token`,
+ * refresh at `@base_uri/authorization/refresh`, no revocation.
+ *
+ * Fails with %G_IO_ERROR_INVALID_ARGUMENT if @base_uri is not an absolute
+ * http(s) URI, and with %TG_AUTH_ERROR_INSECURE if it is plain http to a host
+ * that is not loopback.
+ *
+ * Returns: (transfer full) (nullable): the protocol, or %NULL on error
+ */
+TgAuthProtocol *
+tg_auth_protocol_new_seed (const char  *base_uri,
+                           GError     **error)
+{
+  g_autoptr(GUri) base = NULL;
+  TgAuthProtocol *self;
+
+  g_return_val_if_fail (base_uri != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  base = parse_endpoint (base_uri, "server URI", error);
+  if (base == NULL)
+    return NULL;
+
+  self = g_object_new (TG_TYPE_AUTH_PROTOCOL, NULL);
+  self->kind = TG_AUTH_PROTOCOL_SEED;
+  self->token_uri = endpoint_below (base, "authorization/token");
+  self->refresh_uri = endpoint_below (base, "authorization/refresh");
+
+  return self;
+}
+
+/**
+ * tg_auth_protocol_new_oauth2:
+ * @token_endpoint: the RFC 6749 token endpoint
+ * @revocation_endpoint: (nullable): the RFC 7009 revocation endpoint, if any
+ * @client_id: (nullable): the client identifier, if the server wants one
+ * @client_secret: (nullable): the client secret of a confidential client;
+ *   needs @client_id
+ * @scope: (nullable): the scope to ask for (space-separated)
+ * @error: return location for a #GError
+ *
+ * Standard OAuth 2.0. With @client_secret, the client authenticates with HTTP
+ * Basic (RFC 6749 §2.3.1); with only @client_id, it sends `client_id` in the
+ * body as a public client (§2.3.1 last paragraphs, §3.2.1).
+ *
+ * Fails like tg_auth_protocol_new_seed() for either endpoint.
+ *
+ * Returns: (transfer full) (nullable): the protocol, or %NULL on error
+ */
+TgAuthProtocol *
+tg_auth_protocol_new_oauth2 (const char  *token_endpoint,
+                             const char  *revocation_endpoint,
+                             const char  *client_id,
+                             const char  *client_secret,
+                             const char  *scope,
+                             GError     **error)
+{
+  g_autoptr(GUri) token_uri = NULL;
+  g_autoptr(GUri) revocation_uri = NULL;
+  TgAuthProtocol *self;
+
+  g_return_val_if_fail (token_endpoint != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  token_uri = parse_endpoint (token_endpoint, "token endpoint", error);
+  if (token_uri == NULL)
+    return NULL;
+  if (revocation_endpoint != NULL && *revocation_endpoint != '\0')
+    {
+      revocation_uri = parse_endpoint (revocation_endpoint, "revocation endpoint", error);
+      if (revocation_uri == NULL)
+        return NULL;
+    }
+  if ((client_id == NULL || *client_id == '\0') && client_secret != NULL && *client_secret != '\0')
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           "A client secret needs a client ID");
+      return NULL;
+    }
+
+  self = g_object_new (TG_TYPE_AUTH_PROTOCOL, NULL);
+  self->kind = TG_AUTH_PROTOCOL_OAUTH2;
+  /* The fragment is never sent; leave it out of what we show and compare. */
+  self->token_uri = g_uri_to_string_partial (token_uri, G_URI_HIDE_FRAGMENT);
+  self->refresh_uri = g_strdup (self->token_uri);
+  if (revocation_uri != NULL)
+    self->revocation_uri = g_uri_to_string_partial (revocation_uri, G_URI_HIDE_FRAGMENT);
+  self->client_id = nonempty_strdup (client_id);
+  self->client_secret = nonempty_strdup (client_secret);
+  self->scope = nonempty_strdup (scope);
+
+  return self;
+}
+
+/**
+ * tg_auth_protocol_get_kind:
+ * @self: a #TgAuthProtocol
+ *
+ * Returns: which wire format @self speaks
+ */
+TgAuthProtocolKind
+tg_auth_protocol_get_kind (TgAuthProtocol *self)
+{
+  g_return_val_if_fail (TG_IS_AUTH_PROTOCOL (self), TG_AUTH_PROTOCOL_SEED);
+
+  return self->kind;
+}
+
+/**
+ * tg_auth_protocol_get_token_uri:
+ * @self: a #TgAuthProtocol
+ *
+ * Returns: (transfer none): where sign-ins go
+ */
+const char *
+tg_auth_protocol_get_token_uri (TgAuthProtocol *self)
+{
+  g_return_val_if_fail (TG_IS_AUTH_PROTOCOL (self), NULL);
+
+  return self->token_uri;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Requests                                                                  */
+
+/* What a message needs to put its body back before it goes out again. */
+typedef struct {
+  GBytes     *bytes;         /* owned */
+  const char *content_type;  /* static */
+} RequestBody;
+
+static void
+request_body_free (gpointer  data,
+                   GClosure *closure)
+{
+  RequestBody *body = data;
+
+  g_bytes_unref (body->bytes);
+  g_free (body);
+}
+
+/* libsoup 3 sends the body from a stream and closes it when done, so a
+ * message sent a second time would fail ("Source stream is already closed"):
+ * its body "needs to be set again". Doing that just before every send makes
+ * any of our messages re-sendable, byte for byte, by whoever holds it. */
+static void
+on_message_starting (SoupMessage *msg,
+                     RequestBody *body)
+{
+  soup_message_set_request_body_from_bytes (msg, body->content_type, body->bytes);
+}
+
+static SoupMessage *
+new_post (const char *uri,
+          const char *content_type,
+          char       *text)  /* taken */
+{
+  RequestBody *body = g_new0 (RequestBody, 1);
+  SoupMessage *msg = soup_message_new (SOUP_METHOD_POST, uri);
+
+  /* The URI was validated when the protocol was built. */
+  g_assert (msg != NULL);
+
+  body->bytes = secret_bytes_new_take (text);
+  body->content_type = content_type;
+  soup_message_set_request_body_from_bytes (msg, content_type, body->bytes);
+  g_signal_connect_data (msg, "starting", G_CALLBACK (on_message_starting), body,
+                         request_body_free, G_CONNECT_DEFAULT);
+
+  soup_message_headers_replace (soup_message_get_request_headers (msg),
+                                "Accept", CONTENT_TYPE_JSON);
+
+  /* libsoup re-sends a POST and its body on a 307/308, to whatever host the
+   * Location names — maybe plain http to another one. A token endpoint has no
+   * business redirecting: treat a redirect as the answer. */
+  soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
+  /* Our own Authorization header must reach the server as it is, and a 401
+   * from the token endpoint is an answer for us to read, not a prompt. */
+  soup_message_disable_feature (msg, SOUP_TYPE_AUTH_MANAGER);
+  /* A SoupLogger at body level would print the password or token. */
+  soup_message_disable_feature (msg, SOUP_TYPE_LOGGER);
+
+  return msg;
+}
+
+/* RFC 6749 §2.3.1: the client ID and secret are each form-urlencoded, then
+ * joined with a colon and sent as HTTP Basic credentials. */
+static void
+add_client_authentication (TgAuthProtocol *self,
+                           SoupMessage    *msg)
+{
+  g_autoptr(GString) credentials = NULL;
+  g_autofree char *encoded = NULL;
+  g_autofree char *header = NULL;
+
+  if (self->client_secret == NULL)
+    return;
+
+  credentials = g_string_new (NULL);
+  append_form_encoded (credentials, self->client_id);
+  g_string_append_c (credentials, ':');
+  append_form_encoded (credentials, self->client_secret);
+  encoded = g_base64_encode ((const guchar *) credentials->str, credentials->len);
+  header = g_strconcat ("Basic ", encoded, NULL);
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", header);
+
+  explicit_bzero (credentials->str, credentials->len);
+  explicit_bzero (encoded, strlen (encoded));
+  explicit_bzero (header, strlen (header));
+}
+
+/* A public client names itself in the body (RFC 6749 §2.3.1); a confidential
+ * one authenticates in the header instead and must not repeat it there. */
+static const char *
+body_client_id (TgAuthProtocol *self)
+{
+  return self->client_secret == NULL ? self->client_id : NULL;
+}
+
+/* An OAuth 2.0 request: a form body, and the client's credentials. */
+static SoupMessage *
+new_form_post (TgAuthProtocol *self,
+               const char     *uri,
+               const Field    *fields,
+               gsize           n_fields)
+{
+  SoupMessage *msg = new_post (uri, CONTENT_TYPE_FORM, encode_form (fields, n_fields));
+
+  add_client_authentication (self, msg);
+  return msg;
+}
+
+/**
+ * tg_auth_protocol_new_sign_in_message:
+ * @self: a #TgAuthProtocol
+ * @user_name: the user name
+ * @password: the password
+ *
+ * The sign-in request: a JSON `{"userName", "password"}` POST for the seed
+ * API, an RFC 6749 §4.3 password grant for OAuth 2.0. Its body is a #GBytes
+ * (so the message can be sent again as it is), wiped when freed. Redirects
+ * are not followed.
+ *
+ * Returns: (transfer full): the message, ready to send
+ */
+SoupMessage *
+tg_auth_protocol_new_sign_in_message (TgAuthProtocol *self,
+                                      const char     *user_name,
+                                      const char     *password)
+{
+  g_return_val_if_fail (TG_IS_AUTH_PROTOCOL (self), NULL);
+  g_return_val_if_fail (user_name != NULL, NULL);
+  g_return_val_if_fail (password != NULL, NULL);
+
+  if (self->kind == TG_AUTH_PROTOCOL_SEED)
+    {
+      const Field fields[] = {
+        { "userName", user_name },
+        { "password", password },
+      };
+
+      return new_post (self->token_uri, CONTENT_TYPE_JSON,
+                       encode_json_object (fields, G_N_ELEMENTS (fields)));
+    }
+  else
+    {
+      const Field fields[] = {
+        { "grant_type", "password" },
+        { "username", user_name },
+        { "password", password },
+        { "scope", self->scope },
+        { "client_id", body_client_id (self) },
+      };
+      return new_form_post (self, self->token_uri, fields, G_N_ELEMENTS (fields));
+    }
+}
+
+/**
+ * tg_auth_protocol_new_refresh_message:
+ * @self: a #TgAuthProtocol
+ * @refresh_token: the refresh token
+ *
+ * The refresh request: a JSON `{"refreshToken"}` POST for the seed API, an
+ * RFC 6749 §6 refresh_token grant for OAuth 2.0. Like
+ * tg_auth_protocol_new_sign_in_message(), its body can be re-sent and is
+ * wiped when freed.
+ *
+ * Returns: (transfer full): the message, ready to send
+ */
+SoupMessage *
+tg_auth_protocol_new_refresh_message (TgAuthProtocol *self,
+                                      const char     *refresh_token)
+{
+  g_return_val_if_fail (TG_IS_AUTH_PROTOCOL (self), NULL);
+  g_return_val_if_fail (refresh_token != NULL && *refresh_token != '\0', NULL);
+
+  if (self->kind == TG_AUTH_PROTOCOL_SEED)
+    {
+      const Field fields[] = {
+        { "refreshToken", refresh_token },
+      };
+
+      return new_post (self->refresh_uri, CONTENT_TYPE_JSON,
+                       encode_json_object (fields, G_N_ELEMENTS (fields)));
+    }
+  else
+    {
+      const Field fields[] = {
+        { "grant_type", "refresh_token" },
+        { "refresh_token", refresh_token },
+        { "scope", self->scope },
+        { "client_id", body_client_id (self) },
+      };
+      return new_form_post (self, self->refresh_uri, fields, G_N_ELEMENTS (fields));
+    }
+}
+
+static SoupMessage *
+new_revoke_post (TgAuthProtocol *self,
+                 const char     *refresh_token)
+{
+  const Field fields[] = {
+    { "token", refresh_token },
+    { "token_type_hint", "refresh_token" },
+    { "client_id", body_client_id (self) },
+  };
+
+  return new_form_post (self, self->revocation_uri, fields, G_N_ELEMENTS (fields));
+}
+
+/**
+ * tg_auth_protocol_new_revoke_message:
+ * @self: a #TgAuthProtocol
+ * @refresh_token: the refresh token to revoke
+ *
+ * The RFC 7009 revocation request, for an OAuth 2.0 protocol that has a
+ * revocation endpoint. Revoking the refresh token ends the whole session on
+ * the server (§2.1), so signing out need not revoke the access token too.
+ *
+ * Returns: (transfer full) (nullable): the message, or %NULL if @self has no
+ *   revocation endpoint
+ */
+SoupMessage *
+tg_auth_protocol_new_revoke_message (TgAuthProtocol *self,
+                                     const char     *refresh_token)
+{
+  g_return_val_if_fail (TG_IS_AUTH_PROTOCOL (self), NULL);
+  g_return_val_if_fail (refresh_token != NULL && *refresh_token != '\0', NULL);
+
+  if (self->kind != TG_AUTH_PROTOCOL_OAUTH2 || self->revocation_uri == NULL)
+    return NULL;
+
+  return new_revoke_post (self, refresh_token);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Answers                                                                   */
+
+static const char *
+operation_noun (TgAuthOperation operation)
+{
+  return operation == TG_AUTH_OPERATION_SIGN_IN ? "sign-in" : "token refresh";
+}
+
+/* Text from the server, made fit for a one-line message: valid UTF-8, no
+ * control or formatting characters (no terminal escapes, no bidi overrides
+ * that would make it read as something else), whitespace collapsed, and at
+ * most @max_chars characters. */
+static char *
+sanitize_text (const char *text,
+               guint       max_chars)
+{
+  g_autofree char *valid = g_utf8_make_valid (text, -1);
+  g_autoptr(GString) out = g_string_new (NULL);
+  guint n_chars = 0;
+  gboolean space_pending = FALSE;
+
+  for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (g_unichar_isspace (c))
+        {
+          space_pending = out->len > 0;
+          continue;
+        }
+      if (g_unichar_iscntrl (c) || g_unichar_type (c) == G_UNICODE_FORMAT)
+        continue;
+
+      if (n_chars + (space_pending ? 1 : 0) + 1 > max_chars)
+        {
+          /* Cut, and say so: a clipped sentence should not look complete. */
+          while (n_chars + 1 > max_chars && out->len > 0)
+            {
+              const char *last = g_utf8_find_prev_char (out->str, out->str + out->len);
+
+              g_string_truncate (out, (gsize) (last - out->str));
+              n_chars--;
+            }
+          g_string_append (out, "…");
+          break;
+        }
+      if (space_pending)
+        {
+          g_string_append_c (out, ' ');
+          n_chars++;
+          space_pending = FALSE;
+        }
+      g_string_append_unichar (out, c);
+      n_chars++;
+    }
+
+  if (out->len == 0)
+    return NULL;
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+/* Some servers echo what they were sent; the refresh token must not travel on
+ * into an error message that a UI shows and a log keeps. */
+static char *
+redact (const char *text,
+        const char *secret)
+{
+  g_autoptr(GString) out = g_string_new (text);
+
+  if (secret != NULL && *secret != '\0')
+    g_string_replace (out, secret, "[redacted]", 0);
+
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+static JsonObject *
+parse_json_object (GBytes *body)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  const char *data;
+  gsize size = 0;
+  JsonNode *root;
+
+  if (body == NULL)
+    return NULL;
+  data = g_bytes_get_data (body, &size);
+  if (data == NULL || size == 0 || size > G_MAXSSIZE)
+    return NULL;
+
+  /* The parser's message is not passed on: it may quote the input. */
+  parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, data, (gssize) size, NULL))
+    return NULL;
+
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return NULL;
+
+  return json_object_ref (json_node_get_object (root));
+}
+
+/* A member that, when present (and not null), must be a string. */
+static gboolean
+get_optional_string (JsonObject  *object,
+                     const char  *name,
+                     const char **out_value)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  *out_value = NULL;
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    return FALSE;
+
+  *out_value = json_node_get_string (node);
+  return TRUE;
+}
+
+/* RFC 6749 §A.12/§A.17: a token is 1*VSCHAR. A CR or LF in one would end up
+ * in an Authorization header; anything outside printable ASCII is not a token. */
+static gboolean
+is_token_text (const char *text)
+{
+  if (*text == '\0')
+    return FALSE;
+  for (const guchar *p = (const guchar *) text; *p != '\0'; p++)
+    if (*p < 0x20 || *p > 0x7e)
+      return FALSE;
+  return TRUE;
+}
+
+/* A lifetime in seconds: a JSON integer, as RFC 6749 §5.1 says, or a numeric
+ * string or a float, as some servers send it. Returns FALSE if the member is
+ * there and is none of those; *out_seconds is 0 if there is no usable value.
+ * Zero and negative values are taken as "unknown": some servers mean "does not
+ * expire" by 0, and believing it would refresh before every single request —
+ * the 401 fallback still catches a token that does expire. */
+static gboolean
+get_lifetime (JsonObject *object,
+              const char *name,
+              gint64     *out_seconds)
+{
+  JsonNode *node = json_object_get_member (object, name);
+  gint64 seconds = 0;
+  GType type;
+
+  *out_seconds = 0;
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node))
+    return FALSE;
+
+  type = json_node_get_value_type (node);
+  if (type == G_TYPE_INT64)
+    {
+      seconds = json_node_get_int (node);
+    }
+  else if (type == G_TYPE_DOUBLE)
+    {
+      double value = json_node_get_double (node);
+
+      if (!(value > -1e12 && value < 1e12))
+        return FALSE;
+      seconds = (gint64) value;
+    }
+  else if (type == G_TYPE_STRING)
+    {
+      if (!g_ascii_string_to_signed (json_node_get_string (node), 10, G_MININT64, G_MAXINT64,
+                                     &seconds, NULL))
+        return FALSE;
+    }
+  else
+    {
+      return FALSE;
+    }
+
+  *out_seconds = CLAMP (seconds, 0, MAX_LIFETIME_SECONDS);
+  return TRUE;
+}
+
+static gboolean
+is_base64url (const char *text,
+              gsize       len)
+{
+  g_autofree guint8 *decoded = NULL;
+  gsize decoded_len;
+
+  decoded = tg_base64url_decode (text, (gssize) len, &decoded_len);
+  return decoded != NULL;
+}
+
+/* The `exp` claim of a JWT (RFC 7519 §4.1.4), in the server's Unix seconds.
+ * The signature is not verified and cannot be: the key is the server's. The
+ * claim is only a hint for refreshing early; the server still decides. */
+static gboolean
+read_jwt_exp (const char *token,
+              gint64     *out_exp)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  g_autofree guint8 *payload = NULL;
+  const char *first_dot = strchr (token, '.');
+  const char *second_dot;
+  gsize payload_len;
+  JsonNode *root;
+  JsonNode *exp;
+  gint64 seconds;
+
+  if (first_dot == NULL || first_dot == token)
+    return FALSE;
+  second_dot = strchr (first_dot + 1, '.');
+  if (second_dot == NULL || strchr (second_dot + 1, '.') != NULL)
+    return FALSE;
+  if (!is_base64url (token, (gsize) (first_dot - token)) ||
+      !is_base64url (second_dot + 1, strlen (second_dot + 1)))
+    return FALSE;
+
+  payload = tg_base64url_decode (first_dot + 1, second_dot - first_dot - 1, &payload_len);
+  if (payload == NULL || payload_len == 0)
+    return FALSE;
+
+  parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, (const char *) payload, (gssize) payload_len, NULL))
+    return FALSE;
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return FALSE;
+
+  exp = json_object_get_member (json_node_get_object (root), "exp");
+  if (exp == NULL || !JSON_NODE_HOLDS_VALUE (exp))
+    return FALSE;
+  if (json_node_get_value_type (exp) == G_TYPE_INT64)
+    seconds = json_node_get_int (exp);
+  else if (json_node_get_value_type (exp) == G_TYPE_DOUBLE &&
+           json_node_get_double (exp) > 0 && json_node_get_double (exp) < (double) MAX_UNIX_SECONDS)
+    seconds = (gint64) json_node_get_double (exp);  /* RFC 7519 §2 allows fractions */
+  else
+    return FALSE;
+  if (seconds <= 0 || seconds > MAX_UNIX_SECONDS)
+    return FALSE;
+
+  *out_exp = seconds;
+  return TRUE;
+}
+
+/* How far the server's clock is ahead of ours, in µs, from the answer's Date
+ * header (RFC 9110 §6.6.1): a JWT's exp is in the server's time, and a desktop
+ * clock can be minutes off. Without a readable Date, assume none. */
+static gint64
+measure_clock_skew (SoupMessage *msg,
+                    gint64       now)
+{
+  SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
+  const char *date = soup_message_headers_get_one (headers, "Date");
+  g_autoptr(GDateTime) server_time = NULL;
+
+  if (date == NULL)
+    return 0;
+  server_time = soup_date_time_new_from_http_string (date);
+  if (server_time == NULL)
+    return 0;
+
+  return g_date_time_to_unix (server_time) * G_USEC_PER_SEC - now;
+}
+
+/* When the access token expires in local real time: the earlier of what
+ * expires_in says and what the JWT's exp says (corrected for the clock skew),
+ * 0 if neither says anything. */
+static gint64
+compute_expires_at (SoupMessage *msg,
+                    const char  *access_token,
+                    gint64       expires_in)
+{
+  gint64 now = g_get_real_time ();
+  gint64 expires_at = 0;
+  gint64 exp;
+
+  if (expires_in > 0)
+    expires_at = now + expires_in * G_USEC_PER_SEC;
+
+  if (read_jwt_exp (access_token, &exp))
+    {
+      /* Long expired is still "known": 1 µs after the epoch, not 0. */
+      gint64 local = MAX (exp * G_USEC_PER_SEC - measure_clock_skew (msg, now), 1);
+
+      expires_at = expires_at == 0 ? local : MIN (expires_at, local);
+    }
+
+  return expires_at;
+}
+
+static TgTokens *
+parse_success (TgAuthProtocol   *self,
+               TgAuthOperation   operation,
+               SoupMessage      *msg,
+               GBytes           *body,
+               const char       *previous_refresh_token,
+               GError          **error)
+{
+  gboolean seed = self->kind == TG_AUTH_PROTOCOL_SEED;
+  const char *access_name = seed ? "authorizationToken" : "access_token";
+  const char *refresh_name = seed ? "refreshToken" : "refresh_token";
+  const char *expires_name = seed ? "expiresIn" : "expires_in";
+  g_autoptr(JsonObject) object = NULL;
+  const char *access_token = NULL;
+  const char *refresh_token = NULL;
+  gint64 expires_in = 0;
+
+  object = parse_json_object (body);
+  if (object == NULL)
+    {
+      g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_PROTOCOL,
+                   "The server’s answer to the %s is not a JSON object",
+                   operation_noun (operation));
+      return NULL;
+    }
+
+  if (!get_optional_string (object, access_name, &access_token) ||
+      access_token == NULL || *access_token == '\0')
+    {
+      g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_PROTOCOL,
+                   "The server’s answer to the %s has no %s",
+                   operation_noun (operation), access_name);
+      return NULL;
+    }
+  if (!is_token_text (access_token))
+    {
+      g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_PROTOCOL,
+                   "The %s in the server’s answer to the %s has characters a token cannot have",
+                   access_name, operation_noun (operation));
+      return NULL;
+    }
+
+  if (!seed)
+    {
+      const char *token_type = NULL;
+
+      if (!get_optional_string (object, "token_type", &token_type) || token_type == NULL)
+        {
+          g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_PROTOCOL,
+                       "The server’s answer to the %s has no token_type",
+                       operation_noun (operation));
+          return NULL;
+        }
+      /* RFC 6749 §5.1: the type is case-insensitive. We can only send Bearer
+       * tokens (RFC 6750); a MAC or DPoP token would be rejected on first use. */
+      if (g_ascii_strcasecmp (token_type, "Bearer") != 0)
+        {
+          g_autofree char *shown = sanitize_text (token_type, MAX_ERROR_CODE_CHARS);
+
+          g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_PROTOCOL,
+                       "The server issued a token of type “%s”; only Bearer tokens are supported",
+                       shown != NULL ? shown : "");
+          return NULL;
+        }
+    }
+
+  if (!get_optional_string (object, refresh_name, &refresh_token) ||
+      (refresh_token != NULL && *refresh_token != '\0' && !is_token_text (refresh_token)))
+    {
+      g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_PROTOCOL,
+                   "The %s in the server’s answer to the %s is not a valid token",
+                   refresh_name, operation_noun (operation));
+      return NULL;
+    }
+  /* RFC 6749 §6: a server that does not rotate leaves refresh_token out, and
+   * the client keeps using the one it has. */
+  if (refresh_token == NULL || *refresh_token == '\0')
+    refresh_token = previous_refresh_token;
+
+  if (!get_lifetime (object, expires_name, &expires_in))
+    {
+      g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_PROTOCOL,
+                   "The %s in the server’s answer to the %s is not a number of seconds",
+                   expires_name, operation_noun (operation));
+      return NULL;
+    }
+
+  return tg_tokens_new (access_token, refresh_token,
+                        compute_expires_at (msg, access_token, expires_in));
+}
+
+/* The RFC 6749 §5.2 `error` and `error_description` of an error answer, if its
+ * body is a JSON object that has them — it may as well be empty or a proxy's
+ * HTML page. Both come back sanitised and with @secret redacted. */
+static void
+read_error_body (GBytes      *body,
+                 const char  *secret,
+                 char       **out_code,
+                 char       **out_description)
+{
+  g_autoptr(JsonObject) object = parse_json_object (body);
+  const char *code = NULL;
+  const char *description = NULL;
+
+  *out_code = NULL;
+  *out_description = NULL;
+  if (object == NULL)
+    return;
+
+  if (get_optional_string (object, "error", &code) && code != NULL)
+    {
+      g_autofree char *redacted = redact (code, secret);
+
+      *out_code = sanitize_text (redacted, MAX_ERROR_CODE_CHARS);
+    }
+  if (get_optional_string (object, "error_description", &description) && description != NULL)
+    {
+      g_autofree char *redacted = redact (description, secret);
+
+      *out_description = sanitize_text (redacted, MAX_DESCRIPTION_CHARS);
+    }
+}
+
+/* "HTTP 400 Bad Request: invalid_grant: unknown refresh token" */
+static char *
+describe_answer (guint       status,
+                 const char *code,
+                 const char *description)
+{
+  GString *out = g_string_new (NULL);
+  const char *phrase = soup_status_get_phrase (status);
+
+  g_string_append_printf (out, "HTTP %u", status);
+  if (phrase != NULL && g_strcmp0 (phrase, "Unknown Error") != 0)
+    g_string_append_printf (out, " %s", phrase);
+  if (code != NULL)
+    g_string_append_printf (out, ": %s", code);
+  if (description != NULL)
+    g_string_append_printf (out, ": %s", description);
+
+  return g_string_free (out, FALSE);
+}
+
+static void
+set_http_error (TgAuthOperation   operation,
+                guint             status,
+                GBytes           *body,
+                const char       *previous_refresh_token,
+                GError          **error)
+{
+  g_autofree char *code = NULL;
+  g_autofree char *description = NULL;
+  g_autofree char *answer = NULL;
+  gboolean invalid_grant;
+
+  read_error_body (body, previous_refresh_token, &code, &description);
+  answer = describe_answer (status, code, description);
+  invalid_grant = g_strcmp0 (code, "invalid_grant") == 0;
+
+  if (operation == TG_AUTH_OPERATION_SIGN_IN)
+    {
+      /* RFC 6749 §5.2 says 400 invalid_grant; the seed API says 401, and many
+       * servers answer a bare 401 or 403 to a wrong password. A 400 without
+       * invalid_grant is a malformed request — our fault or the server's, not
+       * the person's — and must not send them back to retype the password. */
+      if ((invalid_grant && (status == SOUP_STATUS_BAD_REQUEST ||
+                             status == SOUP_STATUS_UNAUTHORIZED ||
+                             status == SOUP_STATUS_FORBIDDEN)) ||
+          (code == NULL && (status == SOUP_STATUS_UNAUTHORIZED ||
+                            status == SOUP_STATUS_FORBIDDEN)))
+        g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_BAD_CREDENTIALS,
+                     "The user name or password is wrong (%s)", answer);
+      else
+        g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_SERVER,
+                     "The sign-in failed: the server answered %s", answer);
+    }
+  else
+    {
+      /* Only a refresh token the server says is dead ends the session: the
+       * posts log the user out on any failure, even a 503 during a deploy.
+       * A bare 401 from the token endpoint can only be about the token (a
+       * client problem would say invalid_client); a 403 without invalid_grant
+       * is more likely a WAF or a proxy than a verdict on the session. */
+      if ((invalid_grant && SOUP_STATUS_IS_CLIENT_ERROR (status)) ||
+          (code == NULL && status == SOUP_STATUS_UNAUTHORIZED))
+        g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_SESSION_EXPIRED,
+                     "The session has expired; sign in again (%s)", answer);
+      else
+        g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED,
+                     "The token refresh failed: the server answered %s", answer);
+    }
+}
+
+/**
+ * tg_auth_protocol_parse_answer:
+ * @self: a #TgAuthProtocol
+ * @operation: which request @msg was
+ * @msg: the sent message, with its status and response headers
+ * @body: (nullable): the response body
+ * @previous_refresh_token: (nullable): the refresh token in use, kept when the
+ *   answer brings none (RFC 6749 §6)
+ * @error: return location for a #GError
+ *
+ * Reads the answer to a sign-in or refresh. A 2xx answer is read as a JSON
+ * object whatever its Content-Type says; the access token's expiry is the
+ * earlier of `expires_in` and, if the token is a JWT, its `exp` claim
+ * corrected for the clock skew the `Date` header shows.
+ *
+ * Errors (#TG_AUTH_ERROR): %TG_AUTH_ERROR_PROTOCOL for a 2xx answer that
+ * cannot be read; for a sign-in, %TG_AUTH_ERROR_BAD_CREDENTIALS or
+ * %TG_AUTH_ERROR_SERVER; for a refresh, %TG_AUTH_ERROR_SESSION_EXPIRED only
+ * when the refresh token is rejected (`invalid_grant`, or a bare 401), and
+ * %TG_AUTH_ERROR_REFRESH_FAILED for everything else. Error messages carry the
+ * status and the server's sanitised `error` and `error_description`, never a
+ * token or password.
+ *
+ * Returns: (transfer full) (nullable): the new tokens, or %NULL on error
+ */
+TgTokens *
+tg_auth_protocol_parse_answer (TgAuthProtocol   *self,
+                               TgAuthOperation   operation,
+                               SoupMessage      *msg,
+                               GBytes           *body,
+                               const char       *previous_refresh_token,
+                               GError          **error)
+{
+  guint status;
+
+  g_return_val_if_fail (TG_IS_AUTH_PROTOCOL (self), NULL);
+  g_return_val_if_fail (operation == TG_AUTH_OPERATION_SIGN_IN ||
+                        operation == TG_AUTH_OPERATION_REFRESH, NULL);
+  g_return_val_if_fail (SOUP_IS_MESSAGE (msg), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  status = soup_message_get_status (msg);
+  if (!SOUP_STATUS_IS_SUCCESSFUL (status))
+    {
+      set_http_error (operation, status, body, previous_refresh_token, error);
+      return NULL;
+    }
+
+  return parse_success (self, operation, msg, body, previous_refresh_token, error);
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+G_BEGIN_DECLS
+
+/**
+ * TgDemoSettings:
+ * @latency_ms: delay added to every API answer, in ms
+ * @jitter_ms: random extra delay (0 to @jitter_ms ms) added to it
+ * @refresh_latency_ms: delay added to every refresh
+ * @access_ttl: lifetime of new access tokens, in seconds
+ *
+ * The demo server settings a client may change. A member set to
+ * %TG_DEMO_SETTING_UNSET is not sent, so the server keeps its value; start
+ * from %TG_DEMO_SETTINGS_INIT.
+ */
+typedef struct {
+  gint64 latency_ms;
+  gint64 jitter_ms;
+  gint64 refresh_latency_ms;
+  gint64 access_ttl;
+} TgDemoSettings;
+
+#define TG_DEMO_SETTING_UNSET ((gint64) -1)
+#define TG_DEMO_SETTINGS_INIT { TG_DEMO_SETTING_UNSET, TG_DEMO_SETTING_UNSET, \
+                                TG_DEMO_SETTING_UNSET, TG_DEMO_SETTING_UNSET }
+
+#define TG_TYPE_DEMO_CONTROLS (tg_demo_controls_get_type ())
+G_DECLARE_FINAL_TYPE (TgDemoControls, tg_demo_controls, TG, DEMO_CONTROLS, GObject)
+
+TgDemoControls *tg_demo_controls_new                        (const char           *base_uri,
+                                                             GError              **error);
+const char     *tg_demo_controls_get_base_uri               (TgDemoControls       *self);
+
+void            tg_demo_controls_expire_access_tokens_async  (TgDemoControls       *self,
+                                                             GCancellable         *cancellable,
+                                                             GAsyncReadyCallback   callback,
+                                                             gpointer              user_data);
+gboolean        tg_demo_controls_expire_access_tokens_finish (TgDemoControls       *self,
+                                                             GAsyncResult         *result,
+                                                             GError              **error);
+void            tg_demo_controls_revoke_sessions_async      (TgDemoControls       *self,
+                                                             GCancellable         *cancellable,
+                                                             GAsyncReadyCallback   callback,
+                                                             gpointer              user_data);
+gboolean        tg_demo_controls_revoke_sessions_finish     (TgDemoControls       *self,
+                                                             GAsyncResult         *result,
+                                                             GError              **error);
+void            tg_demo_controls_set_settings_async         (TgDemoControls       *self,
+                                                             const TgDemoSettings *settings,
+                                                             GCancellable         *cancellable,
+                                                             GAsyncReadyCallback   callback,
+                                                             gpointer              user_data);
+JsonObject     *tg_demo_controls_set_settings_finish        (TgDemoControls       *self,
+                                                             GAsyncResult         *result,
+                                                             GError              **error);
+void            tg_demo_controls_get_stats_async            (TgDemoControls       *self,
+                                                             GCancellable         *cancellable,
+                                                             GAsyncReadyCallback   callback,
+                                                             gpointer              user_data);
+JsonObject     *tg_demo_controls_get_stats_finish           (TgDemoControls       *self,
+                                                             GAsyncResult         *result,
+                                                             GError              **error);
+
+G_END_DECLS

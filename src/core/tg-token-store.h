@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "tg-tokens.h"
+
+G_BEGIN_DECLS
+
+#define TG_TYPE_TOKEN_STORE (tg_token_store_get_type ())
+G_DECLARE_INTERFACE (TgTokenStore, tg_token_store, TG, TOKEN_STORE, GObject)
+
+/**
+ * TgTokenStoreInterface:
+ * @load_async: reads the pair saved for an account
+ * @save_async: replaces it (atomically: the old pair or the new, never half)
+ * @clear_async: removes it
+ *
+ * Where a session's tokens outlive the process. An account is any string that
+ * names one session, e.g. the server URI and the user name.
+ *
+ * The default _finish vfuncs take a #GTask whose source object is the store
+ * and whose source tag is the public function that started the operation
+ * (e.g. tg_token_store_load_async()); a store that returns anything else sets
+ * its own.
+ */
+struct _TgTokenStoreInterface
+{
+  GTypeInterface parent_iface;
+
+  void       (*load_async)   (TgTokenStore         *self,
+                              const char           *account,
+                              GCancellable         *cancellable,
+                              GAsyncReadyCallback   callback,
+                              gpointer              user_data);
+  TgTokens * (*load_finish)  (TgTokenStore         *self,
+                              GAsyncResult         *result,
+                              GError              **error);
+  void       (*save_async)   (TgTokenStore         *self,
+                              const char           *account,
+                              TgTokens             *tokens,
+                              GCancellable         *cancellable,
+                              GAsyncReadyCallback   callback,
+                              gpointer              user_data);
+  gboolean   (*save_finish)  (TgTokenStore         *self,
+                              GAsyncResult         *result,
+                              GError              **error);
+  void       (*clear_async)  (TgTokenStore         *self,
+                              const char           *account,
+                              GCancellable         *cancellable,
+                              GAsyncReadyCallback   callback,
+                              gpointer              user_data);
+  gboolean   (*clear_finish) (TgTokenStore         *self,
+                              GAsyncResult         *result,
+                              GError              **error);
+};
+
+void       tg_token_store_load_async    (TgTokenStore         *self,
+                                         const char           *account,
+                                         GCancellable         *cancellable,
+                                         GAsyncReadyCallback   callback,
+                                         gpointer              user_data);
+TgTokens  *tg_token_store_load_finish   (TgTokenStore         *self,
+                                         GAsyncResult         *result,
+                                         GError              **error);
+void       tg_token_store_save_async    (TgTokenStore         *self,
+                                         const char           *account,
+                                         TgTokens             *tokens,
+                                         GCancellable         *cancellable,
+                                         GAsyncReadyCallback   callback,
+                                         gpointer              user_data);
+gboolean   tg_token_store_save_finish   (TgTokenStore         *self,
+                                         GAsyncResult         *result,
+                                         GError              **error);
+void       tg_token_store_clear_async   (TgTokenStore         *self,
+                                         const char           *account,
+                                         GCancellable         *cancellable,
+                                         GAsyncReadyCallback   callback,
+                                         gpointer              user_data);
+gboolean   tg_token_store_clear_finish  (TgTokenStore         *self,
+                                         GAsyncResult         *result,
+                                         GError              **error);
+
+void          tg_token_store_new_default_async  (GCancellable         *cancellable,
+                                                 GAsyncReadyCallback   callback,
+                                                 gpointer              user_data);
+TgTokenStore *tg_token_store_new_default_finish (GAsyncResult         *result,
+                                                 GError              **error);
+
+/* Private to the core's two stores: the stored JSON document they share. */
+#define _TG_TOKEN_STORE_MAX_DOCUMENT_SIZE (64 * 1024)
+char     *_tg_token_store_serialize (TgTokens    *tokens,
+                                     gsize       *length);
+TgTokens *_tg_token_store_parse     (const char  *data,
+                                     gsize        length,
+                                     GError     **error);
+
+G_END_DECLS

@@ -1,0 +1,463 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * HS256 access tokens: JWTs (RFC 7519) in the JWS compact serialization
+ * (RFC 7515 §3.1), shaped as RFC 9068 describes access tokens.
+ *
+ * Verification runs on every request, so it does as little as it can before it
+ * knows the token is ours: one pass over the text, then the header (the only JSON
+ * an attacker gets us to parse), then the MAC. The payload is parsed only once the
+ * MAC matched, so everything past that point is data we wrote ourselves.
+ */
+#define G_LOG_DOMAIN "tg-jwt"
+
+#include "config.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "tg-base64url.h"
+#include "tg-crypto.h"
+#include "tg-jwt.h"
+
+/* Ours are a few hundred bytes; a bound keeps hostile input cheap to reject. */
+#define MAX_TOKEN_LENGTH 8192
+
+/* The header is parsed before the MAC is checked, so its size bounds what anyone
+ * can make us spend on a forged token: json-glib takes some 30–80 ns a byte, so
+ * a 6 KiB header would cost ~50× a whole real verification. Ours is about 70
+ * characters; 512 leaves room for a key id of a few hundred bytes. */
+#define MAX_HEADER_LENGTH 512
+
+#define ALGORITHM "HS256"
+/* RFC 9068 §2.1 */
+#define TYPE "at+jwt"
+#define MAC_BYTES 32
+
+G_DEFINE_QUARK (tg-jwt-error-quark, tg_jwt_error)
+
+/**
+ * tg_jwt_claims_free:
+ * @claims: (nullable) (transfer full): claims from tg_jwt_verify()
+ */
+void
+tg_jwt_claims_free (TgJwtClaims *claims)
+{
+  if (claims == NULL)
+    return;
+
+  g_free (claims->iss);
+  g_free (claims->aud);
+  g_free (claims->sub);
+  g_free (claims->name);
+  g_free (claims->jti);
+  g_free (claims);
+}
+
+static void
+compute_mac (GBytes     *key,
+             const char *signing_input,
+             gsize       len,
+             guint8      mac[MAC_BYTES])
+{
+  g_autoptr(GHmac) hmac = NULL;
+  gsize key_len;
+  const guint8 *key_data = g_bytes_get_data (key, &key_len);
+  gsize mac_len = MAC_BYTES;
+
+  hmac = g_hmac_new (G_CHECKSUM_SHA256, key_data, key_len);
+  g_hmac_update (hmac, (const guchar *) signing_input, (gssize) len);
+  g_hmac_get_digest (hmac, mac, &mac_len);
+  g_assert (mac_len == MAC_BYTES);
+}
+
+static char *
+encode_json_segment (JsonBuilder *builder)
+{
+  g_autoptr(JsonNode) root = json_builder_get_root (builder);
+  g_autofree char *json = json_to_string (root, FALSE);
+
+  return tg_base64url_encode ((const guint8 *) json, strlen (json));
+}
+
+static void
+add_string_member (JsonBuilder *builder,
+                   const char  *name,
+                   const char  *value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_string_value (builder, value);
+}
+
+static void
+add_int_member (JsonBuilder *builder,
+                const char  *name,
+                gint64       value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_int_value (builder, value);
+}
+
+static gboolean
+is_claim_string (const char *value)
+{
+  return value == NULL || g_utf8_validate (value, -1, NULL);
+}
+
+/**
+ * tg_jwt_encode:
+ * @key: the HMAC-SHA256 key
+ * @kid: the key's identifier, for the header's `kid`; a short name (at most a
+ *   few hundred bytes, see tg_jwt_verify())
+ * @claims: what to sign; @iss, @aud and @sub are required, @name and @jti may be
+ *   %NULL (a %NULL @jti gets a random one, as RFC 9068 §2.2 requires one)
+ *
+ * Makes an HS256 access token whose header is exactly
+ * `{"alg":"HS256","typ":"at+jwt","kid":KID}` and whose payload has the claims
+ * iss, aud, sub, name, iat, nbf, exp, jti and sid, in that order.
+ *
+ * Returns: (transfer full): the token, three base64url segments joined by dots
+ */
+char *
+tg_jwt_encode (GBytes            *key,
+               const char        *kid,
+               const TgJwtClaims *claims)
+{
+  g_autoptr(JsonBuilder) header = NULL;
+  g_autoptr(JsonBuilder) payload = NULL;
+  g_autofree char *header_text = NULL;
+  g_autofree char *payload_text = NULL;
+  g_autofree char *random_jti = NULL;
+  g_autofree char *signing_input = NULL;
+  g_autofree char *signature_text = NULL;
+  guint8 mac[MAC_BYTES];
+
+  g_return_val_if_fail (key != NULL, NULL);
+  g_return_val_if_fail (kid != NULL && g_utf8_validate (kid, -1, NULL), NULL);
+  g_return_val_if_fail (claims != NULL, NULL);
+  g_return_val_if_fail (claims->iss != NULL && is_claim_string (claims->iss), NULL);
+  g_return_val_if_fail (claims->aud != NULL && is_claim_string (claims->aud), NULL);
+  g_return_val_if_fail (claims->sub != NULL && *claims->sub != '\0' &&
+                        is_claim_string (claims->sub), NULL);
+  g_return_val_if_fail (is_claim_string (claims->name), NULL);
+  g_return_val_if_fail (is_claim_string (claims->jti), NULL);
+
+  header = json_builder_new ();
+  json_builder_begin_object (header);
+  add_string_member (header, "alg", ALGORITHM);
+  add_string_member (header, "typ", TYPE);
+  add_string_member (header, "kid", kid);
+  json_builder_end_object (header);
+
+  if (claims->jti == NULL)
+    random_jti = tg_crypto_random_token ();
+
+  payload = json_builder_new ();
+  json_builder_begin_object (payload);
+  add_string_member (payload, "iss", claims->iss);
+  add_string_member (payload, "aud", claims->aud);
+  add_string_member (payload, "sub", claims->sub);
+  if (claims->name != NULL)
+    add_string_member (payload, "name", claims->name);
+  add_int_member (payload, "iat", claims->iat);
+  add_int_member (payload, "nbf", claims->nbf);
+  add_int_member (payload, "exp", claims->exp);
+  add_string_member (payload, "jti", claims->jti != NULL ? claims->jti : random_jti);
+  add_int_member (payload, "sid", claims->sid);
+  json_builder_end_object (payload);
+
+  header_text = encode_json_segment (header);
+  /* Or tg_jwt_verify() would refuse it: the key id is too long. */
+  g_return_val_if_fail (strlen (header_text) <= MAX_HEADER_LENGTH, NULL);
+  payload_text = encode_json_segment (payload);
+  signing_input = g_strconcat (header_text, ".", payload_text, NULL);
+
+  compute_mac (key, signing_input, strlen (signing_input), mac);
+  signature_text = tg_base64url_encode (mac, sizeof mac);
+
+  return g_strconcat (signing_input, ".", signature_text, NULL);
+}
+
+/* Never put any part of the token in a message: these end up in responses
+ * (error_description) and logs. */
+static gpointer
+fail (GError     **error,
+      TgJwtError   code,
+      const char  *message)
+{
+  g_set_error_literal (error, TG_JWT_ERROR, code, message);
+  return NULL;
+}
+
+static JsonObject *
+parse_segment (JsonParser *parser,
+               const char *text,
+               gsize       len)
+{
+  g_autofree guint8 *json = NULL;
+  gsize json_len;
+  JsonNode *root;
+
+  json = tg_base64url_decode (text, (gssize) len, &json_len);
+  if (json == NULL)
+    return NULL;
+  if (!json_parser_load_from_data (parser, (const char *) json, (gssize) json_len, NULL))
+    return NULL;
+
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return NULL;
+  return json_node_get_object (root);
+}
+
+/* Returns: (transfer none) (nullable): the member's string, or %NULL if it is
+ * missing or not a string. */
+static const char *
+get_string (JsonObject *object,
+            const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}
+
+static gboolean
+get_int (JsonObject *object,
+         const char *name,
+         gint64     *out)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || json_node_get_value_type (node) != G_TYPE_INT64)
+    return FALSE;
+  *out = json_node_get_int (node);
+  return TRUE;
+}
+
+/* An optional string claim: absent (or null) is fine, anything else but a string
+ * is not. */
+static gboolean
+get_optional_string (JsonObject  *object,
+                     const char  *name,
+                     const char **out)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  *out = NULL;
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (json_node_get_value_type (node) != G_TYPE_STRING)
+    return FALSE;
+  *out = json_node_get_string (node);
+  return TRUE;
+}
+
+/* RFC 7519 §4.1.3: a single string, or an array of strings one of which is ours. */
+static gboolean
+audience_matches (JsonObject *payload,
+                  const char *expected_aud)
+{
+  JsonNode *node = json_object_get_member (payload, "aud");
+  JsonArray *array;
+  guint n;
+
+  if (node == NULL)
+    return FALSE;
+  if (json_node_get_value_type (node) == G_TYPE_STRING)
+    return g_strcmp0 (json_node_get_string (node), expected_aud) == 0;
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    return FALSE;
+
+  array = json_node_get_array (node);
+  n = json_array_get_length (array);
+  for (guint i = 0; i < n; i++)
+    {
+      JsonNode *element = json_array_get_element (array, i);
+
+      if (json_node_get_value_type (element) == G_TYPE_STRING &&
+          g_strcmp0 (json_node_get_string (element), expected_aud) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static gboolean
+is_base64url_char (char c)
+{
+  return g_ascii_isalnum (c) || c == '-' || c == '_';
+}
+
+/**
+ * tg_jwt_verify:
+ * @key: the HMAC-SHA256 key
+ * @expected_kid: the key's identifier; the header's `kid` must be this
+ * @expected_iss: our issuer; `iss` must be this
+ * @expected_aud: our audience; `aud` must be this, or an array holding it
+ * @now: the current time, in seconds since the epoch
+ * @token: the token, as it came in the `Authorization` header
+ * @error: return location for a #GError in %TG_JWT_ERROR
+ *
+ * Checks an access token from tg_jwt_encode(): its form, that its header says
+ * HS256 (nothing else is accepted, so neither `none` nor an algorithm swap can get
+ * around the key), its `typ` and `kid`, its signature (compared in constant time),
+ * and then its claims: iss, aud, sub, nbf and exp (the token is valid from `nbf`
+ * up to but not including `exp`, RFC 7519 §4.1.4–5).
+ *
+ * Tokens longer than 8 KiB, and headers longer than 512 characters, are refused
+ * unread: the header is parsed before the signature is checked.
+ *
+ * The error messages are short sentences meant for an OAuth `error_description`;
+ * they never contain any part of @token.
+ *
+ * Returns: (transfer full) (nullable): the claims (with `aud` set to
+ *   @expected_aud, even if the token names several audiences), or %NULL with
+ *   @error set; free with tg_jwt_claims_free()
+ */
+TgJwtClaims *
+tg_jwt_verify (GBytes      *key,
+               const char  *expected_kid,
+               const char  *expected_iss,
+               const char  *expected_aud,
+               gint64       now,
+               const char  *token,
+               GError     **error)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  g_autofree guint8 *signature = NULL;
+  TgJwtClaims *claims;
+  const char *dots[2] = { NULL, NULL };
+  guint n_dots = 0;
+  gsize len;
+  gsize header_len;
+  gsize payload_len;
+  gsize signature_len;
+  JsonObject *header;
+  JsonObject *payload;
+  const char *alg;
+  const char *typ;
+  const char *kid;
+  const char *sub;
+  const char *name;
+  const char *jti;
+  guint8 mac[MAC_BYTES];
+  gsize mac_len = 0;
+  gint64 iat, nbf, exp, sid;
+
+  g_return_val_if_fail (key != NULL, NULL);
+  g_return_val_if_fail (expected_kid != NULL, NULL);
+  g_return_val_if_fail (expected_iss != NULL, NULL);
+  g_return_val_if_fail (expected_aud != NULL, NULL);
+  g_return_val_if_fail (token != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  /* strnlen(): a hostile token may be huge; don't walk all of it. */
+  len = strnlen (token, MAX_TOKEN_LENGTH + 1);
+  if (len > MAX_TOKEN_LENGTH)
+    return fail (error, TG_JWT_ERROR_MALFORMED, "the access token is too long");
+
+  /* Exactly three non-empty segments of unpadded base64url (RFC 7515 §7.1). */
+  for (gsize i = 0; i < len; i++)
+    {
+      if (token[i] == '.')
+        {
+          if (n_dots == 2)
+            return fail (error, TG_JWT_ERROR_MALFORMED, "the access token is malformed");
+          dots[n_dots++] = token + i;
+        }
+      else if (!is_base64url_char (token[i]))
+        {
+          return fail (error, TG_JWT_ERROR_MALFORMED, "the access token is malformed");
+        }
+    }
+  if (n_dots != 2)
+    return fail (error, TG_JWT_ERROR_MALFORMED, "the access token is malformed");
+
+  header_len = (gsize) (dots[0] - token);
+  payload_len = (gsize) (dots[1] - dots[0] - 1);
+  signature_len = len - (gsize) (dots[1] + 1 - token);
+  if (header_len == 0 || payload_len == 0 || signature_len == 0 ||
+      header_len > MAX_HEADER_LENGTH)
+    return fail (error, TG_JWT_ERROR_MALFORMED, "the access token is malformed");
+
+  /* One parser for both segments: reloading it is cheaper than a new object. */
+  parser = json_parser_new ();
+
+  header = parse_segment (parser, token, header_len);
+  if (header == NULL)
+    return fail (error, TG_JWT_ERROR_MALFORMED, "the access token is malformed");
+
+  /* The algorithm is fixed, not taken from the header (RFC 8725 §3.1): this is
+   * what keeps "none" and HS/RS confusion out. */
+  alg = get_string (header, "alg");
+  if (alg == NULL || strcmp (alg, ALGORITHM) != 0)
+    return fail (error, TG_JWT_ERROR_ALGORITHM,
+                 "the access token is not signed with a supported algorithm");
+
+  /* RFC 7515 §4.1.11: we understand no extensions, so any "crit" is fatal. */
+  if (json_object_has_member (header, "crit"))
+    return fail (error, TG_JWT_ERROR_MALFORMED,
+                 "the access token uses unsupported extensions");
+
+  /* RFC 9068 §2.1, §4: this keeps any other kind of JWT signed with the same key
+   * (an ID token, say) from passing as an access token. Only our own spelling:
+   * this server is the only issuer its tokens come from. */
+  typ = get_string (header, "typ");
+  if (typ == NULL || strcmp (typ, TYPE) != 0)
+    return fail (error, TG_JWT_ERROR_MALFORMED, "the token is not an access token");
+
+  kid = get_string (header, "kid");
+  if (kid == NULL || strcmp (kid, expected_kid) != 0)
+    return fail (error, TG_JWT_ERROR_KEY_ID,
+                 "the access token was signed with an unknown key");
+
+  /* The MAC covers the text as sent, "header.payload" (RFC 7515 §5.1). The
+   * signature of a 32-byte MAC is 43 characters; anything else cannot match and
+   * need not be decoded. */
+  compute_mac (key, token, (gsize) (dots[1] - token), mac);
+  if (signature_len == (MAC_BYTES * 4 + 2) / 3)
+    signature = tg_base64url_decode (dots[1] + 1, (gssize) signature_len, &mac_len);
+  if (signature == NULL || mac_len != MAC_BYTES || !tg_crypto_equal (signature, mac, MAC_BYTES))
+    return fail (error, TG_JWT_ERROR_SIGNATURE, "the access token signature is invalid");
+
+  payload = parse_segment (parser, dots[0] + 1, payload_len);
+  if (payload == NULL)
+    return fail (error, TG_JWT_ERROR_MALFORMED, "the access token is malformed");
+
+  if (g_strcmp0 (get_string (payload, "iss"), expected_iss) != 0)
+    return fail (error, TG_JWT_ERROR_ISSUER,
+                 "the access token was issued by someone else");
+
+  if (!audience_matches (payload, expected_aud))
+    return fail (error, TG_JWT_ERROR_AUDIENCE,
+                 "the access token is not meant for this service");
+
+  sub = get_string (payload, "sub");
+  if (sub == NULL || *sub == '\0' ||
+      !get_int (payload, "exp", &exp) ||
+      !get_int (payload, "nbf", &nbf) ||
+      !get_int (payload, "iat", &iat) ||
+      !get_int (payload, "sid", &sid) ||
+      !get_optional_string (payload, "name", &name) ||
+      !get_optional_string (payload, "jti", &jti))
+    return fail (error, TG_JWT_ERROR_MALFORMED,
+                 "the access token lacks a required claim or has an invalid one");
+
+  if (nbf > now)
+    return fail (error, TG_JWT_ERROR_NOT_YET_VALID, "the access token is not valid yet");
+  if (exp <= now)
+    return fail (error, TG_JWT_ERROR_EXPIRED, "the access token has expired");
+
+  claims = g_new0 (TgJwtClaims, 1);
+  claims->iss = g_strdup (expected_iss);
+  claims->aud = g_strdup (expected_aud);
+  claims->sub = g_strdup (sub);
+  claims->name = g_strdup (name);
+  claims->jti = g_strdup (jti);
+  claims->sid = sid;
+  claims->iat = iat;
+  claims->nbf = nbf;
+  claims->exp = exp;
+
+  return claims;
+}

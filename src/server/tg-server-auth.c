@@ -1,0 +1,897 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The server's API: sign-in, refresh and revocation in two wire formats — the
+ * seed posts' JSON API (/authorization/…) and standard OAuth 2.0 (/oauth2/…,
+ * RFC 6749 and RFC 7009) — and the protected resources (/api/resources, RFC 6750).
+ *
+ * Both formats share one implementation of each operation; only how the request
+ * is read and how the answer is spelled differ (TgWire).
+ */
+#define G_LOG_DOMAIN "tg-server"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "tg-base64url.h"
+#include "tg-crypto.h"
+#include "tg-jwt.h"
+#include "tg-password.h"
+#include "tg-server-private.h"
+
+typedef enum {
+  TG_WIRE_SEED,
+  TG_WIRE_OAUTH2,
+} TgWire;
+
+typedef struct {
+  char   *access_token;
+  char   *refresh_token;
+  gint64  expires_in;
+  gint64  user_id;
+} IssuedPair;
+
+static void
+issued_pair_free (IssuedPair *pair)
+{
+  g_free (pair->access_token);
+  g_free (pair->refresh_token);
+  g_free (pair);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (IssuedPair, issued_pair_free)
+
+/* ------------------------------------------------------------------------- */
+/* Answers                                                                   */
+
+static void
+set_no_store (SoupServerMessage *msg)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+
+  /* RFC 6749 §5.1: token answers must not be cached anywhere. */
+  soup_message_headers_replace (headers, "Cache-Control", "no-store");
+  soup_message_headers_replace (headers, "Pragma", "no-cache");
+}
+
+static void
+reply_pair (SoupServerMessage *msg,
+            TgWire             wire,
+            const IssuedPair  *pair)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) node = NULL;
+
+  json_builder_begin_object (builder);
+  if (wire == TG_WIRE_SEED)
+    {
+      g_autofree char *user_id = g_strdup_printf ("%" G_GINT64_FORMAT, pair->user_id);
+
+      json_builder_set_member_name (builder, "userId");
+      json_builder_add_string_value (builder, user_id);
+      json_builder_set_member_name (builder, "authorizationToken");
+      json_builder_add_string_value (builder, pair->access_token);
+      json_builder_set_member_name (builder, "refreshToken");
+      json_builder_add_string_value (builder, pair->refresh_token);
+      json_builder_set_member_name (builder, "expiresIn");
+      json_builder_add_int_value (builder, pair->expires_in);
+    }
+  else
+    {
+      json_builder_set_member_name (builder, "access_token");
+      json_builder_add_string_value (builder, pair->access_token);
+      json_builder_set_member_name (builder, "token_type");
+      json_builder_add_string_value (builder, "Bearer");
+      json_builder_set_member_name (builder, "expires_in");
+      json_builder_add_int_value (builder, pair->expires_in);
+      json_builder_set_member_name (builder, "refresh_token");
+      json_builder_add_string_value (builder, pair->refresh_token);
+    }
+  json_builder_end_object (builder);
+  node = json_builder_get_root (builder);
+
+  set_no_store (msg);
+  _tg_server_reply_json (msg, SOUP_STATUS_OK, node);
+}
+
+/* A rejected grant: the seed API answers 401 (as the posts' client expects), OAuth
+ * 2.0 answers 400 (RFC 6749 §5.2). Both say invalid_grant — never a 500. */
+static void
+reply_invalid_grant (SoupServerMessage *msg,
+                     TgWire             wire,
+                     const char        *description)
+{
+  set_no_store (msg);
+  _tg_server_reply_error (msg,
+                          wire == TG_WIRE_SEED ? SOUP_STATUS_UNAUTHORIZED : SOUP_STATUS_BAD_REQUEST,
+                          "invalid_grant", description);
+}
+
+static void
+reply_server_error (SoupServerMessage *msg,
+                    const GError      *error)
+{
+  /* Only storage failures get here; their message names no secret. */
+  g_warning ("storage failed: %s", error->message);
+  _tg_server_reply_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "server_error",
+                          "the server could not store its state");
+}
+
+/* ------------------------------------------------------------------------- */
+/* Issuing tokens                                                            */
+
+/* HMAC-SHA256(key, label ‖ input) in base64url: 256 bits that only this server
+ * can compute, and that it computes the same way after a restart. */
+static char *
+derive (TgServer   *self,
+        const char *label,
+        const char *input)
+{
+  g_autoptr(GHmac) hmac = NULL;
+  guint8 digest[32];
+  gsize len = sizeof digest;
+  gsize key_len;
+  const guint8 *key = g_bytes_get_data (self->key, &key_len);
+
+  hmac = g_hmac_new (G_CHECKSUM_SHA256, key, key_len);
+  g_hmac_update (hmac, (const guchar *) label, -1);
+  g_hmac_update (hmac, (const guchar *) input, -1);
+  g_hmac_get_digest (hmac, digest, &len);
+
+  return tg_base64url_encode (digest, len);
+}
+
+/* The refresh token that replaces @presented. Deriving it instead of drawing it
+ * at random is what lets the reuse-grace window work across a crash: a client
+ * whose answer was lost (say, to a kill -9 right after the commit) presents
+ * the old token again and gets the same successor, which the database knows
+ * only by its hash. */
+static char *
+derive_successor (TgServer   *self,
+                  const char *presented)
+{
+  return derive (self, "tokengate refresh successor\n", presented);
+}
+
+static IssuedPair *
+issued_pair_new (TgServer   *self,
+                 gint64      user_id,
+                 const char *user_name,
+                 gint64      family_id,
+                 char       *refresh_token,  /* taken */
+                 const char *jti,
+                 gint64      issued_at,
+                 gint64      now)
+{
+  IssuedPair *pair = g_new0 (IssuedPair, 1);
+  g_autofree char *sub = g_strdup_printf ("%" G_GINT64_FORMAT, user_id);
+  TgJwtClaims claims = {
+    .iss = (char *) TG_SERVER_ISSUER,
+    .aud = (char *) TG_SERVER_AUDIENCE,
+    .sub = sub,
+    .name = (char *) user_name,
+    .jti = (char *) jti,
+    .sid = family_id,
+    .iat = issued_at,
+    .nbf = issued_at,
+    .exp = issued_at + self->live.access_ttl,
+  };
+
+  pair->access_token = tg_jwt_encode (self->key, self->key_id, &claims);
+  pair->refresh_token = refresh_token;
+  /* From the same clock reading the token was made with: a fresh token says
+   * exactly its lifetime, a replayed one (issued at an earlier rotation) what
+   * is left of it. */
+  pair->expires_in = CLAMP (claims.exp - now, 0, claims.exp - claims.iat);
+  pair->user_id = user_id;
+
+  return pair;
+}
+
+/* The pair a rotation hands out is a function of the presented token and the
+ * rotation's time, so that a replay within the grace window gets it again,
+ * byte for byte. */
+static IssuedPair *
+rotation_pair_new (TgServer             *self,
+                   const TgRefreshGrant *grant,
+                   const char           *presented,
+                   gint64                now)
+{
+  g_autofree char *successor = derive_successor (self, presented);
+  g_autofree char *jti = derive (self, "tokengate access jti\n", successor);
+
+  return issued_pair_new (self, grant->user_id, grant->user_name, grant->family_id,
+                          g_steal_pointer (&successor), jti, grant->rotated_at, now);
+}
+
+static void
+mark_family_revoked (TgServer *self,
+                     gint64    family_id)
+{
+  gint64 *key = g_new (gint64, 1);
+
+  *key = family_id;
+  g_hash_table_add (self->revoked_families, key);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Sign-in                                                                   */
+
+typedef struct {
+  SoupServerMessage *msg;            /* owned */
+  TgWire             wire;
+  char              *user_name;
+  char              *password;       /* wiped on free */
+  char              *password_hash;  /* the user's, or a dummy one */
+  gint64             user_id;        /* 0 for an unknown user */
+} SignIn;
+
+static void
+sign_in_free (SignIn *sign_in)
+{
+  if (sign_in->password != NULL)
+    explicit_bzero (sign_in->password, strlen (sign_in->password));
+  g_free (sign_in->password);
+  g_free (sign_in->password_hash);
+  g_free (sign_in->user_name);
+  g_clear_object (&sign_in->msg);
+  g_free (sign_in);
+}
+
+static void
+sign_in_verify_in_thread (GTask        *task,
+                          gpointer      source_object,
+                          gpointer      task_data,
+                          GCancellable *cancellable)
+{
+  SignIn *sign_in = task_data;
+
+  /* The slow part: PBKDF2 must not stall every other request on the server's
+   * main loop. */
+  g_task_return_boolean (task, tg_password_verify (sign_in->password, sign_in->password_hash));
+}
+
+static void
+sign_in_verified (GObject      *source_object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  TgServer *self = user_data;
+  SignIn *sign_in = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(IssuedPair) pair = NULL;
+  g_autofree char *refresh_token = NULL;
+  g_autofree char *refresh_hash = NULL;
+  g_autofree char *jti = NULL;
+  gint64 family_id = 0;
+  gint64 now = _tg_server_now ();
+  gboolean verified;
+
+  /* tg_server_stop() cancels, then waits for this count to reach zero: past
+   * it, the server may be gone, so a cancelled check touches nothing else. */
+  self->pending_work--;
+  verified = g_task_propagate_boolean (G_TASK (result), &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+
+  if (!verified || sign_in->user_id == 0)
+    {
+      self->stats.sign_ins_rejected++;
+      reply_invalid_grant (sign_in->msg, sign_in->wire, "wrong user name or password");
+      soup_server_message_unpause (sign_in->msg);
+      return;
+    }
+
+  refresh_token = tg_crypto_random_token ();
+  refresh_hash = tg_crypto_sha256_hex (refresh_token, -1);
+  if (!tg_server_db_start_family (self->db, sign_in->user_id, refresh_hash, now,
+                                  now + self->refresh_ttl, &family_id, &error))
+    {
+      reply_server_error (sign_in->msg, error);
+      soup_server_message_unpause (sign_in->msg);
+      return;
+    }
+
+  self->stats.sign_ins++;
+  jti = tg_crypto_random_token ();
+  pair = issued_pair_new (self, sign_in->user_id, sign_in->user_name, family_id,
+                          g_steal_pointer (&refresh_token), jti, now, now);
+  reply_pair (sign_in->msg, sign_in->wire, pair);
+  soup_server_message_unpause (sign_in->msg);
+}
+
+static void
+sign_in (TgServer          *self,
+         SoupServerMessage *msg,
+         TgWire             wire,
+         const char        *user_name,
+         const char        *password)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+  SignIn *data;
+
+  data = g_new0 (SignIn, 1);
+  data->msg = g_object_ref (msg);
+  data->wire = wire;
+  data->user_name = g_strdup (user_name);
+  data->password = g_strdup (password);
+
+  if (!tg_server_db_find_user (self->db, user_name, &data->user_id, &data->password_hash, &error))
+    {
+      if (!g_error_matches (error, TG_SERVER_DB_ERROR, TG_SERVER_DB_ERROR_NOT_FOUND))
+        {
+          reply_server_error (msg, error);
+          sign_in_free (data);
+          return;
+        }
+      /* Spend the same time on an unknown user as on a wrong password, so that
+       * the answer's timing does not tell which names exist. */
+      data->user_id = 0;
+      data->password_hash = g_strdup (self->dummy_password_hash);
+    }
+
+  /* No source object: a task holding a reference could make the server's last
+   * unref happen in its callback — on the server's own thread, which
+   * tg_server_stop() would then try to join. tg_server_stop() waits for the
+   * callback instead (pending_work). */
+  task = g_task_new (NULL, self->cancellable, sign_in_verified, self);
+  g_task_set_source_tag (task, sign_in);
+  g_task_set_task_data (task, data, (GDestroyNotify) sign_in_free);
+
+  self->pending_work++;
+  soup_server_message_pause (msg);
+  g_task_run_in_thread (task, sign_in_verify_in_thread);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Refresh                                                                   */
+
+static void
+refresh (TgServer          *self,
+         SoupServerMessage *msg,
+         TgWire             wire,
+         const char        *refresh_token)
+{
+  g_auto(TgRefreshGrant) grant = { 0 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(IssuedPair) pair = NULL;
+  g_autofree char *presented_hash = NULL;
+  g_autofree char *successor = NULL;
+  g_autofree char *successor_hash = NULL;
+  TgRefreshOutcome outcome;
+  gint64 now = _tg_server_now ();
+
+  if (_tg_server_demo_take_refresh_fault (self, msg))
+    return;
+
+  presented_hash = tg_crypto_sha256_hex (refresh_token, -1);
+  successor = derive_successor (self, refresh_token);
+  successor_hash = tg_crypto_sha256_hex (successor, -1);
+
+  outcome = tg_server_db_rotate (self->db, presented_hash, successor_hash, now,
+                                 now + self->refresh_ttl, self->live.reuse_grace, &grant, &error);
+  if (error != NULL)
+    {
+      reply_server_error (msg, error);
+      return;
+    }
+
+  switch (outcome)
+    {
+    case TG_REFRESH_ROTATED:
+    case TG_REFRESH_REPLAYED_IN_GRACE:
+      /* A replay gets the very pair the lost answer carried: same successor,
+       * same access token (the database recorded when the rotation happened).
+       * Only a key file swapped since then could make the successor differ. */
+      if (outcome == TG_REFRESH_REPLAYED_IN_GRACE &&
+          g_strcmp0 (grant.successor_hash, successor_hash) != 0)
+        {
+          self->stats.refreshes_rejected++;
+          reply_invalid_grant (msg, wire, "the refresh token was already used");
+          return;
+        }
+      self->stats.refreshes++;
+      pair = rotation_pair_new (self, &grant, refresh_token, now);
+      reply_pair (msg, wire, pair);
+      /* A slow token endpoint, so that a person (or a test) can watch the
+       * requests wait at the client's gate. */
+      if (self->live.refresh_latency_ms > 0)
+        _tg_server_delay_then (self, msg, self->live.refresh_latency_ms, NULL, NULL, NULL);
+      return;
+
+    case TG_REFRESH_REUSE_DETECTED:
+      self->stats.refreshes_rejected++;
+      self->stats.reuse_detections++;
+      mark_family_revoked (self, grant.family_id);
+      reply_invalid_grant (msg, wire,
+                           "the refresh token was used twice; the session is revoked");
+      return;
+
+    case TG_REFRESH_EXPIRED:
+      self->stats.refreshes_rejected++;
+      reply_invalid_grant (msg, wire, "the refresh token has expired");
+      return;
+
+    case TG_REFRESH_REVOKED:
+      self->stats.refreshes_rejected++;
+      reply_invalid_grant (msg, wire, "the session was revoked");
+      return;
+
+    case TG_REFRESH_UNKNOWN:
+    default:
+      self->stats.refreshes_rejected++;
+      reply_invalid_grant (msg, wire, "unknown refresh token");
+      return;
+    }
+}
+
+/* ------------------------------------------------------------------------- */
+/* The seed API                                                              */
+
+static const char *
+get_string_member (JsonObject *object,
+                   const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+
+  return json_node_get_string (node);
+}
+
+/* The JSON object POSTed to a seed endpoint, or NULL once the answer says
+ * what was wrong with the request. */
+static JsonObject *
+read_seed_body (SoupServerMessage *msg)
+{
+  g_autoptr(GError) error = NULL;
+  JsonObject *body;
+
+  if (!_tg_server_check_method (msg, SOUP_METHOD_POST, NULL))
+    return NULL;
+  if ((body = _tg_server_read_json_object (msg, &error)) == NULL)
+    _tg_server_reply_bad_body (msg, error);
+
+  return body;
+}
+
+static void
+seed_token_handler (SoupServer        *soup,
+                    SoupServerMessage *msg,
+                    const char        *path,
+                    GHashTable        *query,
+                    gpointer           user_data)
+{
+  TgServer *self = user_data;
+  g_autoptr(JsonObject) body = NULL;
+  const char *user_name;
+  const char *password;
+
+  if ((body = read_seed_body (msg)) == NULL)
+    return;
+
+  user_name = get_string_member (body, "userName");
+  password = get_string_member (body, "password");
+  if (user_name == NULL || password == NULL)
+    {
+      _tg_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request",
+                              "userName and password must be strings");
+      return;
+    }
+
+  sign_in (self, msg, TG_WIRE_SEED, user_name, password);
+}
+
+static void
+seed_refresh_handler (SoupServer        *soup,
+                      SoupServerMessage *msg,
+                      const char        *path,
+                      GHashTable        *query,
+                      gpointer           user_data)
+{
+  TgServer *self = user_data;
+  g_autoptr(JsonObject) body = NULL;
+  const char *refresh_token;
+
+  if ((body = read_seed_body (msg)) == NULL)
+    return;
+
+  refresh_token = get_string_member (body, "refreshToken");
+  if (refresh_token == NULL)
+    {
+      _tg_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request",
+                              "refreshToken must be a string");
+      return;
+    }
+
+  refresh (self, msg, TG_WIRE_SEED, refresh_token);
+}
+
+/* ------------------------------------------------------------------------- */
+/* OAuth 2.0                                                                 */
+
+static const char *
+get_form_value (GHashTable *form,
+                const char *name)
+{
+  const char *value = g_hash_table_lookup (form, name);
+
+  return value != NULL && *value != '\0' ? value : NULL;
+}
+
+static void
+oauth2_token_handler (SoupServer        *soup,
+                      SoupServerMessage *msg,
+                      const char        *path,
+                      GHashTable        *query,
+                      gpointer           user_data)
+{
+  TgServer *self = user_data;
+  g_autoptr(GHashTable) form = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *grant_type;
+
+  if (!_tg_server_check_method (msg, SOUP_METHOD_POST, NULL))
+    return;
+  set_no_store (msg);
+  if ((form = _tg_server_read_form (msg, &error)) == NULL)
+    {
+      /* RFC 6749 §5.2 has no 413/415: every malformed request is invalid_request,
+       * but the status still says what was wrong with it. */
+      _tg_server_reply_bad_body (msg, error);
+      return;
+    }
+
+  grant_type = get_form_value (form, "grant_type");
+  if (grant_type == NULL)
+    {
+      _tg_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request",
+                              "grant_type is missing");
+    }
+  else if (strcmp (grant_type, "password") == 0)
+    {
+      const char *user_name = get_form_value (form, "username");
+      const char *password = get_form_value (form, "password");
+
+      if (user_name == NULL || password == NULL)
+        _tg_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request",
+                                "username and password are required");
+      else
+        sign_in (self, msg, TG_WIRE_OAUTH2, user_name, password);
+    }
+  else if (strcmp (grant_type, "refresh_token") == 0)
+    {
+      const char *refresh_token = get_form_value (form, "refresh_token");
+
+      if (refresh_token == NULL)
+        _tg_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request",
+                                "refresh_token is required");
+      else
+        refresh (self, msg, TG_WIRE_OAUTH2, refresh_token);
+    }
+  else
+    {
+      _tg_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "unsupported_grant_type",
+                              "supported grant types: password, refresh_token");
+    }
+}
+
+static void
+oauth2_revoke_handler (SoupServer        *soup,
+                       SoupServerMessage *msg,
+                       const char        *path,
+                       GHashTable        *query,
+                       gpointer           user_data)
+{
+  TgServer *self = user_data;
+  g_autoptr(GHashTable) form = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *hash = NULL;
+  const char *token;
+  gint64 family_id = 0;
+
+  if (!_tg_server_check_method (msg, SOUP_METHOD_POST, NULL))
+    return;
+  if ((form = _tg_server_read_form (msg, &error)) == NULL)
+    {
+      _tg_server_reply_bad_body (msg, error);
+      return;
+    }
+  if ((token = get_form_value (form, "token")) == NULL)
+    {
+      _tg_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request",
+                              "token is required");
+      return;
+    }
+
+  hash = tg_crypto_sha256_hex (token, -1);
+  if (tg_server_db_revoke_family_of (self->db, hash, _tg_server_now (), &family_id, &error))
+    {
+      self->stats.revocations++;
+      mark_family_revoked (self, family_id);
+    }
+  else if (!g_error_matches (error, TG_SERVER_DB_ERROR, TG_SERVER_DB_ERROR_NOT_FOUND))
+    {
+      reply_server_error (msg, error);
+      return;
+    }
+
+  /* RFC 7009 §2.2: 200 whether or not the token was known, so that the answer
+   * does not tell an attacker which tokens exist. */
+  _tg_server_reply_empty (msg);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Protected resources (RFC 6750)                                            */
+
+static gboolean
+is_b64token (const char *token)
+{
+  const char *p = token;
+
+  /* RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
+  while (*p != '\0' && (g_ascii_isalnum (*p) || strchr ("-._~+/", *p) != NULL))
+    p++;
+  if (p == token)
+    return FALSE;
+  while (*p == '=')
+    p++;
+
+  return *p == '\0';
+}
+
+static gboolean
+is_resource_id (const char *id)
+{
+  gsize len = strlen (id);
+
+  if (len == 0 || len > 64)
+    return FALSE;
+  for (const char *p = id; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_')
+      return FALSE;
+
+  return TRUE;
+}
+
+static void
+reply_unauthorized (SoupServerMessage *msg,
+                    guint              status,
+                    const char        *error,
+                    const char        *description)
+{
+  g_autofree char *challenge = NULL;
+
+  if (error == NULL)
+    challenge = g_strdup ("Bearer realm=\"" TG_SERVER_REALM "\"");
+  else
+    /* Our descriptions are fixed sentences with no quotes or backslashes, so they
+     * can go into a quoted-string as they are (RFC 6750 §3). */
+    challenge = g_strdup_printf ("Bearer realm=\"" TG_SERVER_REALM "\", error=\"%s\", "
+                                 "error_description=\"%s\"", error, description);
+
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                "WWW-Authenticate", challenge);
+  _tg_server_reply_error (msg, status, error != NULL ? error : "unauthorized", description);
+}
+
+/* The `kid` of @token's header, unverified; %NULL if there is none to read. */
+static char *
+peek_key_id (const char *token)
+{
+  const char *dot = strchr (token, '.');
+  g_autofree guint8 *header = NULL;
+  g_autoptr(JsonParser) parser = NULL;
+  JsonNode *root;
+  JsonNode *kid;
+  gsize len = 0;
+
+  if (dot == NULL)
+    return NULL;
+  header = tg_base64url_decode (token, dot - token, &len);
+  parser = json_parser_new_immutable ();
+  if (header == NULL || !json_parser_load_from_data (parser, (const char *) header, len, NULL))
+    return NULL;
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return NULL;
+  kid = json_object_get_member (json_node_get_object (root), "kid");
+  if (kid == NULL || !JSON_NODE_HOLDS_VALUE (kid) || json_node_get_value_type (kid) != G_TYPE_STRING)
+    return NULL;
+
+  return g_strdup (json_node_get_string (kid));
+}
+
+/* Why a token whose `kid` is not the current epoch is refused. Only a token this
+ * server signed in an earlier epoch was "expired by the server"; anything else —
+ * a `kid` that never was an epoch, a bad signature — is just invalid, and says
+ * what tg_jwt_verify() says about it. */
+static char *
+describe_key_id_error (TgServer     *self,
+                       const char   *token,
+                       const GError *error)
+{
+  g_autofree char *kid = peek_key_id (token);
+  g_autoptr(TgJwtClaims) claims = NULL;
+  g_autoptr(GError) past_error = NULL;
+  guint64 epoch = 0;
+  guint64 current = g_ascii_strtoull (self->key_id, NULL, 10);
+
+  if (kid == NULL || kid[0] == '0' || current < 2 ||
+      !g_ascii_string_to_unsigned (kid, 10, 1, current - 1, &epoch, NULL))
+    return g_strdup (error->message);
+
+  claims = tg_jwt_verify (self->key, kid, TG_SERVER_ISSUER, TG_SERVER_AUDIENCE,
+                          _tg_server_now (), token, &past_error);
+  if (claims == NULL && !g_error_matches (past_error, TG_JWT_ERROR, TG_JWT_ERROR_EXPIRED))
+    return g_strdup (past_error->message);
+
+  return g_strdup ("the access token was expired by the server");
+}
+
+static guint
+count_headers (SoupMessageHeaders *headers,
+               const char         *name)
+{
+  SoupMessageHeadersIter iter;
+  const char *header_name;
+  const char *value;
+  guint n = 0;
+
+  soup_message_headers_iter_init (&iter, headers);
+  while (soup_message_headers_iter_next (&iter, &header_name, &value))
+    if (g_ascii_strcasecmp (header_name, name) == 0)
+      n++;
+
+  return n;
+}
+
+static guint
+authorize_and_answer (TgServer          *self,
+                      SoupServerMessage *msg,
+                      const char        *id)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const char *authorization = soup_message_headers_get_one (headers, "Authorization");
+  g_autoptr(TgJwtClaims) claims = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *token;
+  char *body;
+
+  /* Which of two credentials would count is not for us to guess (RFC 6750 §3.1:
+   * more than one way of presenting a token is invalid_request). */
+  if (count_headers (headers, "Authorization") > 1)
+    {
+      reply_unauthorized (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request",
+                          "the request has more than one Authorization header");
+      return SOUP_STATUS_BAD_REQUEST;
+    }
+
+  /* RFC 7235 §2.1: the scheme name is case-insensitive. */
+  if (authorization == NULL || g_ascii_strncasecmp (authorization, "Bearer ", 7) != 0)
+    {
+      reply_unauthorized (msg, SOUP_STATUS_UNAUTHORIZED, NULL,
+                          "this resource needs a Bearer access token");
+      return SOUP_STATUS_UNAUTHORIZED;
+    }
+
+  token = authorization + 7;
+  while (*token == ' ')
+    token++;
+  if (!is_b64token (token))
+    {
+      reply_unauthorized (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request",
+                          "the Authorization header is malformed");
+      return SOUP_STATUS_BAD_REQUEST;
+    }
+
+  claims = tg_jwt_verify (self->key, self->key_id, TG_SERVER_ISSUER, TG_SERVER_AUDIENCE,
+                          _tg_server_now (), token, &error);
+  if (claims == NULL)
+    {
+      g_autofree char *description =
+        g_error_matches (error, TG_JWT_ERROR, TG_JWT_ERROR_KEY_ID)
+          ? describe_key_id_error (self, token, error)
+          : g_strdup (error->message);
+
+      reply_unauthorized (msg, SOUP_STATUS_UNAUTHORIZED, "invalid_token", description);
+      return SOUP_STATUS_UNAUTHORIZED;
+    }
+
+  if (g_hash_table_contains (self->revoked_families, &claims->sid))
+    {
+      reply_unauthorized (msg, SOUP_STATUS_UNAUTHORIZED, "invalid_token",
+                          "the session of this access token was revoked");
+      return SOUP_STATUS_UNAUTHORIZED;
+    }
+
+  if (id != NULL)
+    body = g_strdup_printf ("protected resources, username: %s, id: %s", claims->name, id);
+  else
+    body = g_strdup_printf ("protected resources, username: %s", claims->name);
+
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "text/plain; charset=utf-8", SOUP_MEMORY_TAKE,
+                                    body, strlen (body));
+  return SOUP_STATUS_OK;
+}
+
+static void
+resources_handler (SoupServer        *soup,
+                   SoupServerMessage *msg,
+                   const char        *path,
+                   GHashTable        *query,
+                   gpointer           user_data)
+{
+  TgServer *self = user_data;
+  const char *id = NULL;
+  guint status;
+  guint delay_ms;
+
+  if (strcmp (path, "/api/resources") != 0)
+    {
+      id = path + strlen ("/api/resources");
+      if (*id++ != '/' || !is_resource_id (id))
+        {
+          _tg_server_reply_error (msg, SOUP_STATUS_NOT_FOUND, "not_found", "no such resource");
+          return;
+        }
+    }
+
+  if (!_tg_server_check_method (msg, SOUP_METHOD_GET, NULL))
+    return;
+
+  status = authorize_and_answer (self, msg, id);
+  _tg_server_stats_count_resource (self, status);
+
+  /* The demo's latency and jitter: the answer is ready, its delivery waits. */
+  delay_ms = _tg_server_demo_api_delay_ms (self);
+  if (delay_ms > 0)
+    _tg_server_delay_then (self, msg, delay_ms, NULL, NULL, NULL);
+}
+
+/* ------------------------------------------------------------------------- */
+
+/**
+ * _tg_server_auth_prepare:
+ *
+ * What the API needs before it listens: the dummy hash that unknown users are
+ * checked against.
+ *
+ * It costs what a stored hash costs — the first user's, normally `demo` — rather
+ * than what #TgServer:password-iterations says: that count applies to hashes
+ * made from now on, and a database made with another one (the default, say,
+ * and served with fewer for tests or a slow machine) would otherwise answer
+ * unknown names measurably faster or slower than known ones.
+ */
+gboolean
+_tg_server_auth_prepare (TgServer  *self,
+                         GError   **error)
+{
+  g_autofree char *dummy = tg_crypto_random_token ();
+  g_autofree char *first_hash = NULL;
+  guint iterations = 0;
+
+  if (!tg_server_db_first_password_hash (self->db, &first_hash, error))
+    return FALSE;
+  if (first_hash != NULL)
+    iterations = tg_password_get_iterations (first_hash);
+  if (iterations == 0)
+    iterations = self->password_iterations;
+
+  self->dummy_password_hash = tg_password_hash (dummy, iterations);
+  return TRUE;
+}
+
+void
+_tg_server_auth_register (TgServer *self)
+{
+  _tg_server_route (self, "/authorization/token", FALSE, seed_token_handler);
+  _tg_server_route (self, "/authorization/refresh", FALSE, seed_refresh_handler);
+  _tg_server_route (self, "/oauth2/token", FALSE, oauth2_token_handler);
+  _tg_server_route (self, "/oauth2/revoke", FALSE, oauth2_revoke_handler);
+  _tg_server_route (self, "/api/resources", TRUE, resources_handler);  /* and /{id} */
+}

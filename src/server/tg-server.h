@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define TG_SERVER_DEMO_USER     "demo"
+#define TG_SERVER_DEMO_PASSWORD "demo"
+
+#define TG_TYPE_SERVER (tg_server_get_type ())
+G_DECLARE_FINAL_TYPE (TgServer, tg_server, TG, SERVER, GObject)
+
+TgServer   *tg_server_new             (void);
+gboolean    tg_server_start           (TgServer    *self,
+                                       GError     **error);
+gboolean    tg_server_start_in_thread (TgServer    *self,
+                                       GError     **error);
+void        tg_server_stop            (TgServer    *self);
+gboolean    tg_server_is_running      (TgServer    *self);
+const char *tg_server_get_base_uri    (TgServer    *self);
+gboolean    tg_server_add_user        (TgServer    *self,
+                                       const char  *name,
+                                       const char  *password,
+                                       GError     **error);
+
+G_END_DECLS

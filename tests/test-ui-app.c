@@ -1,0 +1,1009 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The real application, driven end to end under Xvfb.
+ *
+ * How the tests drive it: each one makes a TgApplication and runs it with
+ * g_application_run(), as main() does, so the command line, startup, activate
+ * and the start-up flow are the real ones. The test's own steps run from an
+ * idle callback inside that main loop. They wait by iterating the same main
+ * context (every wait has a deadline that fails the test, and tg_test_init()
+ * adds a watchdog for the whole binary), act through what a person uses —
+ * the sign-in window's entries and button, the home window's actions — and
+ * end by activating app.quit, after which the application must be finalized.
+ *
+ * The whole binary runs on a private D-Bus session bus (GTestDBus) with no
+ * services on it: the application registers its name there (so a second
+ * instance can be tested), and the token store finds no Secret Service and
+ * keeps its tokens in a file under the test's private XDG_STATE_HOME — never
+ * in the developer's keyring.
+ *
+ * Screenshots go to $TG_SCREENSHOT_DIR (meson: build/screenshots).
+ */
+#include "config.h"
+
+#include <adwaita.h>
+#include <libsoup/soup.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tg-application.h"
+#include "tg-home-window.h"
+#include "tg-preferences-window.h"
+#include "tg-result-item.h"
+#include "tg-server.h"
+#include "tg-sign-in-window.h"
+#include "tg-test-ui.h"
+#include "tg-test-util.h"
+
+static char **system_mime_dirs;
+static GTestDBus *test_bus;
+
+typedef struct _Fixture Fixture;
+typedef void (*TestBody) (Fixture *fixture);
+
+struct _Fixture
+{
+  TgApplication *app;
+  GSettings     *settings;
+  TgServer      *server;       /* nullable: a custom server the test runs */
+  TestBody       body;
+  gboolean       body_done;
+  GPtrArray     *window_types; /* of GType names, in the order windows appeared */
+};
+
+/* ------------------------------------------------------------------------- */
+/* Waiting                                                                   */
+
+typedef gboolean (*Predicate) (Fixture *fixture, gpointer data);
+
+static void
+wait_for (Fixture     *fixture,
+          Predicate    predicate,
+          gpointer     data,
+          const char  *what)
+{
+  gint64 deadline = g_get_monotonic_time () + TG_TEST_UI_WAIT_SECONDS * G_USEC_PER_SEC;
+
+  while (!predicate (fixture, data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("Waited %d s for %s", TG_TEST_UI_WAIT_SECONDS, what);
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (1000);
+    }
+}
+
+static gboolean
+current_is (Fixture  *fixture,
+            gpointer  type)
+{
+  GtkWindow *window = tg_application_get_current_window (fixture->app);
+
+  return window != NULL && G_TYPE_CHECK_INSTANCE_TYPE (window, GPOINTER_TO_SIZE (type)) &&
+         gtk_widget_get_mapped (GTK_WIDGET (window));
+}
+
+static TgSignInWindow *
+wait_for_sign_in (Fixture *fixture)
+{
+  wait_for (fixture, current_is, GSIZE_TO_POINTER (TG_TYPE_SIGN_IN_WINDOW), "the sign-in window");
+  return TG_SIGN_IN_WINDOW (tg_application_get_current_window (fixture->app));
+}
+
+static TgHomeWindow *
+wait_for_home (Fixture *fixture)
+{
+  wait_for (fixture, current_is, GSIZE_TO_POINTER (TG_TYPE_HOME_WINDOW), "the home window");
+  return TG_HOME_WINDOW (tg_application_get_current_window (fixture->app));
+}
+
+static gboolean
+resource_loaded (Fixture  *fixture,
+                 gpointer  home)
+{
+  return tg_test_ui_resource_loaded (home);
+}
+
+static gboolean
+sign_in_settled (Fixture  *fixture,
+                 gpointer  window)
+{
+  return !tg_sign_in_window_is_busy (window) && *tg_sign_in_window_get_error (window) != '\0';
+}
+
+static gboolean
+results_finished (Fixture  *fixture,
+                  gpointer  home)
+{
+  return tg_test_ui_results_finished (home);
+}
+
+static void
+sleep_in_loop (Fixture *fixture,
+               guint    ms)
+{
+  gint64 until = g_get_monotonic_time () + ms * 1000;
+
+  while (g_get_monotonic_time () < until)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (1000);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Screenshots                                                               */
+
+static void
+save_screenshot (Fixture    *fixture,
+                 GtkWidget  *widget,
+                 const char *name)
+{
+  const char *dir = g_getenv ("TG_SCREENSHOT_DIR");
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree char *path = NULL;
+  GtkSnapshot *snapshot;
+  GskRenderer *renderer;
+  GdkRGBA background = { 0.98, 0.98, 0.98, 1.0 };
+  int width, height;
+
+  if (dir == NULL)
+    {
+      g_test_message ("TG_SCREENSHOT_DIR is not set: no %s", name);
+      return;
+    }
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+
+  tg_test_ui_wait_for_frame (widget);
+  width = gtk_widget_get_width (widget);
+  height = gtk_widget_get_height (widget);
+  g_assert_cmpint (width, >, 0);
+  g_assert_cmpint (height, >, 0);
+
+  /* A widget alone may paint no background of its own: put the window's
+   * colour under it, so that the picture reads in any viewer. */
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  gtk_style_context_lookup_color (gtk_widget_get_style_context (GTK_WIDGET (gtk_widget_get_root (widget))),
+                                  "window_bg_color", &background);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+
+  snapshot = gtk_snapshot_new ();
+  gtk_snapshot_append_color (snapshot, &background, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  if (GTK_IS_NATIVE (widget))
+    {
+      /* A window draws itself (its frame and background, then its children
+       * from what they last rendered), without a parent to ask. */
+      GTK_WIDGET_GET_CLASS (widget)->snapshot (widget, snapshot);
+    }
+  else
+    {
+      paintable = gtk_widget_paintable_new (widget);
+      gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+    }
+  node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+
+  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  path = g_build_filename (dir, name, NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("Saved %s (%d × %d)", path, width, height);
+}
+
+/* The timeline may be on a page that is not shown, or in a small pane: show
+ * that page, and give that pane most of the room. */
+static void
+reveal_widget (GtkWidget *widget)
+{
+  GtkWidget *child = widget;
+
+  for (GtkWidget *parent = gtk_widget_get_parent (widget); parent != NULL;
+       child = parent, parent = gtk_widget_get_parent (parent))
+    {
+      if (GTK_IS_PANED (parent))
+        {
+          GtkPaned *paned = GTK_PANED (parent);
+          int size = gtk_orientable_get_orientation (GTK_ORIENTABLE (paned)) == GTK_ORIENTATION_VERTICAL
+                     ? gtk_widget_get_height (parent) : gtk_widget_get_width (parent);
+
+          gtk_paned_set_position (paned, gtk_paned_get_start_child (paned) == child ? size * 2 / 3 : size / 3);
+        }
+      else if (GTK_IS_STACK (parent))
+        gtk_stack_set_visible_child (GTK_STACK (parent), child);
+      else if (ADW_IS_VIEW_STACK (parent))
+        adw_view_stack_set_visible_child (ADW_VIEW_STACK (parent), child);
+      else if (ADW_IS_LEAFLET (parent))
+        adw_leaflet_set_visible_child (ADW_LEAFLET (parent), child);
+      else if (ADW_IS_FLAP (parent) && adw_flap_get_flap (ADW_FLAP (parent)) == child)
+        adw_flap_set_reveal_flap (ADW_FLAP (parent), TRUE);
+      else if (GTK_IS_REVEALER (parent))
+        gtk_revealer_set_reveal_child (GTK_REVEALER (parent), TRUE);
+      else if (GTK_IS_EXPANDER (parent))
+        gtk_expander_set_expanded (GTK_EXPANDER (parent), TRUE);
+    }
+}
+
+/* ------------------------------------------------------------------------- */
+/* Running the application                                                   */
+
+static void
+on_window_added (GtkApplication *app,
+                 GtkWindow      *window,
+                 Fixture        *fixture)
+{
+  g_ptr_array_add (fixture->window_types, (gpointer) G_OBJECT_TYPE_NAME (window));
+}
+
+static gboolean
+run_body (gpointer user_data)
+{
+  Fixture *fixture = user_data;
+
+  fixture->body (fixture);
+  fixture->body_done = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+static void
+quit (Fixture *fixture)
+{
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "quit", NULL);
+}
+
+/* Runs the application with @args (after the program name) and @body inside
+ * it; returns its exit status once it has been finalized. */
+static int
+run_app (Fixture            *fixture,
+         const char * const *args,
+         TestBody            body)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  guint idle = 0;
+  int status;
+
+  g_ptr_array_add (argv, (gpointer) "tokengate");
+  for (guint i = 0; args != NULL && args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  fixture->app = tg_application_new ();
+  fixture->body = body;
+  fixture->body_done = FALSE;
+  g_ptr_array_set_size (fixture->window_types, 0);
+  g_signal_connect (fixture->app, "window-added", G_CALLBACK (on_window_added), fixture);
+  if (body != NULL)
+    idle = g_idle_add (run_body, fixture);
+
+  status = g_application_run (G_APPLICATION (fixture->app), (int) argv->len - 1, (char **) argv->pdata);
+
+  if (body != NULL && !fixture->body_done)
+    g_source_remove (idle);
+  tg_test_assert_finalize_soon (g_steal_pointer (&fixture->app));
+  return status;
+}
+
+static void
+setup (Fixture       *fixture,
+       gconstpointer  data)
+{
+  g_autoptr(GSettingsSchema) schema = NULL;
+  g_auto(GStrv) keys = NULL;
+
+  fixture->window_types = g_ptr_array_new ();
+  g_content_type_set_mime_dirs ((const char * const *) system_mime_dirs);
+
+  /* The memory backend lives as long as the process: start every test from
+   * the defaults. */
+  fixture->settings = g_settings_new (APP_ID);
+  g_object_get (fixture->settings, "settings-schema", &schema, NULL);
+  keys = g_settings_schema_list_keys (schema);
+  for (guint i = 0; keys[i] != NULL; i++)
+    g_settings_reset (fixture->settings, keys[i]);
+
+  /* The tests count HTTP messages exactly; a proactive refresh (the built-in
+   * server's tokens live 30 s) on a slow machine would add one. The core's
+   * tests cover the proactive path. */
+  g_settings_set_boolean (fixture->settings, "proactive-refresh", FALSE);
+}
+
+static void
+teardown (Fixture       *fixture,
+          gconstpointer  data)
+{
+  if (fixture->server != NULL)
+    {
+      tg_server_stop (fixture->server);
+      g_assert_finalize_object (g_steal_pointer (&fixture->server));
+    }
+  g_clear_object (&fixture->settings);
+  g_clear_pointer (&fixture->window_types, g_ptr_array_unref);
+}
+
+static void
+start_custom_server (Fixture *fixture)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *database = g_build_filename (g_get_user_data_dir (), "custom-server.db", NULL);
+
+  fixture->server = g_object_new (TG_TYPE_SERVER,
+                                  "host", "127.0.0.1",
+                                  "port", 0,
+                                  "database", database,
+                                  "password-iterations", 1000,
+                                  NULL);
+  tg_server_start_in_thread (fixture->server, &error);
+  g_assert_no_error (error);
+}
+
+/* ------------------------------------------------------------------------- */
+/* The demo, end to end                                                      */
+
+static gboolean
+back_at_sign_in_or_finished (Fixture  *fixture,
+                             gpointer  home)
+{
+  return !TG_IS_HOME_WINDOW (tg_application_get_current_window (fixture->app)) ||
+         results_finished (fixture, home);
+}
+
+static void
+sign_in_as (TgSignInWindow *window,
+            const char     *user,
+            const char     *password)
+{
+  gtk_editable_set_text (tg_sign_in_window_get_user_entry (window), user);
+  gtk_editable_set_text (tg_sign_in_window_get_password_entry (window), password);
+  g_assert_true (gtk_widget_activate (tg_sign_in_window_get_sign_in_button (window)));
+}
+
+static void
+demo_body (Fixture *fixture)
+{
+  TgSignInWindow *sign_in = wait_for_sign_in (fixture);
+  g_autoptr(TgHomeWindow) home = NULL;
+  TgRequestLog *log;
+  TgRequestSummary summary;
+  GListModel *results;
+  guint from, n_401 = 0, n_200 = 0, n_refresh = 0, n_other = 0;
+
+  /* The built-in server's demo user is filled in for the person. */
+  g_assert_cmpstr (gtk_editable_get_text (tg_sign_in_window_get_user_entry (sign_in)), ==, "demo");
+  g_assert_cmpstr (tg_sign_in_window_get_message (sign_in), ==, "");
+  save_screenshot (fixture, GTK_WIDGET (sign_in), "sign-in.png");
+
+  sign_in_as (sign_in, "demo", "demo");
+  home = g_object_ref (wait_for_home (fixture));
+  g_assert_nonnull (tg_session_get_demo_controls (tg_application_get_session (fixture->app)));
+
+  /* The post's home page: the resource, fetched when the window opens. */
+  wait_for (fixture, resource_loaded, home, "the prefetched resource");
+
+  /* Break the token as the post does, then the burst. */
+  log = tg_session_get_request_log (tg_application_get_session (fixture->app));
+  from = g_list_model_get_n_items (G_LIST_MODEL (log));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (home), "win.break-access", NULL));
+  tg_home_window_send_requests (home, 3);
+  wait_for (fixture, results_finished, home, "the 3 results");
+
+  /* 3 × 401 → 1 refresh → 3 × 200, and nothing else. */
+  for (guint i = from; i < g_list_model_get_n_items (G_LIST_MODEL (log)); i++)
+    {
+      g_autoptr(TgRequestRecord) record = g_list_model_get_item (G_LIST_MODEL (log), i);
+      TgRequestKind kind = tg_request_record_get_kind (record);
+      guint status = tg_request_record_get_status (record);
+
+      if (kind == TG_REQUEST_KIND_REFRESH && status == 200)
+        n_refresh++;
+      else if (kind == TG_REQUEST_KIND_RESOURCE && status == 401)
+        n_401++;
+      else if (kind == TG_REQUEST_KIND_RESOURCE && status == 200)
+        n_200++;
+      else
+        n_other++;
+    }
+  g_assert_cmpuint (n_401, ==, 3);
+  g_assert_cmpuint (n_refresh, ==, 1);
+  g_assert_cmpuint (n_200, ==, 3);
+  g_assert_cmpuint (n_other, ==, 0);
+
+  tg_request_log_summarize (log, from, &summary);
+  g_assert_cmpuint (summary.requests, ==, 3);
+  g_assert_cmpuint (summary.resource_401, ==, 3);
+  g_assert_cmpuint (summary.refreshes, ==, 1);
+  g_assert_cmpuint (summary.retries, ==, 3);
+  g_assert_cmpuint (summary.succeeded, ==, 3);
+  g_assert_cmpuint (summary.failed, ==, 0);
+  g_assert_cmpuint (summary.http_messages, ==, 7);
+
+  /* The post's "First resp / Second resp / Third resp". */
+  results = tg_home_window_get_results (home);
+  g_assert_cmpuint (g_list_model_get_n_items (results), ==, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(TgResultItem) item = g_list_model_get_item (results, i);
+
+      g_assert_cmpuint (tg_result_item_get_status (item), ==, 200);
+      g_assert_cmpuint (tg_result_item_get_attempts (item), ==, 2);
+      g_assert_nonnull (strstr (tg_result_item_get_text (item), TG_TEST_UI_RESOURCE_TEXT));
+    }
+
+  save_screenshot (fixture, GTK_WIDGET (home), "home-after-burst.png");
+  reveal_widget (tg_home_window_get_timeline (home));
+  save_screenshot (fixture, tg_home_window_get_timeline (home), "timeline.png");
+
+  /* Revoke the session at the server: the next burst's refresh is refused
+   * (invalid_grant), and the app goes back to the sign-in window saying why.
+   * The revocation is a request of its own that may still be on its way when
+   * the burst leaves, so send until the session ends. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (home), "win.revoke-on-server", NULL));
+  for (guint attempt = 0; TG_IS_HOME_WINDOW (tg_application_get_current_window (fixture->app)); attempt++)
+    {
+      g_assert_cmpuint (attempt, <, 20);
+      sleep_in_loop (fixture, 100);
+      tg_home_window_send_requests (home, 3);
+      wait_for (fixture, back_at_sign_in_or_finished, home, "the burst after the revocation");
+      sleep_in_loop (fixture, 50);
+    }
+
+  sign_in = wait_for_sign_in (fixture);
+  g_assert_cmpstr (tg_sign_in_window_get_message (sign_in), !=, "");
+  g_test_message ("Signed out: %s", tg_sign_in_window_get_message (sign_in));
+  save_screenshot (fixture, GTK_WIDGET (sign_in), "session-expired.png");
+
+  /* And back in, on the same session. */
+  sign_in_as (sign_in, "demo", "demo");
+  g_clear_object (&home);
+  home = g_object_ref (wait_for_home (fixture));
+  wait_for (fixture, resource_loaded, home, "the resource after signing in again");
+
+  quit (fixture);
+}
+
+static void
+test_demo (Fixture       *fixture,
+           gconstpointer  data)
+{
+  g_assert_cmpint (run_app (fixture, NULL, demo_body), ==, 0);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Sign-in errors                                                            */
+
+static void
+wrong_password_body (Fixture *fixture)
+{
+  TgSignInWindow *sign_in = wait_for_sign_in (fixture);
+
+  sign_in_as (sign_in, "demo", "not the password");
+  wait_for (fixture, sign_in_settled, sign_in, "the sign-in to fail");
+
+  g_assert_cmpstr (tg_sign_in_window_get_error (sign_in), ==, "Wrong user name or password.");
+  g_assert_true (tg_application_get_current_window (fixture->app) == GTK_WINDOW (sign_in));
+  save_screenshot (fixture, GTK_WIDGET (sign_in), "sign-in-wrong-password.png");
+
+  quit (fixture);
+}
+
+static void
+test_wrong_password (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_assert_cmpint (run_app (fixture, NULL, wrong_password_body), ==, 0);
+}
+
+static void
+insecure_body (Fixture *fixture)
+{
+  TgSignInWindow *sign_in = wait_for_sign_in (fixture);
+
+  /* Refused while building the session, before any password is typed and
+   * without a single packet to example.org. */
+  wait_for (fixture, sign_in_settled, sign_in, "the insecure-URL error");
+  g_assert_nonnull (strstr (tg_sign_in_window_get_error (sign_in), "not secure"));
+  g_assert_null (tg_application_get_session (fixture->app));
+
+  /* Pressing Sign In does not send the password there either. */
+  sign_in_as (sign_in, "demo", "demo");
+  wait_for (fixture, sign_in_settled, sign_in, "the insecure-URL error again");
+  g_assert_nonnull (strstr (tg_sign_in_window_get_error (sign_in), "not secure"));
+  g_assert_null (tg_application_get_session (fixture->app));
+  save_screenshot (fixture, GTK_WIDGET (sign_in), "sign-in-insecure.png");
+
+  quit (fixture);
+}
+
+static void
+test_insecure_url (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  const char *args[] = { "--server", "http://example.org", NULL };
+
+  g_assert_cmpint (run_app (fixture, args, insecure_body), ==, 0);
+}
+
+/* Signs in to a server given on the command line and expects @expected in
+ * the error under the form. */
+static const char *expected_error;
+
+static void
+sign_in_fails_body (Fixture *fixture)
+{
+  TgSignInWindow *sign_in = wait_for_sign_in (fixture);
+
+  sign_in_as (sign_in, "demo", "demo");
+  wait_for (fixture, sign_in_settled, sign_in, "the sign-in to fail");
+  g_test_message ("Error shown: %s", tg_sign_in_window_get_error (sign_in));
+  g_assert_nonnull (strstr (tg_sign_in_window_get_error (sign_in), expected_error));
+  g_assert_true (tg_application_get_current_window (fixture->app) == GTK_WINDOW (sign_in));
+
+  quit (fixture);
+}
+
+static void
+test_unreachable (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *uri = NULL;
+  const char *args[] = { "--server", NULL, NULL };
+
+  /* A port that was free a moment ago: bound, never listened on, closed. */
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  address = g_inet_socket_address_new (loopback, 0);
+  g_socket_bind (socket, address, FALSE, &error);
+  g_assert_no_error (error);
+  g_clear_object (&address);
+  address = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+  uri = g_strdup_printf ("http://127.0.0.1:%u", g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address)));
+  g_socket_close (socket, NULL);
+
+  args[1] = uri;
+  expected_error = "cannot be reached";
+  g_assert_cmpint (run_app (fixture, args, sign_in_fails_body), ==, 0);
+}
+
+static void
+test_tls_failure (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr(GTlsCertificate) certificate = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *cert_path = NULL;
+  g_autofree char *key_path = NULL;
+  const char *args[] = { "--server", NULL, NULL };
+
+  /* https on loopback with a certificate nobody trusts. */
+  g_assert_cmpint (g_mkdir_with_parents (g_get_user_data_dir (), 0700), ==, 0);
+  g_assert_true (tg_test_make_tls_files (g_get_user_data_dir (), &cert_path, &key_path, &error));
+  g_assert_no_error (error);
+  certificate = g_tls_certificate_new_from_files (cert_path, key_path, &error);
+  g_assert_no_error (error);
+
+  fixture->server = g_object_new (TG_TYPE_SERVER,
+                                  "tls-certificate", certificate,
+                                  "password-iterations", 1000,
+                                  NULL);
+  tg_server_start_in_thread (fixture->server, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_str_has_prefix (tg_server_get_base_uri (fixture->server), "https://"));
+
+  args[1] = tg_server_get_base_uri (fixture->server);
+  expected_error = "TLS failure";
+  g_assert_cmpint (run_app (fixture, args, sign_in_fails_body), ==, 0);
+}
+
+static void
+html_handler (SoupServer        *server,
+              SoupServerMessage *msg,
+              const char        *path,
+              GHashTable        *query,
+              gpointer           user_data)
+{
+  static const char page[] = "<html><body>Welcome to nginx!</body></html>";
+
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "text/html", SOUP_MEMORY_STATIC, page, sizeof page - 1);
+}
+
+static void
+test_not_understood (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autoptr(SoupServer) server = soup_server_new (NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *uri = NULL;
+  const char *args[] = { "--server", NULL, NULL };
+  GSList *uris;
+
+  /* A web server that is no authorization server: 200 and a web page to
+   * everything, on this thread's main context. */
+  soup_server_add_handler (server, NULL, html_handler, NULL, NULL);
+  soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
+  g_assert_no_error (error);
+  uris = soup_server_get_uris (server);
+  uri = g_strdup_printf ("http://127.0.0.1:%d", g_uri_get_port (uris->data));
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+
+  args[1] = uri;
+  expected_error = "cannot be understood";
+  g_assert_cmpint (run_app (fixture, args, sign_in_fails_body), ==, 0);
+}
+
+static void
+test_bad_options (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  if (g_test_subprocess ())
+    {
+      const char *which = g_getenv ("TG_BAD_OPTION");
+      const char *protocol_args[] = { "--protocol", "carrier-pigeon", NULL };
+      const char *server_args[] = { "--server", "ftp://example.org", NULL };
+
+      exit (run_app (fixture, g_strcmp0 (which, "protocol") == 0 ? protocol_args : server_args, NULL));
+    }
+
+  g_setenv ("TG_BAD_OPTION", "protocol", TRUE);
+  g_test_trap_subprocess (NULL, 20 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDOUT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*unknown protocol “carrier-pigeon”*");
+
+  g_setenv ("TG_BAD_OPTION", "server", TRUE);
+  g_test_trap_subprocess (NULL, 20 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDOUT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*is not a server URL*");
+  g_unsetenv ("TG_BAD_OPTION");
+}
+
+/* ------------------------------------------------------------------------- */
+/* Relaunch                                                                  */
+
+static void
+first_launch_body (Fixture *fixture)
+{
+  TgSignInWindow *sign_in = wait_for_sign_in (fixture);
+  TgHomeWindow *home;
+
+  sign_in_as (sign_in, "demo", "demo");
+  home = wait_for_home (fixture);
+  wait_for (fixture, resource_loaded, home, "the resource");
+  quit (fixture);
+}
+
+static void
+relaunch_body (Fixture *fixture)
+{
+  TgHomeWindow *home = wait_for_home (fixture);
+
+  /* Straight to the home window, and the stored session works. */
+  wait_for (fixture, resource_loaded, home, "the resource after the relaunch");
+  g_assert_cmpuint (fixture->window_types->len, ==, 1);
+  g_assert_cmpstr (fixture->window_types->pdata[0], ==, "TgHomeWindow");
+  quit (fixture);
+}
+
+static void
+test_relaunch_custom (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  const char *args[] = { "--server", NULL, NULL };
+
+  start_custom_server (fixture);
+  args[1] = tg_server_get_base_uri (fixture->server);
+
+  g_assert_cmpint (run_app (fixture, args, first_launch_body), ==, 0);
+  g_assert_cmpint (run_app (fixture, args, relaunch_body), ==, 0);
+}
+
+static void
+test_relaunch_builtin (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  /* The built-in server listens on another port each time; its database, in
+   * the (test's) user data directory, keeps the session. */
+  g_assert_cmpint (run_app (fixture, NULL, first_launch_body), ==, 0);
+  g_assert_cmpint (run_app (fixture, NULL, relaunch_body), ==, 0);
+}
+
+static void
+custom_remembered_body (Fixture *fixture)
+{
+  TgSignInWindow *sign_in = wait_for_sign_in (fixture);
+
+  /* No demo password for a server that is not the built-in one. */
+  g_assert_cmpstr (gtk_editable_get_text (tg_sign_in_window_get_password_entry (sign_in)), ==, "");
+  sign_in_as (sign_in, "demo", "demo");
+  wait_for_home (fixture);
+  quit (fixture);
+}
+
+static void
+test_custom_server_remembered (Fixture       *fixture,
+                               gconstpointer  data)
+{
+  const char *args[] = { "--server", NULL, NULL };
+  g_autofree char *url = NULL;
+  g_autofree char *last_user = NULL;
+
+  start_custom_server (fixture);
+  args[1] = tg_server_get_base_uri (fixture->server);
+  g_assert_cmpint (run_app (fixture, args, custom_remembered_body), ==, 0);
+
+  /* Signing in there made it the server of the next launch. */
+  url = g_settings_get_string (fixture->settings, "server-url");
+  g_assert_cmpstr (url, ==, tg_server_get_base_uri (fixture->server));
+  last_user = g_settings_get_string (fixture->settings, "last-user");
+  g_assert_cmpstr (last_user, ==, "demo");
+  g_assert_cmpint (g_settings_get_enum (fixture->settings, "server-mode"), ==, 1);
+  g_assert_cmpint (run_app (fixture, NULL, relaunch_body), ==, 0);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Menus, preferences, sign-out                                              */
+
+static GtkWindow *
+find_toplevel (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type) && gtk_widget_get_mapped (GTK_WIDGET (window)))
+        return window;
+    }
+  return NULL;
+}
+
+static gboolean
+toplevel_shown (Fixture  *fixture,
+                gpointer  type)
+{
+  return find_toplevel (GPOINTER_TO_SIZE (type)) != NULL;
+}
+
+static GtkWindow *
+wait_for_toplevel (Fixture    *fixture,
+                   GType       type,
+                   const char *what)
+{
+  wait_for (fixture, toplevel_shown, GSIZE_TO_POINTER (type), what);
+  return find_toplevel (type);
+}
+
+static gboolean
+action_enabled (Fixture    *fixture,
+                const char *name)
+{
+  return g_action_group_get_action_enabled (G_ACTION_GROUP (fixture->app), name);
+}
+
+static void
+menus_body (Fixture *fixture)
+{
+  TgSignInWindow *sign_in = wait_for_sign_in (fixture);
+  TgTokenManager *manager;
+  GtkWindow *window;
+  TgRetryPolicy policy;
+  guint timeout, skew;
+  gboolean proactive;
+
+  /* AdwApplication found the shortcuts window in the resources. */
+  g_assert_nonnull (gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (sign_in)));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (sign_in), "win.show-help-overlay", NULL));
+  window = wait_for_toplevel (fixture, GTK_TYPE_SHORTCUTS_WINDOW, "the shortcuts window");
+  gtk_window_close (window);
+
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "about", NULL);
+  window = wait_for_toplevel (fixture, ADW_TYPE_ABOUT_WINDOW, "the about window");
+  g_assert_cmpstr (adw_about_window_get_version (ADW_ABOUT_WINDOW (window)), ==, PACKAGE_VERSION);
+  gtk_window_destroy (window);
+
+  /* Nobody to sign out yet. */
+  g_assert_false (action_enabled (fixture, "sign-out"));
+  sign_in_as (sign_in, "demo", "demo");
+  wait_for_home (fixture);
+  g_assert_true (action_enabled (fixture, "sign-out"));
+
+  /* The preferences reach the session's token manager at once. */
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "preferences", NULL);
+  window = wait_for_toplevel (fixture, TG_TYPE_PREFERENCES_WINDOW, "the preferences window");
+  manager = tg_session_get_manager (tg_application_get_session (fixture->app));
+  g_settings_set_enum (fixture->settings, "retry-policy", TG_RETRY_POLICY_CANARY);
+  g_settings_set_boolean (fixture->settings, "proactive-refresh", TRUE);
+  g_settings_set_uint (fixture->settings, "expiry-skew", 7);
+  g_settings_set_uint (fixture->settings, "request-timeout", 42);
+  g_object_get (manager, "retry-policy", &policy, "proactive", &proactive,
+                "expiry-skew", &skew, "refresh-timeout", &timeout, NULL);
+  g_assert_cmpint (policy, ==, TG_RETRY_POLICY_CANARY);
+  g_assert_true (proactive);
+  g_assert_cmpuint (skew, ==, 7);
+  g_assert_cmpuint (timeout, ==, 42);
+  save_screenshot (fixture, GTK_WIDGET (window), "preferences.png");
+  gtk_window_destroy (window);
+
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "sign-out", NULL);
+  sign_in = wait_for_sign_in (fixture);
+  /* Signing out is no expiry: nothing to explain. */
+  g_assert_cmpstr (tg_sign_in_window_get_message (sign_in), ==, "");
+  g_assert_false (action_enabled (fixture, "sign-out"));
+  g_assert_cmpint (tg_token_manager_get_state (manager), ==, TG_TOKEN_STATE_SIGNED_OUT);
+
+  quit (fixture);
+}
+
+static void
+test_menus (Fixture       *fixture,
+            gconstpointer  data)
+{
+  g_assert_cmpint (run_app (fixture, NULL, menus_body), ==, 0);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Single instance                                                           */
+
+typedef struct {
+  gboolean  done;
+  GError   *error;
+} Spawned;
+
+static void
+second_instance_exited (GObject      *source,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  Spawned *spawned = user_data;
+
+  g_subprocess_wait_check_finish (G_SUBPROCESS (source), result, &spawned->error);
+  spawned->done = TRUE;
+}
+
+static gboolean
+spawned_done (Fixture  *fixture,
+              gpointer  spawned)
+{
+  return ((Spawned *) spawned)->done;
+}
+
+static void
+on_activate (GApplication *app,
+             guint        *activations)
+{
+  (*activations)++;
+}
+
+static void
+single_instance_body (Fixture *fixture)
+{
+  g_autofree char *program = g_test_build_filename (G_TEST_BUILT, "..", "src", "app", "tokengate", NULL);
+  g_autoptr(GSubprocess) second = NULL;
+  g_autoptr(GError) error = NULL;
+  Spawned spawned = { FALSE, NULL };
+  guint activations = 0;
+
+  wait_for_sign_in (fixture);
+  g_signal_connect (fixture->app, "activate", G_CALLBACK (on_activate), &activations);
+
+  /* The real program, a second time: it finds this one on the bus, asks it
+   * to activate, and exits. */
+  second = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, program, NULL);
+  g_assert_no_error (error);
+  g_subprocess_wait_check_async (second, NULL, second_instance_exited, &spawned);
+  wait_for (fixture, spawned_done, &spawned, "the second instance to exit");
+  g_assert_no_error (spawned.error);
+
+  g_assert_cmpuint (activations, ==, 1);
+  g_assert_cmpuint (g_list_length (gtk_application_get_windows (GTK_APPLICATION (fixture->app))), ==, 1);
+  g_assert_cmpuint (fixture->window_types->len, ==, 1);
+
+  quit (fixture);
+}
+
+static void
+test_single_instance (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autofree char *program = g_test_build_filename (G_TEST_BUILT, "..", "src", "app", "tokengate", NULL);
+
+  if (!g_file_test (program, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_test_skip ("the tokengate program is not built");
+      return;
+    }
+  g_assert_cmpint (run_app (fixture, NULL, single_instance_body), ==, 0);
+}
+
+/* Each test gets empty XDG data directories, and outside the tests they are
+ * /dev/null: no MIME database (gdk-pixbuf could not tell an SVG icon from
+ * anything else) and no icon theme. Neither is the user's data, so point
+ * both at the system's directories, read before tg_test_init() hides them. */
+static void
+use_system_data (const char *data_dirs_env)
+{
+  g_auto(GStrv) data_dirs = g_strsplit (data_dirs_env, G_SEARCHPATH_SEPARATOR_S, -1);
+  g_autoptr(GPtrArray) icon_dirs = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) mime_dirs = g_ptr_array_new ();
+
+  for (guint i = 0; data_dirs[i] != NULL; i++)
+    {
+      if (*data_dirs[i] == '\0')
+        continue;
+      g_ptr_array_add (mime_dirs, g_build_filename (data_dirs[i], "mime", NULL));
+      g_ptr_array_add (icon_dirs, g_build_filename (data_dirs[i], "icons", NULL));
+    }
+  g_ptr_array_add (mime_dirs, NULL);
+  g_ptr_array_add (icon_dirs, NULL);
+
+  system_mime_dirs = (char **) g_ptr_array_free (g_steal_pointer (&mime_dirs), FALSE);
+  gtk_icon_theme_set_search_path (gtk_icon_theme_get_for_display (gdk_display_get_default ()),
+                                  (const char * const *) icon_dirs->pdata);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autofree char *data_dirs = g_strdup (g_getenv ("XDG_DATA_DIRS"));
+  int status;
+
+  tg_test_init (&argc, &argv);
+
+  /* Up before GTK and libadwaita connect to the session bus (and keep that
+   * connection): everything in this process must see the private one. A
+   * subprocess of test_bad_options() ends before it would use a bus. */
+  if (!g_test_subprocess ())
+    {
+      g_autofree char *display = g_strdup (g_getenv ("DISPLAY"));
+
+      test_bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+      g_test_dbus_up (test_bus);
+      /* up() unsets DISPLAY (against D-Bus autolaunch); the X server is ours. */
+      if (display != NULL)
+        g_setenv ("DISPLAY", display, TRUE);
+    }
+
+  if (!gtk_init_check ())
+    {
+      g_print ("1..0 # SKIP no display (run under xvfb-run, as build-aux/check does)\n");
+      return 0;
+    }
+  adw_init ();
+  /* Screenshots show where things end, not a frame of a transition. */
+  g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
+  use_system_data (data_dirs != NULL && *data_dirs != '\0' ? data_dirs : "/usr/local/share:/usr/share");
+
+  g_test_add ("/app/demo", Fixture, NULL, setup, test_demo, teardown);
+  g_test_add ("/app/sign-in/wrong-password", Fixture, NULL, setup, test_wrong_password, teardown);
+  g_test_add ("/app/sign-in/insecure-url", Fixture, NULL, setup, test_insecure_url, teardown);
+  g_test_add ("/app/sign-in/unreachable", Fixture, NULL, setup, test_unreachable, teardown);
+  g_test_add ("/app/sign-in/tls-failure", Fixture, NULL, setup, test_tls_failure, teardown);
+  g_test_add ("/app/sign-in/not-understood", Fixture, NULL, setup, test_not_understood, teardown);
+  g_test_add ("/app/command-line/bad-options", Fixture, NULL, setup, test_bad_options, teardown);
+  g_test_add ("/app/relaunch/custom-server", Fixture, NULL, setup, test_relaunch_custom, teardown);
+  g_test_add ("/app/relaunch/built-in-server", Fixture, NULL, setup, test_relaunch_builtin, teardown);
+  g_test_add ("/app/custom-server/remembered", Fixture, NULL, setup, test_custom_server_remembered, teardown);
+  g_test_add ("/app/menus", Fixture, NULL, setup, test_menus, teardown);
+  g_test_add ("/app/single-instance", Fixture, NULL, setup, test_single_instance, teardown);
+
+  status = g_test_run ();
+
+  /* Not g_test_dbus_down(), nor the unref that would call it: GTK and
+   * libadwaita keep the process's bus connection until it exits, and down()
+   * waits for it to go. Stop the daemon without making that connection's
+   * closing end the process. */
+  if (test_bus != NULL)
+    {
+      g_autoptr(GDBusConnection) connection = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
+
+      if (connection != NULL)
+        g_dbus_connection_set_exit_on_close (connection, FALSE);
+      g_test_dbus_stop (test_bus);
+    }
+  g_strfreev (system_mime_dirs);
+  return status;
+}

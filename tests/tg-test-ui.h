@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+/* What the demo server's /api/resources answers the demo user. */
+#define TG_TEST_UI_RESOURCE_TEXT "protected resources, username: demo"
+/* How long any one wait may take before it fails the test. */
+/* Generous: a hang still fails long before meson's timeout, and a loaded
+ * machine running the suite under AddressSanitizer is slow. */
+#define TG_TEST_UI_WAIT_SECONDS 120
+
+typedef gboolean (*TgTestUiPredicate) (gpointer data);
+
+void     tg_test_ui_wait_until       (TgTestUiPredicate  predicate,
+                                      gpointer           data,
+                                      const char        *what);
+void     tg_test_ui_wait_for_frame   (GtkWidget         *widget);
+gboolean tg_test_ui_resource_loaded  (gpointer           home_window);
+gboolean tg_test_ui_results_finished (gpointer           home_window);
+
+G_END_DECLS

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+void     tg_test_init          (int          *argc,
+                                char       ***argv);
+void     tg_test_wait          (gboolean     *done,
+                                guint         timeout_seconds);
+gboolean tg_test_wait_until    (gboolean    (*predicate) (gpointer user_data),
+                                gpointer      user_data,
+                                guint         timeout_seconds);
+char    *tg_test_make_tmpdir   (void);
+void     tg_test_rm_rf         (const char   *path);
+void     tg_test_assert_finalize_soon (gpointer object);
+gboolean tg_test_make_tls_files (const char  *dir,
+                                 char       **out_cert_path,
+                                 char       **out_key_path,
+                                 GError     **error);
+
+G_END_DECLS
