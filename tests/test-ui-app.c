@@ -22,6 +22,7 @@
 #include "config.h"
 
 #include <adwaita.h>
+#include <glib/gi18n.h>
 #include <libsoup/soup.h>
 #include <stdlib.h>
 #include <string.h>
@@ -845,6 +846,51 @@ test_menus (Fixture       *fixture,
 }
 
 /* ------------------------------------------------------------------------- */
+/* Translations                                                              */
+
+static GtkLabel *
+find_label (GtkWidget *widget)
+{
+  if (GTK_IS_LABEL (widget))
+    return GTK_LABEL (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkLabel *label = find_label (child);
+
+      if (label != NULL)
+        return label;
+    }
+  return NULL;
+}
+
+static void
+ukrainian_body (Fixture *fixture)
+{
+  TgSignInWindow *sign_in = wait_for_sign_in (fixture);
+  GtkLabel *button_label = find_label (tg_sign_in_window_get_sign_in_button (sign_in));
+
+  /* The strings of po/uk.po, from the catalog the build made of it. */
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (sign_in)), ==, "Вхід — Tokengate");
+  g_assert_nonnull (button_label);
+  g_assert_cmpstr (gtk_label_get_label (button_label), ==, "_Увійти");
+  save_screenshot (fixture, GTK_WIDGET (sign_in), "sign-in-uk.png");
+
+  quit (fixture);
+}
+
+/* As a person would run it: LANGUAGE=uk, under a UTF-8 locale (glibc ignores
+ * LANGUAGE under plain "C"; meson's ui environment sets LC_ALL=C.UTF-8). */
+static void
+test_ukrainian (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_setenv ("LANGUAGE", "uk", TRUE);
+  g_assert_cmpint (run_app (fixture, NULL, ukrainian_body), ==, 0);
+  g_unsetenv ("LANGUAGE");
+}
+
+/* ------------------------------------------------------------------------- */
 /* Single instance                                                           */
 
 typedef struct {
@@ -953,6 +999,13 @@ main (int   argc,
 
   tg_test_init (&argc, &argv);
 
+  /* As main() does, but from the catalogs this build made (po/LANG/LC_MESSAGES),
+   * so a translation is tested before it is installed. */
+  g_assert_nonnull (g_getenv ("TG_LOCALE_DIR"));
+  bindtextdomain (GETTEXT_PACKAGE, g_getenv ("TG_LOCALE_DIR"));
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
   /* Up before GTK and libadwaita connect to the session bus (and keep that
    * connection): everything in this process must see the private one. A
    * subprocess of test_bad_options() ends before it would use a bus. */
@@ -989,6 +1042,7 @@ main (int   argc,
   g_test_add ("/app/custom-server/remembered", Fixture, NULL, setup, test_custom_server_remembered, teardown);
   g_test_add ("/app/menus", Fixture, NULL, setup, test_menus, teardown);
   g_test_add ("/app/single-instance", Fixture, NULL, setup, test_single_instance, teardown);
+  g_test_add ("/app/language/ukrainian", Fixture, NULL, setup, test_ukrainian, teardown);
 
   status = g_test_run ();
 
