@@ -95,4 +95,7 @@ TgTokens *_tg_token_store_parse     (const char  *data,
                                      gsize        length,
                                      GError     **error);
 
+/* Private to the tests: how long one attempt to reach the secret portal may take. */
+void      _tg_token_store_set_portal_attempt_ms (guint ms);
+
 G_END_DECLS
