@@ -28,6 +28,8 @@
 #include <string.h>
 
 #include "tg-application.h"
+#include "tg-auth-error.h"
+#include "tg-auth-protocol.h"
 #include "tg-home-window.h"
 #include "tg-preferences-window.h"
 #include "tg-result-item.h"
@@ -875,6 +877,19 @@ ukrainian_body (Fixture *fixture)
   g_assert_nonnull (button_label);
   g_assert_cmpstr (gtk_label_get_label (button_label), ==, "_Увійти");
   save_screenshot (fixture, GTK_WIDGET (sign_in), "sign-in-uk.png");
+
+  /* The client core's own messages, which reach the windows inside longer
+   * sentences, come from the same catalog. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(TgAuthProtocol) protocol = tg_auth_protocol_new_seed ("http://example.org", &error);
+
+    g_assert_null (protocol);
+    g_assert_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_INSECURE);
+    g_test_message ("%s", error->message);
+    g_assert_true (g_str_has_prefix (error->message, "URI сервера: не можна використати: "));
+    g_assert_nonnull (strstr (error->message, "Облікові дані не буде надіслано на example.org"));
+  }
 
   quit (fixture);
 }

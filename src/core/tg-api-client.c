@@ -17,6 +17,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+
 #include <string.h>
 
 #include "tg-api-client.h"
@@ -227,7 +229,7 @@ handle_answer (TgApiClient *self,
   if (status == SOUP_STATUS_UNAUTHORIZED && request->attempt > 1)
     {
       g_task_return_new_error (task, TG_AUTH_ERROR, TG_AUTH_ERROR_SESSION_EXPIRED,
-                               "The server rejected the refreshed access token");
+                               _("The server rejected the refreshed access token"));
       return;
     }
 
@@ -409,7 +411,7 @@ resolve_path (TgApiClient  *self,
   if (path == NULL || path[0] != '/' || path[1] == '/')
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "“%s” is not a path on the server", path != NULL ? path : "(null)");
+                   _("“%s” is not a path on the server"), path != NULL ? path : "(null)");
       return FALSE;
     }
 

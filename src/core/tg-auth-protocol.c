@@ -11,6 +11,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+
 #include <json-glib/json-glib.h>
 #include <string.h>
 
@@ -288,21 +290,21 @@ tg_uri_is_safe_for_tokens (GUri    *uri,
   if (g_ascii_strcasecmp (scheme, "https") != 0 && g_ascii_strcasecmp (scheme, "http") != 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "Only http and https URIs are supported, not “%s”", scheme);
+                   _("Only http and https URIs are supported, not “%s”"), scheme);
       return FALSE;
     }
   if (!host_is_valid (host))
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                           "The URI has no valid host");
+                           _("The URI has no valid host"));
       return FALSE;
     }
   if (g_ascii_strcasecmp (scheme, "https") == 0 || host_is_loopback (host))
     return TRUE;
 
   g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_INSECURE,
-               "Refusing to send credentials to %s over unencrypted HTTP; use https "
-               "(plain http is allowed only on this computer’s loopback address)", host);
+               _("Refusing to send credentials to %s over unencrypted HTTP; use https "
+                 "(plain http is allowed only on this computer’s loopback address)"), host);
   return FALSE;
 }
 
@@ -320,13 +322,14 @@ parse_endpoint (const char  *uri_string,
   if (uri == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "The %s is not a valid absolute URI", what);
+                   /* Translators: %s is “server URI” or “token endpoint”. */
+                   _("The %s is not a valid absolute URI"), what);
       return NULL;
     }
   if (!tg_uri_is_safe_for_tokens (uri, &local_error))
     {
       g_set_error (error, local_error->domain, local_error->code,
-                   "The %s is not usable: %s", what, local_error->message);
+                   _("The %s is not usable: %s"), what, local_error->message);
       return NULL;
     }
 
@@ -462,7 +465,7 @@ tg_auth_protocol_new_seed (const char  *base_uri,
   g_return_val_if_fail (base_uri != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  base = parse_endpoint (base_uri, "server URI", error);
+  base = parse_endpoint (base_uri, _("server URI"), error);
   if (base == NULL)
     return NULL;
 
@@ -507,7 +510,7 @@ tg_auth_protocol_new_oauth2 (const char  *token_endpoint,
   g_return_val_if_fail (token_endpoint != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  token_uri = parse_endpoint (token_endpoint, "token endpoint", error);
+  token_uri = parse_endpoint (token_endpoint, _("token endpoint"), error);
   if (token_uri == NULL)
     return NULL;
   if (revocation_endpoint != NULL && *revocation_endpoint != '\0')
@@ -519,7 +522,7 @@ tg_auth_protocol_new_oauth2 (const char  *token_endpoint,
   if ((client_id == NULL || *client_id == '\0') && client_secret != NULL && *client_secret != '\0')
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                           "A client secret needs a client ID");
+                           _("A client secret needs a client ID"));
       return NULL;
     }
 
@@ -804,7 +807,8 @@ tg_auth_protocol_new_revoke_message (TgAuthProtocol *self,
 static const char *
 operation_noun (TgAuthOperation operation)
 {
-  return operation == TG_AUTH_OPERATION_SIGN_IN ? "sign-in" : "token refresh";
+  /* Translators: these fill the blanks of "The server’s answer to the %s…". */
+  return operation == TG_AUTH_OPERATION_SIGN_IN ? _("sign-in") : _("token refresh");
 }
 
 /* Text from the server, made fit for a one-line message: valid UTF-8, no
@@ -1111,7 +1115,7 @@ parse_success (TgAuthProtocol   *self,
   if (object == NULL)
     {
       g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_PROTOCOL,
-                   "The server’s answer to the %s is not a JSON object",
+                   _("The server’s answer to the %s is not a JSON object"),
                    operation_noun (operation));
       return NULL;
     }
@@ -1120,14 +1124,14 @@ parse_success (TgAuthProtocol   *self,
       access_token == NULL || *access_token == '\0')
     {
       g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_PROTOCOL,
-                   "The server’s answer to the %s has no %s",
+                   _("The server’s answer to the %s has no %s"),
                    operation_noun (operation), access_name);
       return NULL;
     }
   if (!is_token_text (access_token))
     {
       g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_PROTOCOL,
-                   "The %s in the server’s answer to the %s has characters a token cannot have",
+                   _("The %s in the server’s answer to the %s has characters a token cannot have"),
                    access_name, operation_noun (operation));
       return NULL;
     }
@@ -1139,7 +1143,7 @@ parse_success (TgAuthProtocol   *self,
       if (!get_optional_string (object, "token_type", &token_type) || token_type == NULL)
         {
           g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_PROTOCOL,
-                       "The server’s answer to the %s has no token_type",
+                       _("The server’s answer to the %s has no token_type"),
                        operation_noun (operation));
           return NULL;
         }
@@ -1150,7 +1154,7 @@ parse_success (TgAuthProtocol   *self,
           g_autofree char *shown = sanitize_text (token_type, MAX_ERROR_CODE_CHARS);
 
           g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_PROTOCOL,
-                       "The server issued a token of type “%s”; only Bearer tokens are supported",
+                       _("The server issued a token of type “%s”; only Bearer tokens are supported"),
                        shown != NULL ? shown : "");
           return NULL;
         }
@@ -1160,7 +1164,7 @@ parse_success (TgAuthProtocol   *self,
       (refresh_token != NULL && *refresh_token != '\0' && !is_token_text (refresh_token)))
     {
       g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_PROTOCOL,
-                   "The %s in the server’s answer to the %s is not a valid token",
+                   _("The %s in the server’s answer to the %s is not a valid token"),
                    refresh_name, operation_noun (operation));
       return NULL;
     }
@@ -1172,7 +1176,7 @@ parse_success (TgAuthProtocol   *self,
   if (!get_lifetime (object, expires_name, &expires_in))
     {
       g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_PROTOCOL,
-                   "The %s in the server’s answer to the %s is not a number of seconds",
+                   _("The %s in the server’s answer to the %s is not a number of seconds"),
                    expires_name, operation_noun (operation));
       return NULL;
     }
@@ -1261,10 +1265,10 @@ set_http_error (TgAuthOperation   operation,
           (code == NULL && (status == SOUP_STATUS_UNAUTHORIZED ||
                             status == SOUP_STATUS_FORBIDDEN)))
         g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_BAD_CREDENTIALS,
-                     "The user name or password is wrong (%s)", answer);
+                     _("The user name or password is wrong (%s)"), answer);
       else
         g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_SERVER,
-                     "The sign-in failed: the server answered %s", answer);
+                     _("The sign-in failed: the server answered %s"), answer);
     }
   else
     {
@@ -1276,10 +1280,10 @@ set_http_error (TgAuthOperation   operation,
       if ((invalid_grant && SOUP_STATUS_IS_CLIENT_ERROR (status)) ||
           (code == NULL && status == SOUP_STATUS_UNAUTHORIZED))
         g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_SESSION_EXPIRED,
-                     "The session has expired; sign in again (%s)", answer);
+                     _("The session has expired; sign in again (%s)"), answer);
       else
         g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED,
-                     "The token refresh failed: the server answered %s", answer);
+                     _("The token refresh failed: the server answered %s"), answer);
     }
 }
 

@@ -12,6 +12,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+
 #include <string.h>
 
 #include "tg-burst.h"
@@ -103,7 +105,7 @@ tg_burst_format_path (const char  *path_format,
   if (path_format[0] != '/' || path_format[1] == '/')
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                           "the path must begin with a single “/”");
+                           _("the path must begin with a single “/”"));
       return NULL;
     }
 
@@ -118,8 +120,8 @@ tg_burst_format_path (const char  *path_format,
           if (*p <= ' ' || *p >= 0x7f)
             {
               g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                           "the path may hold only printable ASCII without spaces "
-                           "(byte %u is 0x%02x; percent-encode it)",
+                           _("the path may hold only printable ASCII without spaces "
+                             "(byte %u is 0x%02x; percent-encode it)"),
                            (guint) (p - path_format) + 1, (guint) (guchar) *p);
               return NULL;
             }
@@ -138,8 +140,8 @@ tg_burst_format_path (const char  *path_format,
       else
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                       "in the path, “%%” must begin %%u (the request index) or a "
-                       "percent-encoded byte like %%2F (byte %u)",
+                       _("in the path, “%%” must begin %%u (the request index) or a "
+                         "percent-encoded byte like %%2F (byte %u)"),
                        (guint) (p - path_format) + 1);
           return NULL;
         }
@@ -148,7 +150,7 @@ tg_burst_format_path (const char  *path_format,
   if (path->len > TG_BURST_MAX_PATH_LENGTH)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "the path is longer than %d bytes", TG_BURST_MAX_PATH_LENGTH);
+                   _("the path is longer than %d bytes"), TG_BURST_MAX_PATH_LENGTH);
       return NULL;
     }
 

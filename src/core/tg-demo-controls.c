@@ -12,6 +12,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+
 #include <string.h>
 
 #include "tg-auth-protocol.h"
@@ -114,7 +116,7 @@ error_for_status (SoupMessage *msg,
    * server altogether. */
   if (status == SOUP_STATUS_NOT_FOUND)
     return g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                                "this server has no demo controls");
+                                _("this server has no demo controls"));
 
   switch (status)
     {
@@ -135,7 +137,7 @@ error_for_status (SoupMessage *msg,
   if (description != NULL)
     return g_error_new (G_IO_ERROR, code, "%s (HTTP %u)", description, status);
 
-  return g_error_new (G_IO_ERROR, code, "the demo server answered HTTP %u %s",
+  return g_error_new (G_IO_ERROR, code, _("the demo server answered HTTP %u %s"),
                       status, soup_status_get_phrase (status));
 }
 
@@ -178,7 +180,7 @@ answered (GObject      *source,
     {
       /* json-glib's own message would quote the body: say it in our words. */
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                               "the answer to %s is not a JSON object",
+                               _("the answer to %s is not a JSON object"),
                                g_uri_get_path (soup_message_get_uri (msg)));
       return;
     }

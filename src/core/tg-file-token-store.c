@@ -15,6 +15,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -252,7 +254,7 @@ save_file (const char  *directory,
       int saved_errno = errno;
 
       g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
-                   "Could not create %s: %s", directory, g_strerror (saved_errno));
+                   _("Could not create %s: %s"), directory, g_strerror (saved_errno));
       return FALSE;
     }
 
@@ -279,7 +281,7 @@ clear_file (const char  *path,
       int saved_errno = errno;
 
       g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved_errno),
-                   "Could not remove %s: %s", path, g_strerror (saved_errno));
+                   _("Could not remove %s: %s"), path, g_strerror (saved_errno));
       return FALSE;
     }
 

@@ -39,6 +39,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+
 #include "tg-auth-error.h"
 #include "tg-core-enums.h"
 #include "tg-token-manager.h"
@@ -351,7 +353,7 @@ signed_out_error (TgTokenManager *self,
   if (self->ended != NULL)
     return self->ended;
 
-  *storage = g_error_new_literal (TG_AUTH_ERROR, TG_AUTH_ERROR_SIGNED_OUT, "Not signed in");
+  *storage = g_error_new_literal (TG_AUTH_ERROR, TG_AUTH_ERROR_SIGNED_OUT, _("Not signed in"));
   return *storage;
 }
 
@@ -552,11 +554,11 @@ refresh_answered (GObject      *source,
     {
       if (refresh->timed_out)
         refresh_failed (self, g_error_new (TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED,
-                                           "The token refresh timed out after %u s",
+                                           _("The token refresh timed out after %u s"),
                                            self->refresh_timeout));
       else
         refresh_failed (self, g_error_new (TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED,
-                                           "Could not reach the server to refresh the token: %s",
+                                           _("Could not reach the server to refresh the token: %s"),
                                            error->message));
       return;
     }
@@ -571,7 +573,7 @@ refresh_answered (GObject      *source,
         refresh_failed (self, g_steal_pointer (&error));
       else
         refresh_failed (self, g_error_new (TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED,
-                                           "The token refresh failed: %s", error->message));
+                                           _("The token refresh failed: %s"), error->message));
       return;
     }
 
@@ -687,7 +689,7 @@ end_session (TgTokenManager *self,
 
   g_clear_error (&self->ended);
   self->ended = g_error_new (TG_AUTH_ERROR, TG_AUTH_ERROR_SESSION_EXPIRED,
-                             "Your session has ended: %s", reason);
+                             _("Your session has ended: %s"), reason);
   abandon_session (self, self->ended);
 
   if (had_session)
@@ -1137,7 +1139,7 @@ tg_token_manager_sign_out_async (TgTokenManager      *self,
 
   tokens = self->tokens != NULL ? tg_tokens_ref (self->tokens) : NULL;
   g_clear_error (&self->ended);
-  error = g_error_new_literal (TG_AUTH_ERROR, TG_AUTH_ERROR_SIGNED_OUT, "Signed out");
+  error = g_error_new_literal (TG_AUTH_ERROR, TG_AUTH_ERROR_SIGNED_OUT, _("Signed out"));
   abandon_session (self, error);
 
   sign_out = g_new0 (SignOut, 1);
@@ -1289,7 +1291,7 @@ tg_token_manager_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   refresh_detach (self);
   g_clear_pointer (&self->canary_timeout, g_source_destroy);
-  error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED, "The token manager was shut down");
+  error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED, _("The token manager was shut down"));
   fail_all_waiters (self, error);
   if (self->session != NULL)
     soup_session_abort (self->session);
