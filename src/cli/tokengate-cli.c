@@ -1830,7 +1830,6 @@ static void
 burst_wait_for_expiry (Cli *cli)
 {
   gint64 expires_at = tg_token_manager_get_expires_at (cli->manager);
-  guint skew = 0;
   gint64 target, wait;
 
   if (expires_at == 0)
@@ -1840,11 +1839,10 @@ burst_wait_for_expiry (Cli *cli)
       return;
     }
 
-  /* With proactive refresh the gate refreshes once the token is within the
-   * skew of its expiry; without, the server must see it expired. */
-  g_object_get (cli->manager, "expiry-skew", &skew, NULL);
+  /* With proactive refresh the gate refreshes once the token is due;
+   * without, the server must see it expired. */
   target = cli->proactive
-             ? expires_at - (gint64) skew * G_USEC_PER_SEC + 10 * G_TIME_SPAN_MILLISECOND
+             ? tg_token_manager_get_refresh_due_at (cli->manager) + 10 * G_TIME_SPAN_MILLISECOND
              : expires_at + NATURAL_MARGIN_US;
   wait = MAX (target - g_get_real_time (), 0);
 
