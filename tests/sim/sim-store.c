@@ -77,7 +77,8 @@ apply (SimStore  *self,
     self->regression = g_strdup_printf ("the store went back to pair #%u after holding #%u",
                                         serial, self->max_held);
   if (serial != 0 && serial < op->newest_sent && self->regression == NULL)
-    self->regression = g_strdup_printf ("pair #%u was saved after #%u had been handed out",
+    self->regression = g_strdup_printf ("stale write: pair #%u was written after #%u had been handed out "
+                                        "(its refresh token was already used up)",
                                         serial, op->newest_sent);
   self->max_held = MAX (self->max_held, serial);
 }

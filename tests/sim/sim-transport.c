@@ -56,8 +56,8 @@ struct _SimServer
   gint64           access_expires;   /* µs, virtual */
   gint64           access_dies;      /* early expiry or revocation, µs; G_MAXINT64: none */
   guint            refresh_serial;   /* the current, unused refresh token */
-  GHashTable      *consumed;         /* serial → Consumed*, owned */
-  GHashTable      *first_attempts;   /* request id → access serial of attempt 1 */
+  GHashTable      *consumed;         /* serial -> Consumed*, owned */
+  GHashTable      *first_attempts;   /* request id -> access serial of attempt 1 */
 
   SimServerStats   stats;
 };
@@ -132,6 +132,20 @@ token_family (const char *token)
   if (token == NULL || strlen (token) < 3)
     return 0;
   return (guint) g_ascii_strtoull (token + 2, NULL, 10);
+}
+
+/* A string member of a JSON body; bodies are not NUL-terminated. */
+static char *
+body_member (GBytes     *body,
+             const char *name)
+{
+  gsize size = 0;
+  const char *data = g_bytes_get_data (body, &size);
+  g_autofree char *text = g_strndup (data, size);
+  g_autoptr(JsonNode) node = json_from_string (text, NULL);
+
+  g_assert (node != NULL && JSON_NODE_HOLDS_OBJECT (node));
+  return g_strdup (json_object_get_string_member (json_node_get_object (node), name));
 }
 
 /* ------------------------------------------------------------------------- */
@@ -250,7 +264,7 @@ process_refresh (SimServer *server,
   if (family != server->family || server->family_revoked)
     {
       exchange->verdict = family == server->family && server->revoked_by_replay ? VERDICT_CLIENT : VERDICT_SERVER;
-      sim_trace (server->trace, "server: refresh r#%u of a dead family → invalid_grant", serial);
+      sim_trace (server->trace, "server: refresh r#%u of a dead family -> invalid_grant", serial);
       return invalid_grant ();
     }
 
@@ -260,7 +274,7 @@ process_refresh (SimServer *server,
        * password change): the one verdict that must sign the client out. */
       server->family_revoked = TRUE;
       exchange->verdict = VERDICT_SERVER;
-      sim_trace (server->trace, "server: family %u revoked; r#%u → invalid_grant", family, serial);
+      sim_trace (server->trace, "server: family %u revoked; r#%u -> invalid_grant", family, serial);
       return invalid_grant ();
     }
 
@@ -272,7 +286,7 @@ process_refresh (SimServer *server,
       consumed->answer_serial = server->access_serial;
       g_hash_table_insert (server->consumed, GUINT_TO_POINTER (serial), consumed);
       exchange->consumed = serial;
-      sim_trace (server->trace, "server: r#%u consumed → pair #%u", serial, server->access_serial);
+      sim_trace (server->trace, "server: r#%u consumed -> pair #%u", serial, server->access_serial);
       return pair_reply (server);
     }
 
@@ -282,7 +296,7 @@ process_refresh (SimServer *server,
   if (server->config.grace_us > 0 && now - consumed->at <= server->config.grace_us &&
       consumed->answer_serial == server->access_serial)
     {
-      sim_trace (server->trace, "server: r#%u replayed within grace → same pair #%u",
+      sim_trace (server->trace, "server: r#%u replayed within grace -> same pair #%u",
                  serial, server->access_serial);
       return pair_reply (server);
     }
@@ -290,7 +304,7 @@ process_refresh (SimServer *server,
   /* RFC 6819 §5.2.2.3 / OAuth security BCP: reuse of a rotated refresh token
    * revokes the whole family. */
   server->family_revoked = TRUE;
-  sim_trace (server->trace, "server: r#%u replayed (its answer was %s) → invalid_grant, family %u revoked",
+  sim_trace (server->trace, "server: r#%u replayed (its answer was %s) -> invalid_grant, family %u revoked",
              serial,
              consumed->fate == FATE_LOST ? "lost" : consumed->fate == FATE_CUT ? "cut off by the client"
              : consumed->fate == FATE_RECEIVED ? "received" : "still on its way",
@@ -388,8 +402,12 @@ deliver (Exchange *exchange)
 
   if (exchange->error != NULL)
     {
-      sim_trace (server->trace, "%s %u (x%u) ← %s", kind_name (exchange->kind), exchange->request_id,
-                 exchange->id, exchange->error->message);
+      if (exchange->kind == KIND_RESOURCE)
+        sim_trace (server->trace, "request %u attempt %u (x%u) <- %s", exchange->request_id,
+                   exchange->attempt, exchange->id, exchange->error->message);
+      else
+        sim_trace (server->trace, "%s x%u <- %s", kind_name (exchange->kind), exchange->id,
+                   exchange->error->message);
       g_task_return_error (task, g_steal_pointer (&exchange->error));
     }
   else
@@ -398,26 +416,25 @@ deliver (Exchange *exchange)
 
       if (exchange->kind == KIND_RESOURCE)
         {
-          sim_trace (server->trace, "request %u attempt %u (x%u, #%u) ← %u", exchange->request_id,
+          sim_trace (server->trace, "request %u attempt %u (x%u, #%u) <- %u", exchange->request_id,
                      exchange->attempt, exchange->id, exchange->presented, status);
           if (status == SOUP_STATUS_UNAUTHORIZED && exchange->presented == stats->newest_delivered_serial)
             stats->delivered_401_current++;
         }
       else if (SOUP_STATUS_IS_SUCCESSFUL (status))
         {
-          g_autoptr(JsonNode) node = json_from_string (g_bytes_get_data (exchange->reply->body, NULL), NULL);
-          const char *token = json_object_get_string_member (json_node_get_object (node), "authorizationToken");
+          g_autofree char *token = body_member (exchange->reply->body, "authorizationToken");
 
           set_fate (exchange, FATE_RECEIVED);
           stats->newest_delivered_serial = MAX (stats->newest_delivered_serial, sim_token_serial (token));
-          sim_trace (server->trace, "%s x%u ← %u, pair #%u", kind_name (exchange->kind), exchange->id,
+          sim_trace (server->trace, "%s x%u <- %u, pair #%u", kind_name (exchange->kind), exchange->id,
                      status, sim_token_serial (token));
           if (exchange->kind == KIND_SIGN_IN)
             sim_server_reset_session_facts (server);
         }
       else
         {
-          sim_trace (server->trace, "%s x%u ← %u", kind_name (exchange->kind), exchange->id, status);
+          sim_trace (server->trace, "%s x%u <- %u", kind_name (exchange->kind), exchange->id, status);
           if (exchange->verdict == VERDICT_SERVER)
             stats->delivered_invalid_grant_justified++;
           else if (exchange->verdict == VERDICT_CLIENT)
@@ -498,9 +515,7 @@ on_processed (gpointer user_data)
         default:
           {
             g_autoptr(TgHttpReply) reply = NULL;
-            GBytes *body = tg_message_get_request_body (msg);
-            g_autoptr(JsonNode) node = json_from_string (g_bytes_get_data (body, NULL), NULL);
-            const char *token = json_object_get_string_member (json_node_get_object (node), "refreshToken");
+            g_autofree char *token = body_member (tg_message_get_request_body (msg), "refreshToken");
 
             reply = process_refresh (server, exchange, token_family (token));
             if (exchange->outcome == SIM_REFRESH_LOST)
@@ -635,9 +650,7 @@ sim_transport_send_async (TgTransport         *transport,
     }
   else if (g_str_has_suffix (path, "/authorization/refresh"))
     {
-      GBytes *body = tg_message_get_request_body (msg);
-      g_autoptr(JsonNode) node = json_from_string (g_bytes_get_data (body, NULL), NULL);
-      const char *token = json_object_get_string_member (json_node_get_object (node), "refreshToken");
+      g_autofree char *token = body_member (tg_message_get_request_body (msg), "refreshToken");
       Consumed *consumed;
 
       exchange->kind = KIND_REFRESH;
