@@ -130,6 +130,14 @@ struct _Sim
 
   /* What happened. */
   gboolean         signed_in;    /* the first sign-in finished */
+  gboolean         tearing_down;
+  gboolean         relaunch;     /* the app sends a request again when a refresh failed it */
+  guint            n_launched;   /* requests[] in use: relaunches come after the drawn ones */
+  TgTokenState     last_state;
+  guint            session_start; /* the first generation of the current session */
+  guint            ends;         /* refreshes ended, sessions ended or changed, new pairs */
+  char            *orphan;       /* owned, nullable: a waiter failed by a refresh that
+                                    had ended before it began waiting */
   GArray          *expiries;     /* Expiry */
   GString         *criticals;    /* owned */
   guint            warnings;
@@ -210,7 +218,87 @@ run_until (Sim      *sim,
 }
 
 /* ------------------------------------------------------------------------- */
+/* When each caller began waiting at the manager                             */
+
+/* The API client's calls into the manager are wrapped at link time
+ * (-Wl,--wrap, see meson.build) so that the checker knows, for each waiter,
+ * what had ended before it began to wait. */
+typedef struct {
+  GAsyncReadyCallback  callback;
+  gpointer             user_data;
+  guint                ends;        /* sim->ends when it began waiting */
+  gboolean             in_session;  /* the manager had a session then */
+  GCancellable        *cancellable; /* owned, nullable */
+} Wait;
+
+static void
+waited (GObject      *source,
+        GAsyncResult *result,
+        gpointer      user_data)
+{
+  Wait *wait = user_data;
+  Sim *sim = current_sim;
+
+  if (sim != NULL && !sim->tearing_down && sim->orphan == NULL && wait->in_session &&
+      g_task_had_error (G_TASK (result)) && wait->ends == sim->ends &&
+      (wait->cancellable == NULL || !g_cancellable_is_cancelled (wait->cancellable)))
+    sim->orphan = g_strdup_printf ("at %.3f s a waiter failed although no refresh or session had ended "
+                                   "since it began waiting", sim_clock_now (sim->clock) / 1e6);
+  wait->callback (source, result, wait->user_data);
+  g_clear_object (&wait->cancellable);
+  g_free (wait);
+}
+
+static Wait *
+wait_new (TgTokenManager      *manager,
+          GCancellable        *cancellable,
+          GAsyncReadyCallback  callback,
+          gpointer             user_data)
+{
+  Wait *wait = g_new0 (Wait, 1);
+
+  wait->callback = callback;
+  wait->user_data = user_data;
+  wait->ends = current_sim != NULL ? current_sim->ends : 0;
+  wait->in_session = tg_token_manager_get_state (manager) != TG_TOKEN_STATE_SIGNED_OUT;
+  wait->cancellable = cancellable != NULL ? g_object_ref (cancellable) : NULL;
+  return wait;
+}
+
+void __real_tg_token_manager_await_token_async (TgTokenManager *, GCancellable *, GAsyncReadyCallback, gpointer);
+void __wrap_tg_token_manager_await_token_async (TgTokenManager *, GCancellable *, GAsyncReadyCallback, gpointer);
+void __real_tg_token_manager_refresh_async (TgTokenManager *, guint, GCancellable *, GAsyncReadyCallback, gpointer);
+void __wrap_tg_token_manager_refresh_async (TgTokenManager *, guint, GCancellable *, GAsyncReadyCallback, gpointer);
+
+void
+__wrap_tg_token_manager_await_token_async (TgTokenManager      *self,
+                                           GCancellable        *cancellable,
+                                           GAsyncReadyCallback  callback,
+                                           gpointer             user_data)
+{
+  __real_tg_token_manager_await_token_async (self, cancellable, waited,
+                                             wait_new (self, cancellable, callback, user_data));
+}
+
+void
+__wrap_tg_token_manager_refresh_async (TgTokenManager      *self,
+                                       guint                stale_generation,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data)
+{
+  Wait *wait = wait_new (self, cancellable, callback, user_data);
+
+  /* A 401 for a token of an earlier session fails at once: nothing to wait for. */
+  if (current_sim != NULL && stale_generation < current_sim->session_start)
+    wait->in_session = FALSE;
+  __real_tg_token_manager_refresh_async (self, stale_generation, cancellable, waited, wait);
+}
+
+/* ------------------------------------------------------------------------- */
 /* Events                                                                    */
+
+static gboolean on_launch (gpointer user_data);
 
 static void
 request_done (GObject      *source,
@@ -221,14 +309,30 @@ request_done (GObject      *source,
   g_autoptr(GError) error = NULL;
   g_autoptr(TgApiResponse) response = NULL;
 
+  Sim *sim = request->sim;
+
   response = tg_api_client_get_finish (TG_API_CLIENT (source), result, &error);
   request->completions++;
   if (response != NULL)
-    sim_trace (&request->sim->trace, "request %u completed: %u after %u attempt(s)", request->id,
+    sim_trace (&sim->trace, "request %u completed: %u after %u attempt(s)", request->id,
                response->status, response->attempts);
   else
-    sim_trace (&request->sim->trace, "request %u completed: %s %d: %s", request->id,
+    sim_trace (&sim->trace, "request %u completed: %s %d: %s", request->id,
                g_quark_to_string (error->domain), error->code, error->message);
+
+  /* An application that tries once more, at once, from the callback: the
+   * re-entrant caller the manager must be ready for (rule 7). */
+  if (sim->relaunch && !sim->tearing_down && request->id <= sim->n_requests &&
+      g_error_matches (error, TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED))
+    {
+      Request *again = &sim->requests[sim->n_launched++];
+
+      again->sim = sim;
+      again->id = sim->n_launched;
+      again->cancellable = g_cancellable_new ();
+      sim_trace (&sim->trace, "request %u: the app sends it again as request %u", request->id, again->id);
+      on_launch (again);
+    }
 }
 
 static gboolean
@@ -320,6 +424,14 @@ on_session_expired (TgTokenManager *manager,
   g_array_append_val (sim->expiries, expiry);
 }
 
+/* What may complete a waiter with an error: the end of the refresh it waited
+ * on, or of its session. A refresh starting is not one. */
+static void
+count_end (Sim *sim)
+{
+  sim->ends++;
+}
+
 static void
 on_state (GObject    *object,
           GParamSpec *pspec,
@@ -327,7 +439,13 @@ on_state (GObject    *object,
 {
   Sim *sim = user_data;
   static const char *names[] = { "signed-out", "valid", "refreshing" };
+  TgTokenState state = tg_token_manager_get_state (sim->manager);
 
+  if (sim->last_state == TG_TOKEN_STATE_REFRESHING || state == TG_TOKEN_STATE_SIGNED_OUT)
+    sim->ends++;
+  if (sim->last_state == TG_TOKEN_STATE_SIGNED_OUT && state != TG_TOKEN_STATE_SIGNED_OUT)
+    sim->session_start = tg_token_manager_get_generation (sim->manager);
+  sim->last_state = state;
   sim_trace (&sim->trace, "manager: %s, generation %u", names[tg_token_manager_get_state (sim->manager)],
              tg_token_manager_get_generation (sim->manager));
 }
@@ -372,7 +490,10 @@ draw_schedule (Sim *sim)
   sim->store_config.slow = chances[g_rand_int_range (rand, 0, G_N_ELEMENTS (chances))];
   sim->store_config.fail = chances[g_rand_int_range (rand, 0, G_N_ELEMENTS (chances))];
 
-  sim->requests = g_new0 (Request, sim->n_requests);
+  sim->relaunch = g_rand_boolean (rand);
+  /* Room for one relaunch of each. */
+  sim->requests = g_new0 (Request, 2 * sim->n_requests);
+  sim->n_launched = sim->n_requests;
   for (guint i = 0; i < sim->n_requests; i++)
     {
       Request *request = &sim->requests[i];
@@ -401,7 +522,7 @@ check_invariants (Sim *sim)
     return g_strdup_printf ("a critical warning: %s", sim->criticals->str);
 
   /* 1. Every request launched completed exactly once; nothing hangs. */
-  for (guint i = 0; i < sim->n_requests; i++)
+  for (guint i = 0; i < sim->n_launched; i++)
     {
       Request *request = &sim->requests[i];
 
@@ -427,6 +548,11 @@ check_invariants (Sim *sim)
   /* 3. A retry carries a strictly newer token than its first attempt. */
   if (stats->stale_retries > 0)
     return g_strdup_printf ("3 (no stale retry): %s", stats->first_stale_retry);
+
+  /* 3b. A waiter fails only when what it waited on has ended: a callback
+   * that starts the next refresh is not failed with the last one's error. */
+  if (sim->orphan != NULL)
+    return g_strdup_printf ("3 (waiters of the next refresh): %s", sim->orphan);
 
   /* 4. Only invalid_grant (or a retried 401) ends a session. */
   for (guint i = 0; i < sim->expiries->len; i++)
@@ -493,6 +619,7 @@ run_schedule (guint32   seed,
   current_sim = sim;
 
   draw_schedule (sim);
+  sim_trace (&sim->trace, "seed %u: relaunch on refresh failure %s", seed, sim->relaunch ? "yes" : "no");
   sim_trace (&sim->trace, "seed %u: %u requests, max %u in flight, %s, proactive %s, skew %u s, "
              "refresh timeout %u s, lifetime %" G_GINT64_FORMAT " s, grace %" G_GINT64_FORMAT " s, "
              "early expiry %.2f, store slow %.2f fail %.2f, sign-out %s, sign-in %s",
@@ -528,8 +655,8 @@ run_schedule (guint32   seed,
   g_assert_no_error (error);
   g_object_set (sim->client, "max-in-flight", sim->max_in_flight, NULL);
   g_signal_connect (sim->manager, "session-expired", G_CALLBACK (on_session_expired), sim);
-  if (tracing)
-    g_signal_connect (sim->manager, "notify::state", G_CALLBACK (on_state), sim);
+  g_signal_connect (sim->manager, "notify::state", G_CALLBACK (on_state), sim);
+  g_signal_connect_swapped (sim->manager, "notify::generation", G_CALLBACK (count_end), sim);
 
   /* Signed in first; the schedule's clock starts when that is done. */
   on_sign_in (sim);
@@ -567,6 +694,7 @@ run_schedule (guint32   seed,
   client_ptr = sim->client;
   g_object_add_weak_pointer (G_OBJECT (sim->manager), &manager_ptr);
   g_object_add_weak_pointer (G_OBJECT (sim->client), &client_ptr);
+  sim->tearing_down = TRUE;
   g_clear_object (&sim->client);
   g_clear_object (&sim->manager);
   run_until (sim, sim_clock_now (sim->clock) + QUIET_BOUND_US, NULL);
@@ -595,8 +723,9 @@ run_schedule (guint32   seed,
       g_clear_pointer (&sim->server, sim_server_free);
     }
   g_clear_object (&sim->protocol);
-  for (guint i = 0; i < sim->n_requests; i++)
+  for (guint i = 0; i < sim->n_launched; i++)
     g_clear_object (&sim->requests[i].cancellable);
+  g_free (sim->orphan);
   g_free (sim->requests);
   g_array_unref (sim->expiries);
   g_string_free (sim->criticals, TRUE);
