@@ -560,7 +560,7 @@ check_invariants (Sim *sim)
       Expiry *expiry = &g_array_index (sim->expiries, Expiry, i);
 
       if (!expiry->justified)
-        return g_strdup_printf ("4 (only invalid_grant signs out): session-expired at %.3f s (“%s”) %s",
+        return g_strdup_printf ("4 (only invalid_grant signs out): session-expired at %.3f s (\"%s\") %s",
                                 expiry->at / 1e6, expiry->reason,
                                 expiry->after_late
                                   ? "after an invalid_grant the client brought on itself, presenting a "
