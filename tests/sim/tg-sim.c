@@ -15,10 +15,14 @@
 
 #include "config.h"
 
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tg-api-client.h"
 #include "tg-auth-error.h"
@@ -179,8 +183,8 @@ log_writer (GLogLevelFlags   log_level,
     g_string_append_printf (current_sim->criticals, "%s: %s; ", domain, message);
   else if (log_level & G_LOG_LEVEL_WARNING)
     current_sim->warnings++;
-  if (log_level & (G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_ERROR | G_LOG_LEVEL_WARNING))
-    sim_trace (&current_sim->trace, "log %s: %s", domain, message);
+  /* The manager's own account of what it does (its g_debug()s) helps a trace. */
+  sim_trace (&current_sim->trace, "log %s: %s", domain, message);
   return G_LOG_WRITER_HANDLED;
 }
 
@@ -740,6 +744,30 @@ run_schedule (guint32   seed,
 
 /* ------------------------------------------------------------------------- */
 
+/* An assertion in the code under test aborts the process: say which seed. */
+static char crash_note[128];
+
+static void
+on_crash (int signum)
+{
+  /* The trace so far, if this run keeps one. */
+  if (current_sim != NULL && current_sim->trace.text != NULL &&
+      write (STDOUT_FILENO, current_sim->trace.text->str, current_sim->trace.text->len) < 0)
+    _exit (3);
+  if (write (STDOUT_FILENO, crash_note, strlen (crash_note)) < 0)
+    _exit (3);
+  signal (signum, SIG_DFL);
+  raise (signum);
+}
+
+static void
+note_seed (guint32 seed)
+{
+  /* Formatted ahead: a signal handler may only write(). */
+  g_snprintf (crash_note, sizeof crash_note,
+              "\nCRASH in seed %u (a failed assertion?): replay with tg-sim --seed %u --trace\n", seed, seed);
+}
+
 static gboolean
 parse_range (const char *text,
              guint32    *first,
@@ -755,6 +783,73 @@ parse_range (const char *text,
   *first = (guint32) a;
   *last = (guint32) b;
   return TRUE;
+}
+
+/* What the runs of a range share across the child processes that run them. */
+typedef struct {
+  guint64 runs;
+  guint64 failures;
+  guint64 traced;   /* invariants whose first failure was traced, by hash */
+  guint32 current;  /* the seed running now */
+} Shared;
+
+static void
+run_range (guint64  first,
+           guint64  last,
+           gboolean trace,
+           gboolean stop,
+           gint64   started,
+           Shared  *shared)
+{
+  for (guint64 s = first; s <= last; s++)
+    {
+      g_autoptr(GString) text = NULL;
+      g_autofree char *failure = NULL;
+      g_autofree char *key = NULL;
+      guint64 bit;
+
+      shared->current = (guint32) s;
+      note_seed ((guint32) s);
+      failure = run_schedule ((guint32) s, trace, &text);
+
+      shared->runs++;
+      if (trace && text != NULL)
+        g_print ("%s", text->str);
+
+      if (failure != NULL)
+        {
+          shared->failures++;
+          key = g_strndup (failure, strcspn (failure, ":"));
+          bit = G_GUINT64_CONSTANT (1) << (g_str_hash (key) % 64);
+          g_print ("FAIL seed %" G_GUINT64_FORMAT ": invariant %s\n", s, failure);
+          if ((shared->traced & bit) == 0)
+            {
+              g_autoptr(GString) replay = NULL;
+              g_autofree char *again = NULL;
+
+              shared->traced |= bit;
+              /* Replay it with the trace: the same seed must fail the same way. */
+              if (!trace)
+                {
+                  again = run_schedule ((guint32) s, TRUE, &replay);
+                  note_seed ((guint32) s);
+                  g_print ("---- trace of seed %" G_GUINT64_FORMAT " (replay: tg-sim --seed %" G_GUINT64_FORMAT
+                           " --trace)\n%s---- %s\n", s, s, replay->str,
+                           g_strcmp0 (again, failure) == 0 ? "replayed identically" : "REPLAY DIFFERED: not deterministic");
+                }
+            }
+          if (stop)
+            break;
+        }
+
+      if (shared->runs % 100000 == 0)
+        g_print ("... %" G_GUINT64_FORMAT " schedules (up to seed %" G_GUINT64_FORMAT "), %" G_GUINT64_FORMAT
+                 " failing, %.0f schedules/s\n", shared->runs, s, shared->failures,
+                 shared->runs / ((real_monotonic_us () - started) / 1e6));
+      if (s == G_MAXUINT32)
+        break;
+    }
+
 }
 
 int
@@ -779,7 +874,7 @@ main (int   argc,
   guint32 first, last;
   guint64 failures = 0, runs = 0;
   gint64 started;
-  GHashTable *first_by_invariant = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  Shared *shared;
 
   g_option_context_add_main_entries (options, entries, NULL);
   if (!g_option_context_parse (options, &argc, &argv, &error))
@@ -813,54 +908,44 @@ main (int   argc,
     }
 
   g_log_set_writer_func (log_writer, NULL, NULL);
+  signal (SIGABRT, on_crash);
+  signal (SIGSEGV, on_crash);
   started = real_monotonic_us ();
 
-  for (guint64 s = first; s <= last; s++)
+  /* Schedules run in a child process: when the code under test aborts, the
+   * crash is one more failing seed and the range goes on after it. */
+  shared = mmap (NULL, sizeof *shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  g_assert (shared != MAP_FAILED);
+  memset (shared, 0, sizeof *shared);
+  setvbuf (stdout, NULL, _IOLBF, 0);
+  for (guint64 next = first; next <= last;)
     {
-      g_autoptr(GString) text = NULL;
-      g_autofree char *failure = run_schedule ((guint32) s, trace, &text);
-      g_autofree char *key = NULL;
+      int status = 0;
+      pid_t pid = fork ();
 
-      runs++;
-      if (trace && text != NULL)
-        g_print ("%s", text->str);
-
-      if (failure != NULL)
+      if (pid == 0)
         {
-          failures++;
-          key = g_strndup (failure, strcspn (failure, ":"));
-          g_print ("FAIL seed %" G_GUINT64_FORMAT ": invariant %s\n", s, failure);
-          if (!g_hash_table_contains (first_by_invariant, key))
-            {
-              g_autoptr(GString) replay = NULL;
-              g_autofree char *again = NULL;
-
-              g_hash_table_insert (first_by_invariant, g_strdup (key), NULL);
-              /* Replay it with the trace: the same seed must fail the same way. */
-              if (!trace)
-                {
-                  again = run_schedule ((guint32) s, TRUE, &replay);
-                  g_print ("---- trace of seed %" G_GUINT64_FORMAT " (replay: tg-sim --seed %" G_GUINT64_FORMAT
-                           " --trace)\n%s---- %s\n", s, s, replay->str,
-                           g_strcmp0 (again, failure) == 0 ? "replayed identically" : "REPLAY DIFFERED: not deterministic");
-                }
-            }
-          if (stop)
-            break;
+          run_range (next, last, trace, stop, started, shared);
+          fflush (stdout);
+          _exit (0);
         }
-
-      if (runs % 100000 == 0)
-        g_print ("… %" G_GUINT64_FORMAT " schedules (up to seed %" G_GUINT64_FORMAT "), %" G_GUINT64_FORMAT
-                 " failing, %.0f schedules/s\n", runs, s, failures,
-                 runs / ((real_monotonic_us () - started) / 1e6));
-      if (s == G_MAXUINT32)
+      g_assert (pid > 0);
+      waitpid (pid, &status, 0);
+      if (!WIFSIGNALED (status))
         break;
+      shared->runs++;
+      shared->failures++;
+      g_print ("FAIL seed %u: crashed (signal %d), see above\n", shared->current, WTERMSIG (status));
+      if (stop || shared->current == G_MAXUINT32)
+        break;
+      next = (guint64) shared->current + 1;
     }
+  runs = shared->runs;
+  failures = shared->failures;
 
   g_print ("%" G_GUINT64_FORMAT " schedules (seeds %u..%u), %" G_GUINT64_FORMAT " failing, %.1f s, %.0f schedules/s\n",
            runs, first, last, failures, (real_monotonic_us () - started) / 1e6,
            runs / MAX ((real_monotonic_us () - started) / 1e6, 1e-6));
-  g_hash_table_unref (first_by_invariant);
   g_free (seeds);
   return failures > 0 ? 1 : 0;
 }
