@@ -687,6 +687,15 @@ run_schedule (guint32   seed,
 
   run_until (sim, sim->last_event_at + QUIET_BOUND_US, NULL);
   sim_trace (&sim->trace, "quiescence%s", sim->quiet ? "" : " (time bound reached)");
+  if (sim->trace.text != NULL)
+    {
+      GArray *history = sim_store_get_history (sim->store);
+      g_autoptr(GString) line = g_string_new ("store history:");
+
+      for (guint i = 0; i < history->len; i++)
+        g_string_append_printf (line, " #%u", g_array_index (history, guint, i));
+      sim_trace (&sim->trace, "%s (#0: emptied)", line->str);
+    }
 
   sim->exchanges_left = sim_server_get_stats (sim->server)->exchanges_in_flight;
   sim->store_ops_left = sim_store_get_pending (sim->store);
