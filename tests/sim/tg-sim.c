@@ -370,7 +370,7 @@ signed_in (GObject      *source,
   g_autoptr(GError) error = NULL;
 
   if (tg_token_manager_sign_in_finish (TG_TOKEN_MANAGER (source), result, &error))
-    sim_trace (&sim->trace, "sign-in done, generation %u", tg_token_manager_get_generation (sim->manager));
+    sim_trace (&sim->trace, "sign-in done, generation %u", tg_token_manager_get_generation (TG_TOKEN_MANAGER (source)));
   else
     sim_trace (&sim->trace, "sign-in failed: %s", error->message);
   sim->signed_in = TRUE;
@@ -443,15 +443,17 @@ on_state (GObject    *object,
 {
   Sim *sim = user_data;
   static const char *names[] = { "signed-out", "valid", "refreshing" };
-  TgTokenState state = tg_token_manager_get_state (sim->manager);
+  /* Not sim->manager: that is NULL once the teardown has dropped it. */
+  TgTokenManager *manager = TG_TOKEN_MANAGER (object);
+  TgTokenState state = tg_token_manager_get_state (manager);
 
   if (sim->last_state == TG_TOKEN_STATE_REFRESHING || state == TG_TOKEN_STATE_SIGNED_OUT)
     sim->ends++;
   if (sim->last_state == TG_TOKEN_STATE_SIGNED_OUT && state != TG_TOKEN_STATE_SIGNED_OUT)
-    sim->session_start = tg_token_manager_get_generation (sim->manager);
+    sim->session_start = tg_token_manager_get_generation (manager);
   sim->last_state = state;
-  sim_trace (&sim->trace, "manager: %s, generation %u", names[tg_token_manager_get_state (sim->manager)],
-             tg_token_manager_get_generation (sim->manager));
+  sim_trace (&sim->trace, "manager: %s, generation %u", names[state],
+             tg_token_manager_get_generation (manager));
 }
 
 /* ------------------------------------------------------------------------- */
