@@ -9,9 +9,11 @@
  */
 #include "config.h"
 
+#include <sqlite3.h>
 #include <string.h>
 
 #include "tg-base64url.h"
+#include "tg-crypto.h"
 #include "tg-server-private.h"
 #include "tg-test-server.h"
 #include "tg-test-util.h"
@@ -176,6 +178,31 @@ jwt_payload (const char *token)
   return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
 }
 
+/* Sends a request that the server is expected to drop, and returns the
+ * transport error the client saw. */
+static GError *
+send_expecting_drop (TgTestServer *fixture,
+                     const char   *path,
+                     const char   *content_type,
+                     const char   *body)
+{
+  g_autofree char *uri = g_strconcat (tg_test_server_uri (fixture), path, NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new ("POST", uri);
+  g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
+  g_autoptr(GBytes) reply = NULL;
+  GError *error = NULL;
+
+  /* This goes out on the session's kept-alive connection, as a real client's
+   * would; libsoup does not resend a failed POST, so the drop reaches us. */
+  soup_message_set_request_body_from_bytes (msg, content_type, bytes);
+  reply = soup_session_send_and_read (fixture->session, msg, NULL, &error);
+
+  g_assert_null (reply);
+  g_assert_nonnull (error);
+  g_assert_cmpuint (soup_message_get_status (msg), ==, SOUP_STATUS_NONE);
+  return error;
+}
+
 /* ------------------------------------------------------------------------- */
 /* Stats                                                                     */
 
@@ -198,7 +225,7 @@ test_stats (void)
   guint status = 0;
 
   /* Nothing happened yet. */
-  g_assert_cmpuint (json_object_get_size (initial), ==, 7);
+  g_assert_cmpuint (json_object_get_size (initial), ==, 8);
   g_assert_cmpint (count (initial, "signIns"), ==, 0);
   g_assert_cmpint (count (initial, "signInsRejected"), ==, 0);
   g_assert_cmpint (refresh_count (initial, "ok"), ==, 0);
@@ -206,6 +233,7 @@ test_stats (void)
   g_assert_cmpint (count (initial, "reuseDetections"), ==, 0);
   g_assert_cmpint (count (initial, "revocations"), ==, 0);
   g_assert_cmpint (count (initial, "faultsInjected"), ==, 0);
+  g_assert_cmpint (count (initial, "lostAnswers"), ==, 0);
   g_assert_cmpuint (n_resource_statuses (initial), ==, 0);
 
   /* Sign-ins: two good ones (one per wire format), two refused credentials,
@@ -289,6 +317,7 @@ test_stats (void)
   g_assert_cmpint (count (stats, "reuseDetections"), ==, 1);
   g_assert_cmpint (count (stats, "revocations"), ==, 2);
   g_assert_cmpint (count (stats, "faultsInjected"), ==, 1);
+  g_assert_cmpint (count (stats, "lostAnswers"), ==, 0);
   g_assert_cmpint (resource_count (stats, "200"), ==, 2);
   g_assert_cmpint (resource_count (stats, "401"), ==, 2);
   g_assert_cmpint (resource_count (stats, "400"), ==, 1);
@@ -301,7 +330,8 @@ static void
 test_stats_restart (void)
 {
   static const char * const counters[] = {
-    "signIns", "signInsRejected", "reuseDetections", "revocations", "faultsInjected", NULL
+    "signIns", "signInsRejected", "reuseDetections", "revocations", "faultsInjected",
+    "lostAnswers", NULL
   };
   g_autoptr(TgTestServer) fixture = tg_test_server_new (NULL);
   g_autoptr(JsonObject) before = NULL;
@@ -331,6 +361,11 @@ test_stats_restart (void)
   put_settings_ok (fixture, "{\"refreshFault\":{\"kind\":\"status\"}}");
   faulted = seed_refresh_reply (fixture, "no-such-token");
   g_assert_cmpuint (faulted->status, ==, 503);
+  put_settings_ok (fixture, "{\"refreshFault\":{\"kind\":\"lost-answer\"}}");
+  {
+    g_autoptr(GError) lost = send_expecting_drop (fixture, "/authorization/refresh", JSON,
+                                                  "{\"refreshToken\":\"no-such-token\"}");
+  }
 
   before = get_json (fixture, "/demo/stats");
   for (gsize i = 0; counters[i] != NULL; i++)
@@ -1021,31 +1056,6 @@ test_fault_hang (void)
   g_assert_cmpuint (status, ==, 200);
   g_assert_cmpuint (tg_test_get_resource (fixture, next_access), ==, 200);
   g_assert_cmpint (faults_injected (fixture), ==, 1);
-}
-
-/* Sends a request that the server is expected to drop, and returns the
- * transport error the client saw. */
-static GError *
-send_expecting_drop (TgTestServer *fixture,
-                     const char   *path,
-                     const char   *content_type,
-                     const char   *body)
-{
-  g_autofree char *uri = g_strconcat (tg_test_server_uri (fixture), path, NULL);
-  g_autoptr(SoupMessage) msg = soup_message_new ("POST", uri);
-  g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
-  g_autoptr(GBytes) reply = NULL;
-  GError *error = NULL;
-
-  /* This goes out on the session's kept-alive connection, as a real client's
-   * would; libsoup does not resend a failed POST, so the drop reaches us. */
-  soup_message_set_request_body_from_bytes (msg, content_type, bytes);
-  reply = soup_session_send_and_read (fixture->session, msg, NULL, &error);
-
-  g_assert_null (reply);
-  g_assert_nonnull (error);
-  g_assert_cmpuint (soup_message_get_status (msg), ==, SOUP_STATUS_NONE);
-  return error;
 }
 
 static void
