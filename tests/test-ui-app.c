@@ -1150,6 +1150,8 @@ lost_answer_body (Fixture *fixture)
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (grace_switch)));
   gtk_test_accessible_assert_property (GTK_ACCESSIBLE (grace_switch), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                        "Reuse grace window");
+  g_assert_true (gtk_test_accessible_has_property (GTK_ACCESSIBLE (grace_switch),
+                                                   GTK_ACCESSIBLE_PROPERTY_DESCRIPTION));
   grace_row = find_descendant (GTK_WIDGET (home), ADW_TYPE_ACTION_ROW);
   g_assert_nonnull (grace_row);
   g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (grace_row)), ==, "Reuse _grace window");

@@ -160,7 +160,8 @@ _tg_server_demo_lose_answer (TgServer          *self,
   g_autoptr(GIOStream) stream = soup_server_message_steal_connection (msg);
 
   self->stats.lost_answers++;
-  g_io_stream_close (stream, NULL, NULL);
+  if (stream != NULL)
+    g_io_stream_close (stream, NULL, NULL);
 }
 
 /* ------------------------------------------------------------------------- */
