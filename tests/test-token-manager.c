@@ -933,6 +933,65 @@ test_transient_failure_retried (void)
     }
 }
 
+/* Section 2, the lost answer: the server rotated, then the connection
+ * dropped. The client's retry presents the used-up refresh token: within the
+ * server's reuse grace window it gets the same pair and nothing is lost;
+ * without one, the session ends cleanly — once, every request answered. */
+static void
+run_lost_answer (gboolean grace)
+{
+  g_autoptr(TgTestCore) core = tg_test_core_new (tg_test_server_new (NULL));
+  g_autoptr(TgTestBurst) burst = NULL;
+  g_autoptr(TgTestBurst) after = NULL;
+
+  tg_test_core_sign_in (core);
+  tg_test_server_post_demo (core->server, "/demo/settings", grace ? "{\"reuseGrace\":10}" : "{\"reuseGrace\":0}");
+  tg_test_server_post_demo (core->server, "/demo/settings",
+                            "{\"refreshFault\":{\"kind\":\"lost-answer\",\"count\":1}}");
+  tg_token_manager_replace_access_token (core->manager, "sdf");
+
+  burst = tg_test_core_burst (core, 40, "GET", "/api/resources/%u");
+  g_assert_cmpint (tg_test_server_stat (core->server, "lostAnswers"), ==, 1);
+  g_assert_cmpuint (manager_counter (core->manager, "refreshes-started"), ==, 1);
+
+  if (grace)
+    {
+      g_assert_cmpuint (burst->n_ok, ==, 40);
+      g_assert_cmpuint (core->sessions_expired, ==, 0);
+      g_assert_cmpint (tg_test_server_stat (core->server, "reuseDetections"), ==, 0);
+
+      /* The pair the lost answer carried is the session's from now on. */
+      tg_token_manager_replace_access_token (core->manager, "sdf");
+      after = tg_test_core_burst (core, 3, "GET", "/api/resources/%u");
+      g_assert_cmpuint (after->n_ok, ==, 3);
+      g_assert_cmpuint (core->sessions_expired, ==, 0);
+    }
+  else
+    {
+      g_assert_cmpuint (burst->n_ok, ==, 0);
+      for (guint i = 0; i < burst->n; i++)
+        {
+          GError *error = burst->errors->pdata[i];
+
+          g_assert_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_SESSION_EXPIRED);
+        }
+      g_assert_cmpuint (core->sessions_expired, ==, 1);
+      g_assert_cmpint (tg_token_manager_get_state (core->manager), ==, TG_TOKEN_STATE_SIGNED_OUT);
+    }
+}
+
+static void
+test_lost_answer_grace (void)
+{
+  run_lost_answer (TRUE);
+}
+
+static void
+test_lost_answer_no_grace (void)
+{
+  run_lost_answer (FALSE);
+}
+
 /* Finding 7: tokens that live no longer than the skew do not make every
  * request refresh first. */
 static void
@@ -1035,6 +1094,8 @@ main (int   argc,
   g_test_add_func ("/core/token-manager/finding-11/sign-out-during-sign-in", test_sign_out_during_sign_in);
   g_test_add_func ("/core/token-manager/finding-11/new-sign-in-keeps-sessions-apart", test_new_sign_in_keeps_sessions_apart);
   g_test_add_func ("/core/token-manager/transient-failure-retried", test_transient_failure_retried);
+  g_test_add_func ("/core/token-manager/lost-answer/grace", test_lost_answer_grace);
+  g_test_add_func ("/core/token-manager/lost-answer/no-grace", test_lost_answer_no_grace);
 
   return g_test_run ();
 }
