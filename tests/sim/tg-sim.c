@@ -10,6 +10,7 @@
  *   tg-sim --seed N [--trace]     one schedule, with its event trace
  *   tg-sim --seeds A..B           a range
  *   tg-sim --schedules N          N schedules from a random start (printed)
+ *   --stop                        stop at the first failing seed
  */
 #define G_LOG_DOMAIN "tg-sim"
 
