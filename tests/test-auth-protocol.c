@@ -32,6 +32,8 @@
 
 #define WAIT_SECONDS 30
 
+#define REDACTED_MARK "[redacted]"
+
 /* ------------------------------------------------------------------------- */
 /* Helpers                                                                   */
 
@@ -1704,6 +1706,28 @@ test_error_secrets_redacted (Canned        *canned,
               }
           }
     }
+
+  /* A server that echoes the request's headers echoes the client secret in
+   * the Basic credentials. */
+  {
+    g_autoptr(TgTokens) tokens = NULL;
+    g_autofree char *authorization = NULL;
+    g_autofree char *body = NULL;
+
+    canned_answer (canned, 400, JSON_TYPE, "{}");
+    tokens = canned_exchange (canned, oauth2, SIGN_IN, NULL, &error);
+    g_clear_error (&error);
+    authorization = g_strdup (request_header (canned, "Authorization"));
+    g_assert_true (g_str_has_prefix (authorization, "Basic "));
+    body = g_strdup_printf ("{\"error\":\"invalid_request\",\"error_description\":"
+                            "\"headers: Authorization: %s\"}", authorization);
+    canned_answer (canned, 400, JSON_TYPE, body);
+    tokens = canned_exchange (canned, oauth2, REFRESH, OLD_REFRESH, &error);
+    assert_clean_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED, NULL);
+    g_assert_null (strstr (error->message, authorization + strlen ("Basic ")));
+    g_assert_nonnull (strstr (error->message, "Authorization: Basic " REDACTED_MARK));
+    g_clear_error (&error);
+  }
 
   /* A 2xx answer that cannot be used is described without its tokens. */
   {

@@ -902,9 +902,9 @@ new_post (const char *uri,
  * wipe: soup_message_headers_replace() keeps its own copy of the header
  * value (and libsoup writes it into its send buffer), freed by libsoup
  * without wiping. */
-static void
-add_client_authentication (TgAuthProtocol *self,
-                           SoupMessage    *msg)
+static char *
+basic_authorization_new (TgAuthProtocol *self,
+                         gsize          *out_size)
 {
   static const char prefix[] = "Basic ";
   GString *credentials;
@@ -915,8 +915,7 @@ add_client_authentication (TgAuthProtocol *self,
   int state = 0;
   int save = 0;
 
-  if (self->client_secret == NULL)
-    return;
+  g_assert (self->client_secret != NULL);
 
   capacity = 3 * strlen (self->client_id) + 1 + 3 * strlen (self->client_secret);
   credentials = secret_string_new (capacity);
@@ -941,8 +940,22 @@ add_client_authentication (TgAuthProtocol *self,
   explicit_bzero (credentials->str, credentials->allocated_len);
   g_string_free (credentials, TRUE);
 
-  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", header);
+  *out_size = header_size;
+  return header;
+}
 
+static void
+add_client_authentication (TgAuthProtocol *self,
+                           SoupMessage    *msg)
+{
+  gsize header_size;
+  char *header;
+
+  if (self->client_secret == NULL)
+    return;
+
+  header = basic_authorization_new (self, &header_size);
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", header);
   explicit_bzero (header, header_size);
   g_free (header);
 }
@@ -1799,6 +1812,9 @@ tg_auth_protocol_parse_reply (TgAuthProtocol     *self,
 {
   Secrets secrets = { 0 };
   char **request_secrets;
+  char *authorization = NULL;
+  gsize authorization_size = 0;
+  TgTokens *tokens;
 
   g_return_val_if_fail (TG_IS_AUTH_PROTOCOL (self), NULL);
   g_return_val_if_fail (operation == TG_AUTH_OPERATION_SIGN_IN ||
@@ -1811,15 +1827,29 @@ tg_auth_protocol_parse_reply (TgAuthProtocol     *self,
   for (char **p = request_secrets; p != NULL && *p != NULL; p++)
     secrets_add (&secrets, *p);
   secrets_add (&secrets, previous_refresh_token);
-  secrets_add (&secrets, self->client_secret);
+  if (self->client_secret != NULL)
+    {
+      secrets_add (&secrets, self->client_secret);
+      /* A server that echoes the request's headers echoes the secret in
+       * Base64: take that out too. */
+      authorization = basic_authorization_new (self, &authorization_size);
+      secrets_add (&secrets, authorization + strlen ("Basic "));
+    }
 
   if (!SOUP_STATUS_IS_SUCCESSFUL (reply->status))
     {
       set_http_error (operation, reply->status, reply->body, &secrets, error);
-      return NULL;
+      tokens = NULL;
+    }
+  else
+    {
+      tokens = parse_success (self, operation, reply, previous_refresh_token, &secrets, now, error);
     }
 
-  return parse_success (self, operation, reply, previous_refresh_token, &secrets, now, error);
+  if (authorization != NULL)
+    explicit_bzero (authorization, authorization_size);
+  g_free (authorization);
+  return tokens;
 }
 
 /**
