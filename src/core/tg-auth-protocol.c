@@ -30,6 +30,8 @@
 
 /* Anything longer is nonsense, and would overflow the microsecond arithmetic. */
 #define MAX_LIFETIME_SECONDS ((gint64) 100 * 365 * 24 * 3600)
+/* 9999-12-31T23:59:59Z: the last second GDateTime (and any sane server) knows. */
+#define MAX_UNIX_SECONDS     G_GINT64_CONSTANT (253402300799)
 
 /* An answer from a token endpoint is a few hundred bytes; a JWT in it a few
  * kB. Larger is not an answer we can use, and parsing it costs memory. */
@@ -47,8 +49,6 @@
 #define MAX_ERROR_TEXT_BYTES (16 * 1024)
 
 #define REDACTED             "[redacted]"
-/* 9999-12-31T23:59:59Z: the last second GDateTime (and any sane server) knows. */
-#define MAX_UNIX_SECONDS     G_GINT64_CONSTANT (253402300799)
 
 struct _TgAuthProtocol
 {
@@ -1566,10 +1566,12 @@ parse_success (TgAuthProtocol     *self,
         return NULL;
       secrets_add (secrets, refresh_token);
     }
-  /* RFC 6749 §6: a server that does not rotate leaves refresh_token out, and
-   * the client keeps using the one it has. */
   else
-    refresh_token = previous_refresh_token;
+    {
+      /* RFC 6749 §6: a server that does not rotate leaves refresh_token out,
+       * and the client keeps using the one it has. */
+      refresh_token = previous_refresh_token;
+    }
 
   if (!seed)
     {
