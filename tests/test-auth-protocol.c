@@ -1988,6 +1988,30 @@ test_answer_garbage (Canned        *canned,
     g_autoptr(TgTokens) tokens = NULL;
     g_autoptr(GError) error = NULL;
 
+    /* json-glib ends a string at an escaped NUL: "ab\u0000cd" would be read
+     * as the token "ab". */
+    const char *nul_answers[] = {
+      "{\"access_token\":\"" ACCESS "\\u0000x\",\"token_type\":\"Bearer\"}",
+      "{\"access_token\":\"" ACCESS "\",\"refresh_token\":\"" NEW_REFRESH "\\u0000x\"}",
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (nul_answers); i++)
+      {
+        g_autofree char *token = NULL;
+
+        canned_answer (canned, 200, JSON_TYPE, nul_answers[i]);
+        tokens = canned_exchange (canned, protocol, REFRESH, OLD_REFRESH, &error);
+        g_assert_null (tokens);
+        assert_clean_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_PROTOCOL, NULL);
+        g_clear_error (&error);
+        token = read_refresh_token (protocol, 200, nul_answers[i]);
+        g_assert_null (token);
+      }
+  }
+  {
+    g_autoptr(TgTokens) tokens = NULL;
+    g_autoptr(GError) error = NULL;
+
     /* No server takes a 100 kB Authorization header: say so now, not as an
      * odd 431 on every request later. */
     canned_answer (canned, 200, JSON_TYPE, long_token->str);

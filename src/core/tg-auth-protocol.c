@@ -1176,11 +1176,13 @@ sanitize_text (const char *text,
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
-/* Whether json-glib can parse @data without running out of stack: how deep
- * its arrays and objects nest, counted outside strings. */
+/* Whether json-glib can be trusted with @data: arrays and objects nested
+ * deeper than its stack can take are refused, and so is an escaped NUL in a
+ * string ("\u0000", RFC 8259 §7), which json-glib 1.6 lets end the C string
+ * early — "ab\u0000cd" would be read as the token "ab". */
 static gboolean
-json_depth_is_sane (const char *data,
-                    gsize       size)
+json_is_safe_to_parse (const char *data,
+                       gsize       size)
 {
   guint depth = 0;
   gboolean in_string = FALSE;
@@ -1192,9 +1194,15 @@ json_depth_is_sane (const char *data,
       if (in_string)
         {
           if (c == '\\')
-            i++;
+            {
+              if (size - i > 5 && data[i + 1] == 'u' && strncmp (data + i + 2, "0000", 4) == 0)
+                return FALSE;
+              i++;
+            }
           else if (c == '"')
-            in_string = FALSE;
+            {
+              in_string = FALSE;
+            }
         }
       else if (c == '"')
         {
@@ -1223,7 +1231,7 @@ parse_json_object_data (const char *data,
   g_autoptr(JsonParser) parser = NULL;
   JsonNode *root;
 
-  if (data == NULL || size == 0 || size > MAX_ANSWER_BYTES || !json_depth_is_sane (data, size))
+  if (data == NULL || size == 0 || size > MAX_ANSWER_BYTES || !json_is_safe_to_parse (data, size))
     return NULL;
 
   /* The parser's message is not passed on: it may quote the input. */
