@@ -1707,6 +1707,26 @@ test_error_secrets_redacted (Canned        *canned,
           }
     }
 
+  /* Characters that the message leaves out (a zero-width space, a control
+   * character) must not hide an echo from the redaction. */
+  {
+    const char *hidden[] = {
+      "rt-old-\\u200b3c9e1d77b2", "rt-old-\\u00073c9e1d77b2", "rt-old-\\u202e3c9e1d77b2",
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (hidden); i++)
+      {
+        g_autoptr(TgTokens) tokens = NULL;
+        g_autofree char *body = g_strdup_printf ("{\"error\":\"invalid_request\","
+                                                 "\"error_description\":\"bad %s\"}", hidden[i]);
+
+        canned_answer (canned, 400, JSON_TYPE, body);
+        tokens = canned_exchange (canned, oauth2, REFRESH, OLD_REFRESH, &error);
+        assert_clean_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED, NULL);
+        g_clear_error (&error);
+      }
+  }
+
   /* A server that echoes the request's headers echoes the client secret in
    * the Basic credentials. */
   {

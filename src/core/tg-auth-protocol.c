@@ -1176,6 +1176,40 @@ sanitize_text (const char *text,
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
+/* Server text made fit to show: secrets out, then sanitised. Redaction runs
+ * on the text as it came and again on the sanitised text (with the
+ * sanitised secrets), so that characters sanitize_text() drops or folds — a
+ * zero-width space, a control character, a run of spaces — cannot hide an
+ * echo from the first pass and reveal it in the second. */
+static char *
+redact_for_display (const char    *text,
+                    const Secrets *secrets,
+                    guint          max_chars)
+{
+  g_autofree char *redacted = redact (text, secrets);
+  g_autofree char *clean = NULL;
+  g_autoptr(GString) out = NULL;
+
+  if (redacted == NULL)
+    return NULL;
+  clean = sanitize_text (redacted, G_MAXUINT);
+  if (clean == NULL)
+    return NULL;
+
+  out = g_string_new (clean);
+  for (guint i = 0; i < secrets->n_values; i++)
+    {
+      char *clean_secret = sanitize_text (secrets->values[i], G_MAXUINT);
+
+      redact_secret (out, secrets->values[i]);
+      if (clean_secret != NULL)
+        redact_secret (out, clean_secret);
+      wipe_string (clean_secret);
+    }
+
+  return sanitize_text (out->str, max_chars);
+}
+
 /* Whether json-glib can be trusted with @data: arrays and objects nested
  * deeper than its stack can take are refused, and so is an escaped NUL in a
  * string ("\u0000", RFC 8259 §7), which json-glib 1.6 lets end the C string
@@ -1603,8 +1637,7 @@ parse_success (TgAuthProtocol     *self,
        * tokens (RFC 6750); a MAC or DPoP token would be rejected on first use. */
       if (token_type != NULL && g_ascii_strcasecmp (token_type, "Bearer") != 0)
         {
-          g_autofree char *redacted = redact (token_type, secrets);
-          g_autofree char *shown = redacted != NULL ? sanitize_text (redacted, MAX_ERROR_CODE_CHARS) : NULL;
+          g_autofree char *shown = redact_for_display (token_type, secrets, MAX_ERROR_CODE_CHARS);
 
           g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_PROTOCOL,
                        _("The server issued a token of type “%s”; only Bearer tokens are supported"),
@@ -1659,19 +1692,11 @@ read_error_body (GBytes      *body,
 
   if (get_optional_string (object, "error", &code) && code != NULL)
     {
-      g_autofree char *redacted = redact (code, secrets);
-
       *out_code = g_strdup (code);
-      if (redacted != NULL)
-        *out_shown_code = sanitize_text (redacted, MAX_ERROR_CODE_CHARS);
+      *out_shown_code = redact_for_display (code, secrets, MAX_ERROR_CODE_CHARS);
     }
   if (get_optional_string (object, "error_description", &description) && description != NULL)
-    {
-      g_autofree char *redacted = redact (description, secrets);
-
-      if (redacted != NULL)
-        *out_description = sanitize_text (redacted, MAX_DESCRIPTION_CHARS);
-    }
+    *out_description = redact_for_display (description, secrets, MAX_DESCRIPTION_CHARS);
 }
 
 /* The reason phrases that matter for a token endpoint, translated. libsoup's
