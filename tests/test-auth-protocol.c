@@ -2042,6 +2042,51 @@ test_answer_garbage (Canned        *canned,
   }
 }
 
+/* tg_auth_protocol_parse_reply() takes the request it reads the answer to:
+ * a sign-in's password is known only from there. A refresh may do without
+ * (its secret is the refresh token in use); a sign-in may not. */
+static void
+test_parse_reply_request (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TgAuthProtocol) protocol = tg_auth_protocol_new_seed ("http://127.0.0.1:9", &error);
+  g_autoptr(SoupMessage) sign_in = NULL;
+  g_autoptr(SoupMessageHeaders) headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_RESPONSE);
+  g_autoptr(TgTokens) tokens = NULL;
+  g_autofree char *quoted = json_quote ("you sent " PASSWORD);
+  g_autofree char *text = g_strdup_printf ("{\"error\":\"invalid_grant\",\"error_description\":%s}",
+                                           quoted);
+  g_autoptr(GBytes) body = g_bytes_new (text, strlen (text));
+  g_autoptr(TgHttpReply) reply = tg_http_reply_new (401, headers, body);
+  const char *refresh_text = "{\"error\":\"invalid_grant\",\"error_description\":\"" OLD_REFRESH "\"}";
+  g_autoptr(GBytes) refresh_body = g_bytes_new (refresh_text, strlen (refresh_text));
+  g_autoptr(TgHttpReply) refresh_reply = tg_http_reply_new (401, headers, refresh_body);
+
+  g_assert_no_error (error);
+  sign_in = tg_auth_protocol_new_sign_in_message (protocol, USER, PASSWORD);
+
+  tokens = tg_auth_protocol_parse_reply (protocol, SIGN_IN, sign_in, reply, NULL, 0, &error);
+  g_assert_null (tokens);
+  assert_clean_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_BAD_CREDENTIALS, NULL);
+  g_assert_nonnull (strstr (error->message, "you sent " REDACTED_MARK));
+  g_clear_error (&error);
+
+  tokens = tg_auth_protocol_parse_reply (protocol, REFRESH, NULL, refresh_reply, OLD_REFRESH, 0, &error);
+  g_assert_null (tokens);
+  assert_clean_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_SESSION_EXPIRED, NULL);
+  g_assert_nonnull (strstr (error->message, REDACTED_MARK));
+  g_clear_error (&error);
+
+  if (g_test_undefined ())
+    {
+      g_test_expect_message ("tg-auth-protocol", G_LOG_LEVEL_CRITICAL, "*request != NULL*");
+      tokens = tg_auth_protocol_parse_reply (protocol, SIGN_IN, NULL, reply, NULL, 0, &error);
+      g_test_assert_expected_messages ();
+      g_assert_null (tokens);
+      g_assert_no_error (error);
+    }
+}
+
 /* Finding 10: every message is one whole translatable sentence. While
  * pseudo_translate is on, each msgid of ours comes back upper-cased between
  * ⟦ and ⟧, so a message shows what was translated as one piece: an English
@@ -2250,6 +2295,7 @@ main (int   argc,
   ADD_CANNED ("expiry/jwt-without-date", test_expiry_jwt_without_date);
   ADD_CANNED ("expiry/earliest-wins", test_expiry_earliest_wins);
   ADD_CANNED ("expiry/unknown", test_expiry_unknown);
+  g_test_add_func ("/core/auth-protocol/parse-reply/request", test_parse_reply_request);
   ADD_CANNED ("errors/refresh-keeps-session", test_error_refresh_keeps_session);
   ADD_CANNED ("errors/secrets-redacted", test_error_secrets_redacted);
   ADD_CANNED ("errors/whole-sentences", test_error_whole_sentences);

@@ -1810,10 +1810,12 @@ set_http_error (TgAuthOperation   operation,
  * tg_auth_protocol_parse_reply:
  * @self: a #TgAuthProtocol
  * @operation: which request @reply answers
- * @request: the request @reply answers, as
+ * @request: (nullable): the request @reply answers, as
  *   tg_auth_protocol_new_sign_in_message() or
  *   tg_auth_protocol_new_refresh_message() built it: the password or refresh
- *   token it carried is kept out of error messages
+ *   token it carried is kept out of error messages. Required for a sign-in
+ *   (the password is known only from it); a refresh may pass %NULL, as its
+ *   one secret is @previous_refresh_token
  * @reply: the answer: status, headers and body
  * @previous_refresh_token: (nullable): the refresh token in use, kept when the
  *   answer brings none (RFC 6749 §6)
@@ -1854,11 +1856,15 @@ tg_auth_protocol_parse_reply (TgAuthProtocol     *self,
   g_return_val_if_fail (TG_IS_AUTH_PROTOCOL (self), NULL);
   g_return_val_if_fail (operation == TG_AUTH_OPERATION_SIGN_IN ||
                         operation == TG_AUTH_OPERATION_REFRESH, NULL);
-  g_return_val_if_fail (SOUP_IS_MESSAGE (request), NULL);
+  g_return_val_if_fail (request == NULL || SOUP_IS_MESSAGE (request), NULL);
+  g_return_val_if_fail (request != NULL || operation == TG_AUTH_OPERATION_REFRESH, NULL);
   g_return_val_if_fail (reply != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  request_secrets = g_object_get_qdata (G_OBJECT (request), request_secrets_quark ());
+  if (request != NULL)
+    request_secrets = g_object_get_qdata (G_OBJECT (request), request_secrets_quark ());
+  else
+    request_secrets = NULL;
   for (char **p = request_secrets; p != NULL && *p != NULL; p++)
     secrets_add (&secrets, *p);
   secrets_add (&secrets, previous_refresh_token);
