@@ -957,7 +957,7 @@ late_answer (TgTokenManager    *self,
   if (reply == NULL)
     return;
 
-  tokens = tg_auth_protocol_parse_reply (self->protocol, TG_AUTH_OPERATION_REFRESH, reply,
+  tokens = tg_auth_protocol_parse_reply (self->protocol, TG_AUTH_OPERATION_REFRESH, NULL, reply,
                                          tg_tokens_get_refresh_token (self->tokens),
                                          tg_clock_get_real_time (self->clock), &error);
   if (tokens != NULL)
@@ -1016,7 +1016,7 @@ refresh_answered (GObject      *source,
       else
         refresh_failed (self, g_steal_pointer (&failure));
     }
-  else if ((tokens = tg_auth_protocol_parse_reply (self->protocol, TG_AUTH_OPERATION_REFRESH, reply,
+  else if ((tokens = tg_auth_protocol_parse_reply (self->protocol, TG_AUTH_OPERATION_REFRESH, NULL, reply,
                                                    tg_tokens_get_refresh_token (self->tokens),
                                                    tg_clock_get_real_time (self->clock),
                                                    &error)) == NULL)
@@ -1465,7 +1465,7 @@ sign_in_answered (GObject      *source,
       return;
     }
 
-  tokens = tg_auth_protocol_parse_reply (self->protocol, TG_AUTH_OPERATION_SIGN_IN, reply, NULL,
+  tokens = tg_auth_protocol_parse_reply (self->protocol, TG_AUTH_OPERATION_SIGN_IN, sign_in->msg, reply, NULL,
                                          tg_clock_get_real_time (self->clock), &error);
   if (tokens == NULL)
     {
