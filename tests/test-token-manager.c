@@ -6,6 +6,8 @@
  */
 #include "config.h"
 
+#include <glib/gi18n-lib.h>
+#include <locale.h>
 #include <string.h>
 
 #include "tg-test-core.h"
@@ -1066,6 +1068,49 @@ test_new_sign_in_keeps_sessions_apart (void)
   outcome_clear (&late);
 }
 
+/* Finding 10: the reason a session ended is shown in the sign-in window, so
+ * it is a translated sentence, as the rest of the window is. */
+static void
+test_session_end_reason_translated (void)
+{
+  g_autoptr(TgTestCore) core = tg_test_core_new (tg_test_server_new (NULL));
+  const char *locale_dir = g_getenv ("TG_LOCALE_DIR");
+  g_autofree char *old_locale = NULL;
+  TgTokenGrant grant = { 0 };
+  gunichar first;
+
+  if (locale_dir == NULL)
+    {
+      g_test_skip ("TG_LOCALE_DIR is not set");
+      return;
+    }
+  old_locale = g_strdup (setlocale (LC_ALL, NULL));
+  /* glibc ignores LANGUAGE under plain "C". */
+  if (setlocale (LC_ALL, "C.UTF-8") == NULL)
+    {
+      g_test_skip ("no C.UTF-8 locale");
+      return;
+    }
+  bindtextdomain (GETTEXT_PACKAGE, locale_dir);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  g_setenv ("LANGUAGE", "uk", TRUE);
+
+  tg_test_core_sign_in (core);
+  g_assert_true (tg_token_manager_try_get_token (core->manager, &grant));
+  tg_token_manager_report_retry (core->manager, &grant, TG_RETRY_VERDICT_REJECTED);
+
+  g_unsetenv ("LANGUAGE");
+  setlocale (LC_ALL, old_locale);
+
+  g_assert_cmpuint (core->sessions_expired, ==, 1);
+  g_assert_nonnull (core->expired_reason);
+  g_test_message ("reason: %s", core->expired_reason);
+  first = g_utf8_get_char (core->expired_reason);
+  g_assert_true (first >= 0x0400 && first <= 0x04FF);  /* Cyrillic */
+
+  tg_token_grant_clear (&grant);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1093,6 +1138,7 @@ main (int   argc,
   g_test_add_func ("/core/token-manager/finding-7/short-lived-tokens-no-storm", test_short_lived_tokens_no_storm);
   g_test_add_func ("/core/token-manager/finding-11/sign-out-during-sign-in", test_sign_out_during_sign_in);
   g_test_add_func ("/core/token-manager/finding-11/new-sign-in-keeps-sessions-apart", test_new_sign_in_keeps_sessions_apart);
+  g_test_add_func ("/core/token-manager/finding-10/session-end-reason-translated", test_session_end_reason_translated);
   g_test_add_func ("/core/token-manager/transient-failure-retried", test_transient_failure_retried);
   g_test_add_func ("/core/token-manager/lost-answer/grace", test_lost_answer_grace);
   g_test_add_func ("/core/token-manager/lost-answer/no-grace", test_lost_answer_no_grace);

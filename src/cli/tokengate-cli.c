@@ -252,7 +252,18 @@ cli_fail (Cli        *cli,
   message = g_strdup_vprintf (format, args);
   va_end (args);
 
-  print_error_line (message);
+  /* The core keeps secrets out of its messages, however a server echoes
+   * them; this is the last line of defence for the ones we still hold (the
+   * password is wiped once the sign-in has its own copy). */
+  {
+    const char *secrets[] = { cli->client_secret, cli->password };
+    g_autoptr(GString) shown = g_string_new (message);
+
+    for (gsize i = 0; i < G_N_ELEMENTS (secrets); i++)
+      if (secrets[i] != NULL && *secrets[i] != '\0')
+        g_string_replace (shown, secrets[i], "[redacted]", 0);
+    print_error_line (shown->str);
+  }
   cli_finish (cli, status);
 }
 

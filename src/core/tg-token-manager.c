@@ -807,37 +807,6 @@ status_is_transient (guint status)
          status == 429;  /* no SOUP_STATUS_ name in libsoup 3.2 */
 }
 
-/* RFC 9110 §10.2.3: Retry-After is delay-seconds or an HTTP-date, the latter
- * in the server's clock (read against its own Date header when it sent one).
- * Returns -1 when absent or unreadable. */
-static gint64
-read_retry_after_ms (SoupMessageHeaders *headers,
-                     gint64              now)
-{
-  const char *header = soup_message_headers_get_one (headers, "Retry-After");
-  const char *date = soup_message_headers_get_one (headers, "Date");
-  g_autofree char *value = NULL;
-  g_autoptr(GDateTime) when = NULL;
-  g_autoptr(GDateTime) server_now = NULL;
-  guint64 seconds;
-
-  if (header == NULL)
-    return -1;
-
-  /* A day is far past any refresh deadline: larger is as good as never. */
-  value = g_strstrip (g_strdup (header));
-  if (g_ascii_string_to_unsigned (value, 10, 0, 86400, &seconds, NULL))
-    return (gint64) seconds * 1000;
-
-  when = soup_date_time_new_from_http_string (value);
-  if (when == NULL)
-    return -1;
-  server_now = date != NULL ? soup_date_time_new_from_http_string (date) : NULL;
-  if (server_now != NULL)
-    return MAX (g_date_time_difference (when, server_now) / 1000, 0);
-  return MAX (g_date_time_to_unix (when) * 1000 - now / 1000, 0);
-}
-
 /* Equal jitter: half the doubling delay, plus a random part of the other half. */
 static guint
 retry_backoff_ms (guint attempt)
@@ -957,7 +926,7 @@ late_answer (TgTokenManager    *self,
   if (reply == NULL)
     return;
 
-  tokens = tg_auth_protocol_parse_reply (self->protocol, TG_AUTH_OPERATION_REFRESH, reply,
+  tokens = tg_auth_protocol_parse_reply (self->protocol, TG_AUTH_OPERATION_REFRESH, NULL, reply,
                                          tg_tokens_get_refresh_token (self->tokens),
                                          tg_clock_get_real_time (self->clock), &error);
   if (tokens != NULL)
@@ -1016,7 +985,7 @@ refresh_answered (GObject      *source,
       else
         refresh_failed (self, g_steal_pointer (&failure));
     }
-  else if ((tokens = tg_auth_protocol_parse_reply (self->protocol, TG_AUTH_OPERATION_REFRESH, reply,
+  else if ((tokens = tg_auth_protocol_parse_reply (self->protocol, TG_AUTH_OPERATION_REFRESH, NULL, reply,
                                                    tg_tokens_get_refresh_token (self->tokens),
                                                    tg_clock_get_real_time (self->clock),
                                                    &error)) == NULL)
@@ -1027,7 +996,7 @@ refresh_answered (GObject      *source,
         }
       else if (status_is_transient (reply->status))
         {
-          retry_or_fail (refresh, read_retry_after_ms (reply->headers, tg_clock_get_real_time (self->clock)),
+          retry_or_fail (refresh, tg_http_reply_get_retry_after_ms (reply, tg_clock_get_real_time (self->clock)),
                          g_steal_pointer (&error));
         }
       else
@@ -1465,7 +1434,7 @@ sign_in_answered (GObject      *source,
       return;
     }
 
-  tokens = tg_auth_protocol_parse_reply (self->protocol, TG_AUTH_OPERATION_SIGN_IN, reply, NULL,
+  tokens = tg_auth_protocol_parse_reply (self->protocol, TG_AUTH_OPERATION_SIGN_IN, sign_in->msg, reply, NULL,
                                          tg_clock_get_real_time (self->clock), &error);
   if (tokens == NULL)
     {
