@@ -70,7 +70,8 @@
  * doubling up to 4 s, each drawn from [d/2, d] ("equal jitter"). */
 #define RETRY_BASE_MS           250
 #define RETRY_MAX_MS            4000
-/* How long after its deadline a refresh still listens for its answer. */
+/* How much longer than the deadline a refresh exchange may take, listened
+ * for (rule 1) before it is given up as lost. */
 #define LATE_ANSWER_SECONDS     60
 
 /* A caller waiting at the gate or on the refresh. */
@@ -89,16 +90,24 @@ typedef struct {
   TgTokenManager  *manager;           /* weak: an exchange on the way must not keep
                                          the manager alive (dispose stops it) */
   guint            stale_generation;  /* the generation it replaces */
-  GCancellable    *cancellable;       /* its own: no caller's cancel reaches it */
+  GCancellable    *cancellable;       /* owned, nullable: the exchange's own; no
+                                         caller's cancel reaches it */
+  guint            exchange;          /* which exchange is the current one */
   GSource         *deadline;          /* owned, nullable: covers every attempt and the store */
   GSource         *backoff;           /* owned, nullable: the wait before the next attempt */
-  GSource         *late_limit;        /* owned, nullable: the end of listening */
+  GSource         *exchange_limit;    /* owned, nullable: when the exchange is given up */
   gint64           deadline_at;       /* clock time, µs */
   guint            attempt;
   gboolean         exchanging;        /* an HTTP exchange is in flight */
   gboolean         saving;            /* its pair is being written to the store */
   TgRequestRecord *record;            /* owned, nullable: the exchange in flight */
 } Refresh;
+
+/* One HTTP exchange of a refresh, as its callback learns which it was. */
+typedef struct {
+  Refresh *refresh;  /* owned */
+  guint    id;
+} Exchange;
 
 struct _TgTokenManager
 {
@@ -335,6 +344,20 @@ increment (TgTokenManager *self,
 /* ------------------------------------------------------------------------- */
 /* Rule 8: the store, one write at a time                                    */
 
+/* A write asked for: a pair to save, or none to clear the store. */
+typedef struct {
+  TgTokens  *tokens;  /* owned, nullable: clear */
+  GPtrArray *riders;  /* GTask*, owned: earlier writes this one replaced */
+} StoreWrite;
+
+static void
+store_write_free (StoreWrite *write)
+{
+  g_clear_pointer (&write->tokens, tg_tokens_unref);
+  g_ptr_array_unref (write->riders);
+  g_free (write);
+}
+
 static void store_write_next (TgTokenManager *self);
 
 static void
@@ -344,20 +367,30 @@ store_written (GObject      *source,
 {
   TgTokenManager *self = user_data;
   g_autoptr(GTask) task = g_queue_pop_head (&self->store_writes);
+  StoreWrite *write = g_task_get_task_data (task);
+  g_autoptr(GPtrArray) done = g_steal_pointer (&write->riders);
   g_autoptr(GError) error = NULL;
   gboolean ok;
 
-  if (g_task_get_task_data (task) != NULL)
+  if (write->tokens != NULL)
     ok = tg_token_store_save_finish (TG_TOKEN_STORE (source), result, &error);
   else
     ok = tg_token_store_clear_finish (TG_TOKEN_STORE (source), result, &error);
 
   store_write_next (self);
 
-  if (ok)
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, g_steal_pointer (&error));
+  /* The writes it replaced end as it did. */
+  write->riders = g_ptr_array_new ();
+  g_ptr_array_add (done, g_object_ref (task));
+  for (guint i = 0; i < done->len; i++)
+    {
+      GTask *written = g_ptr_array_index (done, i);
+
+      if (ok)
+        g_task_return_boolean (written, TRUE);
+      else
+        g_task_return_error (written, g_error_copy (error));
+    }
   g_object_unref (self);
 }
 
@@ -365,23 +398,27 @@ static void
 store_write_next (TgTokenManager *self)
 {
   GTask *task = g_queue_peek_head (&self->store_writes);
-  TgTokens *tokens;
+  StoreWrite *write;
 
   if (task == NULL)
     return;
 
-  tokens = g_task_get_task_data (task);
-  if (tokens != NULL)
-    tg_token_store_save_async (self->store, self->account, tokens, self->cancellable,
+  write = g_task_get_task_data (task);
+  if (write->tokens != NULL)
+    tg_token_store_save_async (self->store, self->account, write->tokens, self->cancellable,
                                store_written, g_object_ref (self));
   else
     tg_token_store_clear_async (self->store, self->account, self->cancellable,
                                 store_written, g_object_ref (self));
 }
 
-/* Saves @tokens, or clears the store if %NULL, after every write asked for
- * before. A sign-out's clear thus always lands after the refresh's save it
- * follows, and the store never goes back to an older pair. */
+/* Saves @tokens, or clears the store if %NULL, after the write in progress.
+ * Writes run one at a time, in order: a sign-out's clear always lands after
+ * the refresh's save it follows, and the store never goes back to an older
+ * pair. A write still waiting for its turn is replaced by the new one — its
+ * pair's refresh token is used up once a newer pair exists, and writing it
+ * would only put a dead session in the store for a while — and finishes
+ * when the new one does, so that "persisted" still means persisted. */
 static void
 store_write_async (TgTokenManager      *self,
                    TgTokens            *tokens,
@@ -389,13 +426,26 @@ store_write_async (TgTokenManager      *self,
                    gpointer             user_data)
 {
   GTask *task;
+  StoreWrite *write;
 
   g_assert (self->store != NULL);
 
   task = g_task_new (self, NULL, callback, user_data);
   g_task_set_source_tag (task, store_write_async);
-  if (tokens != NULL)
-    g_task_set_task_data (task, tg_tokens_ref (tokens), (GDestroyNotify) tg_tokens_unref);
+  write = g_new0 (StoreWrite, 1);
+  write->tokens = tokens != NULL ? tg_tokens_ref (tokens) : NULL;
+  write->riders = g_ptr_array_new_with_free_func (g_object_unref);
+  g_task_set_task_data (task, write, (GDestroyNotify) store_write_free);
+
+  while (self->store_writes.length > 1)
+    {
+      GTask *replaced = g_queue_pop_tail (&self->store_writes);
+      StoreWrite *old = g_task_get_task_data (replaced);
+
+      g_ptr_array_extend_and_steal (write->riders, g_steal_pointer (&old->riders));
+      old->riders = g_ptr_array_new_with_free_func (g_object_unref);
+      g_ptr_array_add (write->riders, replaced);
+    }
 
   g_queue_push_tail (&self->store_writes, task);
   if (self->store_writes.length == 1)
@@ -586,8 +636,10 @@ release_canary (TgTokenManager *self)
   if (canary == NULL)
     {
       /* Nobody to try the token with: the next request will be sent with it
-       * like any other. */
+       * like any other. (Its timer goes too: firing later, it would hand the
+       * next refresh's first waiter this token as a canary.) */
       self->canary_pending = FALSE;
+      g_clear_pointer (&self->canary_timeout, g_source_destroy);
       set_state (self, TG_TOKEN_STATE_VALID);
       return;
     }
@@ -719,7 +771,7 @@ refresh_unref (gpointer data)
   if (!g_ref_count_dec (&refresh->ref_count))
     return;
 
-  g_assert (refresh->deadline == NULL && refresh->backoff == NULL && refresh->late_limit == NULL);
+  g_assert (refresh->deadline == NULL && refresh->backoff == NULL && refresh->exchange_limit == NULL);
   g_clear_object (&refresh->cancellable);
   g_clear_object (&refresh->record);
   g_clear_weak_pointer (&refresh->manager);
@@ -735,8 +787,8 @@ refresh_stop (Refresh  *refresh,
 {
   refresh_clear_source (&refresh->deadline);
   refresh_clear_source (&refresh->backoff);
-  refresh_clear_source (&refresh->late_limit);
-  if (cancel)
+  refresh_clear_source (&refresh->exchange_limit);
+  if (cancel && refresh->cancellable != NULL)
     g_cancellable_cancel (refresh->cancellable);
   refresh_unref (refresh);
 }
@@ -947,21 +999,28 @@ refresh_answered (GObject      *source,
                   GAsyncResult *result,
                   gpointer      user_data)
 {
-  Refresh *refresh = user_data;
+  Exchange *sent = user_data;
+  Refresh *refresh = sent->refresh;
   TgTokenManager *self = refresh->manager;
+  guint exchange = sent->id;
   g_autoptr(TgHttpReply) reply = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(TgTokens) tokens = NULL;
 
+  g_free (sent);
   reply = tg_transport_send_finish (TG_TRANSPORT (source), result, &error);
-  refresh->exchanging = FALSE;
 
-  if (self == NULL)
+  /* The manager is gone (its dispose told the waiters), or this exchange
+   * was given up at its limit (on_exchange_limit()). */
+  if (self == NULL || exchange != refresh->exchange)
     {
-      /* The manager is gone; so are the waiters, told so by its dispose. */
       refresh_unref (refresh);
       return;
     }
+
+  refresh->exchanging = FALSE;
+  refresh_clear_source (&refresh->exchange_limit);
+  g_clear_object (&refresh->cancellable);
 
   tg_request_log_end (self->log, refresh->record, reply != NULL ? reply->status : 0, error);
   g_clear_object (&refresh->record);
@@ -1031,11 +1090,14 @@ refresh_answered (GObject      *source,
   refresh_unref (refresh);
 }
 
+static gboolean on_exchange_limit (gpointer user_data);
+
 static void
 send_refresh (Refresh *refresh)
 {
   TgTokenManager *self = refresh->manager;
   g_autoptr(SoupMessage) msg = NULL;
+  Exchange *exchange;
 
   msg = tg_auth_protocol_new_refresh_message (self->protocol, tg_tokens_get_refresh_token (self->tokens));
   /* The token endpoint has a transport of its own, so nothing of ours queues
@@ -1050,19 +1112,46 @@ send_refresh (Refresh *refresh)
                                                        g_uri_get_path (soup_message_get_uri (msg)),
                                                        refresh->stale_generation));
   refresh->exchanging = TRUE;
+  refresh->cancellable = g_cancellable_new ();
+  /* Listened for past the deadline (rule 1), but not forever: an answer that
+   * never comes must not keep every later caller waiting on it in turn. */
+  refresh->exchange_limit = clock_source_new (self, (self->refresh_timeout + LATE_ANSWER_SECONDS) * 1000,
+                                              on_exchange_limit, refresh_ref (refresh), refresh_unref,
+                                              "[tg-token-manager] refresh exchange limit");
+
+  exchange = g_new0 (Exchange, 1);
+  exchange->refresh = refresh_ref (refresh);
+  exchange->id = ++refresh->exchange;
   tg_transport_send_async (self->transport, msg, G_PRIORITY_HIGH, refresh->cancellable,
-                           refresh_answered, refresh_ref (refresh));
+                           refresh_answered, exchange);
 }
 
+/* The exchange has taken LATE_ANSWER_SECONDS longer than a whole refresh may:
+ * its answer is taken for lost. Listened for, it is dropped; the current
+ * refresh tries again, if its deadline allows. */
 static gboolean
-on_late_limit (gpointer user_data)
+on_exchange_limit (gpointer user_data)
 {
   Refresh *refresh = user_data;
   TgTokenManager *self = refresh->manager;
+  g_autoptr(GError) error = NULL;
 
-  g_clear_pointer (&refresh->late_limit, g_source_unref);
+  g_clear_pointer (&refresh->exchange_limit, g_source_unref);
+
+  error = g_error_new (TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED,
+                       _("The server did not answer the token refresh"));
+  tg_request_log_end (self->log, refresh->record, 0, error);
+  g_clear_object (&refresh->record);
+  refresh->exchange++;  /* its callback, should it still come, is ignored */
+  refresh->exchanging = FALSE;
+  g_cancellable_cancel (refresh->cancellable);
+  g_clear_object (&refresh->cancellable);
+
   if (self->listening == refresh)
     refresh_stop_listening (self);
+  else if (self->refresh == refresh)
+    retry_or_fail (refresh, -1, g_steal_pointer (&error));
+
   return G_SOURCE_REMOVE;
 }
 
@@ -1099,9 +1188,6 @@ on_refresh_deadline (gpointer user_data)
        * fail the waiters, but keep the exchange. */
       self->refresh = NULL;
       self->listening = refresh;
-      refresh->late_limit = clock_source_new (self, LATE_ANSWER_SECONDS * 1000, on_late_limit,
-                                              refresh_ref (refresh), refresh_unref,
-                                              "[tg-token-manager] late refresh answer");
       set_state (self, TG_TOKEN_STATE_VALID);
       fail_all_waiters (self, error);
       return G_SOURCE_REMOVE;
@@ -1135,7 +1221,6 @@ start_refresh (TgTokenManager *self)
       /* Rule 1: the same refresh token is already out there; wait for that
        * answer again instead of presenting it a second time. */
       refresh = g_steal_pointer (&self->listening);
-      refresh_clear_source (&refresh->late_limit);
       self->refresh = refresh;
       arm_deadline (refresh);
       increment (self, &self->refreshes_joined, PROP_REFRESHES_JOINED);
@@ -1153,7 +1238,6 @@ start_refresh (TgTokenManager *self)
   g_ref_count_init (&refresh->ref_count);
   g_set_weak_pointer (&refresh->manager, self);
   refresh->stale_generation = self->generation;
-  refresh->cancellable = g_cancellable_new ();
   refresh->attempt = 1;
   self->refresh = refresh;
   arm_deadline (refresh);
