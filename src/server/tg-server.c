@@ -260,30 +260,26 @@ json_prescan (const char  *data,
 }
 
 /**
- * _tg_server_read_json_object:
+ * _tg_server_parse_json_object:
+ * @data: a request body, not necessarily NUL-terminated
+ * @len: its length in bytes
+ * @error: return location for a #GError (%G_IO_ERROR_INVALID_DATA)
  *
- * Reads the request body as a JSON object. Errors: %G_IO_ERROR_MESSAGE_TOO_LARGE
- * (answer 413), %G_IO_ERROR_NOT_SUPPORTED (wrong content type, 415),
- * %G_IO_ERROR_INVALID_DATA (400).
+ * What _tg_server_read_json_object() does once it has the body: a function of
+ * its own so that the fuzz target (tests/fuzz/fuzz-json-body.c) runs exactly
+ * what the server runs on bytes from the network.
  *
  * Returns: (transfer full): the object
  */
 JsonObject *
-_tg_server_read_json_object (SoupServerMessage  *msg,
-                             GError            **error)
+_tg_server_parse_json_object (const char  *data,
+                              gsize        len,
+                              GError     **error)
 {
-  g_autoptr(GBytes) body = NULL;
   g_autoptr(JsonParser) parser = NULL;
   g_autoptr(GError) local_error = NULL;
   JsonNode *root;
-  gconstpointer data;
-  gsize len;
 
-  body = read_body (msg, "application/json", error);
-  if (body == NULL)
-    return NULL;
-
-  data = g_bytes_get_data (body, &len);
   if (!json_prescan (data, len, error))
     return NULL;
 
@@ -305,6 +301,31 @@ _tg_server_read_json_object (SoupServerMessage  *msg,
     }
 
   return json_object_ref (json_node_get_object (root));
+}
+
+/**
+ * _tg_server_read_json_object:
+ *
+ * Reads the request body as a JSON object. Errors: %G_IO_ERROR_MESSAGE_TOO_LARGE
+ * (answer 413), %G_IO_ERROR_NOT_SUPPORTED (wrong content type, 415),
+ * %G_IO_ERROR_INVALID_DATA (400).
+ *
+ * Returns: (transfer full): the object
+ */
+JsonObject *
+_tg_server_read_json_object (SoupServerMessage  *msg,
+                             GError            **error)
+{
+  g_autoptr(GBytes) body = NULL;
+  gconstpointer data;
+  gsize len;
+
+  body = read_body (msg, "application/json", error);
+  if (body == NULL)
+    return NULL;
+
+  data = g_bytes_get_data (body, &len);
+  return _tg_server_parse_json_object (data, len, error);
 }
 
 static char *
@@ -339,32 +360,26 @@ form_unescape (const char  *text,
 }
 
 /**
- * _tg_server_read_form:
+ * _tg_server_parse_form:
+ * @data: a request body, not necessarily NUL-terminated
+ * @len: its length in bytes
+ * @error: return location for a #GError (%G_IO_ERROR_INVALID_DATA)
  *
- * Reads an `application/x-www-form-urlencoded` body (RFC 6749 §4.3.2, §6), with
- * the same errors as _tg_server_read_json_object(). Stricter than
- * soup_form_decode(): a parameter given twice is an error (RFC 6749 §3.2, "MUST
- * NOT be included more than once"), and so is a value that decodes to a NUL or
- * to something that is not UTF-8.
+ * What _tg_server_read_form() does once it has the body: a function of its
+ * own so that the fuzz target (tests/fuzz/fuzz-form-body.c) runs exactly what
+ * the server runs on bytes from the network.
  *
  * Returns: (transfer full): name → value
  */
 GHashTable *
-_tg_server_read_form (SoupServerMessage  *msg,
-                      GError            **error)
+_tg_server_parse_form (const char  *data,
+                       gsize        len,
+                       GError     **error)
 {
-  g_autoptr(GBytes) body = NULL;
   g_autoptr(GHashTable) form = NULL;
   g_autofree char *text = NULL;
   g_auto(GStrv) pairs = NULL;
-  gconstpointer data;
-  gsize len;
 
-  body = read_body (msg, "application/x-www-form-urlencoded", error);
-  if (body == NULL)
-    return NULL;
-
-  data = g_bytes_get_data (body, &len);
   if (memchr (data, '\0', len) != NULL)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
@@ -402,6 +417,33 @@ _tg_server_read_form (SoupServerMessage  *msg,
     }
 
   return g_steal_pointer (&form);
+}
+
+/**
+ * _tg_server_read_form:
+ *
+ * Reads an `application/x-www-form-urlencoded` body (RFC 6749 §4.3.2, §6), with
+ * the same errors as _tg_server_read_json_object(). Stricter than
+ * soup_form_decode(): a parameter given twice is an error (RFC 6749 §3.2, "MUST
+ * NOT be included more than once"), and so is a value that decodes to a NUL or
+ * to something that is not UTF-8.
+ *
+ * Returns: (transfer full): name → value
+ */
+GHashTable *
+_tg_server_read_form (SoupServerMessage  *msg,
+                      GError            **error)
+{
+  g_autoptr(GBytes) body = NULL;
+  gconstpointer data;
+  gsize len;
+
+  body = read_body (msg, "application/x-www-form-urlencoded", error);
+  if (body == NULL)
+    return NULL;
+
+  data = g_bytes_get_data (body, &len);
+  return _tg_server_parse_form (data, len, error);
 }
 
 gboolean
