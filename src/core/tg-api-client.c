@@ -24,6 +24,7 @@
 #include "tg-api-client.h"
 #include "tg-auth-error.h"
 #include "tg-challenge.h"
+#include "tg-soup-transport.h"
 
 #define DEFAULT_MAX_IN_FLIGHT 32
 /* libsoup must have a connection for every slot we hand out, or requests would
@@ -38,7 +39,7 @@ struct _TgApiClient
 
   TgTokenManager  *manager;       /* owned */
   GUri            *base_uri;      /* owned */
-  SoupSession     *session;       /* owned */
+  TgTransport     *transport;     /* owned */
   TgRequestLog    *log;           /* owned: the manager's */
 
   guint            max_in_flight;
@@ -127,10 +128,8 @@ request_free (Request *request)
  * another error (invalid_request, insufficient_scope), or a challenge for
  * another scheme only, will not change with a new token. */
 static gboolean
-refresh_can_help (SoupMessage *msg)
+refresh_can_help (SoupMessageHeaders *headers)
 {
-  SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
-
   /* Several WWW-Authenticate fields come joined into one list with ", ". */
   return tg_challenge_bearer_refresh_can_help (
     soup_message_headers_get_list (headers, "WWW-Authenticate"));
@@ -141,14 +140,13 @@ refresh_can_help (SoupMessage *msg)
 
 static void
 finish_with_response (GTask       *task,
-                      SoupMessage *msg,
-                      GBytes      *body)
+                      TgHttpReply *reply)
 {
   Request *request = g_task_get_task_data (task);
   TgApiResponse response = {
-    .status = soup_message_get_status (msg),
-    .headers = soup_message_get_response_headers (msg),
-    .body = body,
+    .status = reply->status,
+    .headers = reply->headers,
+    .body = reply->body,
     .attempts = request->attempt,
     .request_id = request->request_id,
   };
@@ -185,16 +183,15 @@ refreshed (GObject      *source,
 static void
 handle_answer (TgApiClient *self,
                GTask       *task_in,
-               GBytes      *body,
+               TgHttpReply *reply,
                GError      *error_in)
 {
   g_autoptr(GTask) task = task_in;
   g_autoptr(GError) error = error_in;
   Request *request = g_task_get_task_data (task);
-  SoupMessage *msg = request->msg;
-  guint status = body != NULL ? soup_message_get_status (msg) : 0;
+  guint status = reply != NULL ? reply->status : 0;
 
-  if (body == NULL)
+  if (reply == NULL)
     {
       if (request->grant.canary)
         tg_token_manager_report_retry (self->manager, &request->grant, TG_RETRY_VERDICT_INCONCLUSIVE);
@@ -218,7 +215,7 @@ handle_answer (TgApiClient *self,
       return;
     }
 
-  if (status == SOUP_STATUS_UNAUTHORIZED && refresh_can_help (msg))
+  if (status == SOUP_STATUS_UNAUTHORIZED && refresh_can_help (reply->headers))
     {
       guint stale = request->grant.generation;
       GCancellable *cancellable = g_task_get_cancellable (task);
@@ -233,7 +230,7 @@ handle_answer (TgApiClient *self,
       return;
     }
 
-  finish_with_response (task, msg, body);
+  finish_with_response (task, reply);
 }
 
 static void
@@ -244,19 +241,18 @@ answered (GObject      *source,
   GTask *task = user_data;
   g_autoptr(TgApiClient) self = g_object_ref (g_task_get_source_object (task));
   Request *request = g_task_get_task_data (task);
-  g_autoptr(GBytes) body = NULL;
+  g_autoptr(TgHttpReply) reply = NULL;
   GError *error = NULL;
 
-  body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
-  tg_request_log_end (self->log, request->record,
-                      body != NULL ? soup_message_get_status (request->msg) : 0, error);
+  reply = tg_transport_send_finish (TG_TRANSPORT (source), result, &error);
+  tg_request_log_end (self->log, request->record, reply != NULL ? reply->status : 0, error);
   g_clear_object (&request->record);
 
   /* Deal with the answer before the freed slot lets the next request take a
    * token: a 401 must close the gate first, or the next one would leave with
    * the token that was just refused. */
   self->in_flight--;
-  handle_answer (self, task, body, error);
+  handle_answer (self, task, reply, error);
   dispatch (self);
 }
 
@@ -270,7 +266,7 @@ send_attempt (GTask *task)
   g_clear_object (&request->msg);
   request->msg = soup_message_new_from_uri (request->method, request->uri);
   if (request->body != NULL)
-    soup_message_set_request_body_from_bytes (request->msg, request->content_type, request->body);
+    tg_message_set_request_body (request->msg, request->content_type, request->body);
 
   authorization = g_strconcat ("Bearer ", request->grant.access_token, NULL);
   soup_message_headers_replace (soup_message_get_request_headers (request->msg),
@@ -282,8 +278,8 @@ send_attempt (GTask *task)
                                                        request->method, request->path,
                                                        request->grant.generation));
 
-  soup_session_send_and_read_async (self->session, request->msg, G_PRIORITY_DEFAULT,
-                                    g_task_get_cancellable (task), answered, task);
+  tg_transport_send_async (self->transport, request->msg, G_PRIORITY_DEFAULT,
+                           g_task_get_cancellable (task), answered, task);
 }
 
 static void
@@ -509,15 +505,19 @@ tg_api_client_get_finish (TgApiClient   *self,
 /**
  * tg_api_client_get_session:
  *
- * Returns: (transfer none): the session resource requests go through, e.g. to
- *   add a #SoupLogger while debugging (never log headers in production: they
- *   carry the token)
+ * Returns: (transfer none) (nullable): the session resource requests go
+ *   through, e.g. to add a #SoupLogger while debugging (never log headers in
+ *   production: they carry the token); %NULL if the client was given a
+ *   transport that is not a #TgSoupTransport
  */
 SoupSession *
 tg_api_client_get_session (TgApiClient *self)
 {
   g_return_val_if_fail (TG_IS_API_CLIENT (self), NULL);
-  return self->session;
+
+  if (!TG_IS_SOUP_TRANSPORT (self->transport))
+    return NULL;
+  return tg_soup_transport_get_session (TG_SOUP_TRANSPORT (self->transport));
 }
 
 /* ------------------------------------------------------------------------- */
@@ -527,8 +527,8 @@ tg_api_client_dispose (GObject *object)
 {
   TgApiClient *self = TG_API_CLIENT (object);
 
-  if (self->session != NULL)
-    soup_session_abort (self->session);
+  if (self->transport != NULL)
+    tg_transport_abort (self->transport);
 
   G_OBJECT_CLASS (tg_api_client_parent_class)->dispose (object);
 }
@@ -539,7 +539,7 @@ tg_api_client_finalize (GObject *object)
   TgApiClient *self = TG_API_CLIENT (object);
 
   g_assert (g_queue_is_empty (&self->pending));
-  g_clear_object (&self->session);
+  g_clear_object (&self->transport);
   g_clear_object (&self->log);
   g_clear_object (&self->manager);
   g_clear_pointer (&self->base_uri, g_uri_unref);
@@ -622,10 +622,6 @@ tg_api_client_init (TgApiClient *self)
 {
   self->max_in_flight = DEFAULT_MAX_IN_FLIGHT;
   g_queue_init (&self->pending);
-  self->session = soup_session_new_with_options ("max-conns", MAX_IN_FLIGHT,
-                                                 "max-conns-per-host", MAX_IN_FLIGHT,
-                                                 "timeout", 60,
-                                                 NULL);
 }
 
 /**
@@ -634,6 +630,7 @@ tg_api_client_init (TgApiClient *self)
  * @base_uri: the server, e.g. `http://127.0.0.1:7000`; request paths are relative to it
  * @error: return location for a #GError
  *
+ * A client with its own #SoupSession, with a connection for every slot.
  * Fails with %TG_AUTH_ERROR_INSECURE for a plain-http server that is not on
  * loopback: tokens never travel in clear text across a network.
  *
@@ -644,11 +641,33 @@ tg_api_client_new (TgTokenManager  *manager,
                    const char      *base_uri,
                    GError         **error)
 {
+  return tg_api_client_new_with_transport (manager, base_uri, NULL, error);
+}
+
+/**
+ * tg_api_client_new_with_transport:
+ * @manager: the session's token manager
+ * @base_uri: the server; request paths are relative to it
+ * @transport: (nullable): how requests are sent; %NULL for a session of the
+ *   client's own. A transport that queues requests of its own must have room
+ *   for #TgApiClient:max-in-flight of them, or they would wait there already
+ *   stamped with a token.
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): a new client
+ */
+TgApiClient *
+tg_api_client_new_with_transport (TgTokenManager  *manager,
+                                  const char      *base_uri,
+                                  TgTransport     *transport,
+                                  GError         **error)
+{
   g_autoptr(GUri) uri = NULL;
   TgApiClient *self;
 
   g_return_val_if_fail (TG_IS_TOKEN_MANAGER (manager), NULL);
   g_return_val_if_fail (base_uri != NULL, NULL);
+  g_return_val_if_fail (transport == NULL || TG_IS_TRANSPORT (transport), NULL);
 
   uri = g_uri_parse (base_uri, SOUP_HTTP_URI_FLAGS, error);
   if (uri == NULL || !tg_uri_is_safe_for_tokens (uri, error))
@@ -658,6 +677,18 @@ tg_api_client_new (TgTokenManager  *manager,
   self->manager = g_object_ref (manager);
   self->log = g_object_ref (tg_token_manager_get_request_log (manager));
   self->base_uri = g_steal_pointer (&uri);
+  if (transport != NULL)
+    {
+      self->transport = g_object_ref (transport);
+    }
+  else
+    {
+      g_autoptr(SoupSession) session = soup_session_new_with_options ("max-conns", MAX_IN_FLIGHT,
+                                                                      "max-conns-per-host", MAX_IN_FLIGHT,
+                                                                      "timeout", 60,
+                                                                      NULL);
+      self->transport = tg_soup_transport_new (session);
+    }
 
   return self;
 }

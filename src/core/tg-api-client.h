@@ -37,6 +37,10 @@ G_DECLARE_FINAL_TYPE (TgApiClient, tg_api_client, TG, API_CLIENT, GObject)
 TgApiClient   *tg_api_client_new          (TgTokenManager       *manager,
                                            const char           *base_uri,
                                            GError              **error);
+TgApiClient   *tg_api_client_new_with_transport (TgTokenManager  *manager,
+                                                const char      *base_uri,
+                                                TgTransport     *transport,
+                                                GError         **error);
 SoupSession   *tg_api_client_get_session  (TgApiClient          *self);
 void           tg_api_client_send_async   (TgApiClient          *self,
                                            const char           *method,

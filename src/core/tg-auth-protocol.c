@@ -571,49 +571,18 @@ tg_auth_protocol_get_token_uri (TgAuthProtocol *self)
 /* ------------------------------------------------------------------------- */
 /* Requests                                                                  */
 
-/* What a message needs to put its body back before it goes out again. */
-typedef struct {
-  GBytes     *bytes;         /* owned */
-  const char *content_type;  /* static */
-} RequestBody;
-
-static void
-request_body_free (gpointer  data,
-                   GClosure *closure)
-{
-  RequestBody *body = data;
-
-  g_bytes_unref (body->bytes);
-  g_free (body);
-}
-
-/* libsoup 3 sends the body from a stream and closes it when done, so a
- * message sent a second time would fail ("Source stream is already closed"):
- * its body "needs to be set again". Doing that just before every send makes
- * any of our messages re-sendable, byte for byte, by whoever holds it. */
-static void
-on_message_starting (SoupMessage *msg,
-                     RequestBody *body)
-{
-  soup_message_set_request_body_from_bytes (msg, body->content_type, body->bytes);
-}
-
 static SoupMessage *
 new_post (const char *uri,
           const char *content_type,
           char       *text)  /* taken */
 {
-  RequestBody *body = g_new0 (RequestBody, 1);
+  g_autoptr(GBytes) body = secret_bytes_new_take (text);
   SoupMessage *msg = soup_message_new (SOUP_METHOD_POST, uri);
 
   /* The URI was validated when the protocol was built. */
   g_assert (msg != NULL);
 
-  body->bytes = secret_bytes_new_take (text);
-  body->content_type = content_type;
-  soup_message_set_request_body_from_bytes (msg, content_type, body->bytes);
-  g_signal_connect_data (msg, "starting", G_CALLBACK (on_message_starting), body,
-                         request_body_free, G_CONNECT_DEFAULT);
+  tg_message_set_request_body (msg, content_type, body);
 
   soup_message_headers_replace (soup_message_get_request_headers (msg),
                                 "Accept", CONTENT_TYPE_JSON);
@@ -1052,10 +1021,9 @@ read_jwt_exp (const char *token,
  * header (RFC 9110 §6.6.1): a JWT's exp is in the server's time, and a desktop
  * clock can be minutes off. Without a readable Date, assume none. */
 static gint64
-measure_clock_skew (SoupMessage *msg,
-                    gint64       now)
+measure_clock_skew (SoupMessageHeaders *headers,
+                    gint64              now)
 {
-  SoupMessageHeaders *headers = soup_message_get_response_headers (msg);
   const char *date = soup_message_headers_get_one (headers, "Date");
   g_autoptr(GDateTime) server_time = NULL;
 
@@ -1072,11 +1040,11 @@ measure_clock_skew (SoupMessage *msg,
  * expires_in says and what the JWT's exp says (corrected for the clock skew),
  * 0 if neither says anything. */
 static gint64
-compute_expires_at (SoupMessage *msg,
-                    const char  *access_token,
-                    gint64       expires_in)
+compute_expires_at (SoupMessageHeaders *headers,
+                    gint64              now,
+                    const char         *access_token,
+                    gint64              expires_in)
 {
-  gint64 now = g_get_real_time ();
   gint64 expires_at = 0;
   gint64 exp;
 
@@ -1086,7 +1054,7 @@ compute_expires_at (SoupMessage *msg,
   if (read_jwt_exp (access_token, &exp))
     {
       /* Long expired is still "known": 1 µs after the epoch, not 0. */
-      gint64 local = MAX (exp * G_USEC_PER_SEC - measure_clock_skew (msg, now), 1);
+      gint64 local = MAX (exp * G_USEC_PER_SEC - measure_clock_skew (headers, now), 1);
 
       expires_at = expires_at == 0 ? local : MIN (expires_at, local);
     }
@@ -1095,12 +1063,12 @@ compute_expires_at (SoupMessage *msg,
 }
 
 static TgTokens *
-parse_success (TgAuthProtocol   *self,
-               TgAuthOperation   operation,
-               SoupMessage      *msg,
-               GBytes           *body,
-               const char       *previous_refresh_token,
-               GError          **error)
+parse_success (TgAuthProtocol     *self,
+               TgAuthOperation     operation,
+               const TgHttpReply  *reply,
+               const char         *previous_refresh_token,
+               gint64              now,
+               GError            **error)
 {
   gboolean seed = self->kind == TG_AUTH_PROTOCOL_SEED;
   const char *access_name = seed ? "authorizationToken" : "access_token";
@@ -1111,7 +1079,7 @@ parse_success (TgAuthProtocol   *self,
   const char *refresh_token = NULL;
   gint64 expires_in = 0;
 
-  object = parse_json_object (body);
+  object = parse_json_object (reply->body);
   if (object == NULL)
     {
       g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_PROTOCOL,
@@ -1182,7 +1150,7 @@ parse_success (TgAuthProtocol   *self,
     }
 
   return tg_tokens_new (access_token, refresh_token,
-                        compute_expires_at (msg, access_token, expires_in));
+                        compute_expires_at (reply->headers, now, access_token, expires_in));
 }
 
 /* The RFC 6749 §5.2 `error` and `error_description` of an error answer, if its
@@ -1288,13 +1256,13 @@ set_http_error (TgAuthOperation   operation,
 }
 
 /**
- * tg_auth_protocol_parse_answer:
+ * tg_auth_protocol_parse_reply:
  * @self: a #TgAuthProtocol
- * @operation: which request @msg was
- * @msg: the sent message, with its status and response headers
- * @body: (nullable): the response body
+ * @operation: which request @reply answers
+ * @reply: the answer: status, headers and body
  * @previous_refresh_token: (nullable): the refresh token in use, kept when the
  *   answer brings none (RFC 6749 §6)
+ * @now: the wall-clock time the answer arrived, in µs since the epoch
  * @error: return location for a #GError
  *
  * Reads the answer to a sign-in or refresh. A 2xx answer is read as a JSON
@@ -1313,6 +1281,73 @@ set_http_error (TgAuthOperation   operation,
  * Returns: (transfer full) (nullable): the new tokens, or %NULL on error
  */
 TgTokens *
+tg_auth_protocol_parse_reply (TgAuthProtocol     *self,
+                              TgAuthOperation     operation,
+                              const TgHttpReply  *reply,
+                              const char         *previous_refresh_token,
+                              gint64              now,
+                              GError            **error)
+{
+  g_return_val_if_fail (TG_IS_AUTH_PROTOCOL (self), NULL);
+  g_return_val_if_fail (operation == TG_AUTH_OPERATION_SIGN_IN ||
+                        operation == TG_AUTH_OPERATION_REFRESH, NULL);
+  g_return_val_if_fail (reply != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!SOUP_STATUS_IS_SUCCESSFUL (reply->status))
+    {
+      set_http_error (operation, reply->status, reply->body, previous_refresh_token, error);
+      return NULL;
+    }
+
+  return parse_success (self, operation, reply, previous_refresh_token, now, error);
+}
+
+/**
+ * tg_auth_protocol_read_refresh_token:
+ * @self: a #TgAuthProtocol
+ * @reply: a 2xx answer to a refresh that tg_auth_protocol_parse_reply()
+ *   could not read as a whole
+ *
+ * A server that rotates refresh tokens has used up the old one by the time it
+ * answers 2xx, whatever else is wrong with the answer. If the new refresh
+ * token in it is readable, the session can go on with it; throwing it away
+ * would end the session at the next refresh.
+ *
+ * Returns: (transfer full) (nullable): the rotated refresh token, or %NULL
+ */
+char *
+tg_auth_protocol_read_refresh_token (TgAuthProtocol    *self,
+                                     const TgHttpReply *reply)
+{
+  g_autoptr(JsonObject) object = NULL;
+  const char *refresh_token = NULL;
+
+  g_return_val_if_fail (TG_IS_AUTH_PROTOCOL (self), NULL);
+  g_return_val_if_fail (reply != NULL, NULL);
+
+  if (!SOUP_STATUS_IS_SUCCESSFUL (reply->status))
+    return NULL;
+  object = parse_json_object (reply->body);
+  if (object == NULL ||
+      !get_optional_string (object, self->kind == TG_AUTH_PROTOCOL_SEED ? "refreshToken" : "refresh_token",
+                            &refresh_token) ||
+      refresh_token == NULL || *refresh_token == '\0' || !is_token_text (refresh_token))
+    return NULL;
+
+  return g_strdup (refresh_token);
+}
+
+/**
+ * tg_auth_protocol_parse_answer:
+ * @msg: the sent message, with its status and response headers
+ * @body: (nullable): the response body
+ *
+ * tg_auth_protocol_parse_reply() for an answer read with libsoup just now.
+ *
+ * Returns: (transfer full) (nullable): the new tokens, or %NULL on error
+ */
+TgTokens *
 tg_auth_protocol_parse_answer (TgAuthProtocol   *self,
                                TgAuthOperation   operation,
                                SoupMessage      *msg,
@@ -1320,20 +1355,12 @@ tg_auth_protocol_parse_answer (TgAuthProtocol   *self,
                                const char       *previous_refresh_token,
                                GError          **error)
 {
-  guint status;
+  g_autoptr(TgHttpReply) reply = NULL;
 
-  g_return_val_if_fail (TG_IS_AUTH_PROTOCOL (self), NULL);
-  g_return_val_if_fail (operation == TG_AUTH_OPERATION_SIGN_IN ||
-                        operation == TG_AUTH_OPERATION_REFRESH, NULL);
   g_return_val_if_fail (SOUP_IS_MESSAGE (msg), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  status = soup_message_get_status (msg);
-  if (!SOUP_STATUS_IS_SUCCESSFUL (status))
-    {
-      set_http_error (operation, status, body, previous_refresh_token, error);
-      return NULL;
-    }
-
-  return parse_success (self, operation, msg, body, previous_refresh_token, error);
+  reply = tg_http_reply_new (soup_message_get_status (msg),
+                             soup_message_get_response_headers (msg), body);
+  return tg_auth_protocol_parse_reply (self, operation, reply, previous_refresh_token,
+                                       g_get_real_time (), error);
 }

@@ -4,6 +4,7 @@
 #include <libsoup/soup.h>
 
 #include "tg-tokens.h"
+#include "tg-transport.h"
 
 G_BEGIN_DECLS
 
@@ -52,6 +53,14 @@ SoupMessage        *tg_auth_protocol_new_refresh_message (TgAuthProtocol *self,
 SoupMessage        *tg_auth_protocol_new_revoke_message  (TgAuthProtocol *self,
                                                           const char     *refresh_token);
 
+TgTokens           *tg_auth_protocol_parse_reply       (TgAuthProtocol    *self,
+                                                        TgAuthOperation    operation,
+                                                        const TgHttpReply *reply,
+                                                        const char        *previous_refresh_token,
+                                                        gint64             now,
+                                                        GError           **error);
+char               *tg_auth_protocol_read_refresh_token (TgAuthProtocol    *self,
+                                                         const TgHttpReply *reply);
 TgTokens           *tg_auth_protocol_parse_answer      (TgAuthProtocol  *self,
                                                         TgAuthOperation  operation,
                                                         SoupMessage     *msg,
