@@ -29,7 +29,9 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   date = fuzz_take_line (&data, &size);
 
   parsed = soup_date_time_new_from_http_string (date);
-  if (parsed != NULL)
+  /* Years before 1000 print with fewer than four digits, which libsoup reads
+   * back as two-digit years (RFC 850): no round trip there. */
+  if (parsed != NULL && g_date_time_get_year (parsed) >= 1000)
     {
       g_autofree char *printed = soup_date_time_to_string (parsed, SOUP_DATE_HTTP);
       g_autoptr(GDateTime) reparsed = soup_date_time_new_from_http_string (printed);
