@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "tg-crypto.h"
+#include "tg-json-check.h"
 #include "tg-password.h"
 #include "tg-server-private.h"
 
@@ -210,55 +211,6 @@ read_body (SoupServerMessage  *msg,
   return g_steal_pointer (&body);
 }
 
-/* Looks at the raw JSON before json-glib does, for two things json-glib 1.6
- * cannot be trusted with: nesting deep enough to overflow its recursive
- * parser's stack, and "\u0000" in a string, which it would decode into a C
- * string cut short — `"demo\u0000x"` would then sign in as `demo`. */
-static gboolean
-json_prescan (const char  *data,
-              gsize        len,
-              GError     **error)
-{
-  gboolean in_string = FALSE;
-  int depth = 0;
-
-  for (gsize i = 0; i < len; i++)
-    {
-      char c = data[i];
-
-      if (in_string)
-        {
-          if (c == '\\')
-            {
-              if (i + 5 < len && data[i + 1] == 'u' && memcmp (data + i + 2, "0000", 4) == 0)
-                {
-                  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                                       "JSON strings must not contain NUL characters");
-                  return FALSE;
-                }
-              i++;
-            }
-          else if (c == '"')
-            in_string = FALSE;
-        }
-      else if (c == '"')
-        in_string = TRUE;
-      else if (c == '[' || c == '{')
-        {
-          if (++depth > MAX_JSON_DEPTH)
-            {
-              g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                                   "the JSON body is nested too deeply");
-              return FALSE;
-            }
-        }
-      else if (c == ']' || c == '}')
-        depth--;
-    }
-
-  return TRUE;
-}
-
 /**
  * _tg_server_parse_json_object:
  * @data: a request body, not necessarily NUL-terminated
@@ -280,7 +232,9 @@ _tg_server_parse_json_object (const char  *data,
   g_autoptr(GError) local_error = NULL;
   JsonNode *root;
 
-  if (!json_prescan (data, len, error))
+  /* Before json-glib sees it: the nesting, "\u0000" and several values in a
+   * row are what it cannot be trusted with (tg-json-check.c). */
+  if (!tg_json_check_text (data, len, MAX_JSON_DEPTH, TG_JSON_CHECK_REFUSE_NUL, error))
     return NULL;
 
   parser = json_parser_new_immutable ();

@@ -12,6 +12,49 @@
 #include "fuzz-common.h"
 #include "tg-server-private.h"
 
+/* What the pre-scan promises: nothing accepted is nested deeper than this
+ * (MAX_JSON_DEPTH in tg-server.c). */
+#define MAX_DEPTH 32
+
+/* How many objects and arrays deep @node goes (a scalar: 0). Stops one level
+ * past the limit, so that a body that got past the pre-scan fails the
+ * assertion rather than this walk's own stack. */
+static guint
+depth_of (JsonNode *node,
+          guint     above)
+{
+  guint deepest = 0;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node) && !JSON_NODE_HOLDS_ARRAY (node))
+    return 0;
+  if (above >= MAX_DEPTH)
+    return 1;
+
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    {
+      g_autoptr(GList) members = json_object_get_values (json_node_get_object (node));
+
+      for (GList *l = members; l != NULL; l = l->next)
+        {
+          guint d = depth_of (l->data, above + 1);  /* not inside MAX(): it evaluates twice */
+
+          deepest = MAX (deepest, d);
+        }
+    }
+  else
+    {
+      JsonArray *array = json_node_get_array (node);
+
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        {
+          guint d = depth_of (json_array_get_element (array, i), above + 1);
+
+          deepest = MAX (deepest, d);
+        }
+    }
+  return deepest + 1;
+}
+
 static void
 read_members (JsonObject *object)
 {
@@ -56,6 +99,11 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
     }
 
   g_assert_no_error (error);
+  {
+    g_autoptr(JsonNode) root = json_node_init_object (json_node_alloc (), object);
+
+    g_assert_cmpuint (depth_of (root, 0), <=, MAX_DEPTH);
+  }
   read_members (object);
   return 0;
 }
