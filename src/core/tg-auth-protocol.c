@@ -19,6 +19,7 @@
 #include "tg-auth-error.h"
 #include "tg-auth-protocol.h"
 #include "tg-base64url.h"
+#include "tg-json-check.h"
 #include "tg-core-enums.h"
 
 #define CONTENT_TYPE_JSON "application/json"
@@ -31,6 +32,9 @@
 /* Anything longer is nonsense, and would overflow the microsecond arithmetic. */
 #define MAX_LIFETIME_SECONDS ((gint64) 100 * 365 * 24 * 3600)
 /* 9999-12-31T23:59:59Z: the last second GDateTime (and any sane server) knows. */
+/* Token answers and JWT payloads go a few levels deep at most; this bounds
+ * json-glib's recursion on what a server sends. */
+#define MAX_JSON_DEPTH       64
 #define MAX_UNIX_SECONDS     G_GINT64_CONSTANT (253402300799)
 
 struct _TgAuthProtocol
@@ -861,6 +865,11 @@ parse_json_object (GBytes *body)
   if (data == NULL || size == 0 || size > G_MAXSSIZE)
     return NULL;
 
+  /* Several values in a row would leak in json-glib, deep nesting overflow
+   * its stack (tg-json-check.c). */
+  if (!tg_json_check_text (data, size, MAX_JSON_DEPTH, TG_JSON_CHECK_NONE, NULL))
+    return NULL;
+
   /* The parser's message is not passed on: it may quote the input. */
   parser = json_parser_new ();
   if (!json_parser_load_from_data (parser, data, (gssize) size, NULL))
@@ -993,6 +1002,8 @@ read_jwt_exp (const char *token,
   if (payload == NULL || payload_len == 0)
     return FALSE;
 
+  if (!tg_json_check_text ((const char *) payload, payload_len, MAX_JSON_DEPTH, TG_JSON_CHECK_NONE, NULL))
+    return FALSE;
   parser = json_parser_new ();
   if (!json_parser_load_from_data (parser, (const char *) payload, (gssize) payload_len, NULL))
     return FALSE;
