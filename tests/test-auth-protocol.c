@@ -8,6 +8,8 @@
  */
 #include "config.h"
 
+#include <dlfcn.h>
+#include <locale.h>
 #include <string.h>
 
 #include "tg-auth-error.h"
@@ -29,6 +31,8 @@
 #define CLIENT_SECRET "s3cr%t &:=+\"x"
 
 #define WAIT_SECONDS 30
+
+#define REDACTED_MARK "[redacted]"
 
 /* ------------------------------------------------------------------------- */
 /* Helpers                                                                   */
@@ -822,10 +826,10 @@ test_messages_oauth2_client_secret (Canned        *canned,
   g_assert_cmpstr (canned->path, ==, "/oauth2/token");
   assert_basic_client_auth (canned);
   form = request_form (canned);
-  g_assert_cmpuint (g_hash_table_size (form), ==, 3);
+  /* No scope on a refresh: RFC 6749 §6 (see refresh-without-scope). */
+  g_assert_cmpuint (g_hash_table_size (form), ==, 2);
   g_assert_cmpstr (g_hash_table_lookup (form, "grant_type"), ==, "refresh_token");
   g_assert_cmpstr (g_hash_table_lookup (form, "refresh_token"), ==, OLD_REFRESH);
-  g_assert_cmpstr (g_hash_table_lookup (form, "scope"), ==, "read write");
   g_clear_pointer (&form, g_hash_table_unref);
   g_clear_pointer (&body, g_bytes_unref);
 
@@ -991,7 +995,7 @@ static const ErrorCase error_cases[] = {
   { SIGN_IN, 500, NULL, NULL, TG_AUTH_ERROR_SERVER },
   { SIGN_IN, 503, NULL, NULL, TG_AUTH_ERROR_SERVER },
   { REFRESH, 400, NULL, NULL, TG_AUTH_ERROR_REFRESH_FAILED },
-  { REFRESH, 401, NULL, NULL, TG_AUTH_ERROR_SESSION_EXPIRED },
+  { REFRESH, 401, NULL, NULL, TG_AUTH_ERROR_REFRESH_FAILED },
   { REFRESH, 403, NULL, NULL, TG_AUTH_ERROR_REFRESH_FAILED },
   { REFRESH, 404, NULL, NULL, TG_AUTH_ERROR_REFRESH_FAILED },
   { REFRESH, 429, NULL, NULL, TG_AUTH_ERROR_REFRESH_FAILED },
@@ -1003,7 +1007,7 @@ static const ErrorCase error_cases[] = {
   { SIGN_IN, 403, HTML, HTML_PAGE, TG_AUTH_ERROR_BAD_CREDENTIALS },
   { SIGN_IN, 400, HTML, HTML_PAGE, TG_AUTH_ERROR_SERVER },
   { SIGN_IN, 502, HTML, HTML_PAGE, TG_AUTH_ERROR_SERVER },
-  { REFRESH, 401, HTML, HTML_PAGE, TG_AUTH_ERROR_SESSION_EXPIRED },
+  { REFRESH, 401, HTML, HTML_PAGE, TG_AUTH_ERROR_REFRESH_FAILED },
   { REFRESH, 403, HTML, HTML_PAGE, TG_AUTH_ERROR_REFRESH_FAILED },
   { REFRESH, 400, HTML, HTML_PAGE, TG_AUTH_ERROR_REFRESH_FAILED },
   { REFRESH, 502, HTML, HTML_PAGE, TG_AUTH_ERROR_REFRESH_FAILED },
@@ -1020,7 +1024,8 @@ static const ErrorCase error_cases[] = {
   { SIGN_IN, 500, JSON_TYPE, GRANT_ERROR, TG_AUTH_ERROR_SERVER },
   { REFRESH, 400, JSON_TYPE, GRANT_ERROR, TG_AUTH_ERROR_SESSION_EXPIRED },
   { REFRESH, 401, JSON_TYPE, GRANT_ERROR, TG_AUTH_ERROR_SESSION_EXPIRED },
-  { REFRESH, 403, JSON_TYPE, GRANT_ERROR, TG_AUTH_ERROR_SESSION_EXPIRED },
+  /* DESIGN rule 6: invalid_grant signs out with 400 or 401 only. */
+  { REFRESH, 403, JSON_TYPE, GRANT_ERROR, TG_AUTH_ERROR_REFRESH_FAILED },
   { REFRESH, 400, JSON_TYPE, "{\"error\":\"invalid_request\"}", TG_AUTH_ERROR_REFRESH_FAILED },
   { REFRESH, 401, JSON_TYPE, "{\"error\":\"invalid_client\"}", TG_AUTH_ERROR_REFRESH_FAILED },
   { REFRESH, 400, JSON_TYPE, "{\"error\":\"unauthorized_client\"}", TG_AUTH_ERROR_REFRESH_FAILED },
@@ -1037,11 +1042,11 @@ static const ErrorCase error_cases[] = {
   { SIGN_IN, 400, HTML, GRANT_ERROR, TG_AUTH_ERROR_BAD_CREDENTIALS },
 
   /* Not an RFC 6749 error object: as good as no error code. */
-  { REFRESH, 401, JSON_TYPE, "{\"error\":{\"code\":401}}", TG_AUTH_ERROR_SESSION_EXPIRED },
-  { REFRESH, 401, JSON_TYPE, "[\"invalid_grant\"]", TG_AUTH_ERROR_SESSION_EXPIRED },
+  { REFRESH, 401, JSON_TYPE, "{\"error\":{\"code\":401}}", TG_AUTH_ERROR_REFRESH_FAILED },
+  { REFRESH, 401, JSON_TYPE, "[\"invalid_grant\"]", TG_AUTH_ERROR_REFRESH_FAILED },
   { REFRESH, 400, JSON_TYPE, "{\"message\":\"invalid_grant\"}", TG_AUTH_ERROR_REFRESH_FAILED },
   { SIGN_IN, 403, JSON_TYPE, "{\"message\":\"Forbidden\"}", TG_AUTH_ERROR_BAD_CREDENTIALS },
-  { REFRESH, 401, JSON_TYPE, "{\"error\":\"invalid_gr", TG_AUTH_ERROR_SESSION_EXPIRED },
+  { REFRESH, 401, JSON_TYPE, "{\"error\":\"invalid_gr", TG_AUTH_ERROR_REFRESH_FAILED },
 };
 
 static void
@@ -1167,9 +1172,8 @@ test_answer_token_type (Canned        *canned,
     "{\"access_token\":\"" ACCESS "\",\"token_type\":\"DPoP\"}",
     "{\"access_token\":\"" ACCESS "\",\"token_type\":\"Bearer \"}",
     "{\"access_token\":\"" ACCESS "\",\"token_type\":\"\"}",
-    "{\"access_token\":\"" ACCESS "\",\"token_type\":null}",
     "{\"access_token\":\"" ACCESS "\",\"token_type\":1}",
-    "{\"access_token\":\"" ACCESS "\"}",
+    /* A missing token_type is accepted: see token-type-missing. */
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (accepted); i++)
@@ -1534,6 +1538,724 @@ test_expiry_unknown (Canned        *canned,
 }
 
 /* ------------------------------------------------------------------------- */
+/* Review findings of issue 8                                                */
+
+/* Finding 5: RFC 6749 §5.2 answers invalid_client with 401, and an
+ * authenticating proxy answers a bare 401 too; neither says anything about
+ * the refresh token, so neither may end the session (DESIGN rule 6). */
+static void
+test_error_refresh_keeps_session (Canned        *canned,
+                                  gconstpointer  data)
+{
+  const struct {
+    guint        status;
+    const char  *content_type;
+    const char  *body;
+    gint         code;
+    const char  *says;  /* nullable: a part the message must have */
+  } cases[] = {
+    { 401, NULL, NULL, TG_AUTH_ERROR_REFRESH_FAILED, NULL },
+    { 401, HTML, HTML_PAGE, TG_AUTH_ERROR_REFRESH_FAILED, NULL },
+    { 401, JSON_TYPE, "{\"message\":\"Unauthorized\"}", TG_AUTH_ERROR_REFRESH_FAILED, NULL },
+    { 401, JSON_TYPE, "{\"error\":\"invalid_client\"}", TG_AUTH_ERROR_REFRESH_FAILED,
+      "client credentials were refused" },
+    { 400, JSON_TYPE, "{\"error\":\"invalid_client\"}", TG_AUTH_ERROR_REFRESH_FAILED,
+      "client credentials were refused" },
+    { 403, JSON_TYPE, GRANT_ERROR, TG_AUTH_ERROR_REFRESH_FAILED, NULL },
+    { 400, JSON_TYPE, GRANT_ERROR, TG_AUTH_ERROR_SESSION_EXPIRED, NULL },
+    { 401, JSON_TYPE, GRANT_ERROR, TG_AUTH_ERROR_SESSION_EXPIRED, NULL },
+  };
+
+  for (TgAuthProtocolKind kind = TG_AUTH_PROTOCOL_SEED; kind <= TG_AUTH_PROTOCOL_OAUTH2; kind++)
+    {
+      g_autoptr(TgAuthProtocol) protocol = canned_protocol (canned, kind);
+
+      for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+        {
+          g_autoptr(TgTokens) tokens = NULL;
+          g_autoptr(GError) error = NULL;
+
+          g_test_message ("%u %s", cases[i].status, cases[i].body != NULL ? cases[i].body : "(empty)");
+          canned_answer (canned, cases[i].status, cases[i].content_type, cases[i].body);
+          tokens = canned_exchange (canned, protocol, REFRESH, OLD_REFRESH, &error);
+          g_assert_null (tokens);
+          assert_clean_error (error, TG_AUTH_ERROR, cases[i].code, NULL);
+          if (cases[i].says != NULL)
+            g_assert_nonnull (strstr (error->message, cases[i].says));
+        }
+    }
+
+  /* A sign-in that the server turns down for the client's credentials is not
+   * the person's wrong password either. */
+  {
+    g_autoptr(TgAuthProtocol) protocol = canned_protocol (canned, TG_AUTH_PROTOCOL_OAUTH2);
+    g_autoptr(TgTokens) tokens = NULL;
+    g_autoptr(GError) error = NULL;
+
+    canned_answer (canned, 401, JSON_TYPE, "{\"error\":\"invalid_client\"}");
+    tokens = canned_exchange (canned, protocol, SIGN_IN, NULL, &error);
+    assert_clean_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_SERVER, NULL);
+    g_assert_nonnull (strstr (error->message, "client credentials were refused"));
+  }
+}
+
+/* Every way a server might echo @secret into its error text: as it is, as
+ * the form body had it, percent-encoded with %20 or lower-case hex, and
+ * JSON-escaped (a server that quotes the raw JSON request). */
+static GPtrArray *
+echo_forms (const char *secret)
+{
+  GPtrArray *forms = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *form = soup_form_encode ("x", secret, NULL);
+  g_autofree char *percent = g_uri_escape_string (secret, NULL, FALSE);
+  g_autoptr(GString) lower = g_string_new (percent);
+  g_autoptr(GString) json = g_string_new (NULL);
+  g_autoptr(JsonNode) node = json_node_init_string (json_node_alloc (), secret);
+  g_autofree char *json_text = json_to_string (node, FALSE);
+
+  for (gsize i = 0; i + 2 < lower->len; i++)
+    if (lower->str[i] == '%')
+      {
+        lower->str[i + 1] = g_ascii_tolower (lower->str[i + 1]);
+        lower->str[i + 2] = g_ascii_tolower (lower->str[i + 2]);
+      }
+  /* json_to_string() writes the quotes too; the echo is what is between. */
+  g_string_append_len (json, json_text + 1, (gssize) strlen (json_text) - 2);
+
+  g_ptr_array_add (forms, g_strdup (secret));
+  g_ptr_array_add (forms, g_strdup (form + 2));
+  g_ptr_array_add (forms, g_strdup (percent));
+  g_ptr_array_add (forms, g_string_free (g_steal_pointer (&lower), FALSE));
+  g_ptr_array_add (forms, g_string_free (g_steal_pointer (&json), FALSE));
+  return forms;
+}
+
+/* A JSON string literal that decodes to @text. */
+static char *
+json_quote (const char *text)
+{
+  g_autoptr(JsonNode) node = json_node_init_string (json_node_alloc (), text);
+
+  return json_to_string (node, FALSE);
+}
+
+static void
+assert_no_echo (const char *message,
+                const char *secret)
+{
+  g_autoptr(GPtrArray) forms = echo_forms (secret);
+
+  for (guint i = 0; i < forms->len; i++)
+    g_assert_null (strstr (message, forms->pdata[i]));
+}
+
+/* Finding 8: a server that echoes the request must not get the password, the
+ * refresh token or the client secret into an error message, in any of the
+ * encodings it might echo them in. */
+static void
+test_error_secrets_redacted (Canned        *canned,
+                             gconstpointer  data)
+{
+  g_autofree char *token_uri = g_strconcat (canned->base_uri, "/oauth2/token", NULL);
+  g_autoptr(TgAuthProtocol) oauth2 = NULL;
+  g_autoptr(TgAuthProtocol) seed = canned_protocol (canned, TG_AUTH_PROTOCOL_SEED);
+  g_autoptr(GError) error = NULL;
+  /* Which requests carry which: a sign-in the password, a refresh the refresh
+   * token, an OAuth 2.0 request the client secret. */
+  const char *secrets[] = { PASSWORD, OLD_REFRESH, CLIENT_SECRET };
+
+  oauth2 = tg_auth_protocol_new_oauth2 (token_uri, NULL, CLIENT_ID, CLIENT_SECRET, NULL, &error);
+  g_assert_no_error (error);
+
+  for (gsize s = 0; s < G_N_ELEMENTS (secrets); s++)
+    {
+      g_autoptr(GPtrArray) forms = echo_forms (secrets[s]);
+
+      for (guint f = 0; f < forms->len; f++)
+        for (TgAuthOperation operation = SIGN_IN; operation <= REFRESH; operation++)
+          {
+            TgAuthProtocol *protocols[] = { oauth2, seed };
+
+            for (gsize p = 0; p < G_N_ELEMENTS (protocols); p++)
+              {
+                g_autofree char *quoted = json_quote (forms->pdata[f]);
+                g_autofree char *echo = g_strdup_printf ("user " USER " sent %s.", (char *) forms->pdata[f]);
+                g_autofree char *quoted_echo = json_quote (echo);
+                g_autofree char *body = g_strdup_printf ("{\"error\":%s,\"error_description\":%s}",
+                                                         quoted, quoted_echo);
+                g_autoptr(TgTokens) tokens = NULL;
+                g_autoptr(GError) local_error = NULL;
+
+                /* The seed API has no client secret to echo. */
+                if (protocols[p] == seed && s == 2)
+                  continue;
+                /* A sign-in carries no refresh token, a refresh no password. */
+                if ((operation == SIGN_IN && s == 1) || (operation == REFRESH && s == 0))
+                  continue;
+
+                g_test_message ("secret %zu, form %u, %s", s, f,
+                                operation == SIGN_IN ? "sign-in" : "refresh");
+                canned_answer (canned, 400, JSON_TYPE, body);
+                tokens = canned_exchange (canned, protocols[p], operation,
+                                          operation == REFRESH ? OLD_REFRESH : NULL, &local_error);
+                g_assert_null (tokens);
+                g_assert_nonnull (local_error);
+                assert_no_echo (local_error->message, secrets[s]);
+                /* The user name is no secret, and helps. */
+                g_assert_nonnull (strstr (local_error->message, "user " USER " sent"));
+              }
+          }
+    }
+
+  /* Characters that the message leaves out (a zero-width space, a control
+   * character) must not hide an echo from the redaction. */
+  {
+    const char *hidden[] = {
+      "rt-old-\\u200b3c9e1d77b2", "rt-old-\\u00073c9e1d77b2", "rt-old-\\u202e3c9e1d77b2",
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (hidden); i++)
+      {
+        g_autoptr(TgTokens) tokens = NULL;
+        g_autofree char *body = g_strdup_printf ("{\"error\":\"invalid_request\","
+                                                 "\"error_description\":\"bad %s\"}", hidden[i]);
+
+        canned_answer (canned, 400, JSON_TYPE, body);
+        tokens = canned_exchange (canned, oauth2, REFRESH, OLD_REFRESH, &error);
+        assert_clean_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED, NULL);
+        g_clear_error (&error);
+      }
+  }
+
+  /* A server that echoes the request's headers echoes the client secret in
+   * the Basic credentials. */
+  {
+    g_autoptr(TgTokens) tokens = NULL;
+    g_autofree char *authorization = NULL;
+    g_autofree char *body = NULL;
+
+    canned_answer (canned, 400, JSON_TYPE, "{}");
+    tokens = canned_exchange (canned, oauth2, SIGN_IN, NULL, &error);
+    g_clear_error (&error);
+    authorization = g_strdup (request_header (canned, "Authorization"));
+    g_assert_true (g_str_has_prefix (authorization, "Basic "));
+    body = g_strdup_printf ("{\"error\":\"invalid_request\",\"error_description\":"
+                            "\"headers: Authorization: %s\"}", authorization);
+    canned_answer (canned, 400, JSON_TYPE, body);
+    tokens = canned_exchange (canned, oauth2, REFRESH, OLD_REFRESH, &error);
+    assert_clean_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED, NULL);
+    g_assert_null (strstr (error->message, authorization + strlen ("Basic ")));
+    g_assert_nonnull (strstr (error->message, "Authorization: Basic " REDACTED_MARK));
+    g_clear_error (&error);
+  }
+
+  /* A 2xx answer that cannot be used is described without its tokens. */
+  {
+    g_autoptr(TgTokens) tokens = NULL;
+
+    canned_answer (canned, 200, JSON_TYPE,
+                   "{\"access_token\":\"" ACCESS "\",\"refresh_token\":\"" NEW_REFRESH "\","
+                   "\"token_type\":\"mac " ACCESS " " NEW_REFRESH "\"}");
+    tokens = canned_exchange (canned, oauth2, REFRESH, OLD_REFRESH, &error);
+    assert_clean_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_PROTOCOL, NULL);
+    g_assert_nonnull (strstr (error->message, "mac"));
+  }
+}
+
+/* Finding 9a: RFC 6749 §6 — the scope of a refresh is optional and may not
+ * exceed the original grant; left out, it means the same scope. Servers such
+ * as Keycloak turn a changed scope down. */
+static void
+test_messages_refresh_without_scope (Canned        *canned,
+                                     gconstpointer  data)
+{
+  g_autofree char *token_uri = g_strconcat (canned->base_uri, "/oauth2/token", NULL);
+  g_autoptr(TgAuthProtocol) protocol = NULL;
+  g_autoptr(SoupMessage) sign_in = NULL;
+  g_autoptr(SoupMessage) refresh = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GHashTable) form = NULL;
+  g_autoptr(GError) error = NULL;
+
+  protocol = tg_auth_protocol_new_oauth2 (token_uri, NULL, CLIENT_ID, NULL, "read write", &error);
+  g_assert_no_error (error);
+
+  sign_in = tg_auth_protocol_new_sign_in_message (protocol, USER, PASSWORD);
+  body = send_message (canned->session, sign_in);
+  form = request_form (canned);
+  g_assert_cmpstr (g_hash_table_lookup (form, "scope"), ==, "read write");
+  g_clear_pointer (&form, g_hash_table_unref);
+  g_clear_pointer (&body, g_bytes_unref);
+
+  refresh = tg_auth_protocol_new_refresh_message (protocol, OLD_REFRESH);
+  body = send_message (canned->session, refresh);
+  form = request_form (canned);
+  g_assert_false (g_hash_table_contains (form, "scope"));
+  g_assert_cmpstr (g_hash_table_lookup (form, "grant_type"), ==, "refresh_token");
+}
+
+/* Finding 9b: RFC 6749 §5.1 says expires_in is a number of seconds; servers
+ * in the wild send "3600", "3600.0" and 3600.0. Nonsense is refused. */
+static void
+test_answer_expires_in_lenient (Canned        *canned,
+                                gconstpointer  data)
+{
+  g_autoptr(TgAuthProtocol) protocol = canned_protocol (canned, TG_AUTH_PROTOCOL_OAUTH2);
+  const struct {
+    const char *value;
+    gint64      expires_in;  /* -1: refused; 0: unknown */
+  } cases[] = {
+    { "3600", 3600 },
+    { "\"3600\"", 3600 },
+    { "3600.0", 3600 },
+    { "\"3600.0\"", 3600 },
+    { "3.6e3", 3600 },
+    { "\"0\"", 0 },
+    { "-1", -1 },
+    { "\"-1\"", -1 },
+    { "-3600.0", -1 },
+    { "\"NaN\"", -1 },
+    { "\"nan\"", -1 },
+    { "\"inf\"", -1 },
+    { "\"Infinity\"", -1 },
+    { "1e400", -1 },
+    { "1e300", -1 },
+    { "99999999999999999999999", -1 },
+    { "\"99999999999999999999999\"", -1 },
+    { "4000000000", -1 },
+    { "\"0x10\"", -1 },
+    { "\"\"", -1 },
+    { "\"36 00\"", -1 },
+    { "\"3600s\"", -1 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *body = g_strdup_printf ("{\"access_token\":\"" ACCESS "\","
+                                               "\"token_type\":\"Bearer\",\"expires_in\":%s}",
+                                               cases[i].value);
+      g_autoptr(TgTokens) tokens = NULL;
+      g_autoptr(GError) error = NULL;
+
+      g_test_message ("expires_in: %s", cases[i].value);
+      tokens = answer_and_parse (canned, protocol, REFRESH, body, &error);
+      if (cases[i].expires_in < 0)
+        {
+          g_assert_null (tokens);
+          assert_clean_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_PROTOCOL, NULL);
+          g_assert_nonnull (strstr (error->message, "expires_in"));
+          continue;
+        }
+      g_assert_no_error (error);
+      if (cases[i].expires_in == 0)
+        g_assert_cmpint (tg_tokens_get_expires_at (tokens), ==, 0);
+      else
+        assert_expires_near (tokens, cases[i].expires_in);
+    }
+}
+
+/* Finding 9b: token_type is REQUIRED (RFC 6749 §5.1), but some servers leave
+ * it out; what they issue is a Bearer token. A type that is there must still
+ * say Bearer. */
+static void
+test_answer_token_type_missing (Canned        *canned,
+                                gconstpointer  data)
+{
+  g_autoptr(TgAuthProtocol) protocol = canned_protocol (canned, TG_AUTH_PROTOCOL_OAUTH2);
+  const char *bodies[] = {
+    "{\"access_token\":\"" ACCESS "\"}",
+    "{\"access_token\":\"" ACCESS "\",\"token_type\":null}",
+    "{\"access_token\":\"" ACCESS "\",\"refresh_token\":\"" NEW_REFRESH "\",\"expires_in\":60}",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bodies); i++)
+    {
+      g_autoptr(TgTokens) tokens = NULL;
+      g_autoptr(GError) error = NULL;
+
+      g_test_message ("%s", bodies[i]);
+      tokens = answer_and_parse (canned, protocol, REFRESH, bodies[i], &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (tg_tokens_get_access_token (tokens), ==, ACCESS);
+    }
+}
+
+static char *
+read_refresh_token (TgAuthProtocol *protocol,
+                    guint           status,
+                    const char     *body)
+{
+  g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
+  g_autoptr(SoupMessageHeaders) headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_RESPONSE);
+  g_autoptr(TgHttpReply) reply = tg_http_reply_new (status, headers, bytes);
+
+  return tg_auth_protocol_read_refresh_token (protocol, reply);
+}
+
+/* Finding 9b: a 2xx refresh answer that cannot be used as a whole still
+ * gives up its rotated refresh token (the old one is spent). */
+static void
+test_answer_read_refresh_token (Canned        *canned,
+                                gconstpointer  data)
+{
+  g_autoptr(TgAuthProtocol) seed = canned_protocol (canned, TG_AUTH_PROTOCOL_SEED);
+  g_autoptr(TgAuthProtocol) oauth2 = canned_protocol (canned, TG_AUTH_PROTOCOL_OAUTH2);
+  g_autoptr(GString) deep = g_string_new ("{\"refresh_token\":\"" NEW_REFRESH "\",\"x\":");
+  const struct {
+    TgAuthProtocol *protocol;
+    guint           status;
+    const char     *body;
+    const char     *expected;
+  } cases[] = {
+    { oauth2, 200, "{\"refresh_token\":\"" NEW_REFRESH "\",\"token_type\":\"mac\"}", NEW_REFRESH },
+    { oauth2, 200, "{\"refresh_token\":\"" NEW_REFRESH "\",\"expires_in\":\"soon\"}", NEW_REFRESH },
+    { oauth2, 200, "{\"refresh_token\":\"" NEW_REFRESH "\",\"access_token\":7}", NEW_REFRESH },
+    { oauth2, 201, "{\"refresh_token\":\"" NEW_REFRESH "\"}", NEW_REFRESH },
+    { oauth2, 200, "{\"refreshToken\":\"" NEW_REFRESH "\"}", NULL },
+    { oauth2, 200, "{\"refresh_token\":\"\"}", NULL },
+    { oauth2, 200, "{\"refresh_token\":null}", NULL },
+    { oauth2, 200, "{\"refresh_token\":7}", NULL },
+    { oauth2, 200, "{\"refresh_token\":\"rt\\nX-Evil: 1\"}", NULL },
+    { oauth2, 200, "[\"" NEW_REFRESH "\"]", NULL },
+    { oauth2, 200, "{\"refresh_token\":\"" NEW_REFRESH "\"", NULL },
+    { oauth2, 200, "", NULL },
+    { oauth2, 400, "{\"refresh_token\":\"" NEW_REFRESH "\"}", NULL },
+    { oauth2, 302, "{\"refresh_token\":\"" NEW_REFRESH "\"}", NULL },
+    { seed, 200, "{\"refreshToken\":\"" NEW_REFRESH "\",\"authorizationToken\":\"\"}", NEW_REFRESH },
+    { seed, 200, "{\"refresh_token\":\"" NEW_REFRESH "\"}", NULL },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *token = NULL;
+
+      g_test_message ("%u %s", cases[i].status, cases[i].body);
+      token = read_refresh_token (cases[i].protocol, cases[i].status, cases[i].body);
+      g_assert_cmpstr (token, ==, cases[i].expected);
+    }
+
+  /* Garbage does not crash it: nesting deep enough to blow the stack of a
+   * recursive parser. */
+  for (int i = 0; i < 200000; i++)
+    g_string_append_c (deep, '[');
+  {
+    g_autofree char *token = read_refresh_token (oauth2, 200, deep->str);
+
+    g_assert_null (token);
+  }
+}
+
+/* Outside data that used to crash or confuse the parser: absurd nesting (a
+ * recursive JSON parser runs out of stack), a huge body, a huge token, an
+ * HTTP status that is not one. Each gets a clear error. */
+static void
+test_answer_garbage (Canned        *canned,
+                     gconstpointer  data)
+{
+  g_autoptr(TgAuthProtocol) protocol = canned_protocol (canned, TG_AUTH_PROTOCOL_OAUTH2);
+  g_autoptr(GString) deep_answer = g_string_new ("{\"access_token\":\"" ACCESS "\",\"x\":");
+  g_autoptr(GString) deep_error = g_string_new ("{\"error\":\"invalid_grant\",\"x\":");
+  g_autoptr(GString) deep_jwt_payload = g_string_new ("{\"exp\":1,\"x\":");
+  g_autoptr(GString) long_token = g_string_new ("{\"access_token\":\"");
+  g_autofree char *deep_jwt = NULL;
+  g_autofree char *jwt_answer = NULL;
+
+  for (int i = 0; i < 200000; i++)
+    {
+      g_string_append_c (deep_answer, '[');
+      g_string_append_c (deep_error, '{');
+      g_string_append (deep_error, "\"a\":");
+    }
+  /* Within the limit on a token's length. */
+  for (int i = 0; i < 10000; i++)
+    g_string_append_c (deep_jwt_payload, '[');
+  for (int i = 0; i < 100000; i++)
+    g_string_append_c (long_token, 'a');
+  g_string_append (long_token, "\",\"token_type\":\"Bearer\"}");
+  deep_jwt = make_jwt (deep_jwt_payload->str);
+  jwt_answer = g_strdup_printf ("{\"access_token\":\"%s\",\"token_type\":\"Bearer\"}", deep_jwt);
+
+  {
+    g_autoptr(TgTokens) tokens = NULL;
+    g_autoptr(GError) error = NULL;
+
+    canned_answer (canned, 200, JSON_TYPE, deep_answer->str);
+    tokens = canned_exchange (canned, protocol, REFRESH, OLD_REFRESH, &error);
+    g_assert_null (tokens);
+    assert_clean_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_PROTOCOL, NULL);
+  }
+  {
+    g_autoptr(TgTokens) tokens = NULL;
+    g_autoptr(GError) error = NULL;
+
+    /* Too deep to read: as good as no error code, so not a verdict. */
+    canned_answer (canned, 400, JSON_TYPE, deep_error->str);
+    tokens = canned_exchange (canned, protocol, REFRESH, OLD_REFRESH, &error);
+    g_assert_null (tokens);
+    assert_clean_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED, NULL);
+  }
+  {
+    g_autoptr(TgTokens) tokens = NULL;
+    g_autoptr(GError) error = NULL;
+
+    /* A JWT is only a hint: an unreadable payload means "expiry unknown". */
+    canned_answer (canned, 200, JSON_TYPE, jwt_answer);
+    tokens = canned_exchange (canned, protocol, REFRESH, OLD_REFRESH, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (tg_tokens_get_expires_at (tokens), ==, 0);
+  }
+  {
+    g_autoptr(TgTokens) tokens = NULL;
+    g_autoptr(GError) error = NULL;
+
+    /* json-glib ends a string at an escaped NUL: "ab\u0000cd" would be read
+     * as the token "ab". */
+    const char *nul_answers[] = {
+      "{\"access_token\":\"" ACCESS "\\u0000x\",\"token_type\":\"Bearer\"}",
+      "{\"access_token\":\"" ACCESS "\",\"refresh_token\":\"" NEW_REFRESH "\\u0000x\"}",
+    };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (nul_answers); i++)
+      {
+        g_autofree char *token = NULL;
+
+        canned_answer (canned, 200, JSON_TYPE, nul_answers[i]);
+        tokens = canned_exchange (canned, protocol, REFRESH, OLD_REFRESH, &error);
+        g_assert_null (tokens);
+        assert_clean_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_PROTOCOL, NULL);
+        g_clear_error (&error);
+        token = read_refresh_token (protocol, 200, nul_answers[i]);
+        g_assert_null (token);
+      }
+  }
+  {
+    g_autoptr(TgTokens) tokens = NULL;
+    g_autoptr(GError) error = NULL;
+
+    /* No server takes a 100 kB Authorization header: say so now, not as an
+     * odd 431 on every request later. */
+    canned_answer (canned, 200, JSON_TYPE, long_token->str);
+    tokens = canned_exchange (canned, protocol, SIGN_IN, NULL, &error);
+    g_assert_null (tokens);
+    assert_clean_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_PROTOCOL, NULL);
+    g_assert_nonnull (strstr (error->message, "too long"));
+  }
+}
+
+/* tg_auth_protocol_parse_reply() takes the request it reads the answer to:
+ * a sign-in's password is known only from there. A refresh may do without
+ * (its secret is the refresh token in use); a sign-in may not. */
+static void
+test_parse_reply_request (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TgAuthProtocol) protocol = tg_auth_protocol_new_seed ("http://127.0.0.1:9", &error);
+  g_autoptr(SoupMessage) sign_in = NULL;
+  g_autoptr(SoupMessageHeaders) headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_RESPONSE);
+  g_autoptr(TgTokens) tokens = NULL;
+  g_autofree char *quoted = json_quote ("you sent " PASSWORD);
+  g_autofree char *text = g_strdup_printf ("{\"error\":\"invalid_grant\",\"error_description\":%s}",
+                                           quoted);
+  g_autoptr(GBytes) body = g_bytes_new (text, strlen (text));
+  g_autoptr(TgHttpReply) reply = tg_http_reply_new (401, headers, body);
+  const char *refresh_text = "{\"error\":\"invalid_grant\",\"error_description\":\"" OLD_REFRESH "\"}";
+  g_autoptr(GBytes) refresh_body = g_bytes_new (refresh_text, strlen (refresh_text));
+  g_autoptr(TgHttpReply) refresh_reply = tg_http_reply_new (401, headers, refresh_body);
+
+  g_assert_no_error (error);
+  sign_in = tg_auth_protocol_new_sign_in_message (protocol, USER, PASSWORD);
+
+  tokens = tg_auth_protocol_parse_reply (protocol, SIGN_IN, sign_in, reply, NULL, 0, &error);
+  g_assert_null (tokens);
+  assert_clean_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_BAD_CREDENTIALS, NULL);
+  g_assert_nonnull (strstr (error->message, "you sent " REDACTED_MARK));
+  g_clear_error (&error);
+
+  tokens = tg_auth_protocol_parse_reply (protocol, REFRESH, NULL, refresh_reply, OLD_REFRESH, 0, &error);
+  g_assert_null (tokens);
+  assert_clean_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_SESSION_EXPIRED, NULL);
+  g_assert_nonnull (strstr (error->message, REDACTED_MARK));
+  g_clear_error (&error);
+
+  if (g_test_undefined ())
+    {
+      g_test_expect_message ("tg-auth-protocol", G_LOG_LEVEL_CRITICAL, "*request != NULL*");
+      tokens = tg_auth_protocol_parse_reply (protocol, SIGN_IN, NULL, reply, NULL, 0, &error);
+      g_test_assert_expected_messages ();
+      g_assert_null (tokens);
+      g_assert_no_error (error);
+    }
+}
+
+/* Finding 10: every message is one whole translatable sentence. While
+ * pseudo_translate is on, each msgid of ours comes back upper-cased between
+ * ⟦ and ⟧, so a message shows what was translated as one piece: an English
+ * noun spliced in stays lower-case, a translated noun spliced into a sentence
+ * shows as a ⟦…⟧ inside the sentence, and an HTTP reason phrase from libsoup
+ * stays English. */
+static gboolean pseudo_translate;
+
+static const char *
+pseudo_translation (const char *msgid)
+{
+  g_autoptr(GString) out = g_string_new ("⟦");
+
+  for (const char *p = msgid; *p != '\0'; p++)
+    {
+      if (*p == '%')
+        {
+          /* A conversion keeps its letters: %s, %u, %zu, %" G_GINT64_FORMAT. */
+          g_string_append_c (out, *p++);
+          while (*p != '\0' && strchr ("0123456789.-+ #'hlLqjzt", *p) != NULL)
+            g_string_append_c (out, *p++);
+          if (*p == '\0')
+            break;
+          g_string_append_c (out, *p);
+          continue;
+        }
+      g_string_append_c (out, g_ascii_toupper (*p));
+    }
+  g_string_append (out, "⟧");
+
+  return g_intern_string (out->str);
+}
+
+/* glib's g_dgettext() calls dgettext(), which an optimised libintl.h turns
+ * into dcgettext(): the test program's definitions come first. */
+#undef dcgettext
+#undef dgettext
+char *dcgettext (const char *domain, const char *msgid, int category);
+char *dgettext (const char *domain, const char *msgid);
+
+char *
+dcgettext (const char *domain,
+           const char *msgid,
+           int         category)
+{
+  static char *(*real) (const char *, const char *, int);
+
+  if (pseudo_translate && g_strcmp0 (domain, GETTEXT_PACKAGE) == 0 && *msgid != '\0')
+    return (char *) pseudo_translation (msgid);
+  if (real == NULL)
+    real = (char *(*) (const char *, const char *, int)) dlsym (RTLD_NEXT, "dcgettext");
+  return real (domain, msgid, category);
+}
+
+char *
+dgettext (const char *domain,
+          const char *msgid)
+{
+  return dcgettext (domain, msgid, LC_MESSAGES);
+}
+
+/* One ⟦sentence⟧: nothing untranslated but data (digits, “quoted” wire
+ * names, the server's error codes), and nothing translated apart inside it except a status phrase or,
+ * after ": ", the whole sentence of the error it wraps. */
+static void
+assert_whole_sentence (const char *message)
+{
+  g_autoptr(GString) rest = NULL;
+  int depth = 0;
+
+  g_test_message ("%s", message);
+  g_assert_true (g_str_has_prefix (message, "⟦"));
+  g_assert_true (g_str_has_suffix (message, "⟧"));
+
+  rest = g_string_new (message);
+  /* Quoted data may be anything. */
+  for (char *open = strstr (rest->str, "“"); open != NULL; open = strstr (rest->str, "“"))
+    {
+      char *close = strstr (open, "”");
+
+      g_assert_nonnull (close);
+      g_string_erase (rest, open - rest->str, close + strlen ("”") - open);
+    }
+
+  /* So are the server's own error codes. */
+  g_string_replace (rest, "invalid_grant", "", 0);
+  g_string_replace (rest, "invalid_client", "", 0);
+
+  for (const char *p = rest->str; *p != '\0'; p++)
+    {
+      g_assert_false (g_ascii_islower (*p));
+      if (g_str_has_prefix (p, "⟦"))
+        {
+          if (depth == 1)
+            {
+              /* Only a whole wrapped error, or a status phrase after its number. */
+              g_assert_true ((p - rest->str >= 2 && strncmp (p - 2, ": ", 2) == 0) ||
+                             (p - rest->str >= 4 && g_ascii_isdigit (p[-2]) && p[-1] == ' '));
+            }
+          depth++;
+        }
+      else if (g_str_has_prefix (p, "⟧"))
+        {
+          depth--;
+          g_assert_cmpint (depth, >=, 0);
+          if (depth == 0)
+            g_assert_cmpstr (p, ==, "⟧");
+        }
+    }
+}
+
+static void
+test_error_whole_sentences (Canned        *canned,
+                            gconstpointer  data)
+{
+  g_autofree char *token_uri = g_strconcat (canned->base_uri, "/oauth2/token", NULL);
+  const struct {
+    guint       status;
+    const char *body;
+  } answers[] = {
+    { 503, NULL },
+    { 409, NULL },
+    { 401, NULL },
+    { 400, "{\"error\":\"invalid_grant\"}" },
+    { 401, "{\"error\":\"invalid_client\"}" },
+    { 200, "[]" },
+    { 200, "{\"token_type\":\"Bearer\"}" },
+    { 200, "{\"access_token\":\"A\\n\",\"token_type\":\"Bearer\"}" },
+    { 200, "{\"access_token\":\"A\",\"token_type\":\"mac\"}" },
+    { 200, "{\"access_token\":\"A\",\"token_type\":\"Bearer\",\"refresh_token\":7}" },
+    { 200, "{\"access_token\":\"A\",\"token_type\":\"Bearer\",\"expires_in\":\"x\"}" },
+  };
+  g_autoptr(TgAuthProtocol) protocol = NULL;
+  g_autoptr(GError) error = NULL;
+
+  pseudo_translate = TRUE;
+
+  g_assert_null (tg_auth_protocol_new_seed ("no uri", &error));
+  assert_whole_sentence (error->message);
+  g_clear_error (&error);
+  g_assert_null (tg_auth_protocol_new_oauth2 ("no uri", NULL, NULL, NULL, NULL, &error));
+  assert_whole_sentence (error->message);
+  g_clear_error (&error);
+  g_assert_null (tg_auth_protocol_new_oauth2 (token_uri, "no uri", NULL, NULL, NULL, &error));
+  assert_whole_sentence (error->message);
+  g_clear_error (&error);
+  g_assert_null (tg_auth_protocol_new_oauth2 (token_uri, "http://192.0.2.1/revoke", NULL, NULL,
+                                              NULL, &error));
+  assert_whole_sentence (error->message);
+  g_clear_error (&error);
+
+  protocol = canned_protocol (canned, TG_AUTH_PROTOCOL_OAUTH2);
+  for (gsize i = 0; i < G_N_ELEMENTS (answers); i++)
+    for (TgAuthOperation operation = SIGN_IN; operation <= REFRESH; operation++)
+      {
+        g_autoptr(TgTokens) tokens = NULL;
+
+        canned_answer (canned, answers[i].status, JSON_TYPE, answers[i].body);
+        tokens = canned_exchange (canned, protocol, operation,
+                                  operation == REFRESH ? OLD_REFRESH : NULL, &error);
+        g_assert_null (tokens);
+        assert_whole_sentence (error->message);
+        g_clear_error (&error);
+      }
+
+  pseudo_translate = FALSE;
+}
+
+/* ------------------------------------------------------------------------- */
 
 int
 main (int   argc,
@@ -1573,6 +2295,15 @@ main (int   argc,
   ADD_CANNED ("expiry/jwt-without-date", test_expiry_jwt_without_date);
   ADD_CANNED ("expiry/earliest-wins", test_expiry_earliest_wins);
   ADD_CANNED ("expiry/unknown", test_expiry_unknown);
+  g_test_add_func ("/core/auth-protocol/parse-reply/request", test_parse_reply_request);
+  ADD_CANNED ("errors/refresh-keeps-session", test_error_refresh_keeps_session);
+  ADD_CANNED ("errors/secrets-redacted", test_error_secrets_redacted);
+  ADD_CANNED ("errors/whole-sentences", test_error_whole_sentences);
+  ADD_CANNED ("messages/oauth2/refresh-without-scope", test_messages_refresh_without_scope);
+  ADD_CANNED ("answers/expires-in-lenient", test_answer_expires_in_lenient);
+  ADD_CANNED ("answers/token-type-missing", test_answer_token_type_missing);
+  ADD_CANNED ("answers/read-refresh-token", test_answer_read_refresh_token);
+  ADD_CANNED ("answers/garbage", test_answer_garbage);
 
 #undef ADD_CANNED
 

@@ -1065,6 +1065,8 @@ object_answered (GObject      *source,
 
   if (g_async_result_is_tagged (result, tg_demo_controls_get_stats_async))
     answer->object = tg_demo_controls_get_stats_finish (controls, result, &answer->error);
+  else if (g_async_result_is_tagged (result, tg_demo_controls_arm_refresh_fault_async))
+    answer->object = tg_demo_controls_arm_refresh_fault_finish (controls, result, &answer->error);
   else
     answer->object = tg_demo_controls_set_settings_finish (controls, result, &answer->error);
   answer->ok = answer->object != NULL;
@@ -1095,6 +1097,8 @@ test_demo_controls (void)
   TgDemoSettings settings = TG_DEMO_SETTINGS_INIT;
   TgDemoSettings only_ttl = TG_DEMO_SETTINGS_INIT;
   TgDemoSettings too_slow = TG_DEMO_SETTINGS_INIT;
+  TgDemoSettings grace = TG_DEMO_SETTINGS_INIT;
+  JsonObject *fault;
   Answer answer = { 0 };
 
   controls = tg_demo_controls_new (server->base_uri, &error);
@@ -1131,6 +1135,56 @@ test_demo_controls (void)
   g_assert_nonnull (strstr (answer.error->message, "latencyMs must be between 0 and 60000"));
   answer_clear (&answer);
 
+  /* The reuse-grace window, on and off. */
+  grace.reuse_grace = 10;
+  tg_demo_controls_set_settings_async (controls, &grace, NULL, object_answered, &answer);
+  tg_test_wait (&answer.done, 30);
+  g_assert_no_error (answer.error);
+  g_assert_cmpint (json_object_get_int_member (answer.object, "reuseGrace"), ==, 10);
+  g_assert_cmpint (json_object_get_int_member (answer.object, "accessTtl"), ==, 45);
+  answer_clear (&answer);
+  grace.reuse_grace = 0;
+  tg_demo_controls_set_settings_async (controls, &grace, NULL, object_answered, &answer);
+  tg_test_wait (&answer.done, 30);
+  g_assert_no_error (answer.error);
+  g_assert_cmpint (json_object_get_int_member (answer.object, "reuseGrace"), ==, 0);
+  answer_clear (&answer);
+
+  /* Refresh faults: armed, replaced, disarmed; a count the server refuses is
+   * its reason. */
+  tg_demo_controls_arm_refresh_fault_async (controls, TG_DEMO_REFRESH_FAULT_LOST_ANSWER, 2, NULL,
+                                            object_answered, &answer);
+  tg_test_wait (&answer.done, 30);
+  g_assert_no_error (answer.error);
+  fault = json_object_get_object_member (answer.object, "refreshFault");
+  g_assert_nonnull (fault);
+  g_assert_cmpstr (json_object_get_string_member (fault, "kind"), ==, "lost-answer");
+  g_assert_cmpint (json_object_get_int_member (fault, "count"), ==, 2);
+  answer_clear (&answer);
+
+  tg_demo_controls_arm_refresh_fault_async (controls, TG_DEMO_REFRESH_FAULT_DROP, 1, NULL,
+                                            object_answered, &answer);
+  tg_test_wait (&answer.done, 30);
+  g_assert_no_error (answer.error);
+  fault = json_object_get_object_member (answer.object, "refreshFault");
+  g_assert_cmpstr (json_object_get_string_member (fault, "kind"), ==, "drop");
+  g_assert_cmpint (json_object_get_int_member (fault, "count"), ==, 1);
+  answer_clear (&answer);
+
+  tg_demo_controls_arm_refresh_fault_async (controls, TG_DEMO_REFRESH_FAULT_LOST_ANSWER, 2000000, NULL,
+                                            object_answered, &answer);
+  tg_test_wait (&answer.done, 30);
+  g_assert_error (answer.error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (answer.error->message, "count must be between 0 and 1000000"));
+  answer_clear (&answer);
+
+  tg_demo_controls_arm_refresh_fault_async (controls, TG_DEMO_REFRESH_FAULT_NONE, 0, NULL,
+                                            object_answered, &answer);
+  tg_test_wait (&answer.done, 30);
+  g_assert_no_error (answer.error);
+  g_assert_true (json_object_get_null_member (answer.object, "refreshFault"));
+  answer_clear (&answer);
+
   tg_demo_controls_expire_access_tokens_async (controls, NULL, done_answered, &answer);
   tg_test_wait (&answer.done, 30);
   g_assert_no_error (answer.error);
@@ -1148,6 +1202,7 @@ test_demo_controls (void)
   g_assert_no_error (answer.error);
   g_assert_cmpint (json_object_get_int_member (answer.object, "revocations"), ==, 1);
   g_assert_true (json_object_has_member (answer.object, "signIns"));
+  g_assert_cmpint (json_object_get_int_member (answer.object, "lostAnswers"), ==, 0);
   answer_clear (&answer);
 }
 

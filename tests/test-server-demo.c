@@ -9,9 +9,11 @@
  */
 #include "config.h"
 
+#include <sqlite3.h>
 #include <string.h>
 
 #include "tg-base64url.h"
+#include "tg-crypto.h"
 #include "tg-server-private.h"
 #include "tg-test-server.h"
 #include "tg-test-util.h"
@@ -176,6 +178,31 @@ jwt_payload (const char *token)
   return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
 }
 
+/* Sends a request that the server is expected to drop, and returns the
+ * transport error the client saw. */
+static GError *
+send_expecting_drop (TgTestServer *fixture,
+                     const char   *path,
+                     const char   *content_type,
+                     const char   *body)
+{
+  g_autofree char *uri = g_strconcat (tg_test_server_uri (fixture), path, NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new ("POST", uri);
+  g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
+  g_autoptr(GBytes) reply = NULL;
+  GError *error = NULL;
+
+  /* This goes out on the session's kept-alive connection, as a real client's
+   * would; libsoup does not resend a failed POST, so the drop reaches us. */
+  soup_message_set_request_body_from_bytes (msg, content_type, bytes);
+  reply = soup_session_send_and_read (fixture->session, msg, NULL, &error);
+
+  g_assert_null (reply);
+  g_assert_nonnull (error);
+  g_assert_cmpuint (soup_message_get_status (msg), ==, SOUP_STATUS_NONE);
+  return error;
+}
+
 /* ------------------------------------------------------------------------- */
 /* Stats                                                                     */
 
@@ -198,7 +225,7 @@ test_stats (void)
   guint status = 0;
 
   /* Nothing happened yet. */
-  g_assert_cmpuint (json_object_get_size (initial), ==, 7);
+  g_assert_cmpuint (json_object_get_size (initial), ==, 8);
   g_assert_cmpint (count (initial, "signIns"), ==, 0);
   g_assert_cmpint (count (initial, "signInsRejected"), ==, 0);
   g_assert_cmpint (refresh_count (initial, "ok"), ==, 0);
@@ -206,6 +233,7 @@ test_stats (void)
   g_assert_cmpint (count (initial, "reuseDetections"), ==, 0);
   g_assert_cmpint (count (initial, "revocations"), ==, 0);
   g_assert_cmpint (count (initial, "faultsInjected"), ==, 0);
+  g_assert_cmpint (count (initial, "lostAnswers"), ==, 0);
   g_assert_cmpuint (n_resource_statuses (initial), ==, 0);
 
   /* Sign-ins: two good ones (one per wire format), two refused credentials,
@@ -289,6 +317,7 @@ test_stats (void)
   g_assert_cmpint (count (stats, "reuseDetections"), ==, 1);
   g_assert_cmpint (count (stats, "revocations"), ==, 2);
   g_assert_cmpint (count (stats, "faultsInjected"), ==, 1);
+  g_assert_cmpint (count (stats, "lostAnswers"), ==, 0);
   g_assert_cmpint (resource_count (stats, "200"), ==, 2);
   g_assert_cmpint (resource_count (stats, "401"), ==, 2);
   g_assert_cmpint (resource_count (stats, "400"), ==, 1);
@@ -301,7 +330,8 @@ static void
 test_stats_restart (void)
 {
   static const char * const counters[] = {
-    "signIns", "signInsRejected", "reuseDetections", "revocations", "faultsInjected", NULL
+    "signIns", "signInsRejected", "reuseDetections", "revocations", "faultsInjected",
+    "lostAnswers", NULL
   };
   g_autoptr(TgTestServer) fixture = tg_test_server_new (NULL);
   g_autoptr(JsonObject) before = NULL;
@@ -331,6 +361,11 @@ test_stats_restart (void)
   put_settings_ok (fixture, "{\"refreshFault\":{\"kind\":\"status\"}}");
   faulted = seed_refresh_reply (fixture, "no-such-token");
   g_assert_cmpuint (faulted->status, ==, 503);
+  put_settings_ok (fixture, "{\"refreshFault\":{\"kind\":\"lost-answer\"}}");
+  {
+    g_autoptr(GError) lost = send_expecting_drop (fixture, "/authorization/refresh", JSON,
+                                                  "{\"refreshToken\":\"no-such-token\"}");
+  }
 
   before = get_json (fixture, "/demo/stats");
   for (gsize i = 0; counters[i] != NULL; i++)
@@ -587,6 +622,7 @@ test_settings_fault_round_trip (void)
   g_autoptr(JsonObject) defaults = NULL;
   g_autoptr(JsonObject) hang = NULL;
   g_autoptr(JsonObject) drop = NULL;
+  g_autoptr(JsonObject) lost = NULL;
   g_autoptr(JsonObject) kept = NULL;
   g_autoptr(JsonObject) cleared = NULL;
 
@@ -613,6 +649,15 @@ test_settings_fault_round_trip (void)
   g_assert_cmpstr (json_object_get_string_member (drop, "kind"), ==, "drop");
   g_assert_cmpint (json_object_get_int_member (drop, "count"), ==, 3);
   g_assert_cmpuint (json_object_get_size (drop), ==, 2);
+
+  put_settings_ok (fixture, "{\"refreshFault\":{\"kind\":\"lost-answer\",\"count\":4}}");
+  lost = get_fault (fixture);
+  g_assert_nonnull (lost);
+  g_assert_cmpstr (json_object_get_string_member (lost, "kind"), ==, "lost-answer");
+  g_assert_cmpint (json_object_get_int_member (lost, "count"), ==, 4);
+  g_assert_cmpuint (json_object_get_size (lost), ==, 2);
+
+  put_settings_ok (fixture, "{\"refreshFault\":{\"kind\":\"drop\",\"count\":3}}");
 
   /* A PUT that does not mention the fault leaves it armed. */
   put_settings_ok (fixture, "{\"jitterMs\":0}");
@@ -735,6 +780,26 @@ static const TgTestBadRequest bad_settings[] = {
   { "fault: a string", "PUT", JSON, "{\"refreshFault\":\"drop\"}", 400, "invalid_request" },
   { "fault: an array", "PUT", JSON, "{\"refreshFault\":[]}", 400, "invalid_request" },
   { "fault: false", "PUT", JSON, "{\"refreshFault\":false}", 400, "invalid_request" },
+  { "fault: lost_answer", "PUT", JSON, "{\"refreshFault\":{\"kind\":\"lost_answer\"}}", 400, "invalid_request" },
+  { "fault: Lost-Answer", "PUT", JSON, "{\"refreshFault\":{\"kind\":\"Lost-Answer\"}}", 400, "invalid_request" },
+  { "fault: lost-answer and a space", "PUT", JSON, "{\"refreshFault\":{\"kind\":\"lost-answer \"}}", 400, "invalid_request" },
+  { "fault: lost-answer and a NUL", "PUT", JSON, "{\"refreshFault\":{\"kind\":\"lost-answer\\u0000drop\"}}", 400, "invalid_request" },
+  { "fault: lost", "PUT", JSON, "{\"refreshFault\":{\"kind\":\"lost\"}}", 400, "invalid_request" },
+  { "fault: empty kind", "PUT", JSON, "{\"refreshFault\":{\"kind\":\"\"}}", 400, "invalid_request" },
+  { "fault: kind null", "PUT", JSON, "{\"refreshFault\":{\"kind\":null}}", 400, "invalid_request" },
+  { "fault: kind an array", "PUT", JSON, "{\"refreshFault\":{\"kind\":[\"lost-answer\"]}}", 400, "invalid_request" },
+  { "fault: kind an object", "PUT", JSON, "{\"refreshFault\":{\"kind\":{\"lost-answer\":1}}}", 400, "invalid_request" },
+  { "fault: kind true", "PUT", JSON, "{\"refreshFault\":{\"kind\":true}}", 400, "invalid_request" },
+  { "fault: lost-answer, count a string", "PUT", JSON, "{\"refreshFault\":{\"kind\":\"lost-answer\",\"count\":\"1\"}}", 400, "invalid_request" },
+  { "fault: lost-answer, count a boolean", "PUT", JSON, "{\"refreshFault\":{\"kind\":\"lost-answer\",\"count\":true}}", 400, "invalid_request" },
+  { "fault: lost-answer, count null", "PUT", JSON, "{\"refreshFault\":{\"kind\":\"lost-answer\",\"count\":null}}", 400, "invalid_request" },
+  { "fault: lost-answer, count 1.0", "PUT", JSON, "{\"refreshFault\":{\"kind\":\"lost-answer\",\"count\":1.0}}", 400, "invalid_request" },
+  { "fault: lost-answer, negative count", "PUT", JSON, "{\"refreshFault\":{\"kind\":\"lost-answer\",\"count\":-1}}", 400, "invalid_request" },
+  { "fault: lost-answer, count past 64 bits", "PUT", JSON, "{\"refreshFault\":{\"kind\":\"lost-answer\",\"count\":18446744073709551617}}", 400, "invalid_request" },
+  { "fault: lost-answer, unknown member", "PUT", JSON, "{\"refreshFault\":{\"kind\":\"lost-answer\",\"reuseGrace\":10}}", 400, "invalid_request" },
+  { "fault: lost-answer, kind twice", "PUT", JSON, "{\"refreshFault\":{\"kind\":\"lost-answer\",\"kind\":\"nope\"}}", 400, "invalid_request" },
+  { "fault: lost-answer as a string", "PUT", JSON, "{\"refreshFault\":\"lost-answer\"}", 400, "invalid_request" },
+  { "lost-answer, bad grace", "PUT", JSON, "{\"refreshFault\":{\"kind\":\"lost-answer\"},\"reuseGrace\":\"10\"}", 400, "invalid_request" },
   { "good fault, bad latency", "PUT", JSON, "{\"refreshFault\":{\"kind\":\"drop\"},\"latencyMs\":-1}", 400, "invalid_request" },
   { "good TTL, bad fault", "PUT", JSON, "{\"accessTtl\":30,\"refreshFault\":{\"kind\":\"nope\"}}", 400, "invalid_request" },
   { "not JSON", "PUT", JSON, "accessTtl=30", 400, "invalid_request" },
@@ -1023,31 +1088,6 @@ test_fault_hang (void)
   g_assert_cmpint (faults_injected (fixture), ==, 1);
 }
 
-/* Sends a request that the server is expected to drop, and returns the
- * transport error the client saw. */
-static GError *
-send_expecting_drop (TgTestServer *fixture,
-                     const char   *path,
-                     const char   *content_type,
-                     const char   *body)
-{
-  g_autofree char *uri = g_strconcat (tg_test_server_uri (fixture), path, NULL);
-  g_autoptr(SoupMessage) msg = soup_message_new ("POST", uri);
-  g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
-  g_autoptr(GBytes) reply = NULL;
-  GError *error = NULL;
-
-  /* This goes out on the session's kept-alive connection, as a real client's
-   * would; libsoup does not resend a failed POST, so the drop reaches us. */
-  soup_message_set_request_body_from_bytes (msg, content_type, bytes);
-  reply = soup_session_send_and_read (fixture->session, msg, NULL, &error);
-
-  g_assert_null (reply);
-  g_assert_nonnull (error);
-  g_assert_cmpuint (soup_message_get_status (msg), ==, SOUP_STATUS_NONE);
-  return error;
-}
-
 static void
 test_fault_drop (void)
 {
@@ -1141,6 +1181,330 @@ test_fault_oauth2 (void)
   object = tg_test_reply_json (refreshed);
   g_assert_cmpuint (tg_test_get_resource (fixture, json_object_get_string_member (object, "access_token")), ==, 200);
   g_assert_cmpint (faults_injected (fixture), ==, 3);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Lost answers: the refresh is done, its answer never arrives               */
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3, sqlite3_close)
+
+/* What the database says about one refresh token. */
+typedef struct {
+  gint64  consumed_at;     /* 0: not used yet */
+  char   *successor_hash;  /* nullable */
+  char   *revoke_reason;   /* its family's; NULL while the family lives */
+} TokenRow;
+
+static void
+token_row_clear (TokenRow *row)
+{
+  g_clear_pointer (&row->successor_hash, g_free);
+  g_clear_pointer (&row->revoke_reason, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TokenRow, token_row_clear)
+
+static char *
+column_text (sqlite3_stmt *stmt,
+             int           column)
+{
+  return g_strdup ((const char *) sqlite3_column_text (stmt, column));
+}
+
+/* Straight from the server's database file, beside the server (WAL lets a
+ * second connection read while it runs): the test does not take the server's
+ * word for what it stored. @token is known to exist. */
+static void
+read_token_row (TgTestServer *fixture,
+                const char   *token,
+                TokenRow     *row)
+{
+  g_autofree char *hash = tg_crypto_sha256_hex (token, -1);
+  g_autoptr(sqlite3) db = NULL;
+  sqlite3_stmt *stmt = NULL;
+
+  g_assert_cmpint (sqlite3_open_v2 (fixture->database, &db, SQLITE_OPEN_READWRITE, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_prepare_v2 (db,
+                                       "SELECT t.consumed_at, t.successor_hash, f.revoke_reason "
+                                       "FROM refresh_tokens t JOIN families f ON f.id = t.family_id "
+                                       "WHERE t.hash = ?1", -1, &stmt, NULL), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_bind_text (stmt, 1, hash, -1, SQLITE_TRANSIENT), ==, SQLITE_OK);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_ROW);
+  row->consumed_at = sqlite3_column_int64 (stmt, 0);
+  row->successor_hash = column_text (stmt, 1);
+  row->revoke_reason = column_text (stmt, 2);
+  g_assert_cmpint (sqlite3_step (stmt), ==, SQLITE_DONE);
+  sqlite3_finalize (stmt);
+}
+
+/* The refresh token a lost answer carried. Nobody saw it on the wire, so the
+ * test derives it as the server does (derive_successor() in
+ * tg-server-auth.c), and proves it right against the successor the database
+ * recorded for @presented. */
+static char *
+lost_successor (TgTestServer *fixture,
+                const char   *presented)
+{
+  g_auto(TokenRow) row = { 0 };
+  g_autoptr(GHmac) hmac = NULL;
+  g_autofree char *hash = NULL;
+  guint8 digest[32];
+  gsize len = sizeof digest;
+  gsize key_len = 0;
+  const guint8 *key = g_bytes_get_data (fixture->server->key, &key_len);
+  char *successor;
+
+  hmac = g_hmac_new (G_CHECKSUM_SHA256, key, key_len);
+  g_hmac_update (hmac, (const guchar *) "tokengate refresh successor\n", -1);
+  g_hmac_update (hmac, (const guchar *) presented, -1);
+  g_hmac_get_digest (hmac, digest, &len);
+  successor = tg_base64url_encode (digest, len);
+
+  read_token_row (fixture, presented, &row);
+  hash = tg_crypto_sha256_hex (successor, -1);
+  /* Not g_assert_cmpstr(): a token's hash says too much to go in a log. */
+  g_assert_nonnull (row.successor_hash);
+  g_assert_true (g_str_equal (hash, row.successor_hash));
+  return successor;
+}
+
+/* The rotation happened: @presented is used up, its successor stored, unused,
+ * and the session lives. */
+static void
+assert_rotated (TgTestServer *fixture,
+                const char   *presented)
+{
+  g_auto(TokenRow) row = { 0 };
+  g_auto(TokenRow) next_row = { 0 };
+  g_autofree char *successor = lost_successor (fixture, presented);
+
+  read_token_row (fixture, presented, &row);
+  g_assert_cmpint (row.consumed_at, >, 0);
+  g_assert_nonnull (row.successor_hash);
+  g_assert_null (row.revoke_reason);
+
+  read_token_row (fixture, successor, &next_row);
+  g_assert_cmpint (next_row.consumed_at, ==, 0);
+  g_assert_null (next_row.revoke_reason);
+}
+
+static void
+test_fault_lost_answer (void)
+{
+  g_autoptr(TgTestServer) fixture = tg_test_server_new (NULL);
+  g_autofree char *refresh = NULL;
+  g_autofree char *access = tg_test_seed_sign_in (fixture, "demo", "demo", &refresh);
+  g_autofree char *body = g_strdup_printf ("{\"refreshToken\":\"%s\"}", refresh);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) stats = NULL;
+  g_auto(TokenRow) before = { 0 };
+
+  read_token_row (fixture, refresh, &before);
+  g_assert_cmpint (before.consumed_at, ==, 0);
+  g_assert_null (before.successor_hash);
+
+  put_settings_ok (fixture, "{\"refreshFault\":{\"kind\":\"lost-answer\",\"count\":1}}");
+
+  /* On the wire: no status line, no body — a transport error, not an answer. */
+  error = send_expecting_drop (fixture, "/authorization/refresh", JSON, body);
+  g_test_message ("lost: %s", error->message);
+  assert_fault_disarmed (fixture);
+
+  /* In the database: the refresh happened. */
+  assert_rotated (fixture, refresh);
+
+  stats = get_json (fixture, "/demo/stats");
+  g_assert_cmpint (count (stats, "lostAnswers"), ==, 1);
+  g_assert_cmpint (count (stats, "faultsInjected"), ==, 1);
+  g_assert_cmpint (refresh_count (stats, "ok"), ==, 1);
+  g_assert_cmpint (refresh_count (stats, "rejected"), ==, 0);
+  g_assert_cmpint (count (stats, "reuseDetections"), ==, 0);
+
+  /* Only the refresh token moved on: the access token in hand lives on. */
+  g_assert_cmpuint (tg_test_get_resource (fixture, access), ==, 200);
+}
+
+/* RFC 9700's grace window: the client that never got its answer retries with
+ * the token it still has, and gets what the lost answer carried. */
+static void
+test_fault_lost_answer_grace (void)
+{
+  g_autoptr(TgTestServer) fixture = tg_test_server_new (NULL);
+  g_autofree char *refresh = NULL;
+  g_autofree char *access = tg_test_seed_sign_in (fixture, "demo", "demo", &refresh);
+  g_autofree char *body = g_strdup_printf ("{\"refreshToken\":\"%s\"}", refresh);
+  g_autofree char *carried_refresh = NULL;
+  g_autofree char *replayed_refresh = NULL;
+  g_autofree char *replayed_access = NULL;
+  g_autofree char *again_refresh = NULL;
+  g_autofree char *again_access = NULL;
+  g_autofree char *next_access = NULL;
+  g_autofree char *stolen = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) claims = NULL;
+  g_autoptr(JsonObject) stats = NULL;
+  g_auto(TokenRow) row = { 0 };
+  g_auto(TokenRow) after = { 0 };
+  guint status = 0;
+
+  put_settings_ok (fixture, "{\"reuseGrace\":30,"
+                            "\"refreshFault\":{\"kind\":\"lost-answer\",\"count\":1}}");
+
+  error = send_expecting_drop (fixture, "/authorization/refresh", JSON, body);
+  assert_rotated (fixture, refresh);
+  carried_refresh = lost_successor (fixture, refresh);
+  read_token_row (fixture, refresh, &row);
+
+  /* The retry, with the used-up token: the very pair the lost answer had —
+   * its refresh token, and an access token issued at the rotation, not now. */
+  replayed_access = tg_test_seed_refresh (fixture, refresh, &status, &replayed_refresh);
+  g_assert_cmpuint (status, ==, 200);
+  assert_tokens_equal (replayed_refresh, carried_refresh);
+  claims = jwt_payload (replayed_access);
+  g_assert_cmpint (json_object_get_int_member (claims, "iat"), ==, row.consumed_at);
+
+  /* Byte for byte, however often it is asked. */
+  again_access = tg_test_seed_refresh (fixture, refresh, &status, &again_refresh);
+  g_assert_cmpuint (status, ==, 200);
+  assert_tokens_equal (again_refresh, replayed_refresh);
+  assert_tokens_equal (again_access, replayed_access);
+
+  /* The session lives: nothing was revoked, the pair works. */
+  read_token_row (fixture, refresh, &after);
+  g_assert_null (after.revoke_reason);
+  g_assert_cmpuint (tg_test_get_resource (fixture, replayed_access), ==, 200);
+  stats = get_json (fixture, "/demo/stats");
+  g_assert_cmpint (count (stats, "reuseDetections"), ==, 0);
+  g_assert_cmpint (count (stats, "lostAnswers"), ==, 1);
+  g_assert_cmpint (refresh_count (stats, "ok"), ==, 3);
+
+  /* Once the client has moved on with the pair, the old token is no lost
+   * answer any more but a stolen copy: reuse, the family goes. */
+  next_access = tg_test_seed_refresh (fixture, replayed_refresh, &status, NULL);
+  g_assert_cmpuint (status, ==, 200);
+  stolen = tg_test_seed_refresh (fixture, refresh, &status, NULL);
+  g_assert_null (stolen);
+  g_assert_cmpuint (status, ==, 401);
+  g_assert_cmpuint (tg_test_get_resource (fixture, next_access), ==, 401);
+}
+
+/* Without a grace window, the retry of a lost answer is a reuse like any
+ * other: the session ends, and the pair nobody received dies with it. Over
+ * OAuth 2.0 this time (400, not 401). */
+static void
+test_fault_lost_answer_no_grace (void)
+{
+  g_autoptr(TgTestServer) fixture = tg_test_server_new (NULL);
+  g_autofree char *refresh = NULL;
+  g_autofree char *access = oauth2_sign_in (fixture, &refresh);
+  g_autofree char *body = soup_form_encode ("grant_type", "refresh_token",
+                                            "refresh_token", refresh,
+                                            NULL);
+  g_autofree char *carried_refresh = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TgTestReply) replayed = NULL;
+  g_autoptr(TgTestReply) carried = NULL;
+  g_autoptr(JsonObject) carried_answer = NULL;
+  g_autoptr(JsonObject) stats = NULL;
+  g_auto(TokenRow) row = { 0 };
+
+  put_settings_ok (fixture, "{\"reuseGrace\":0,"
+                            "\"refreshFault\":{\"kind\":\"lost-answer\",\"count\":1}}");
+
+  error = send_expecting_drop (fixture, "/oauth2/token", FORM, body);
+  g_test_message ("lost: %s", error->message);
+  assert_rotated (fixture, refresh);
+  carried_refresh = lost_successor (fixture, refresh);
+
+  replayed = tg_test_oauth2_refresh_grant (fixture, refresh);
+  tg_test_assert_json_error (replayed, 400, "invalid_grant");
+
+  read_token_row (fixture, refresh, &row);
+  g_assert_cmpstr (row.revoke_reason, ==, "reuse");
+
+  /* The next use of the new token fails too: its family is revoked. */
+  carried = tg_test_oauth2_refresh_grant (fixture, carried_refresh);
+  tg_test_assert_json_error (carried, 400, "invalid_grant");
+  carried_answer = tg_test_reply_json (carried);
+  g_assert_cmpstr (json_object_get_string_member (carried_answer, "error_description"), ==,
+                   "the session was revoked");
+  assert_rejected_token (fixture, access, SESSION_REVOKED);
+
+  stats = get_json (fixture, "/demo/stats");
+  g_assert_cmpint (count (stats, "lostAnswers"), ==, 1);
+  g_assert_cmpint (count (stats, "reuseDetections"), ==, 1);
+  g_assert_cmpint (refresh_count (stats, "ok"), ==, 1);
+  g_assert_cmpint (refresh_count (stats, "rejected"), ==, 2);
+}
+
+static void
+test_fault_lost_answer_count (void)
+{
+  g_autoptr(TgTestServer) fixture = tg_test_server_new (NULL);
+  g_autofree char *refresh = NULL;
+  g_autofree char *access = tg_test_seed_sign_in (fixture, "demo", "demo", &refresh);
+  g_autofree char *body = g_strdup_printf ("{\"refreshToken\":\"%s\"}", refresh);
+  g_autofree char *carried_refresh = NULL;
+  g_autofree char *next_refresh = NULL;
+  g_autofree char *next_access = NULL;
+  g_autoptr(JsonObject) stats = NULL;
+  guint status = 0;
+
+  put_settings_ok (fixture, "{\"reuseGrace\":30,"
+                            "\"refreshFault\":{\"kind\":\"lost-answer\",\"count\":2}}");
+
+  /* Two lost in a row: the rotation, then the retry (a replay in grace,
+   * processed as such, and its answer lost as well). */
+  for (gint64 left = 1; left >= 0; left--)
+    {
+      g_autoptr(GError) error = send_expecting_drop (fixture, "/authorization/refresh", JSON, body);
+      g_autoptr(JsonObject) fault = get_fault (fixture);
+
+      if (left > 0)
+        {
+          g_assert_nonnull (fault);
+          g_assert_cmpstr (json_object_get_string_member (fault, "kind"), ==, "lost-answer");
+          g_assert_cmpint (json_object_get_int_member (fault, "count"), ==, left);
+        }
+      else
+        g_assert_null (fault);
+    }
+  carried_refresh = lost_successor (fixture, refresh);
+
+  /* Exactly two: the third answer arrives, and it is still the first pair. */
+  next_access = tg_test_seed_refresh (fixture, refresh, &status, &next_refresh);
+  g_assert_cmpuint (status, ==, 200);
+  assert_tokens_equal (next_refresh, carried_refresh);
+  g_assert_cmpuint (tg_test_get_resource (fixture, next_access), ==, 200);
+
+  stats = get_json (fixture, "/demo/stats");
+  g_assert_cmpint (count (stats, "lostAnswers"), ==, 2);
+  g_assert_cmpint (count (stats, "faultsInjected"), ==, 2);
+}
+
+/* A refused fault says what would have been accepted. */
+static void
+test_fault_lost_answer_errors (void)
+{
+  g_autoptr(TgTestServer) fixture = tg_test_server_new (NULL);
+  g_autoptr(TgTestReply) misspelt = NULL;
+  g_autoptr(TgTestReply) wrong_type = NULL;
+  g_autoptr(JsonObject) misspelt_answer = NULL;
+  g_autoptr(JsonObject) wrong_type_answer = NULL;
+
+  misspelt = put_settings (fixture, "{\"refreshFault\":{\"kind\":\"lost_answer\"}}");
+  tg_test_assert_json_error (misspelt, 400, "invalid_request");
+  misspelt_answer = tg_test_reply_json (misspelt);
+  g_assert_cmpstr (json_object_get_string_member (misspelt_answer, "error_description"), ==,
+                   "refreshFault.kind must be \"status\", \"hang\", \"drop\" or \"lost-answer\"");
+
+  wrong_type = put_settings (fixture, "{\"refreshFault\":{\"kind\":\"lost-answer\",\"count\":\"1\"}}");
+  tg_test_assert_json_error (wrong_type, 400, "invalid_request");
+  wrong_type_answer = tg_test_reply_json (wrong_type);
+  g_assert_cmpstr (json_object_get_string_member (wrong_type_answer, "error_description"), ==,
+                   "count must be an integer");
+
+  assert_fault_disarmed (fixture);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -1605,6 +1969,11 @@ main (int   argc,
   g_test_add_func ("/server/demo/fault/drop", test_fault_drop);
   g_test_add_func ("/server/demo/fault/clear", test_fault_clear);
   g_test_add_func ("/server/demo/fault/oauth2", test_fault_oauth2);
+  g_test_add_func ("/server/demo/fault/lost-answer", test_fault_lost_answer);
+  g_test_add_func ("/server/demo/fault/lost-answer/grace", test_fault_lost_answer_grace);
+  g_test_add_func ("/server/demo/fault/lost-answer/no-grace", test_fault_lost_answer_no_grace);
+  g_test_add_func ("/server/demo/fault/lost-answer/count", test_fault_lost_answer_count);
+  g_test_add_func ("/server/demo/fault/lost-answer/errors", test_fault_lost_answer_errors);
   g_test_add_func ("/server/demo/disabled", test_disabled);
   g_test_add_func ("/server/demo/foreign-origin", test_foreign_origin);
   g_test_add_func ("/server/demo/exact-paths", test_exact_paths);

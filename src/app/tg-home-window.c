@@ -26,6 +26,11 @@
  * PUT per gesture instead of one per pixel dragged. */
 #define LATENCY_DEBOUNCE_MS 300
 
+/* The demo server's reuse-grace window while the switch is on: long enough
+ * for a person to see the retry of a lost refresh answer recover, short as
+ * RFC 9700 §4.14.2 would have a real one. */
+#define REUSE_GRACE_SECONDS 10
+
 /* How much of an answer a result row shows. */
 #define MAX_BODY_CHARS 200
 
@@ -47,7 +52,7 @@ struct _TgHomeWindow
   char                 *resource_text;  /* owned: "" while loading */
   guint                 latency_timeout_id;
   guint                 fold_idle_id;
-  gboolean              latency_known;
+  gboolean              settings_known;  /* the server's settings are shown: changes go out */
 
   /* template children */
   AdwWindowTitle       *window_title;
@@ -61,6 +66,9 @@ struct _TgHomeWindow
   TgTokenPanel         *token_panel;
   GtkWidget            *expire_button;
   GtkWidget            *revoke_button;
+  GtkWidget            *lose_answer_button;
+  GtkWidget            *grace_list;
+  GtkSwitch            *grace_switch;
   GtkWidget            *latency_box;
   GtkAdjustment        *latency_adjustment;
   GtkScale             *latency_scale;
@@ -559,6 +567,24 @@ on_revoked (GObject      *source,
 }
 
 static void
+on_lost_answer_armed (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(WindowOp) op = user_data;
+  g_autoptr(JsonObject) settings = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  settings = tg_demo_controls_arm_refresh_fault_finish (TG_DEMO_CONTROLS (source), result, &error);
+  if (settings == NULL)
+    text = g_strdup_printf (_("Could not arm the fault: %s"), error->message);
+
+  demo_control_answered (op, "win.lose-refresh-answer",
+                         text != NULL ? text : _("The next refresh answer will be lost"));
+}
+
+static void
 on_latency_read (GObject      *source,
                  GAsyncResult *result,
                  gpointer      user_data)
@@ -577,19 +603,21 @@ on_latency_read (GObject      *source,
     {
       /* The slider starts from 0 then; a change still goes out. */
       g_debug ("Could not read the demo server's settings: %s", error->message);
-      self->latency_known = TRUE;
+      self->settings_known = TRUE;
       return;
     }
 
   /* Set quietly: these are the server's values, not changes to send back. */
-  self->latency_known = FALSE;
+  self->settings_known = FALSE;
   if (json_object_has_member (settings, "latencyMs"))
     gtk_adjustment_set_value (self->latency_adjustment,
                               (double) json_object_get_int_member (settings, "latencyMs"));
   if (json_object_has_member (settings, "refreshLatencyMs"))
     gtk_adjustment_set_value (self->refresh_latency_adjustment,
                               (double) json_object_get_int_member (settings, "refreshLatencyMs"));
-  self->latency_known = TRUE;
+  if (json_object_has_member (settings, "reuseGrace"))
+    gtk_switch_set_active (self->grace_switch, json_object_get_int_member (settings, "reuseGrace") > 0);
+  self->settings_known = TRUE;
 }
 
 static void
@@ -634,12 +662,55 @@ apply_latency (gpointer user_data)
 static void
 on_latency_changed (TgHomeWindow *self)
 {
-  if (!self->latency_known)
+  if (!self->settings_known)
     return;
 
   g_clear_handle_id (&self->latency_timeout_id, g_source_remove);
   self->latency_timeout_id = g_timeout_add (LATENCY_DEBOUNCE_MS, apply_latency, self);
   g_source_set_name_by_id (self->latency_timeout_id, "[tokengate] apply server latency");
+}
+
+static void
+on_grace_written (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(WindowOp) op = user_data;
+  g_autoptr(JsonObject) settings = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  TgHomeWindow *self;
+
+  settings = tg_demo_controls_set_settings_finish (TG_DEMO_CONTROLS (source), result, &error);
+
+  if ((self = window_op_get_window (op)) == NULL)
+    return;
+
+  /* The switch says it already; only a failure is news. */
+  if (settings != NULL)
+    return;
+
+  /* The switch shows what the server does: put it back, quietly. */
+  self->settings_known = FALSE;
+  gtk_switch_set_active (self->grace_switch, !gtk_switch_get_active (self->grace_switch));
+  self->settings_known = TRUE;
+
+  text = g_strdup_printf (_("Could not change the server’s reuse grace window: %s"), error->message);
+  show_toast (self, text);
+}
+
+static void
+on_grace_toggled (TgHomeWindow *self)
+{
+  TgDemoControls *controls = self->session != NULL ? tg_session_get_demo_controls (self->session) : NULL;
+  TgDemoSettings settings = TG_DEMO_SETTINGS_INIT;
+
+  if (!self->settings_known || controls == NULL)
+    return;
+
+  settings.reuse_grace = gtk_switch_get_active (self->grace_switch) ? REUSE_GRACE_SECONDS : 0;
+  tg_demo_controls_set_settings_async (controls, &settings, self->cancellable,
+                                       on_grace_written, window_op_new (self));
 }
 
 static char *
@@ -666,7 +737,9 @@ update_actions (TgHomeWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.expire-on-server", signed_in && has_demo);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.revoke-on-server", signed_in && has_demo);
   gtk_widget_set_sensitive (GTK_WIDGET (self->latency_scale), signed_in && has_demo);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.lose-refresh-answer", signed_in && has_demo);
   gtk_widget_set_sensitive (GTK_WIDGET (self->refresh_latency_scale), signed_in && has_demo);
+  gtk_widget_set_sensitive (self->grace_list, signed_in && has_demo);
   gtk_widget_set_sensitive (GTK_WIDGET (self->count_spin), signed_in);
 }
 
@@ -743,6 +816,22 @@ revoke_on_server_action (GtkWidget  *widget,
   if (controls != NULL)
     tg_demo_controls_revoke_sessions_async (controls, self->cancellable, on_revoked,
                                             window_op_new (self));
+}
+
+static void
+lose_refresh_answer_action (GtkWidget  *widget,
+                            const char *action_name,
+                            GVariant   *parameter)
+{
+  TgHomeWindow *self = TG_HOME_WINDOW (widget);
+  TgDemoControls *controls = begin_demo_control (self, action_name);
+
+  /* One answer: the next refresh — the one a burst after "Break Access
+   * Token" starts — is done at the server and never heard of here. */
+  if (controls != NULL)
+    tg_demo_controls_arm_refresh_fault_async (controls, TG_DEMO_REFRESH_FAULT_LOST_ANSWER, 1,
+                                              self->cancellable, on_lost_answer_armed,
+                                              window_op_new (self));
 }
 
 static void
@@ -890,11 +979,13 @@ tg_home_window_constructed (GObject *object)
       adw_window_title_set_subtitle (self->window_title, subtitle);
     }
 
-  /* Only a server with demo controls can expire or revoke on request, and
-   * only it has a latency to set. */
+  /* Only a server with demo controls can expire, revoke or lose an answer on
+   * request, and only it has a latency and a grace window to set. */
   gtk_widget_set_visible (self->expire_button, controls != NULL);
   gtk_widget_set_visible (self->revoke_button, controls != NULL);
   gtk_widget_set_visible (self->latency_box, controls != NULL);
+  gtk_widget_set_visible (self->lose_answer_button, controls != NULL);
+  gtk_widget_set_visible (self->grace_list, controls != NULL);
 
   update_actions (self);
   fetch_resource (self);
@@ -1018,6 +1109,7 @@ tg_home_window_class_init (TgHomeWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.break-access", NULL, break_access_action);
   gtk_widget_class_install_action (widget_class, "win.expire-on-server", NULL, expire_on_server_action);
   gtk_widget_class_install_action (widget_class, "win.revoke-on-server", NULL, revoke_on_server_action);
+  gtk_widget_class_install_action (widget_class, "win.lose-refresh-answer", NULL, lose_refresh_answer_action);
   gtk_widget_class_install_action (widget_class, "win.clear-log", NULL, clear_log_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "win.send", NULL);
@@ -1042,6 +1134,9 @@ tg_home_window_class_init (TgHomeWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, token_panel);
   gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, expire_button);
   gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, revoke_button);
+  gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, lose_answer_button);
+  gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, grace_list);
+  gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, grace_switch);
   gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, latency_box);
   gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, latency_adjustment);
   gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, latency_scale);
@@ -1087,6 +1182,8 @@ tg_home_window_init (TgHomeWindow *self)
                            G_CALLBACK (on_latency_changed), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->refresh_latency_adjustment, "value-changed",
                            G_CALLBACK (on_latency_changed), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->grace_switch, "notify::active",
+                           G_CALLBACK (on_grace_toggled), self, G_CONNECT_SWAPPED);
 
   self->manager_signals = g_signal_group_new (TG_TYPE_TOKEN_MANAGER);
   g_signal_group_connect_swapped (self->manager_signals, "notify::state",

@@ -252,7 +252,18 @@ cli_fail (Cli        *cli,
   message = g_strdup_vprintf (format, args);
   va_end (args);
 
-  print_error_line (message);
+  /* The core keeps secrets out of its messages, however a server echoes
+   * them; this is the last line of defence for the ones we still hold (the
+   * password is wiped once the sign-in has its own copy). */
+  {
+    const char *secrets[] = { cli->client_secret, cli->password };
+    g_autoptr(GString) shown = g_string_new (message);
+
+    for (gsize i = 0; i < G_N_ELEMENTS (secrets); i++)
+      if (secrets[i] != NULL && *secrets[i] != '\0')
+        g_string_replace (shown, secrets[i], "[redacted]", 0);
+    print_error_line (shown->str);
+  }
   cli_finish (cli, status);
 }
 
@@ -1830,7 +1841,6 @@ static void
 burst_wait_for_expiry (Cli *cli)
 {
   gint64 expires_at = tg_token_manager_get_expires_at (cli->manager);
-  guint skew = 0;
   gint64 target, wait;
 
   if (expires_at == 0)
@@ -1840,11 +1850,10 @@ burst_wait_for_expiry (Cli *cli)
       return;
     }
 
-  /* With proactive refresh the gate refreshes once the token is within the
-   * skew of its expiry; without, the server must see it expired. */
-  g_object_get (cli->manager, "expiry-skew", &skew, NULL);
+  /* With proactive refresh the gate refreshes once the token is due;
+   * without, the server must see it expired. */
   target = cli->proactive
-             ? expires_at - (gint64) skew * G_USEC_PER_SEC + 10 * G_TIME_SPAN_MILLISECOND
+             ? tg_token_manager_get_refresh_due_at (cli->manager) + 10 * G_TIME_SPAN_MILLISECOND
              : expires_at + NATURAL_MARGIN_US;
   wait = MAX (target - g_get_real_time (), 0);
 

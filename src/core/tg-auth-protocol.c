@@ -32,10 +32,24 @@
 /* Anything longer is nonsense, and would overflow the microsecond arithmetic. */
 #define MAX_LIFETIME_SECONDS ((gint64) 100 * 365 * 24 * 3600)
 /* 9999-12-31T23:59:59Z: the last second GDateTime (and any sane server) knows. */
-/* Token answers and JWT payloads go a few levels deep at most; this bounds
- * json-glib's recursion on what a server sends. */
-#define MAX_JSON_DEPTH       64
 #define MAX_UNIX_SECONDS     G_GINT64_CONSTANT (253402300799)
+
+/* An answer from a token endpoint is a few hundred bytes; a JWT in it a few
+ * kB. Larger is not an answer we can use, and parsing it costs memory. */
+#define MAX_ANSWER_BYTES     (1024 * 1024)
+/* json-glib 1.6 parses recursively, one stack frame per level: a 200 kB
+ * answer of '[' crashes the process. Token answers and JWT claims are a few
+ * levels deep. */
+#define MAX_JSON_DEPTH       32
+/* The Authorization header carries the access token: servers refuse header
+ * lines much over 8 kB (nginx, Apache), so a longer token would fail every
+ * request with an unexplained 431 or 400. Refresh tokens get the same limit. */
+#define MAX_TOKEN_BYTES      (16 * 1024)
+/* An error text longer than this is not shown at all (we show 200
+ * characters), which also bounds the work of redacting it. */
+#define MAX_ERROR_TEXT_BYTES (16 * 1024)
+
+#define REDACTED             "[redacted]"
 
 struct _TgAuthProtocol
 {
@@ -84,6 +98,250 @@ static GBytes *
 secret_bytes_new_take (char *text)
 {
   return g_bytes_new_with_free_func (text, strlen (text), (GDestroyNotify) wipe_string, text);
+}
+
+/* The secrets a request carried (the password of a sign-in, the refresh
+ * token of a refresh or revocation), kept with the message until it is
+ * freed, so that the answer can be read without repeating them. The body
+ * holds them for as long anyway (see secret_bytes_new_take()). */
+static GQuark
+request_secrets_quark (void)
+{
+  return g_quark_from_static_string ("tg-auth-protocol-request-secrets");
+}
+
+static void
+wipe_strv (char **strv)
+{
+  for (char **p = strv; p != NULL && *p != NULL; p++)
+    explicit_bzero (*p, strlen (*p));
+  g_strfreev (strv);
+}
+
+static void
+remember_request_secret (SoupMessage *msg,
+                         const char  *secret)
+{
+  char **secrets = g_new0 (char *, 2);
+
+  secrets[0] = g_strdup (secret);
+  g_object_set_qdata_full (G_OBJECT (msg), request_secrets_quark (), secrets,
+                           (GDestroyNotify) wipe_strv);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Secrets out of messages                                                   */
+
+/* Everything that must not reach an error message: what the request carried,
+ * the client secret, and the tokens of the answer itself. Not owned. */
+typedef struct {
+  const char *values[8];
+  guint       n_values;
+} Secrets;
+
+static void
+secrets_add (Secrets    *secrets,
+             const char *value)
+{
+  if (value == NULL || *value == '\0')
+    return;
+  g_assert (secrets->n_values < G_N_ELEMENTS (secrets->values));
+  secrets->values[secrets->n_values++] = value;
+}
+
+/* One character of a secret: its code point (or, for a byte that is not
+ * valid UTF-8, the byte, which went out as U+FFFD in JSON) and its bytes. */
+typedef struct {
+  gunichar c;
+  gboolean invalid;
+  guint8   n_bytes;
+  char     bytes[4];
+} SecretChar;
+
+static gboolean
+text_has (const char  *text,
+          gsize        len,
+          gsize        pos,
+          const char  *expected,
+          gsize        expected_len,
+          gboolean     ignore_case,
+          gsize       *out_end)
+{
+  if (expected_len == 0 || len - pos < expected_len)
+    return FALSE;
+  if (ignore_case ? g_ascii_strncasecmp (text + pos, expected, expected_len) != 0
+                  : memcmp (text + pos, expected, expected_len) != 0)
+    return FALSE;
+  *out_end = pos + expected_len;
+  return TRUE;
+}
+
+static void
+add_state (GArray *states,
+           gsize   end)
+{
+  for (guint i = 0; i < states->len; i++)
+    if (g_array_index (states, gsize, i) == end)
+      return;
+  g_array_append_val (states, end);
+}
+
+/* Every way a server may have written @ch into its text, as the ends of the
+ * matches that start at @pos: as it is; percent-encoded (RFC 3986 §2.1, hex
+ * in either case) or form-encoded ('+' for a space), as our request bodies
+ * had it; JSON-escaped (RFC 8259 §7), as a server that quotes the raw JSON
+ * request has it; HTML-escaped, as a templated error page has it. */
+static void
+match_char (const char       *text,
+            gsize             len,
+            gsize             pos,
+            const SecretChar *ch,
+            GArray           *ends)
+{
+  static const struct { gunichar c; const char *escape; } escapes[] = {
+    { '"', "\\\"" }, { '\\', "\\\\" }, { '/', "\\/" }, { '\b', "\\b" }, { '\f', "\\f" },
+    { '\n', "\\n" }, { '\r', "\\r" }, { '\t', "\\t" },
+    { '"', "&quot;" }, { '"', "&#34;" }, { '&', "&amp;" }, { '<', "&lt;" }, { '>', "&gt;" },
+    { '\'', "&#39;" }, { '\'', "&#x27;" }, { '\'', "&apos;" },
+  };
+  char expected[32];
+  gsize end;
+
+  if (text_has (text, len, pos, ch->bytes, ch->n_bytes, FALSE, &end))
+    add_state (ends, end);
+
+  for (guint i = 0; i < ch->n_bytes; i++)
+    {
+      static const char digits[] = "0123456789ABCDEF";
+      guchar byte = (guchar) ch->bytes[i];
+
+      expected[3 * i] = '%';
+      expected[3 * i + 1] = digits[byte >> 4];
+      expected[3 * i + 2] = digits[byte & 0x0f];
+    }
+  if (text_has (text, len, pos, expected, 3 * ch->n_bytes, TRUE, &end))
+    add_state (ends, end);
+  if (ch->c == ' ' && text_has (text, len, pos, "+", 1, FALSE, &end))
+    add_state (ends, end);
+
+  for (guint i = 0; i < G_N_ELEMENTS (escapes); i++)
+    if (!ch->invalid && escapes[i].c == ch->c &&
+        text_has (text, len, pos, escapes[i].escape, strlen (escapes[i].escape), FALSE, &end))
+      add_state (ends, end);
+
+  if (ch->invalid || ch->c <= 0xffff)
+    g_snprintf (expected, sizeof expected, "\\u%04x", ch->invalid ? 0xfffd : ch->c);
+  else
+    g_snprintf (expected, sizeof expected, "\\u%04x\\u%04x",
+                0xd800 + ((ch->c - 0x10000) >> 10), 0xdc00 + ((ch->c - 0x10000) & 0x3ff));
+  if (text_has (text, len, pos, expected, strlen (expected), TRUE, &end))
+    add_state (ends, end);
+  if (ch->invalid && text_has (text, len, pos, "\xef\xbf\xbd", 3, FALSE, &end))
+    add_state (ends, end);
+}
+
+static GArray *
+split_secret (const char *secret)
+{
+  GArray *chars = g_array_new (FALSE, TRUE, sizeof (SecretChar));
+
+  for (const char *p = secret; *p != '\0';)
+    {
+      gunichar c = g_utf8_get_char_validated (p, -1);
+      SecretChar ch = { 0 };
+
+      if (c == (gunichar) -1 || c == (gunichar) -2)
+        {
+          ch.invalid = TRUE;
+          ch.c = (guchar) *p;
+          ch.n_bytes = 1;
+        }
+      else
+        {
+          ch.c = c;
+          ch.n_bytes = (guint8) (g_utf8_next_char (p) - p);
+        }
+      memcpy (ch.bytes, p, ch.n_bytes);
+      p += ch.n_bytes;
+      g_array_append_val (chars, ch);
+    }
+
+  return chars;
+}
+
+/* Where the longest echo of @chars that starts at @pos ends, or 0. Each
+ * character may be written its own way (a server may escape only some), so
+ * this follows every way at once; the sets stay tiny. */
+static gsize
+match_secret_at (const char *text,
+                 gsize       len,
+                 gsize       pos,
+                 GArray     *chars,
+                 GArray     *states,
+                 GArray     *next)
+{
+  gsize longest = 0;
+
+  g_array_set_size (states, 0);
+  add_state (states, pos);
+  for (guint i = 0; i < chars->len && states->len > 0; i++)
+    {
+      g_array_set_size (next, 0);
+      for (guint j = 0; j < states->len; j++)
+        match_char (text, len, g_array_index (states, gsize, j),
+                    &g_array_index (chars, SecretChar, i), next);
+      g_array_set_size (states, 0);
+      g_array_append_vals (states, next->data, next->len);
+    }
+  for (guint j = 0; j < states->len; j++)
+    longest = MAX (longest, g_array_index (states, gsize, j));
+
+  return longest;
+}
+
+static void
+redact_secret (GString    *text,
+               const char *secret)
+{
+  g_autoptr(GArray) chars = split_secret (secret);
+  g_autoptr(GArray) states = g_array_new (FALSE, FALSE, sizeof (gsize));
+  g_autoptr(GArray) next = g_array_new (FALSE, FALSE, sizeof (gsize));
+
+  for (gsize pos = 0; pos < text->len;)
+    {
+      gsize end = match_secret_at (text->str, text->len, pos, chars, states, next);
+
+      if (end > pos)
+        {
+          g_string_erase (text, (gssize) pos, (gssize) (end - pos));
+          g_string_insert (text, (gssize) pos, REDACTED);
+          pos += strlen (REDACTED);
+        }
+      else
+        {
+          pos++;
+        }
+    }
+}
+
+/* Text from the server with every secret taken out, however it was encoded:
+ * some servers echo what they were sent, and an error message is shown in
+ * the UI, printed by the CLI and kept in logs. Text too long to show is not
+ * shown at all. */
+static char *
+redact (const char    *text,
+        const Secrets *secrets)
+{
+  g_autoptr(GString) out = NULL;
+
+  if (strlen (text) > MAX_ERROR_TEXT_BYTES)
+    return NULL;
+
+  out = g_string_new (text);
+  for (guint i = 0; i < secrets->n_values; i++)
+    redact_secret (out, secrets->values[i]);
+
+  return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
 /* The bodies are written into a GString that is big enough from the start:
@@ -312,11 +570,18 @@ tg_uri_is_safe_for_tokens (GUri    *uri,
   return FALSE;
 }
 
+typedef enum {
+  ENDPOINT_SERVER,
+  ENDPOINT_TOKEN,
+  ENDPOINT_REVOCATION,
+} Endpoint;
+
 /* The URI itself is not repeated in the errors: a configured URI may carry a
- * user name and password in its userinfo. */
+ * user name and password in its userinfo. One whole sentence per endpoint,
+ * so that translators never get a noun to splice into a sentence. */
 static GUri *
 parse_endpoint (const char  *uri_string,
-                const char  *what,
+                Endpoint     endpoint,
                 GError     **error)
 {
   g_autoptr(GUri) uri = NULL;
@@ -325,15 +590,38 @@ parse_endpoint (const char  *uri_string,
   uri = g_uri_parse (uri_string, G_URI_FLAGS_ENCODED, NULL);
   if (uri == NULL)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   /* Translators: %s is “server URI” or “token endpoint”. */
-                   _("The %s is not a valid absolute URI"), what);
+      const char *messages[] = {
+        [ENDPOINT_SERVER] = _("The server URI is not a valid absolute URI"),
+        [ENDPOINT_TOKEN] = _("The token endpoint is not a valid absolute URI"),
+        [ENDPOINT_REVOCATION] = _("The revocation endpoint is not a valid absolute URI"),
+      };
+
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, messages[endpoint]);
       return NULL;
     }
   if (!tg_uri_is_safe_for_tokens (uri, &local_error))
     {
-      g_set_error (error, local_error->domain, local_error->code,
-                   _("The %s is not usable: %s"), what, local_error->message);
+      GQuark domain = local_error->domain;
+      int code = local_error->code;
+      const char *reason = local_error->message;
+
+      switch (endpoint)
+        {
+        case ENDPOINT_SERVER:
+          /* Translators: %s is the reason, a sentence of its own. */
+          g_set_error (error, domain, code, _("The server URI is not usable: %s"), reason);
+          break;
+        case ENDPOINT_TOKEN:
+          /* Translators: %s is the reason, a sentence of its own. */
+          g_set_error (error, domain, code, _("The token endpoint is not usable: %s"), reason);
+          break;
+        case ENDPOINT_REVOCATION:
+          /* Translators: %s is the reason, a sentence of its own. */
+          g_set_error (error, domain, code, _("The revocation endpoint is not usable: %s"), reason);
+          break;
+        default:
+          g_assert_not_reached ();
+        }
       return NULL;
     }
 
@@ -469,7 +757,7 @@ tg_auth_protocol_new_seed (const char  *base_uri,
   g_return_val_if_fail (base_uri != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  base = parse_endpoint (base_uri, _("server URI"), error);
+  base = parse_endpoint (base_uri, ENDPOINT_SERVER, error);
   if (base == NULL)
     return NULL;
 
@@ -514,12 +802,12 @@ tg_auth_protocol_new_oauth2 (const char  *token_endpoint,
   g_return_val_if_fail (token_endpoint != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  token_uri = parse_endpoint (token_endpoint, _("token endpoint"), error);
+  token_uri = parse_endpoint (token_endpoint, ENDPOINT_TOKEN, error);
   if (token_uri == NULL)
     return NULL;
   if (revocation_endpoint != NULL && *revocation_endpoint != '\0')
     {
-      revocation_uri = parse_endpoint (revocation_endpoint, "revocation endpoint", error);
+      revocation_uri = parse_endpoint (revocation_endpoint, ENDPOINT_REVOCATION, error);
       if (revocation_uri == NULL)
         return NULL;
     }
@@ -605,29 +893,72 @@ new_post (const char *uri,
 }
 
 /* RFC 6749 §2.3.1: the client ID and secret are each form-urlencoded, then
- * joined with a colon and sent as HTTP Basic credentials. */
+ * joined with a colon and sent as HTTP Basic credentials (RFC 7617 §2).
+ *
+ * Every buffer that holds the secret is wiped before it is freed, and none
+ * of them ever grows: a GString that reallocs, or g_base64_encode() followed
+ * by a concatenation, would leave unwiped copies in freed memory. The
+ * credentials go into a GString sized up front; their Base64 is written by
+ * g_base64_encode_step() straight into the one header buffer. What we cannot
+ * wipe: soup_message_headers_replace() keeps its own copy of the header
+ * value (and libsoup writes it into its send buffer), freed by libsoup
+ * without wiping. */
+static char *
+basic_authorization_new (TgAuthProtocol *self,
+                         gsize          *out_size)
+{
+  static const char prefix[] = "Basic ";
+  GString *credentials;
+  gsize capacity;
+  gsize header_size;
+  char *header;
+  gsize len;
+  int state = 0;
+  int save = 0;
+
+  g_assert (self->client_secret != NULL);
+
+  capacity = 3 * strlen (self->client_id) + 1 + 3 * strlen (self->client_secret);
+  credentials = secret_string_new (capacity);
+  append_form_encoded (credentials, self->client_id);
+  g_string_append_c (credentials, ':');
+  append_form_encoded (credentials, self->client_secret);
+  g_assert (credentials->len <= capacity);
+
+  /* Base64: 4 bytes out for every 3 in, rounded up (g_base64_encode_step()
+   * documents this bound, plus one per 72 bytes it would break lines at —
+   * we ask for no breaks). */
+  header_size = strlen (prefix) + (credentials->len / 3 + 1) * 4 + 4 + 1;
+  header = g_malloc (header_size);
+  memcpy (header, prefix, strlen (prefix));
+  len = strlen (prefix);
+  len += g_base64_encode_step ((const guchar *) credentials->str, credentials->len, FALSE,
+                               header + len, &state, &save);
+  len += g_base64_encode_close (FALSE, header + len, &state, &save);
+  g_assert (len < header_size);
+  header[len] = '\0';
+
+  explicit_bzero (credentials->str, credentials->allocated_len);
+  g_string_free (credentials, TRUE);
+
+  *out_size = header_size;
+  return header;
+}
+
 static void
 add_client_authentication (TgAuthProtocol *self,
                            SoupMessage    *msg)
 {
-  g_autoptr(GString) credentials = NULL;
-  g_autofree char *encoded = NULL;
-  g_autofree char *header = NULL;
+  gsize header_size;
+  char *header;
 
   if (self->client_secret == NULL)
     return;
 
-  credentials = g_string_new (NULL);
-  append_form_encoded (credentials, self->client_id);
-  g_string_append_c (credentials, ':');
-  append_form_encoded (credentials, self->client_secret);
-  encoded = g_base64_encode ((const guchar *) credentials->str, credentials->len);
-  header = g_strconcat ("Basic ", encoded, NULL);
+  header = basic_authorization_new (self, &header_size);
   soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", header);
-
-  explicit_bzero (credentials->str, credentials->len);
-  explicit_bzero (encoded, strlen (encoded));
-  explicit_bzero (header, strlen (header));
+  explicit_bzero (header, header_size);
+  g_free (header);
 }
 
 /* A public client names itself in the body (RFC 6749 §2.3.1); a confidential
@@ -669,6 +1000,8 @@ tg_auth_protocol_new_sign_in_message (TgAuthProtocol *self,
                                       const char     *user_name,
                                       const char     *password)
 {
+  SoupMessage *msg;
+
   g_return_val_if_fail (TG_IS_AUTH_PROTOCOL (self), NULL);
   g_return_val_if_fail (user_name != NULL, NULL);
   g_return_val_if_fail (password != NULL, NULL);
@@ -680,8 +1013,8 @@ tg_auth_protocol_new_sign_in_message (TgAuthProtocol *self,
         { "password", password },
       };
 
-      return new_post (self->token_uri, CONTENT_TYPE_JSON,
-                       encode_json_object (fields, G_N_ELEMENTS (fields)));
+      msg = new_post (self->token_uri, CONTENT_TYPE_JSON,
+                      encode_json_object (fields, G_N_ELEMENTS (fields)));
     }
   else
     {
@@ -692,8 +1025,12 @@ tg_auth_protocol_new_sign_in_message (TgAuthProtocol *self,
         { "scope", self->scope },
         { "client_id", body_client_id (self) },
       };
-      return new_form_post (self, self->token_uri, fields, G_N_ELEMENTS (fields));
+      msg = new_form_post (self, self->token_uri, fields, G_N_ELEMENTS (fields));
     }
+
+  /* The user name is no secret: an error that repeats it helps. */
+  remember_request_secret (msg, password);
+  return msg;
 }
 
 /**
@@ -702,7 +1039,8 @@ tg_auth_protocol_new_sign_in_message (TgAuthProtocol *self,
  * @refresh_token: the refresh token
  *
  * The refresh request: a JSON `{"refreshToken"}` POST for the seed API, an
- * RFC 6749 §6 refresh_token grant for OAuth 2.0. Like
+ * RFC 6749 §6 refresh_token grant for OAuth 2.0 (without a scope: the
+ * refreshed token has the scope of the sign-in). Like
  * tg_auth_protocol_new_sign_in_message(), its body can be re-sent and is
  * wiped when freed.
  *
@@ -712,6 +1050,8 @@ SoupMessage *
 tg_auth_protocol_new_refresh_message (TgAuthProtocol *self,
                                       const char     *refresh_token)
 {
+  SoupMessage *msg;
+
   g_return_val_if_fail (TG_IS_AUTH_PROTOCOL (self), NULL);
   g_return_val_if_fail (refresh_token != NULL && *refresh_token != '\0', NULL);
 
@@ -721,19 +1061,24 @@ tg_auth_protocol_new_refresh_message (TgAuthProtocol *self,
         { "refreshToken", refresh_token },
       };
 
-      return new_post (self->refresh_uri, CONTENT_TYPE_JSON,
-                       encode_json_object (fields, G_N_ELEMENTS (fields)));
+      msg = new_post (self->refresh_uri, CONTENT_TYPE_JSON,
+                      encode_json_object (fields, G_N_ELEMENTS (fields)));
     }
   else
     {
+      /* No scope (RFC 6749 §6): left out, it means the scope of the original
+       * grant; sent, it may not exceed it, and servers such as Keycloak turn
+       * down a refresh whose scope differs from the grant's in any way. */
       const Field fields[] = {
         { "grant_type", "refresh_token" },
         { "refresh_token", refresh_token },
-        { "scope", self->scope },
         { "client_id", body_client_id (self) },
       };
-      return new_form_post (self, self->refresh_uri, fields, G_N_ELEMENTS (fields));
+      msg = new_form_post (self, self->refresh_uri, fields, G_N_ELEMENTS (fields));
     }
+
+  remember_request_secret (msg, refresh_token);
+  return msg;
 }
 
 static SoupMessage *
@@ -745,8 +1090,10 @@ new_revoke_post (TgAuthProtocol *self,
     { "token_type_hint", "refresh_token" },
     { "client_id", body_client_id (self) },
   };
+  SoupMessage *msg = new_form_post (self, self->revocation_uri, fields, G_N_ELEMENTS (fields));
 
-  return new_form_post (self, self->revocation_uri, fields, G_N_ELEMENTS (fields));
+  remember_request_secret (msg, refresh_token);
+  return msg;
 }
 
 /**
@@ -776,13 +1123,6 @@ tg_auth_protocol_new_revoke_message (TgAuthProtocol *self,
 
 /* ------------------------------------------------------------------------- */
 /* Answers                                                                   */
-
-static const char *
-operation_noun (TgAuthOperation operation)
-{
-  /* Translators: these fill the blanks of "The server’s answer to the %s…". */
-  return operation == TG_AUTH_OPERATION_SIGN_IN ? _("sign-in") : _("token refresh");
-}
 
 /* Text from the server, made fit for a one-line message: valid UTF-8, no
  * control or formatting characters (no terminal escapes, no bidi overrides
@@ -837,37 +1177,59 @@ sanitize_text (const char *text,
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
-/* Some servers echo what they were sent; the refresh token must not travel on
- * into an error message that a UI shows and a log keeps. */
+/* Server text made fit to show: secrets out, then sanitised. Redaction runs
+ * on the text as it came and again on the sanitised text (with the
+ * sanitised secrets), so that characters sanitize_text() drops or folds — a
+ * zero-width space, a control character, a run of spaces — cannot hide an
+ * echo from the first pass and reveal it in the second. */
 static char *
-redact (const char *text,
-        const char *secret)
+redact_for_display (const char    *text,
+                    const Secrets *secrets,
+                    guint          max_chars)
 {
-  g_autoptr(GString) out = g_string_new (text);
+  g_autofree char *redacted = redact (text, secrets);
+  g_autofree char *clean = NULL;
+  g_autoptr(GString) out = NULL;
 
-  if (secret != NULL && *secret != '\0')
-    g_string_replace (out, secret, "[redacted]", 0);
+  if (redacted == NULL)
+    return NULL;
+  clean = sanitize_text (redacted, G_MAXUINT);
+  if (clean == NULL)
+    return NULL;
 
-  return g_string_free (g_steal_pointer (&out), FALSE);
+  out = g_string_new (clean);
+  for (guint i = 0; i < secrets->n_values; i++)
+    {
+      char *clean_secret = sanitize_text (secrets->values[i], G_MAXUINT);
+
+      redact_secret (out, secrets->values[i]);
+      if (clean_secret != NULL)
+        redact_secret (out, clean_secret);
+      wipe_string (clean_secret);
+    }
+
+  return sanitize_text (out->str, max_chars);
 }
 
+/* The JSON object in @data, or %NULL for anything else — including what is
+ * too big or too deeply nested to parse safely. */
 static JsonObject *
-parse_json_object (GBytes *body)
+parse_json_object_data (const char *data,
+                        gsize       size)
 {
   g_autoptr(JsonParser) parser = NULL;
-  const char *data;
-  gsize size = 0;
   JsonNode *root;
 
-  if (body == NULL)
-    return NULL;
-  data = g_bytes_get_data (body, &size);
-  if (data == NULL || size == 0 || size > G_MAXSSIZE)
+  if (data == NULL || size == 0 || size > MAX_ANSWER_BYTES)
     return NULL;
 
-  /* Several values in a row would leak in json-glib, deep nesting overflow
-   * its stack (tg-json-check.c). */
-  if (!tg_json_check_text (data, size, MAX_JSON_DEPTH, TG_JSON_CHECK_NONE, NULL))
+  /* What json-glib 1.6 cannot be trusted with (tg-json-check.c): nesting
+   * deeper than its stack can take, an escaped NUL in a string ("\u0000",
+   * RFC 8259 §7), which would end the C string early — "ab\u0000cd" would be
+   * read as the token "ab" — several values in a row, which it leaks, and
+   * single-quoted strings or comments that would hide the rest from a
+   * simpler scan. */
+  if (!tg_json_check_text (data, size, MAX_JSON_DEPTH, TG_JSON_CHECK_REFUSE_NUL, NULL))
     return NULL;
 
   /* The parser's message is not passed on: it may quote the input. */
@@ -880,6 +1242,18 @@ parse_json_object (GBytes *body)
     return NULL;
 
   return json_object_ref (json_node_get_object (root));
+}
+
+static JsonObject *
+parse_json_object (GBytes *body)
+{
+  const char *data;
+  gsize size = 0;
+
+  if (body == NULL)
+    return NULL;
+  data = g_bytes_get_data (body, &size);
+  return parse_json_object_data (data, size);
 }
 
 /* A member that, when present (and not null), must be a string. */
@@ -913,19 +1287,50 @@ is_token_text (const char *text)
   return TRUE;
 }
 
-/* A lifetime in seconds: a JSON integer, as RFC 6749 §5.1 says, or a numeric
- * string or a float, as some servers send it. Returns FALSE if the member is
- * there and is none of those; *out_seconds is 0 if there is no usable value.
- * Zero and negative values are taken as "unknown": some servers mean "does not
- * expire" by 0, and believing it would refresh before every single request —
- * the 401 fallback still catches a token that does expire. */
+/* A decimal number as a string, as sloppy servers send expires_in: digits,
+ * optionally a fraction. No sign, exponent, hex, "inf" or "nan" (all of which
+ * g_ascii_strtod() would take). */
+static gboolean
+parse_decimal_string (const char *text,
+                      double     *out_value)
+{
+  const char *p = text;
+
+  if (!g_ascii_isdigit (*p))
+    return FALSE;
+  while (g_ascii_isdigit (*p))
+    p++;
+  if (*p == '.')
+    {
+      p++;
+      if (!g_ascii_isdigit (*p))
+        return FALSE;
+      while (g_ascii_isdigit (*p))
+        p++;
+    }
+  if (*p != '\0')
+    return FALSE;
+
+  *out_value = g_ascii_strtod (text, NULL);
+  return TRUE;
+}
+
+/* A lifetime in seconds (RFC 6749 §5.1: "the lifetime in seconds of the
+ * access token"). RFC 8259 numbers have no integer type, and servers in the
+ * wild send 3600.0 or "3600" or "3600.0": all are taken, a fraction rounded
+ * down (refreshing a fraction of a second early costs nothing). A negative, a
+ * non-number or more than a century is a broken answer and is refused
+ * (returns FALSE), as is any other type. *out_seconds is 0 when there is no
+ * value; 0 itself is taken as "unknown" too: some servers mean "does not
+ * expire" by it, and believing it would refresh before every request — the
+ * 401 fallback still catches a token that does expire. */
 static gboolean
 get_lifetime (JsonObject *object,
               const char *name,
               gint64     *out_seconds)
 {
   JsonNode *node = json_object_get_member (object, name);
-  gint64 seconds = 0;
+  double value;
   GType type;
 
   *out_seconds = 0;
@@ -937,28 +1342,28 @@ get_lifetime (JsonObject *object,
   type = json_node_get_value_type (node);
   if (type == G_TYPE_INT64)
     {
-      seconds = json_node_get_int (node);
-    }
-  else if (type == G_TYPE_DOUBLE)
-    {
-      double value = json_node_get_double (node);
+      gint64 seconds = json_node_get_int (node);
 
-      if (!(value > -1e12 && value < 1e12))
+      if (seconds < 0 || seconds > MAX_LIFETIME_SECONDS)
         return FALSE;
-      seconds = (gint64) value;
+      *out_seconds = seconds;
+      return TRUE;
     }
+
+  if (type == G_TYPE_DOUBLE)
+    value = json_node_get_double (node);
   else if (type == G_TYPE_STRING)
     {
-      if (!g_ascii_string_to_signed (json_node_get_string (node), 10, G_MININT64, G_MAXINT64,
-                                     &seconds, NULL))
+      if (!parse_decimal_string (json_node_get_string (node), &value))
         return FALSE;
     }
   else
-    {
-      return FALSE;
-    }
+    return FALSE;
 
-  *out_seconds = CLAMP (seconds, 0, MAX_LIFETIME_SECONDS);
+  /* NaN fails both comparisons. */
+  if (!(value >= 0 && value <= (double) MAX_LIFETIME_SECONDS))
+    return FALSE;
+  *out_seconds = (gint64) value;
   return TRUE;
 }
 
@@ -980,12 +1385,11 @@ static gboolean
 read_jwt_exp (const char *token,
               gint64     *out_exp)
 {
-  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(JsonObject) claims = NULL;
   g_autofree guint8 *payload = NULL;
   const char *first_dot = strchr (token, '.');
   const char *second_dot;
   gsize payload_len;
-  JsonNode *root;
   JsonNode *exp;
   gint64 seconds;
 
@@ -1002,16 +1406,11 @@ read_jwt_exp (const char *token,
   if (payload == NULL || payload_len == 0)
     return FALSE;
 
-  if (!tg_json_check_text ((const char *) payload, payload_len, MAX_JSON_DEPTH, TG_JSON_CHECK_NONE, NULL))
-    return FALSE;
-  parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, (const char *) payload, (gssize) payload_len, NULL))
-    return FALSE;
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+  claims = parse_json_object_data ((const char *) payload, payload_len);
+  if (claims == NULL)
     return FALSE;
 
-  exp = json_object_get_member (json_node_get_object (root), "exp");
+  exp = json_object_get_member (claims, "exp");
   if (exp == NULL || !JSON_NODE_HOLDS_VALUE (exp))
     return FALSE;
   if (json_node_get_value_type (exp) == G_TYPE_INT64)
@@ -1073,11 +1472,50 @@ compute_expires_at (SoupMessageHeaders *headers,
   return expires_at;
 }
 
+/* The two variants of a message, one whole sentence each for translators. */
+#define FOR_OPERATION(operation, sign_in_text, refresh_text) \
+  ((operation) == TG_AUTH_OPERATION_SIGN_IN ? (sign_in_text) : (refresh_text))
+
+/* A token from the answer: present, printable ASCII, short enough for a
+ * header. Sets @error (naming the member) otherwise. */
+static gboolean
+check_token (TgAuthOperation   operation,
+             const char       *name,
+             const char       *token,
+             GError          **error)
+{
+  if (!is_token_text (token))
+    {
+      g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_PROTOCOL,
+                   FOR_OPERATION (operation,
+                                  /* Translators: %s is a JSON member, such as “access_token”. */
+                                  _("The “%s” in the server’s answer to the sign-in has characters a token cannot have"),
+                                  /* Translators: %s is a JSON member, such as “access_token”. */
+                                  _("The “%s” in the server’s answer to the token refresh has characters a token cannot have")),
+                   name);
+      return FALSE;
+    }
+  if (strlen (token) > MAX_TOKEN_BYTES)
+    {
+      g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_PROTOCOL,
+                   FOR_OPERATION (operation,
+                                  /* Translators: %s is a JSON member, such as “access_token”. */
+                                  _("The “%s” in the server’s answer to the sign-in is too long to be sent in a request"),
+                                  /* Translators: %s is a JSON member, such as “access_token”. */
+                                  _("The “%s” in the server’s answer to the token refresh is too long to be sent in a request")),
+                   name);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
 static TgTokens *
 parse_success (TgAuthProtocol     *self,
                TgAuthOperation     operation,
                const TgHttpReply  *reply,
                const char         *previous_refresh_token,
+               Secrets            *secrets,
                gint64              now,
                GError            **error)
 {
@@ -1093,9 +1531,10 @@ parse_success (TgAuthProtocol     *self,
   object = parse_json_object (reply->body);
   if (object == NULL)
     {
-      g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_PROTOCOL,
-                   _("The server’s answer to the %s is not a JSON object"),
-                   operation_noun (operation));
+      g_set_error_literal (error, TG_AUTH_ERROR, TG_AUTH_ERROR_PROTOCOL,
+                           FOR_OPERATION (operation,
+                                          _("The server’s answer to the sign-in is not a JSON object"),
+                                          _("The server’s answer to the token refresh is not a JSON object")));
       return NULL;
     }
 
@@ -1103,34 +1542,66 @@ parse_success (TgAuthProtocol     *self,
       access_token == NULL || *access_token == '\0')
     {
       g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_PROTOCOL,
-                   _("The server’s answer to the %s has no %s"),
-                   operation_noun (operation), access_name);
+                   FOR_OPERATION (operation,
+                                  /* Translators: %s is a JSON member, such as “access_token”. */
+                                  _("The server’s answer to the sign-in has no “%s”"),
+                                  /* Translators: %s is a JSON member, such as “access_token”. */
+                                  _("The server’s answer to the token refresh has no “%s”")),
+                   access_name);
       return NULL;
     }
-  if (!is_token_text (access_token))
+  if (!check_token (operation, access_name, access_token, error))
+    return NULL;
+  secrets_add (secrets, access_token);
+
+  if (!get_optional_string (object, refresh_name, &refresh_token) ||
+      (refresh_token != NULL && *refresh_token != '\0' && !is_token_text (refresh_token)))
     {
       g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_PROTOCOL,
-                   _("The %s in the server’s answer to the %s has characters a token cannot have"),
-                   access_name, operation_noun (operation));
+                   FOR_OPERATION (operation,
+                                  /* Translators: %s is a JSON member, such as “refresh_token”. */
+                                  _("The “%s” in the server’s answer to the sign-in is not a valid token"),
+                                  /* Translators: %s is a JSON member, such as “refresh_token”. */
+                                  _("The “%s” in the server’s answer to the token refresh is not a valid token")),
+                   refresh_name);
       return NULL;
+    }
+  if (refresh_token != NULL && *refresh_token != '\0')
+    {
+      if (!check_token (operation, refresh_name, refresh_token, error))
+        return NULL;
+      secrets_add (secrets, refresh_token);
+    }
+  else
+    {
+      /* RFC 6749 §6: a server that does not rotate leaves refresh_token out,
+       * and the client keeps using the one it has. */
+      refresh_token = previous_refresh_token;
     }
 
   if (!seed)
     {
       const char *token_type = NULL;
 
-      if (!get_optional_string (object, "token_type", &token_type) || token_type == NULL)
+      /* RFC 6749 §5.1 makes token_type REQUIRED, yet some servers leave it
+       * out (or send null). Refusing their answer would make them unusable
+       * for nothing: a token endpoint that was sent no proof of possession
+       * (no DPoP header, RFC 9449 §5) can only have issued a Bearer token,
+       * and MAC tokens never became a standard. So a missing type is taken
+       * as Bearer; a type that is there must say Bearer. */
+      if (!get_optional_string (object, "token_type", &token_type))
         {
-          g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_PROTOCOL,
-                       _("The server’s answer to the %s has no token_type"),
-                       operation_noun (operation));
+          g_set_error_literal (error, TG_AUTH_ERROR, TG_AUTH_ERROR_PROTOCOL,
+                               FOR_OPERATION (operation,
+                                              _("The “token_type” in the server’s answer to the sign-in is not a string"),
+                                              _("The “token_type” in the server’s answer to the token refresh is not a string")));
           return NULL;
         }
       /* RFC 6749 §5.1: the type is case-insensitive. We can only send Bearer
        * tokens (RFC 6750); a MAC or DPoP token would be rejected on first use. */
-      if (g_ascii_strcasecmp (token_type, "Bearer") != 0)
+      if (token_type != NULL && g_ascii_strcasecmp (token_type, "Bearer") != 0)
         {
-          g_autofree char *shown = sanitize_text (token_type, MAX_ERROR_CODE_CHARS);
+          g_autofree char *shown = redact_for_display (token_type, secrets, MAX_ERROR_CODE_CHARS);
 
           g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_PROTOCOL,
                        _("The server issued a token of type “%s”; only Bearer tokens are supported"),
@@ -1139,24 +1610,15 @@ parse_success (TgAuthProtocol     *self,
         }
     }
 
-  if (!get_optional_string (object, refresh_name, &refresh_token) ||
-      (refresh_token != NULL && *refresh_token != '\0' && !is_token_text (refresh_token)))
-    {
-      g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_PROTOCOL,
-                   _("The %s in the server’s answer to the %s is not a valid token"),
-                   refresh_name, operation_noun (operation));
-      return NULL;
-    }
-  /* RFC 6749 §6: a server that does not rotate leaves refresh_token out, and
-   * the client keeps using the one it has. */
-  if (refresh_token == NULL || *refresh_token == '\0')
-    refresh_token = previous_refresh_token;
-
   if (!get_lifetime (object, expires_name, &expires_in))
     {
       g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_PROTOCOL,
-                   _("The %s in the server’s answer to the %s is not a number of seconds"),
-                   expires_name, operation_noun (operation));
+                   FOR_OPERATION (operation,
+                                  /* Translators: %s is a JSON member, such as “expires_in”. */
+                                  _("The “%s” in the server’s answer to the sign-in is not a usable number of seconds"),
+                                  /* Translators: %s is a JSON member, such as “expires_in”. */
+                                  _("The “%s” in the server’s answer to the token refresh is not a usable number of seconds")),
+                   expires_name);
       return NULL;
     }
 
@@ -1166,47 +1628,75 @@ parse_success (TgAuthProtocol     *self,
 
 /* The RFC 6749 §5.2 `error` and `error_description` of an error answer, if its
  * body is a JSON object that has them — it may as well be empty or a proxy's
- * HTML page. Both come back sanitised and with @secret redacted. */
+ * HTML page. The code comes back as the server wrote it (to classify the
+ * answer by) and made fit to show; the description only made fit to show.
+ * Both are redacted of @secrets and of any token the answer itself carries. */
 static void
 read_error_body (GBytes      *body,
-                 const char  *secret,
+                 Secrets     *secrets,
                  char       **out_code,
+                 char       **out_shown_code,
                  char       **out_description)
 {
   g_autoptr(JsonObject) object = parse_json_object (body);
   const char *code = NULL;
   const char *description = NULL;
+  const char *token = NULL;
 
   *out_code = NULL;
+  *out_shown_code = NULL;
   *out_description = NULL;
   if (object == NULL)
     return;
 
+  if (get_optional_string (object, "access_token", &token))
+    secrets_add (secrets, token);
+  if (get_optional_string (object, "refresh_token", &token))
+    secrets_add (secrets, token);
+
   if (get_optional_string (object, "error", &code) && code != NULL)
     {
-      g_autofree char *redacted = redact (code, secret);
-
-      *out_code = sanitize_text (redacted, MAX_ERROR_CODE_CHARS);
+      *out_code = g_strdup (code);
+      *out_shown_code = redact_for_display (code, secrets, MAX_ERROR_CODE_CHARS);
     }
   if (get_optional_string (object, "error_description", &description) && description != NULL)
-    {
-      g_autofree char *redacted = redact (description, secret);
+    *out_description = redact_for_display (description, secrets, MAX_DESCRIPTION_CHARS);
+}
 
-      *out_description = sanitize_text (redacted, MAX_DESCRIPTION_CHARS);
+/* The reason phrases that matter for a token endpoint, translated. libsoup's
+ * soup_status_get_phrase() is English only, so it is not used: any other
+ * status is shown by its number alone. */
+static const char *
+status_phrase (guint status)
+{
+  switch (status)
+    {
+    case 400: return _("Bad Request");
+    case 401: return _("Unauthorized");
+    case 403: return _("Forbidden");
+    case 404: return _("Not Found");
+    case 408: return _("Request Timeout");
+    case 429: return _("Too Many Requests");
+    case 500: return _("Internal Server Error");
+    case 502: return _("Bad Gateway");
+    case 503: return _("Service Unavailable");
+    case 504: return _("Gateway Timeout");
+    default: return NULL;
     }
 }
 
-/* "HTTP 400 Bad Request: invalid_grant: unknown refresh token" */
+/* "HTTP 400 Bad Request: invalid_grant: unknown refresh token" — the status,
+ * then the server's own words, which are data and stay as they are. */
 static char *
 describe_answer (guint       status,
                  const char *code,
                  const char *description)
 {
   GString *out = g_string_new (NULL);
-  const char *phrase = soup_status_get_phrase (status);
+  const char *phrase = status_phrase (status);
 
   g_string_append_printf (out, "HTTP %u", status);
-  if (phrase != NULL && g_strcmp0 (phrase, "Unknown Error") != 0)
+  if (phrase != NULL)
     g_string_append_printf (out, " %s", phrase);
   if (code != NULL)
     g_string_append_printf (out, ": %s", code);
@@ -1220,17 +1710,22 @@ static void
 set_http_error (TgAuthOperation   operation,
                 guint             status,
                 GBytes           *body,
-                const char       *previous_refresh_token,
+                Secrets          *secrets,
                 GError          **error)
 {
   g_autofree char *code = NULL;
+  g_autofree char *shown_code = NULL;
   g_autofree char *description = NULL;
   g_autofree char *answer = NULL;
   gboolean invalid_grant;
+  gboolean invalid_client;
 
-  read_error_body (body, previous_refresh_token, &code, &description);
-  answer = describe_answer (status, code, description);
+  read_error_body (body, secrets, &code, &shown_code, &description);
+  answer = describe_answer (status, shown_code, description);
   invalid_grant = g_strcmp0 (code, "invalid_grant") == 0;
+  /* RFC 6749 §5.2: the client ID or secret was refused (401 when the client
+   * authenticated with HTTP Basic, 400 otherwise). */
+  invalid_client = g_strcmp0 (code, "invalid_client") == 0;
 
   if (operation == TG_AUTH_OPERATION_SIGN_IN)
     {
@@ -1238,11 +1733,14 @@ set_http_error (TgAuthOperation   operation,
        * servers answer a bare 401 or 403 to a wrong password. A 400 without
        * invalid_grant is a malformed request — our fault or the server's, not
        * the person's — and must not send them back to retype the password. */
-      if ((invalid_grant && (status == SOUP_STATUS_BAD_REQUEST ||
-                             status == SOUP_STATUS_UNAUTHORIZED ||
-                             status == SOUP_STATUS_FORBIDDEN)) ||
-          (code == NULL && (status == SOUP_STATUS_UNAUTHORIZED ||
-                            status == SOUP_STATUS_FORBIDDEN)))
+      if (invalid_client)
+        g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_SERVER,
+                     _("The sign-in failed: the client credentials were refused (%s)"), answer);
+      else if ((invalid_grant && (status == SOUP_STATUS_BAD_REQUEST ||
+                                  status == SOUP_STATUS_UNAUTHORIZED ||
+                                  status == SOUP_STATUS_FORBIDDEN)) ||
+               (code == NULL && (status == SOUP_STATUS_UNAUTHORIZED ||
+                                 status == SOUP_STATUS_FORBIDDEN)))
         g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_BAD_CREDENTIALS,
                      _("The user name or password is wrong (%s)"), answer);
       else
@@ -1251,15 +1749,21 @@ set_http_error (TgAuthOperation   operation,
     }
   else
     {
-      /* Only a refresh token the server says is dead ends the session: the
-       * posts log the user out on any failure, even a 503 during a deploy.
-       * A bare 401 from the token endpoint can only be about the token (a
-       * client problem would say invalid_client); a 403 without invalid_grant
-       * is more likely a WAF or a proxy than a verdict on the session. */
-      if ((invalid_grant && SOUP_STATUS_IS_CLIENT_ERROR (status)) ||
-          (code == NULL && status == SOUP_STATUS_UNAUTHORIZED))
+      /* Only a refresh token the server says is dead ends the session
+       * (DESIGN rule 6): invalid_grant, with 400 (RFC 6749 §5.2) or 401 (the
+       * seed API). The posts log the user out on any failure, even a 503
+       * during a deploy. A bare 401 says nothing about the refresh token: it
+       * is what an authenticating proxy answers, and RFC 6749 §5.2 uses 401
+       * for invalid_client — a rotated client secret is fixed by configuration,
+       * not by deleting the person's session. A 403, even with invalid_grant,
+       * is more likely a WAF than a verdict on the session. */
+      if (invalid_grant && (status == SOUP_STATUS_BAD_REQUEST ||
+                            status == SOUP_STATUS_UNAUTHORIZED))
         g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_SESSION_EXPIRED,
                      _("The session has expired; sign in again (%s)"), answer);
+      else if (invalid_client)
+        g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED,
+                     _("The token refresh failed: the client credentials were refused (%s)"), answer);
       else
         g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED,
                      _("The token refresh failed: the server answered %s"), answer);
@@ -1270,6 +1774,12 @@ set_http_error (TgAuthOperation   operation,
  * tg_auth_protocol_parse_reply:
  * @self: a #TgAuthProtocol
  * @operation: which request @reply answers
+ * @request: (nullable): the request @reply answers, as
+ *   tg_auth_protocol_new_sign_in_message() or
+ *   tg_auth_protocol_new_refresh_message() built it: the password or refresh
+ *   token it carried is kept out of error messages. Required for a sign-in
+ *   (the password is known only from it); a refresh may pass %NULL, as its
+ *   one secret is @previous_refresh_token
  * @reply: the answer: status, headers and body
  * @previous_refresh_token: (nullable): the refresh token in use, kept when the
  *   answer brings none (RFC 6749 §6)
@@ -1284,34 +1794,67 @@ set_http_error (TgAuthOperation   operation,
  * Errors (#TG_AUTH_ERROR): %TG_AUTH_ERROR_PROTOCOL for a 2xx answer that
  * cannot be read; for a sign-in, %TG_AUTH_ERROR_BAD_CREDENTIALS or
  * %TG_AUTH_ERROR_SERVER; for a refresh, %TG_AUTH_ERROR_SESSION_EXPIRED only
- * when the refresh token is rejected (`invalid_grant`, or a bare 401), and
- * %TG_AUTH_ERROR_REFRESH_FAILED for everything else. Error messages carry the
- * status and the server's sanitised `error` and `error_description`, never a
- * token or password.
+ * when the server says the refresh token is dead (`invalid_grant` with 400
+ * or 401), and %TG_AUTH_ERROR_REFRESH_FAILED for everything else — a bare
+ * 401 and `invalid_client` included. Error messages carry the status and the
+ * server's sanitised `error` and `error_description`, never the password,
+ * the client secret or a token, however the server encoded its echo.
  *
  * Returns: (transfer full) (nullable): the new tokens, or %NULL on error
  */
 TgTokens *
 tg_auth_protocol_parse_reply (TgAuthProtocol     *self,
                               TgAuthOperation     operation,
+                              SoupMessage        *request,
                               const TgHttpReply  *reply,
                               const char         *previous_refresh_token,
                               gint64              now,
                               GError            **error)
 {
+  Secrets secrets = { 0 };
+  char **request_secrets;
+  char *authorization = NULL;
+  gsize authorization_size = 0;
+  TgTokens *tokens;
+
   g_return_val_if_fail (TG_IS_AUTH_PROTOCOL (self), NULL);
   g_return_val_if_fail (operation == TG_AUTH_OPERATION_SIGN_IN ||
                         operation == TG_AUTH_OPERATION_REFRESH, NULL);
+  g_return_val_if_fail (request == NULL || SOUP_IS_MESSAGE (request), NULL);
+  g_return_val_if_fail (request != NULL || operation == TG_AUTH_OPERATION_REFRESH, NULL);
   g_return_val_if_fail (reply != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!SOUP_STATUS_IS_SUCCESSFUL (reply->status))
+  if (request != NULL)
+    request_secrets = g_object_get_qdata (G_OBJECT (request), request_secrets_quark ());
+  else
+    request_secrets = NULL;
+  for (char **p = request_secrets; p != NULL && *p != NULL; p++)
+    secrets_add (&secrets, *p);
+  secrets_add (&secrets, previous_refresh_token);
+  if (self->client_secret != NULL)
     {
-      set_http_error (operation, reply->status, reply->body, previous_refresh_token, error);
-      return NULL;
+      secrets_add (&secrets, self->client_secret);
+      /* A server that echoes the request's headers echoes the secret in
+       * Base64: take that out too. */
+      authorization = basic_authorization_new (self, &authorization_size);
+      secrets_add (&secrets, authorization + strlen ("Basic "));
     }
 
-  return parse_success (self, operation, reply, previous_refresh_token, now, error);
+  if (!SOUP_STATUS_IS_SUCCESSFUL (reply->status))
+    {
+      set_http_error (operation, reply->status, reply->body, &secrets, error);
+      tokens = NULL;
+    }
+  else
+    {
+      tokens = parse_success (self, operation, reply, previous_refresh_token, &secrets, now, error);
+    }
+
+  if (authorization != NULL)
+    explicit_bzero (authorization, authorization_size);
+  g_free (authorization);
+  return tokens;
 }
 
 /**
@@ -1323,7 +1866,9 @@ tg_auth_protocol_parse_reply (TgAuthProtocol     *self,
  * A server that rotates refresh tokens has used up the old one by the time it
  * answers 2xx, whatever else is wrong with the answer. If the new refresh
  * token in it is readable, the session can go on with it; throwing it away
- * would end the session at the next refresh.
+ * would end the session at the next refresh. The token must be what
+ * tg_auth_protocol_parse_reply() would accept: printable ASCII, at most
+ * 16 kB.
  *
  * Returns: (transfer full) (nullable): the rotated refresh token, or %NULL
  */
@@ -1343,7 +1888,8 @@ tg_auth_protocol_read_refresh_token (TgAuthProtocol    *self,
   if (object == NULL ||
       !get_optional_string (object, self->kind == TG_AUTH_PROTOCOL_SEED ? "refreshToken" : "refresh_token",
                             &refresh_token) ||
-      refresh_token == NULL || *refresh_token == '\0' || !is_token_text (refresh_token))
+      refresh_token == NULL || !is_token_text (refresh_token) ||
+      strlen (refresh_token) > MAX_TOKEN_BYTES)
     return NULL;
 
   return g_strdup (refresh_token);
@@ -1351,8 +1897,14 @@ tg_auth_protocol_read_refresh_token (TgAuthProtocol    *self,
 
 /**
  * tg_auth_protocol_parse_answer:
- * @msg: the sent message, with its status and response headers
+ * @self: a #TgAuthProtocol
+ * @operation: which request @msg was
+ * @msg: the sent message, as tg_auth_protocol_new_sign_in_message() or
+ *   tg_auth_protocol_new_refresh_message() built it, with its status and
+ *   response headers
  * @body: (nullable): the response body
+ * @previous_refresh_token: (nullable): the refresh token in use
+ * @error: return location for a #GError
  *
  * tg_auth_protocol_parse_reply() for an answer read with libsoup just now.
  *
@@ -1372,6 +1924,6 @@ tg_auth_protocol_parse_answer (TgAuthProtocol   *self,
 
   reply = tg_http_reply_new (soup_message_get_status (msg),
                              soup_message_get_response_headers (msg), body);
-  return tg_auth_protocol_parse_reply (self, operation, reply, previous_refresh_token,
+  return tg_auth_protocol_parse_reply (self, operation, msg, reply, previous_refresh_token,
                                        g_get_real_time (), error);
 }

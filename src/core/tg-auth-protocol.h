@@ -55,6 +55,7 @@ SoupMessage        *tg_auth_protocol_new_revoke_message  (TgAuthProtocol *self,
 
 TgTokens           *tg_auth_protocol_parse_reply       (TgAuthProtocol    *self,
                                                         TgAuthOperation    operation,
+                                                        SoupMessage       *request,
                                                         const TgHttpReply *reply,
                                                         const char        *previous_refresh_token,
                                                         gint64             now,

@@ -376,6 +376,7 @@ tg_demo_controls_set_settings_async (TgDemoControls       *self,
   add_setting (body, "jitterMs", settings->jitter_ms);
   add_setting (body, "refreshLatencyMs", settings->refresh_latency_ms);
   add_setting (body, "accessTtl", settings->access_ttl);
+  add_setting (body, "reuseGrace", settings->reuse_grace);
 
   send_control (self, SOUP_METHOD_PUT, "/demo/settings", body, cancellable,
                 callback, user_data, tg_demo_controls_set_settings_async);
@@ -388,7 +389,7 @@ tg_demo_controls_set_settings_async (TgDemoControls       *self,
  * server does not accept is %G_IO_ERROR_INVALID_ARGUMENT with its reason.
  *
  * Returns: (transfer full) (nullable): every setting as the server now has it
- *   (`accessTtl`, `latencyMs`, `jitterMs`, `refreshLatencyMs`, …)
+ *   (`accessTtl`, `reuseGrace`, `latencyMs`, `jitterMs`, `refreshLatencyMs`, …)
  */
 JsonObject *
 tg_demo_controls_set_settings_finish (TgDemoControls  *self,
@@ -396,6 +397,71 @@ tg_demo_controls_set_settings_finish (TgDemoControls  *self,
                                       GError         **error)
 {
   return propagate_object (self, result, tg_demo_controls_set_settings_async, error);
+}
+
+/**
+ * tg_demo_controls_arm_refresh_fault_async:
+ * @self: a #TgDemoControls
+ * @fault: what the server does to the next refreshes;
+ *   %TG_DEMO_REFRESH_FAULT_NONE disarms
+ * @count: how many of the next refreshes it applies to, 1 to 1000000
+ *   (ignored for %TG_DEMO_REFRESH_FAULT_NONE)
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the server has answered
+ * @user_data: data for @callback
+ *
+ * `PUT /demo/settings` with a `refreshFault`, replacing the one armed.
+ * %TG_DEMO_REFRESH_FAULT_LOST_ANSWER is the case where only the server knows
+ * that the refresh token was used: whether the client's retry gets the same
+ * pair or ends the session depends on the server's `reuseGrace`.
+ */
+void
+tg_demo_controls_arm_refresh_fault_async (TgDemoControls      *self,
+                                          TgDemoRefreshFault   fault,
+                                          guint                count,
+                                          GCancellable        *cancellable,
+                                          GAsyncReadyCallback  callback,
+                                          gpointer             user_data)
+{
+  g_autoptr(JsonObject) body = NULL;
+  g_autoptr(JsonObject) armed = NULL;
+
+  g_return_if_fail (TG_IS_DEMO_CONTROLS (self));
+  g_return_if_fail (fault == TG_DEMO_REFRESH_FAULT_NONE ||
+                    fault == TG_DEMO_REFRESH_FAULT_DROP ||
+                    fault == TG_DEMO_REFRESH_FAULT_LOST_ANSWER);
+
+  body = json_object_new ();
+  if (fault == TG_DEMO_REFRESH_FAULT_NONE)
+    json_object_set_null_member (body, "refreshFault");
+  else
+    {
+      armed = json_object_new ();
+      json_object_set_string_member (armed, "kind",
+                                     fault == TG_DEMO_REFRESH_FAULT_DROP ? "drop" : "lost-answer");
+      json_object_set_int_member (armed, "count", count);
+      json_object_set_object_member (body, "refreshFault", g_steal_pointer (&armed));
+    }
+
+  send_control (self, SOUP_METHOD_PUT, "/demo/settings", body, cancellable,
+                callback, user_data, tg_demo_controls_arm_refresh_fault_async);
+}
+
+/**
+ * tg_demo_controls_arm_refresh_fault_finish:
+ *
+ * Fails like tg_demo_controls_set_settings_finish(): a @count the server does
+ * not accept is %G_IO_ERROR_INVALID_ARGUMENT with its reason.
+ *
+ * Returns: (transfer full) (nullable): every setting as the server now has
+ *   it, `refreshFault` (`kind`, `count`, or null) among them
+ */
+JsonObject *
+tg_demo_controls_arm_refresh_fault_finish (TgDemoControls  *self,
+                                           GAsyncResult    *result,
+                                           GError         **error)
+{
+  return propagate_object (self, result, tg_demo_controls_arm_refresh_fault_async, error);
 }
 
 /**

@@ -12,6 +12,8 @@ G_BEGIN_DECLS
  * @jitter_ms: random extra delay (0 to @jitter_ms ms) added to it
  * @refresh_latency_ms: delay added to every refresh
  * @access_ttl: lifetime of new access tokens, in seconds
+ * @reuse_grace: seconds during which a used refresh token presented again
+ *   gets the same new pair instead of ending the session; 0 for none
  *
  * The demo server settings a client may change. A member set to
  * %TG_DEMO_SETTING_UNSET is not sent, so the server keeps its value; start
@@ -22,11 +24,31 @@ typedef struct {
   gint64 jitter_ms;
   gint64 refresh_latency_ms;
   gint64 access_ttl;
+  gint64 reuse_grace;
 } TgDemoSettings;
 
 #define TG_DEMO_SETTING_UNSET ((gint64) -1)
 #define TG_DEMO_SETTINGS_INIT { TG_DEMO_SETTING_UNSET, TG_DEMO_SETTING_UNSET, \
-                                TG_DEMO_SETTING_UNSET, TG_DEMO_SETTING_UNSET }
+                                TG_DEMO_SETTING_UNSET, TG_DEMO_SETTING_UNSET, \
+                                TG_DEMO_SETTING_UNSET }
+
+/**
+ * TgDemoRefreshFault:
+ * @TG_DEMO_REFRESH_FAULT_NONE: no fault: disarms the one that is armed
+ * @TG_DEMO_REFRESH_FAULT_DROP: the connection is closed without an answer,
+ *   before the refresh is processed (the refresh token stays valid)
+ * @TG_DEMO_REFRESH_FAULT_LOST_ANSWER: the refresh is processed and committed
+ *   (the refresh token is used up), then the connection is closed without an
+ *   answer
+ *
+ * What the demo server does to the next refreshes; see
+ * tg_demo_controls_arm_refresh_fault_async().
+ */
+typedef enum {
+  TG_DEMO_REFRESH_FAULT_NONE,
+  TG_DEMO_REFRESH_FAULT_DROP,
+  TG_DEMO_REFRESH_FAULT_LOST_ANSWER,
+} TgDemoRefreshFault;
 
 #define TG_TYPE_DEMO_CONTROLS (tg_demo_controls_get_type ())
 G_DECLARE_FINAL_TYPE (TgDemoControls, tg_demo_controls, TG, DEMO_CONTROLS, GObject)
@@ -55,6 +77,15 @@ void            tg_demo_controls_set_settings_async         (TgDemoControls     
                                                              GAsyncReadyCallback   callback,
                                                              gpointer              user_data);
 JsonObject     *tg_demo_controls_set_settings_finish        (TgDemoControls       *self,
+                                                             GAsyncResult         *result,
+                                                             GError              **error);
+void            tg_demo_controls_arm_refresh_fault_async    (TgDemoControls       *self,
+                                                             TgDemoRefreshFault    fault,
+                                                             guint                 count,
+                                                             GCancellable         *cancellable,
+                                                             GAsyncReadyCallback   callback,
+                                                             gpointer              user_data);
+JsonObject     *tg_demo_controls_arm_refresh_fault_finish   (TgDemoControls       *self,
                                                              GAsyncResult         *result,
                                                              GError              **error);
 void            tg_demo_controls_get_stats_async            (TgDemoControls       *self,

@@ -774,7 +774,9 @@ tg_request_log_summarize (TgRequestLog     *self,
       switch (record->kind)
         {
         case TG_REQUEST_KIND_REFRESH:
-          summary->refreshes++;
+          /* A refresh retried after a transient failure is still one refresh. */
+          if (record->attempt <= 1)
+            summary->refreshes++;
           g_hash_table_add (refreshed_generations, GUINT_TO_POINTER (record->generation));
           break;
 

@@ -7,33 +7,51 @@
  * them (DESIGN.md, "The rules of the token manager"):
  *
  *  1. Single flight. At most one refresh is in flight; whoever needs one while
- *     it runs joins it (start_or_join_refresh()).
+ *     it runs joins it (start_or_join_refresh()). A refresh whose deadline
+ *     passed while its answer was still on the way keeps listening for it
+ *     (Refresh.listening): the next caller that needs a refresh joins that
+ *     one instead of presenting the same refresh token a second time.
  *  2. Generation check. A 401 for a token older than the current one is answered
  *     with the current token, no refresh (tg_token_manager_refresh_async()). The
  *     posts clear their shared promise in `finally`, so a late 401 starts a
- *     second refresh with an already-used refresh token.
+ *     second refresh with an already-used refresh token. A 401 for a token of
+ *     an earlier session (before a sign-out or a new sign-in) is never
+ *     answered with this session's token.
  *  3. Gate. While a refresh is in flight, no token is handed out: requests wait
  *     in the same FIFO as the 401s (tg_token_manager_await_token_async()).
  *  4. Proactive refresh. A token within `expiry-skew` of its expiry is refreshed
- *     before it is handed out (token_is_fresh()); 401 handling stays as the
- *     fallback, and both paths share the single flight.
+ *     before it is handed out (token_is_fresh()); the skew is clamped to
+ *     half the token's lifetime, or short-lived tokens would all be
+ *     "about to expire" and every request would start a refresh. 401 handling
+ *     stays as the fallback, and both paths share the single flight.
  *  5. Canary or all at once. After a refresh, release_waiters() hands the new
  *     token to everyone, or (canary) to the first waiter alone until its retry
  *     is reported (tg_token_manager_report_retry()).
  *  6. Only invalid_grant signs out: refresh_answered() ends the session only for
  *     TG_AUTH_ERROR_SESSION_EXPIRED (and tg_token_manager_report_retry() for a
- *     retried request rejected again). Network errors, 5xx, timeouts and
- *     unparseable answers fail the waiters with REFRESH_FAILED and keep the
- *     session.
- *  7. Nothing hangs. The refresh owns its GCancellable and a timeout that
- *     covers the HTTP exchange and the store; a waiter's GCancellable cancels
- *     that waiter only; signing out, an ended session and dispose complete
- *     every waiter.
+ *     retried request rejected again). Everything else fails the waiters with
+ *     REFRESH_FAILED and keeps the session — after retrying within the
+ *     deadline what is safe to retry (refresh_error_is_transient()): a
+ *     connection refused or dropped before an answer, 502, 503, 504, and 429
+ *     after its Retry-After. Retries wait with exponential backoff and jitter,
+ *     so that a fleet of clients does not come back in step.
+ *  7. Nothing hangs. The refresh owns its GCancellable and a deadline
+ *     (`refresh-timeout`) that covers every attempt and the store; a waiter's
+ *     GCancellable cancels that waiter only; signing out, an ended session and
+ *     dispose complete every waiter. Waiters are always completed from a
+ *     list taken off the queue first: a waiter's callback may start the next
+ *     refresh, whose waiters are not ours to complete.
  *  8. Persist before release. A rotated pair is written to the store before any
- *     waiter sees it (refresh_persisted()).
+ *     waiter sees it (refresh_persisted()) — unless the store is still busy at
+ *     the deadline: then the waiters get the new pair anyway, the write goes
+ *     on, and a crash before it ends is the only way to lose the pair. Store
+ *     writes run one at a time, in order (store_write_async()), so a slow old
+ *     write never lands after a newer one or after a sign-out's clear.
  *
  * The manager lives on one thread: all calls and callbacks happen on the
- * thread-default main context it was created on.
+ * thread-default main context it was created on. Time comes from its TgClock
+ * and HTTP goes through its TgTransport, so that the simulation in
+ * `tests/sim/` can run it under a virtual clock.
  */
 #define G_LOG_DOMAIN "tg-token-manager"
 
@@ -43,10 +61,18 @@
 
 #include "tg-auth-error.h"
 #include "tg-core-enums.h"
+#include "tg-soup-transport.h"
 #include "tg-token-manager.h"
 
-#define DEFAULT_EXPIRY_SKEW     10  /* seconds */
-#define DEFAULT_REFRESH_TIMEOUT 15  /* seconds */
+#define DEFAULT_EXPIRY_SKEW     10     /* seconds */
+#define DEFAULT_REFRESH_TIMEOUT 15     /* seconds */
+/* Retries of a transiently failed refresh: the first after about 250 ms, then
+ * doubling up to 4 s, each drawn from [d/2, d] ("equal jitter"). */
+#define RETRY_BASE_MS           250
+#define RETRY_MAX_MS            4000
+/* How much longer than the deadline a refresh exchange may take, listened
+ * for (rule 1) before it is given up as lost. */
+#define LATE_ANSWER_SECONDS     60
 
 /* A caller waiting at the gate or on the refresh. */
 typedef struct {
@@ -54,16 +80,34 @@ typedef struct {
   GSource *cancel_watch;  /* owned, nullable: fires when the caller cancels */
 } Waiter;
 
-/* The one refresh in flight: a shared future that no caller owns. */
+/* A refresh: a shared future that no caller owns. Reference-counted, because
+ * its HTTP exchange, its store write and its timers each hold it: whoever
+ * comes back compares it with self->refresh to learn whether it is still the
+ * current one (a sign-out, a new sign-in or its own deadline may have
+ * detached it meanwhile). */
 typedef struct {
+  grefcount        ref_count;
+  TgTokenManager  *manager;           /* weak: an exchange on the way must not keep
+                                         the manager alive (dispose stops it) */
   guint            stale_generation;  /* the generation it replaces */
-  GCancellable    *cancellable;       /* its own: no caller's cancel reaches it */
-  GSource         *timeout;           /* covers the HTTP exchange and the store */
-  gboolean         timed_out;
-  SoupMessage     *msg;
-  TgRequestRecord *record;
-  TgTokens        *tokens;            /* the new pair, while it is being persisted */
+  GCancellable    *cancellable;       /* owned, nullable: the exchange's own; no
+                                         caller's cancel reaches it */
+  guint            exchange;          /* which exchange is the current one */
+  GSource         *deadline;          /* owned, nullable: covers every attempt and the store */
+  GSource         *backoff;           /* owned, nullable: the wait before the next attempt */
+  GSource         *exchange_limit;    /* owned, nullable: when the exchange is given up */
+  gint64           deadline_at;       /* clock time, µs */
+  guint            attempt;
+  gboolean         exchanging;        /* an HTTP exchange is in flight */
+  gboolean         saving;            /* its pair is being written to the store */
+  TgRequestRecord *record;            /* owned, nullable: the exchange in flight */
 } Refresh;
+
+/* One HTTP exchange of a refresh, as its callback learns which it was. */
+typedef struct {
+  Refresh *refresh;  /* owned */
+  guint    id;
+} Exchange;
 
 struct _TgTokenManager
 {
@@ -72,19 +116,29 @@ struct _TgTokenManager
   TgAuthProtocol  *protocol;        /* owned */
   TgTokenStore    *store;           /* owned, nullable: nothing persisted */
   char            *account;         /* the store's key for this session */
-  SoupSession     *session;         /* the token endpoint's own: a refresh never
-                                       queues behind a burst of resource requests */
+  TgTransport     *transport;       /* owned: the token endpoint's own, so that a
+                                       refresh never queues behind a burst of
+                                       resource requests */
+  TgClock         *clock;           /* owned */
   TgRequestLog    *log;             /* owned */
 
   TgTokens        *tokens;          /* owned, nullable: NULL when signed out */
   guint            generation;      /* bumped each time a new access token is installed */
+  guint            session_start;   /* the first generation of this session */
+  guint            sign_outs;       /* bumped by each sign-out: a sign-in started
+                                       before one must not sign the user back in */
+  gint64           installed_at;    /* clock time the current pair arrived */
   TgTokenState     state;
   GError          *ended;           /* owned, nullable: why the last session ended */
 
-  Refresh         *refresh;         /* owned, nullable */
+  Refresh         *refresh;         /* owned, nullable: the one in flight */
+  Refresh         *listening;       /* owned, nullable: past its deadline, still
+                                       waiting for its answer (rule 1) */
   GQueue           waiters;         /* Waiter*, FIFO */
   gboolean         canary_pending;  /* a canary retry is out; the gate stays closed */
   GSource         *canary_timeout;  /* owned, nullable */
+
+  GQueue           store_writes;    /* GTask*, FIFO: the head is being written */
 
   TgRetryPolicy    retry_policy;
   gboolean         proactive;
@@ -95,7 +149,7 @@ struct _TgTokenManager
   guint            refreshes_joined;
   guint            stale_401s;
 
-  GCancellable    *cancellable;     /* cancelled in dispose: sign-in, store I/O */
+  GCancellable    *cancellable;     /* cancelled in dispose: store I/O */
 };
 
 G_DEFINE_FINAL_TYPE (TgTokenManager, tg_token_manager, G_TYPE_OBJECT)
@@ -105,6 +159,8 @@ enum {
   PROP_PROTOCOL,
   PROP_STORE,
   PROP_ACCOUNT,
+  PROP_TRANSPORT,
+  PROP_CLOCK,
   PROP_REQUEST_LOG,
   PROP_STATE,
   PROP_GENERATION,
@@ -145,15 +201,14 @@ tg_token_grant_clear (TgTokenGrant *grant)
 }
 
 static TgTokenGrant *
-grant_new (TgTokenManager *self,
-           gboolean        canary)
+grant_copy (const TgTokenGrant *grant)
 {
-  TgTokenGrant *grant = g_new0 (TgTokenGrant, 1);
+  TgTokenGrant *copy = g_new0 (TgTokenGrant, 1);
 
-  grant->access_token = g_strdup (tg_tokens_get_access_token (self->tokens));
-  grant->generation = self->generation;
-  grant->canary = canary;
-  return grant;
+  copy->access_token = g_strdup (grant->access_token);
+  copy->generation = grant->generation;
+  copy->canary = grant->canary;
+  return copy;
 }
 
 static void
@@ -163,6 +218,17 @@ grant_free (gpointer data)
 
   tg_token_grant_clear (grant);
   g_free (grant);
+}
+
+/* The current token, as a grant. */
+static void
+grant_init (TgTokenManager *self,
+            TgTokenGrant   *grant,
+            gboolean        canary)
+{
+  grant->access_token = g_strdup (tg_tokens_get_access_token (self->tokens));
+  grant->generation = self->generation;
+  grant->canary = canary;
 }
 
 static gboolean
@@ -196,6 +262,8 @@ set_state (TgTokenManager *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
 }
 
+static void refresh_stop_listening (TgTokenManager *self);
+
 /* Installs a new pair (or none): a new access token is a new generation. */
 static void
 install_tokens (TgTokenManager *self,
@@ -204,10 +272,14 @@ install_tokens (TgTokenManager *self,
   gint64 old_expiry = self->tokens != NULL ? tg_tokens_get_expires_at (self->tokens) : 0;
   gint64 new_expiry = tokens != NULL ? tg_tokens_get_expires_at (tokens) : 0;
 
+  /* Whatever an abandoned refresh would still bring is older than this. */
+  refresh_stop_listening (self);
+
   g_clear_pointer (&self->tokens, tg_tokens_unref);
   if (tokens != NULL)
     {
       self->tokens = tg_tokens_ref (tokens);
+      self->installed_at = tg_clock_get_real_time (self->clock);
       self->generation++;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_GENERATION]);
       g_clear_error (&self->ended);
@@ -218,16 +290,46 @@ install_tokens (TgTokenManager *self,
   g_signal_emit (self, signals[TOKENS_CHANGED], 0);
 }
 
+/* Installs the first pair of a new session. */
+static void
+install_session (TgTokenManager *self,
+                 TgTokens       *tokens)
+{
+  install_tokens (self, tokens);
+  self->session_start = self->generation;
+  set_state (self, TG_TOKEN_STATE_VALID);
+}
+
+/* Rule 4: when the current access token is due for a proactive refresh, in
+ * clock time; 0 for never (proactive refresh off, or no known expiry). */
+static gint64
+refresh_due_at (TgTokenManager *self)
+{
+  gint64 expires_at = tg_tokens_get_expires_at (self->tokens);
+  gint64 lifetime = expires_at - self->installed_at;
+  gint64 skew = (gint64) self->expiry_skew * G_USEC_PER_SEC;
+
+  if (!self->proactive || expires_at == 0)
+    return 0;
+  /* Issued already expired (a clock far off, a server bug): a refresh would
+   * bring the same again, every time. Let the server's 401 decide. */
+  if (lifetime <= 0)
+    return 0;
+
+  /* 5 s tokens with a 10 s skew would be refreshed before every request:
+   * a token is used for half its lifetime at least. */
+  skew = MIN (skew, lifetime / 2);
+
+  return expires_at - skew;
+}
+
 /* Rule 4: is the current access token good to hand out without a refresh? */
 static gboolean
 token_is_fresh (TgTokenManager *self)
 {
-  gint64 expires_at = tg_tokens_get_expires_at (self->tokens);
+  gint64 due_at = refresh_due_at (self);
 
-  if (!self->proactive || expires_at == 0)
-    return TRUE;
-
-  return g_get_real_time () < expires_at - (gint64) self->expiry_skew * G_USEC_PER_SEC;
+  return due_at == 0 || tg_clock_get_real_time (self->clock) < due_at;
 }
 
 static void
@@ -239,6 +341,127 @@ increment (TgTokenManager *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[prop_id]);
 }
 
+/* ------------------------------------------------------------------------- */
+/* Rule 8: the store, one write at a time                                    */
+
+/* A write asked for: a pair to save, or none to clear the store. */
+typedef struct {
+  TgTokens  *tokens;  /* owned, nullable: clear */
+  GPtrArray *riders;  /* GTask*, owned: earlier writes this one replaced */
+} StoreWrite;
+
+static void
+store_write_free (StoreWrite *write)
+{
+  g_clear_pointer (&write->tokens, tg_tokens_unref);
+  g_ptr_array_unref (write->riders);
+  g_free (write);
+}
+
+static void store_write_next (TgTokenManager *self);
+
+static void
+store_written (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  TgTokenManager *self = user_data;
+  g_autoptr(GTask) task = g_queue_pop_head (&self->store_writes);
+  StoreWrite *write = g_task_get_task_data (task);
+  g_autoptr(GPtrArray) done = g_steal_pointer (&write->riders);
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  if (write->tokens != NULL)
+    ok = tg_token_store_save_finish (TG_TOKEN_STORE (source), result, &error);
+  else
+    ok = tg_token_store_clear_finish (TG_TOKEN_STORE (source), result, &error);
+
+  store_write_next (self);
+
+  /* The writes it replaced end as it did. */
+  write->riders = g_ptr_array_new ();
+  g_ptr_array_add (done, g_object_ref (task));
+  for (guint i = 0; i < done->len; i++)
+    {
+      GTask *written = g_ptr_array_index (done, i);
+
+      if (ok)
+        g_task_return_boolean (written, TRUE);
+      else
+        g_task_return_error (written, g_error_copy (error));
+    }
+  g_object_unref (self);
+}
+
+static void
+store_write_next (TgTokenManager *self)
+{
+  GTask *task = g_queue_peek_head (&self->store_writes);
+  StoreWrite *write;
+
+  if (task == NULL)
+    return;
+
+  write = g_task_get_task_data (task);
+  if (write->tokens != NULL)
+    tg_token_store_save_async (self->store, self->account, write->tokens, self->cancellable,
+                               store_written, g_object_ref (self));
+  else
+    tg_token_store_clear_async (self->store, self->account, self->cancellable,
+                                store_written, g_object_ref (self));
+}
+
+/* Saves @tokens, or clears the store if %NULL, after the write in progress.
+ * Writes run one at a time, in order: a sign-out's clear always lands after
+ * the refresh's save it follows, and the store never goes back to an older
+ * pair. A write still waiting for its turn is replaced by the new one — its
+ * pair's refresh token is used up once a newer pair exists, and writing it
+ * would only put a dead session in the store for a while — and finishes
+ * when the new one does, so that "persisted" still means persisted. */
+static void
+store_write_async (TgTokenManager      *self,
+                   TgTokens            *tokens,
+                   GAsyncReadyCallback  callback,
+                   gpointer             user_data)
+{
+  GTask *task;
+  StoreWrite *write;
+
+  g_assert (self->store != NULL);
+
+  task = g_task_new (self, NULL, callback, user_data);
+  g_task_set_source_tag (task, store_write_async);
+  write = g_new0 (StoreWrite, 1);
+  write->tokens = tokens != NULL ? tg_tokens_ref (tokens) : NULL;
+  write->riders = g_ptr_array_new_with_free_func (g_object_unref);
+  g_task_set_task_data (task, write, (GDestroyNotify) store_write_free);
+
+  while (self->store_writes.length > 1)
+    {
+      GTask *replaced = g_queue_pop_tail (&self->store_writes);
+      StoreWrite *old = g_task_get_task_data (replaced);
+
+      g_ptr_array_extend_and_steal (write->riders, g_steal_pointer (&old->riders));
+      old->riders = g_ptr_array_new_with_free_func (g_object_unref);
+      g_ptr_array_add (write->riders, replaced);
+    }
+
+  g_queue_push_tail (&self->store_writes, task);
+  if (self->store_writes.length == 1)
+    store_write_next (self);
+}
+
+static gboolean
+store_write_finish (TgTokenManager  *self,
+                    GAsyncResult    *result,
+                    GError         **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 static void
 forgotten (GObject      *source,
            GAsyncResult *result,
@@ -246,9 +469,21 @@ forgotten (GObject      *source,
 {
   g_autoptr(GError) error = NULL;
 
-  if (!tg_token_store_clear_finish (TG_TOKEN_STORE (source), result, &error) &&
+  if (!store_write_finish (TG_TOKEN_MANAGER (source), result, &error) &&
       !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_warning ("Could not remove the stored session: %s", error->message);
+}
+
+static void
+stored (GObject      *source,
+        GAsyncResult *result,
+        gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!store_write_finish (TG_TOKEN_MANAGER (source), result, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_warning ("Could not store the session: %s", error->message);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -267,12 +502,21 @@ waiter_free (Waiter *waiter)
 }
 
 static void
-waiter_succeed (TgTokenManager *self,
-                Waiter         *waiter,
-                gboolean        canary)
+waiter_succeed (Waiter             *waiter,
+                const TgTokenGrant *grant)
 {
-  g_task_return_pointer (waiter->task, grant_new (self, canary), grant_free);
+  g_task_return_pointer (waiter->task, grant_copy (grant), grant_free);
   waiter_free (waiter);
+}
+
+static void
+waiter_succeed_now (TgTokenManager *self,
+                    Waiter         *waiter)
+{
+  g_auto(TgTokenGrant) grant = { 0 };
+
+  grant_init (self, &grant, FALSE);
+  waiter_succeed (waiter, &grant);
 }
 
 static void
@@ -283,13 +527,18 @@ waiter_fail (Waiter       *waiter,
   waiter_free (waiter);
 }
 
+/* Rule 7: the queue is emptied before anyone hears: a callback that needs a
+ * refresh queues for the next one, and must not be failed with this one's
+ * error by the loop below. */
 static void
 fail_all_waiters (TgTokenManager *self,
                   const GError   *error)
 {
+  GQueue waiters = self->waiters;
   Waiter *waiter;
 
-  while ((waiter = g_queue_pop_head (&self->waiters)) != NULL)
+  g_queue_init (&self->waiters);
+  while ((waiter = g_queue_pop_head (&waiters)) != NULL)
     waiter_fail (waiter, error);
 }
 
@@ -362,16 +611,35 @@ signed_out_error (TgTokenManager *self,
 
 static gboolean on_canary_timeout (gpointer user_data);
 
+static GSource *
+clock_source_new (TgTokenManager *self,
+                  guint           interval_ms,
+                  GSourceFunc     callback,
+                  gpointer        data,
+                  GDestroyNotify  notify,
+                  const char     *name)
+{
+  GSource *source = tg_clock_timeout_source_new (self->clock, interval_ms);
+
+  g_source_set_callback (source, callback, data, notify);
+  g_source_set_name (source, name);
+  g_source_attach (source, g_main_context_get_thread_default ());
+  return source;
+}
+
 static void
 release_canary (TgTokenManager *self)
 {
   Waiter *canary = g_queue_pop_head (&self->waiters);
+  g_auto(TgTokenGrant) grant = { 0 };
 
   if (canary == NULL)
     {
       /* Nobody to try the token with: the next request will be sent with it
-       * like any other. */
+       * like any other. (Its timer goes too: firing later, it would hand the
+       * next refresh's first waiter this token as a canary.) */
       self->canary_pending = FALSE;
+      g_clear_pointer (&self->canary_timeout, g_source_destroy);
       set_state (self, TG_TOKEN_STATE_VALID);
       return;
     }
@@ -379,26 +647,40 @@ release_canary (TgTokenManager *self)
   self->canary_pending = TRUE;
   /* A canary whose verdict never comes must not keep the gate shut. */
   g_clear_pointer (&self->canary_timeout, g_source_destroy);
-  self->canary_timeout = g_timeout_source_new_seconds (self->refresh_timeout);
-  g_source_set_callback (self->canary_timeout, on_canary_timeout, self, NULL);
-  g_source_set_name (self->canary_timeout, "[tg-token-manager] canary timeout");
-  g_source_attach (self->canary_timeout, g_main_context_get_thread_default ());
+  self->canary_timeout = clock_source_new (self, self->refresh_timeout * 1000, on_canary_timeout,
+                                           self, NULL, "[tg-token-manager] canary timeout");
   g_source_unref (self->canary_timeout);
 
-  waiter_succeed (self, canary, TRUE);
+  grant_init (self, &grant, TRUE);
+  waiter_succeed (canary, &grant);
 }
 
 /* Opens the gate: every waiter gets the current token. */
 static void
 release_all (TgTokenManager *self)
 {
+  GQueue waiters = self->waiters;
+  g_auto(TgTokenGrant) grant = { 0 };
   Waiter *waiter;
 
   self->canary_pending = FALSE;
   g_clear_pointer (&self->canary_timeout, g_source_destroy);
   set_state (self, TG_TOKEN_STATE_VALID);
-  while ((waiter = g_queue_pop_head (&self->waiters)) != NULL)
-    waiter_succeed (self, waiter, FALSE);
+
+  /* Rule 7: take the queue first (see fail_all_waiters()), and hand out the
+   * token that was current when the gate opened. */
+  g_queue_init (&self->waiters);
+  grant_init (self, &grant, FALSE);
+  while ((waiter = g_queue_pop_head (&waiters)) != NULL)
+    {
+      g_autoptr(GError) storage = NULL;
+
+      /* A callback signed out or in: the rest belong to a session that is over. */
+      if (self->tokens == NULL || self->generation != grant.generation)
+        waiter_fail (waiter, signed_out_error (self, &storage));
+      else
+        waiter_succeed (waiter, &grant);
+    }
 }
 
 static void
@@ -449,7 +731,7 @@ tg_token_manager_report_retry (TgTokenManager     *self,
 
   if (verdict == TG_RETRY_VERDICT_REJECTED)
     {
-      end_session (self, "The server rejected the refreshed access token");
+      end_session (self, _("The server rejected the refreshed access token"));
       return;
     }
 
@@ -465,19 +747,50 @@ tg_token_manager_report_retry (TgTokenManager     *self,
 /* ------------------------------------------------------------------------- */
 /* Rule 1: the one refresh                                                   */
 
-static void
-refresh_free (Refresh *refresh)
+static Refresh *
+refresh_ref (Refresh *refresh)
 {
-  if (refresh->timeout != NULL)
-    {
-      g_source_destroy (refresh->timeout);
-      g_source_unref (refresh->timeout);
-    }
+  g_ref_count_inc (&refresh->ref_count);
+  return refresh;
+}
+
+static void
+refresh_clear_source (GSource **source)
+{
+  if (*source == NULL)
+    return;
+  g_source_destroy (*source);
+  g_clear_pointer (source, g_source_unref);
+}
+
+static void
+refresh_unref (gpointer data)
+{
+  Refresh *refresh = data;
+
+  if (!g_ref_count_dec (&refresh->ref_count))
+    return;
+
+  g_assert (refresh->deadline == NULL && refresh->backoff == NULL && refresh->exchange_limit == NULL);
   g_clear_object (&refresh->cancellable);
-  g_clear_object (&refresh->msg);
   g_clear_object (&refresh->record);
-  g_clear_pointer (&refresh->tokens, tg_tokens_unref);
+  g_clear_weak_pointer (&refresh->manager);
   g_free (refresh);
+}
+
+/* Ends what the refresh has going — its timers and, with @cancel, its HTTP
+ * exchange — and drops the manager's reference. Its store write, if any, goes
+ * on: stopping a write halfway would be worse than letting it land. */
+static void
+refresh_stop (Refresh  *refresh,
+              gboolean  cancel)
+{
+  refresh_clear_source (&refresh->deadline);
+  refresh_clear_source (&refresh->backoff);
+  refresh_clear_source (&refresh->exchange_limit);
+  if (cancel && refresh->cancellable != NULL)
+    g_cancellable_cancel (refresh->cancellable);
+  refresh_unref (refresh);
 }
 
 /* The refresh is over, one way or the other: it is no longer current, and
@@ -487,10 +800,17 @@ refresh_detach (TgTokenManager *self)
 {
   Refresh *refresh = g_steal_pointer (&self->refresh);
 
-  if (refresh == NULL)
-    return;
-  g_cancellable_cancel (refresh->cancellable);
-  refresh_free (refresh);
+  if (refresh != NULL)
+    refresh_stop (refresh, TRUE);
+}
+
+static void
+refresh_stop_listening (TgTokenManager *self)
+{
+  Refresh *refresh = g_steal_pointer (&self->listening);
+
+  if (refresh != NULL)
+    refresh_stop (refresh, TRUE);
 }
 
 static void
@@ -505,29 +825,173 @@ refresh_failed (TgTokenManager *self,
   fail_all_waiters (self, failure);
 }
 
+static void send_refresh (Refresh *refresh);
+
+/* ------------------------------------------------------------------------- */
+/* Rule 6: which refresh failures are worth another attempt                  */
+
+/* Safe to send again, and likely to go better in a moment: the server was not
+ * there (refused), or the connection broke before a whole answer came back
+ * (reset, closed, truncated). A broken connection may come after the server
+ * used up the refresh token ("lost answer"): the retry then presents a used
+ * token, which a server with a reuse grace window (RFC 9700 §4.14.2) answers
+ * with the same new pair, and any other with invalid_grant — the session the
+ * lost answer had already ended either way. DNS and TLS failures will not go
+ * away within a deadline of seconds, and are not retried. */
+static gboolean
+transport_error_is_transient (const GError *error)
+{
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+}
+
+/* RFC 9110 §15.6.3–5: a gateway that could not reach the server, or a server
+ * that says it is briefly unavailable; RFC 6585 §4: too many requests. */
+static gboolean
+status_is_transient (guint status)
+{
+  return status == SOUP_STATUS_BAD_GATEWAY ||
+         status == SOUP_STATUS_SERVICE_UNAVAILABLE ||
+         status == SOUP_STATUS_GATEWAY_TIMEOUT ||
+         status == 429;  /* no SOUP_STATUS_ name in libsoup 3.2 */
+}
+
+/* Equal jitter: half the doubling delay, plus a random part of the other half. */
+static guint
+retry_backoff_ms (guint attempt)
+{
+  guint delay = RETRY_BASE_MS << MIN (attempt - 1, 8u);
+
+  delay = MIN (delay, RETRY_MAX_MS);
+  return delay / 2 + g_random_int_range (0, delay / 2 + 1);
+}
+
+static gboolean
+on_refresh_backoff (gpointer user_data)
+{
+  Refresh *refresh = user_data;
+
+  g_clear_pointer (&refresh->backoff, g_source_unref);
+  send_refresh (refresh);
+  return G_SOURCE_REMOVE;
+}
+
+/* Another attempt after @delay_ms (-1: the backoff's), if it can still end
+ * before the deadline; otherwise the refresh fails with @error. */
+static void
+retry_or_fail (Refresh *refresh,
+               gint64   delay_ms,
+               GError  *error)
+{
+  TgTokenManager *self = refresh->manager;
+  gint64 now = tg_clock_get_real_time (self->clock);
+
+  if (delay_ms < 0)
+    delay_ms = retry_backoff_ms (refresh->attempt);
+
+  if (now + delay_ms * 1000 >= refresh->deadline_at)
+    {
+      refresh_failed (self, error);
+      return;
+    }
+
+  g_debug ("Refresh attempt %u failed (%s); trying again in %" G_GINT64_FORMAT " ms",
+           refresh->attempt, error->message, delay_ms);
+  g_error_free (error);
+  refresh->attempt++;
+  refresh->backoff = clock_source_new (self, delay_ms, on_refresh_backoff, refresh_ref (refresh),
+                                       refresh_unref, "[tg-token-manager] refresh backoff");
+}
+
+/* ------------------------------------------------------------------------- */
+/* The refresh's steps: send, read the answer, persist, release              */
+
 static void
 refresh_persisted (GObject      *source,
                    GAsyncResult *result,
                    gpointer      user_data)
 {
-  g_autoptr(TgTokenManager) self = user_data;
+  Refresh *refresh = user_data;
+  TgTokenManager *self = TG_TOKEN_MANAGER (source);
   g_autoptr(GError) error = NULL;
-  Refresh *refresh = self->refresh;
 
-  if (!tg_token_store_save_finish (TG_TOKEN_STORE (source), result, &error))
+  refresh->saving = FALSE;
+
+  /* The new pair is in memory and works; only a crash before the next save
+   * could lose it. Say so, and go on. */
+  if (!store_write_finish (self, result, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_warning ("Could not store the refreshed session: %s", error->message);
+
+  /* Detached meanwhile — signed out, signed in anew, disposed, or released
+   * at its deadline — its waiters were completed then. Another refresh may
+   * be current by now: it is not ours to release. */
+  if (self->refresh == refresh)
     {
-      /* The new pair is in memory and works; only a crash before the next
-       * save could lose it. Say so, and go on. */
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || refresh != NULL)
-        g_warning ("Could not store the refreshed session: %s", error->message);
+      refresh_detach (self);
+      release_waiters (self);
     }
 
-  /* Detached meanwhile (sign-out, dispose): its waiters were completed then. */
-  if (refresh == NULL || g_cancellable_is_cancelled (refresh->cancellable))
+  refresh_unref (refresh);
+}
+
+/* A rotated refresh token that came in an answer we could not otherwise read:
+ * the old one is used up, so this is the only one the session has left. */
+static void
+salvage_refresh_token (TgTokenManager    *self,
+                       const TgHttpReply *reply)
+{
+  g_autofree char *refresh_token = tg_auth_protocol_read_refresh_token (self->protocol, reply);
+  g_autoptr(TgTokens) tokens = NULL;
+
+  if (refresh_token == NULL || self->tokens == NULL ||
+      g_strcmp0 (refresh_token, tg_tokens_get_refresh_token (self->tokens)) == 0)
     return;
 
-  refresh_detach (self);
-  release_waiters (self);
+  g_debug ("Keeping the rotated refresh token of an answer that could not be read");
+  tokens = tg_tokens_new (tg_tokens_get_access_token (self->tokens), refresh_token,
+                          tg_tokens_get_expires_at (self->tokens));
+  g_clear_pointer (&self->tokens, tg_tokens_unref);
+  self->tokens = tg_tokens_ref (tokens);
+  if (self->store != NULL)
+    store_write_async (self, tokens, stored, NULL);
+}
+
+/* The answer arrived for a refresh that is no longer current because its
+ * deadline passed (rule 1, Refresh.listening): its waiters have failed, but
+ * the pair it brings is the one the server now knows. */
+static void
+late_answer (TgTokenManager    *self,
+             Refresh           *refresh,
+             const TgHttpReply *reply,
+             const GError      *transport_error)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TgTokens) tokens = NULL;
+
+  self->listening = NULL;
+  refresh_stop (refresh, FALSE);
+
+  if (reply == NULL)
+    return;
+
+  tokens = tg_auth_protocol_parse_reply (self->protocol, TG_AUTH_OPERATION_REFRESH, NULL, reply,
+                                         tg_tokens_get_refresh_token (self->tokens),
+                                         tg_clock_get_real_time (self->clock), &error);
+  if (tokens != NULL)
+    {
+      g_debug ("The answer to a timed-out refresh arrived late; installing it");
+      install_tokens (self, tokens);
+      if (self->store != NULL)
+        store_write_async (self, tokens, stored, NULL);
+    }
+  else if (g_error_matches (error, TG_AUTH_ERROR, TG_AUTH_ERROR_SESSION_EXPIRED))
+    end_session (self, error->message);
+  else
+    salvage_refresh_token (self, reply);
 }
 
 static void
@@ -535,116 +999,253 @@ refresh_answered (GObject      *source,
                   GAsyncResult *result,
                   gpointer      user_data)
 {
-  g_autoptr(TgTokenManager) self = user_data;
-  g_autoptr(GBytes) body = NULL;
+  Exchange *sent = user_data;
+  Refresh *refresh = sent->refresh;
+  TgTokenManager *self = refresh->manager;
+  guint exchange = sent->id;
+  g_autoptr(TgHttpReply) reply = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(TgTokens) tokens = NULL;
-  Refresh *refresh = self->refresh;
-  SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
 
-  body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  g_free (sent);
+  reply = tg_transport_send_finish (TG_TRANSPORT (source), result, &error);
 
-  /* Not ours any more: signed out or disposed while it ran. */
-  if (refresh == NULL || refresh->msg != msg)
-    return;
-
-  tg_request_log_end (self->log, refresh->record, body != NULL ? soup_message_get_status (msg) : 0, error);
-
-  if (body == NULL)
+  /* The manager is gone (its dispose told the waiters), or this exchange
+   * was given up at its limit (on_exchange_limit()). */
+  if (self == NULL || exchange != refresh->exchange)
     {
-      if (refresh->timed_out)
-        refresh_failed (self, g_error_new (TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED,
-                                           _("The token refresh timed out after %u s"),
-                                           self->refresh_timeout));
-      else
-        refresh_failed (self, g_error_new (TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED,
-                                           _("Could not reach the server to refresh the token: %s"),
-                                           error->message));
+      refresh_unref (refresh);
       return;
     }
 
-  tokens = tg_auth_protocol_parse_answer (self->protocol, TG_AUTH_OPERATION_REFRESH, msg, body,
-                                          tg_tokens_get_refresh_token (self->tokens), &error);
-  if (tokens == NULL)
+  refresh->exchanging = FALSE;
+  refresh_clear_source (&refresh->exchange_limit);
+  g_clear_object (&refresh->cancellable);
+
+  tg_request_log_end (self->log, refresh->record, reply != NULL ? reply->status : 0, error);
+  g_clear_object (&refresh->record);
+
+  if (self->listening == refresh)
+    {
+      late_answer (self, refresh, reply, error);
+    }
+  else if (self->refresh != refresh)
+    {
+      /* Not ours any more: signed out, signed in anew or disposed while it ran. */
+    }
+  else if (reply == NULL)
+    {
+      g_autoptr(GError) failure = g_error_new (TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED,
+                                               _("Could not reach the server to refresh the token: %s"),
+                                               error->message);
+
+      if (transport_error_is_transient (error))
+        retry_or_fail (refresh, -1, g_steal_pointer (&failure));
+      else
+        refresh_failed (self, g_steal_pointer (&failure));
+    }
+  else if ((tokens = tg_auth_protocol_parse_reply (self->protocol, TG_AUTH_OPERATION_REFRESH, NULL, reply,
+                                                   tg_tokens_get_refresh_token (self->tokens),
+                                                   tg_clock_get_real_time (self->clock),
+                                                   &error)) == NULL)
     {
       if (g_error_matches (error, TG_AUTH_ERROR, TG_AUTH_ERROR_SESSION_EXPIRED))
-        end_session (self, error->message);
-      else if (g_error_matches (error, TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED))
-        refresh_failed (self, g_steal_pointer (&error));
+        {
+          end_session (self, error->message);
+        }
+      else if (status_is_transient (reply->status))
+        {
+          retry_or_fail (refresh, tg_http_reply_get_retry_after_ms (reply, tg_clock_get_real_time (self->clock)),
+                         g_steal_pointer (&error));
+        }
       else
-        refresh_failed (self, g_error_new (TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED,
-                                           _("The token refresh failed: %s"), error->message));
-      return;
+        {
+          salvage_refresh_token (self, reply);
+          if (g_error_matches (error, TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED))
+            refresh_failed (self, g_steal_pointer (&error));
+          else
+            refresh_failed (self, g_error_new (TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED,
+                                               _("The token refresh failed: %s"), error->message));
+        }
     }
-
-  install_tokens (self, tokens);
-
-  /* Rule 8: the refresh token we were just handed may be the only valid one
-   * (the old one is used up). Store it before anybody acts on the new pair. */
-  if (self->store == NULL)
+  else
     {
-      refresh_detach (self);
-      release_waiters (self);
-      return;
+      install_tokens (self, tokens);
+
+      /* Rule 8: the refresh token we were just handed may be the only valid
+       * one (the old one is used up). Store it before anybody acts on the new
+       * pair. */
+      if (self->store == NULL)
+        {
+          refresh_detach (self);
+          release_waiters (self);
+        }
+      else
+        {
+          refresh->saving = TRUE;
+          store_write_async (self, tokens, refresh_persisted, refresh_ref (refresh));
+        }
     }
-  tg_token_store_save_async (self->store, self->account, tokens, refresh->cancellable,
-                             refresh_persisted, g_object_ref (self));
+
+  refresh_unref (refresh);
 }
 
-static gboolean
-on_refresh_timeout (gpointer user_data)
+static gboolean on_exchange_limit (gpointer user_data);
+
+static void
+send_refresh (Refresh *refresh)
 {
-  TgTokenManager *self = user_data;
+  TgTokenManager *self = refresh->manager;
+  g_autoptr(SoupMessage) msg = NULL;
+  Exchange *exchange;
 
-  /* Cancelling our own cancellable ends whichever step is running — the HTTP
-   * exchange (→ REFRESH_FAILED) or the store (→ release with a warning). */
-  self->refresh->timed_out = TRUE;
-  g_cancellable_cancel (self->refresh->cancellable);
+  msg = tg_auth_protocol_new_refresh_message (self->protocol, tg_tokens_get_refresh_token (self->tokens));
+  /* The token endpoint has a transport of its own, so nothing of ours queues
+   * in front of the refresh; the priority says the same to libsoup in case an
+   * application shares that session. */
+  soup_message_set_priority (msg, SOUP_MESSAGE_PRIORITY_VERY_HIGH);
 
-  g_clear_pointer (&self->refresh->timeout, g_source_unref);
+  refresh->record = g_object_ref (tg_request_log_begin (self->log, TG_REQUEST_KIND_REFRESH,
+                                                       tg_request_log_next_request_id (self->log),
+                                                       refresh->attempt,
+                                                       soup_message_get_method (msg),
+                                                       g_uri_get_path (soup_message_get_uri (msg)),
+                                                       refresh->stale_generation));
+  refresh->exchanging = TRUE;
+  refresh->cancellable = g_cancellable_new ();
+  /* Listened for past the deadline (rule 1), but not forever: an answer that
+   * never comes must not keep every later caller waiting on it in turn. */
+  refresh->exchange_limit = clock_source_new (self, (self->refresh_timeout + LATE_ANSWER_SECONDS) * 1000,
+                                              on_exchange_limit, refresh_ref (refresh), refresh_unref,
+                                              "[tg-token-manager] refresh exchange limit");
+
+  exchange = g_new0 (Exchange, 1);
+  exchange->refresh = refresh_ref (refresh);
+  exchange->id = ++refresh->exchange;
+  tg_transport_send_async (self->transport, msg, G_PRIORITY_HIGH, refresh->cancellable,
+                           refresh_answered, exchange);
+}
+
+/* The exchange has taken LATE_ANSWER_SECONDS longer than a whole refresh may:
+ * its answer is taken for lost. Listened for, it is dropped; the current
+ * refresh tries again, if its deadline allows. */
+static gboolean
+on_exchange_limit (gpointer user_data)
+{
+  Refresh *refresh = user_data;
+  TgTokenManager *self = refresh->manager;
+  g_autoptr(GError) error = NULL;
+
+  g_clear_pointer (&refresh->exchange_limit, g_source_unref);
+
+  error = g_error_new (TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED,
+                       _("The server did not answer the token refresh"));
+  tg_request_log_end (self->log, refresh->record, 0, error);
+  g_clear_object (&refresh->record);
+  refresh->exchange++;  /* its callback, should it still come, is ignored */
+  refresh->exchanging = FALSE;
+  g_cancellable_cancel (refresh->cancellable);
+  g_clear_object (&refresh->cancellable);
+
+  if (self->listening == refresh)
+    refresh_stop_listening (self);
+  else if (self->refresh == refresh)
+    retry_or_fail (refresh, -1, g_steal_pointer (&error));
+
   return G_SOURCE_REMOVE;
+}
+
+static void arm_deadline (Refresh *refresh);
+
+/* Rule 7: the deadline of the refresh, whichever step it is in. */
+static gboolean
+on_refresh_deadline (gpointer user_data)
+{
+  Refresh *refresh = user_data;
+  TgTokenManager *self = refresh->manager;
+  g_autoptr(GError) error = NULL;
+
+  g_clear_pointer (&refresh->deadline, g_source_unref);
+  g_assert (self->refresh == refresh);
+
+  if (refresh->saving)
+    {
+      /* The new pair is installed; only the store is slow. The waiters get
+       * it now, and the write goes on (rule 8). */
+      g_debug ("The store is still writing the refreshed session; releasing the waiters");
+      refresh_detach (self);
+      release_waiters (self);
+      return G_SOURCE_REMOVE;
+    }
+
+  error = g_error_new (TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED,
+                       _("The token refresh timed out after %u s"), self->refresh_timeout);
+
+  if (refresh->exchanging)
+    {
+      /* The server may have used up the refresh token already, and its answer
+       * would then be the only way to carry on (rule 1, Refresh.listening):
+       * fail the waiters, but keep the exchange. */
+      self->refresh = NULL;
+      self->listening = refresh;
+      set_state (self, TG_TOKEN_STATE_VALID);
+      fail_all_waiters (self, error);
+      return G_SOURCE_REMOVE;
+    }
+
+  refresh_failed (self, g_steal_pointer (&error));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+arm_deadline (Refresh *refresh)
+{
+  TgTokenManager *self = refresh->manager;
+
+  refresh->deadline_at = tg_clock_get_real_time (self->clock) +
+                         (gint64) self->refresh_timeout * G_USEC_PER_SEC;
+  refresh->deadline = clock_source_new (self, self->refresh_timeout * 1000, on_refresh_deadline,
+                                        refresh_ref (refresh), refresh_unref,
+                                        "[tg-token-manager] refresh deadline");
 }
 
 static void
 start_refresh (TgTokenManager *self)
 {
   Refresh *refresh;
-  const char *refresh_token = tg_tokens_get_refresh_token (self->tokens);
 
   g_assert (self->refresh == NULL);
 
-  if (refresh_token == NULL)
+  if (self->listening != NULL)
     {
-      end_session (self, "The server issued no refresh token; sign in again");
+      /* Rule 1: the same refresh token is already out there; wait for that
+       * answer again instead of presenting it a second time. */
+      refresh = g_steal_pointer (&self->listening);
+      self->refresh = refresh;
+      arm_deadline (refresh);
+      increment (self, &self->refreshes_joined, PROP_REFRESHES_JOINED);
+      set_state (self, TG_TOKEN_STATE_REFRESHING);
+      return;
+    }
+
+  if (tg_tokens_get_refresh_token (self->tokens) == NULL)
+    {
+      end_session (self, _("The server issued no refresh token; sign in again"));
       return;
     }
 
   refresh = g_new0 (Refresh, 1);
+  g_ref_count_init (&refresh->ref_count);
+  g_set_weak_pointer (&refresh->manager, self);
   refresh->stale_generation = self->generation;
-  refresh->cancellable = g_cancellable_new ();
-  refresh->msg = tg_auth_protocol_new_refresh_message (self->protocol, refresh_token);
-  refresh->record = g_object_ref (tg_request_log_begin (self->log, TG_REQUEST_KIND_REFRESH,
-                                                       tg_request_log_next_request_id (self->log), 1,
-                                                       soup_message_get_method (refresh->msg),
-                                                       g_uri_get_path (soup_message_get_uri (refresh->msg)),
-                                                       self->generation));
+  refresh->attempt = 1;
   self->refresh = refresh;
-
-  refresh->timeout = g_timeout_source_new_seconds (self->refresh_timeout);
-  g_source_set_callback (refresh->timeout, on_refresh_timeout, self, NULL);
-  g_source_set_name (refresh->timeout, "[tg-token-manager] refresh timeout");
-  g_source_attach (refresh->timeout, g_main_context_get_thread_default ());
+  arm_deadline (refresh);
 
   increment (self, &self->refreshes_started, PROP_REFRESHES_STARTED);
   set_state (self, TG_TOKEN_STATE_REFRESHING);
 
-  /* The token endpoint has a session of its own, so nothing of ours queues in
-   * front of the refresh; the priority says the same to libsoup in case an
-   * application shares that session. */
-  soup_message_set_priority (refresh->msg, SOUP_MESSAGE_PRIORITY_VERY_HIGH);
-
-  soup_session_send_and_read_async (self->session, refresh->msg, G_PRIORITY_HIGH,
-                                    refresh->cancellable, refresh_answered, g_object_ref (self));
+  send_refresh (refresh);
 }
 
 /* Rule 1: the first caller that needs a refresh starts it; everyone else
@@ -672,6 +1273,7 @@ abandon_session (TgTokenManager *self,
                  const GError   *error)
 {
   refresh_detach (self);
+  refresh_stop_listening (self);
   self->canary_pending = FALSE;
   g_clear_pointer (&self->canary_timeout, g_source_destroy);
 
@@ -686,18 +1288,19 @@ end_session (TgTokenManager *self,
              const char     *reason)
 {
   gboolean had_session = self->tokens != NULL;
+  g_autofree char *why = g_strdup (reason);  /* @reason may be freed below */
 
   g_clear_error (&self->ended);
   self->ended = g_error_new (TG_AUTH_ERROR, TG_AUTH_ERROR_SESSION_EXPIRED,
-                             _("Your session has ended: %s"), reason);
+                             _("Your session has ended: %s"), why);
   abandon_session (self, self->ended);
 
   if (had_session)
     {
       /* The refresh token is dead: don't offer it again at the next start. */
       if (self->store != NULL)
-        tg_token_store_clear_async (self->store, self->account, self->cancellable, forgotten, NULL);
-      g_signal_emit (self, signals[SESSION_EXPIRED], 0, reason);
+        store_write_async (self, NULL, forgotten, NULL);
+      g_signal_emit (self, signals[SESSION_EXPIRED], 0, why);
     }
 }
 
@@ -725,9 +1328,7 @@ tg_token_manager_try_get_token (TgTokenManager *self,
   if (self->state != TG_TOKEN_STATE_VALID || !token_is_fresh (self))
     return FALSE;
 
-  out_grant->access_token = g_strdup (tg_tokens_get_access_token (self->tokens));
-  out_grant->generation = self->generation;
-  out_grant->canary = FALSE;
+  grant_init (self, out_grant, FALSE);
   return TRUE;
 }
 
@@ -766,7 +1367,7 @@ tg_token_manager_await_token_async (TgTokenManager      *self,
   else if (!token_is_fresh (self))
     start_or_join_refresh (self, waiter);
   else
-    waiter_succeed (self, waiter, FALSE);
+    waiter_succeed_now (self, waiter);
 }
 
 /**
@@ -795,10 +1396,13 @@ tg_token_manager_await_token_finish (TgTokenManager  *self,
  * @callback: called with the token to retry with
  * @user_data: data for @callback
  *
- * What a request does with its 401. If a newer token than @stale_generation
- * is already installed, the caller gets it at once and no refresh starts
- * (rule 2): the 401 was for a token that has already been replaced. Otherwise
- * the caller joins the refresh in flight, or starts it (rule 1).
+ * What a request does with its 401. If a newer token of the same session than
+ * @stale_generation is already installed, the caller gets it at once and no
+ * refresh starts (rule 2): the 401 was for a token that has already been
+ * replaced. Otherwise the caller joins the refresh in flight, or starts it
+ * (rule 1). A token of an earlier session (the user signed out, or in again,
+ * since) fails with %TG_AUTH_ERROR_SIGNED_OUT: this session's token must not
+ * be sent on behalf of another.
  */
 void
 tg_token_manager_refresh_async (TgTokenManager      *self,
@@ -822,6 +1426,12 @@ tg_token_manager_refresh_async (TgTokenManager      *self,
     {
       waiter_fail (waiter, signed_out_error (self, &storage));
     }
+  else if (stale_generation < self->session_start)
+    {
+      g_autoptr(GError) error = g_error_new_literal (TG_AUTH_ERROR, TG_AUTH_ERROR_SIGNED_OUT,
+                                                     _("The session this request was sent in has ended"));
+      waiter_fail (waiter, error);
+    }
   else if (stale_generation < self->generation)
     {
       increment (self, &self->stale_401s, PROP_STALE_401S);
@@ -830,7 +1440,7 @@ tg_token_manager_refresh_async (TgTokenManager      *self,
       if (self->state == TG_TOKEN_STATE_REFRESHING)
         waiter_enqueue (self, waiter);
       else
-        waiter_succeed (self, waiter, FALSE);
+        waiter_succeed_now (self, waiter);
     }
   else
     {
@@ -862,7 +1472,7 @@ tg_token_manager_refresh_finish (TgTokenManager  *self,
 typedef struct {
   SoupMessage     *msg;
   TgRequestRecord *record;
-  TgTokens        *tokens;
+  guint            sign_outs;  /* self->sign_outs when it started */
 } SignIn;
 
 static void
@@ -870,7 +1480,6 @@ sign_in_free (SignIn *sign_in)
 {
   g_clear_object (&sign_in->msg);
   g_clear_object (&sign_in->record);
-  g_clear_pointer (&sign_in->tokens, tg_tokens_unref);
   g_free (sign_in);
 }
 
@@ -882,7 +1491,8 @@ sign_in_persisted (GObject      *source,
   g_autoptr(GTask) task = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (!tg_token_store_save_finish (TG_TOKEN_STORE (source), result, &error))
+  if (!store_write_finish (TG_TOKEN_MANAGER (source), result, &error) &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_warning ("Could not store the session: %s", error->message);
 
   g_task_return_boolean (task, TRUE);
@@ -896,42 +1506,51 @@ sign_in_answered (GObject      *source,
   g_autoptr(GTask) task = user_data;
   TgTokenManager *self = g_task_get_source_object (task);
   SignIn *sign_in = g_task_get_task_data (task);
-  g_autoptr(GBytes) body = NULL;
+  g_autoptr(TgHttpReply) reply = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(TgTokens) tokens = NULL;
-  GCancellable *cancellable;
 
-  body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
-  tg_request_log_end (self->log, sign_in->record,
-                      body != NULL ? soup_message_get_status (sign_in->msg) : 0, error);
-  if (body == NULL)
+  reply = tg_transport_send_finish (TG_TRANSPORT (source), result, &error);
+  tg_request_log_end (self->log, sign_in->record, reply != NULL ? reply->status : 0, error);
+  if (reply == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
 
-  tokens = tg_auth_protocol_parse_answer (self->protocol, TG_AUTH_OPERATION_SIGN_IN,
-                                          sign_in->msg, body, NULL, &error);
+  tokens = tg_auth_protocol_parse_reply (self->protocol, TG_AUTH_OPERATION_SIGN_IN, sign_in->msg, reply, NULL,
+                                         tg_clock_get_real_time (self->clock), &error);
   if (tokens == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
 
+  /* The user signed out while this was on the way: its answer must not sign
+   * them back in. */
+  if (sign_in->sign_outs != self->sign_outs)
+    {
+      g_task_return_new_error (task, TG_AUTH_ERROR, TG_AUTH_ERROR_SIGNED_OUT,
+                               _("Signed out before the sign-in finished"));
+      return;
+    }
+
   /* A new session: whatever was pending for the old one is over. (Its stored
    * pair is overwritten just below, so the store is left alone here.) */
-  abandon_session (self, signed_out_error (self, &error));
-  install_tokens (self, tokens);
-  set_state (self, TG_TOKEN_STATE_VALID);
+  if (self->tokens != NULL)
+    {
+      error = g_error_new_literal (TG_AUTH_ERROR, TG_AUTH_ERROR_SIGNED_OUT,
+                                   _("A new sign-in replaced the session of this request"));
+      abandon_session (self, error);
+    }
+  install_session (self, tokens);
 
   if (self->store == NULL)
     {
       g_task_return_boolean (task, TRUE);
       return;
     }
-  cancellable = g_task_get_cancellable (task);
-  tg_token_store_save_async (self->store, self->account, tokens, cancellable,
-                             sign_in_persisted, g_steal_pointer (&task));
+  store_write_async (self, tokens, sign_in_persisted, g_steal_pointer (&task));
 }
 
 /**
@@ -966,6 +1585,7 @@ tg_token_manager_sign_in_async (TgTokenManager      *self,
   g_task_set_source_tag (task, tg_token_manager_sign_in_async);
 
   sign_in = g_new0 (SignIn, 1);
+  sign_in->sign_outs = self->sign_outs;
   sign_in->msg = tg_auth_protocol_new_sign_in_message (self->protocol, user_name, password);
   sign_in->record = g_object_ref (tg_request_log_begin (self->log, TG_REQUEST_KIND_SIGN_IN,
                                                        tg_request_log_next_request_id (self->log), 1,
@@ -974,8 +1594,8 @@ tg_token_manager_sign_in_async (TgTokenManager      *self,
                                                        self->generation));
   g_task_set_task_data (task, sign_in, (GDestroyNotify) sign_in_free);
 
-  soup_session_send_and_read_async (self->session, sign_in->msg, G_PRIORITY_HIGH, cancellable,
-                                    sign_in_answered, g_steal_pointer (&task));
+  tg_transport_send_async (self->transport, sign_in->msg, G_PRIORITY_HIGH, cancellable,
+                           sign_in_answered, g_steal_pointer (&task));
 }
 
 gboolean
@@ -1010,10 +1630,7 @@ restored (GObject      *source,
     }
 
   if (self->tokens == NULL)
-    {
-      install_tokens (self, tokens);
-      set_state (self, TG_TOKEN_STATE_VALID);
-    }
+    install_session (self, tokens);
   g_task_return_boolean (task, TRUE);
 }
 
@@ -1076,7 +1693,7 @@ sign_out_forgotten (GObject      *source,
   g_autoptr(GTask) task = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (!tg_token_store_clear_finish (TG_TOKEN_STORE (source), result, &error))
+  if (!store_write_finish (TG_TOKEN_MANAGER (source), result, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
@@ -1092,16 +1709,14 @@ sign_out_revoked (GObject      *source,
   g_autoptr(GTask) task = user_data;
   TgTokenManager *self = g_task_get_source_object (task);
   SignOut *sign_out = g_task_get_task_data (task);
-  g_autoptr(GBytes) body = NULL;
+  g_autoptr(TgHttpReply) reply = NULL;
   g_autoptr(GError) error = NULL;
-  GCancellable *cancellable;
 
-  body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
-  tg_request_log_end (self->log, sign_out->record,
-                      body != NULL ? soup_message_get_status (sign_out->msg) : 0, error);
+  reply = tg_transport_send_finish (TG_TRANSPORT (source), result, &error);
+  tg_request_log_end (self->log, sign_out->record, reply != NULL ? reply->status : 0, error);
   /* Best effort: we are signed out here whatever the server said; a failed
    * revocation only means the refresh token lives until it expires. */
-  if (body == NULL || !SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (sign_out->msg)))
+  if (reply == NULL || !SOUP_STATUS_IS_SUCCESSFUL (reply->status))
     g_debug ("Revocation at sign-out failed");
 
   if (self->store == NULL)
@@ -1109,9 +1724,7 @@ sign_out_revoked (GObject      *source,
       g_task_return_boolean (task, TRUE);
       return;
     }
-  cancellable = g_task_get_cancellable (task);
-  tg_token_store_clear_async (self->store, self->account, cancellable,
-                              sign_out_forgotten, g_steal_pointer (&task));
+  store_write_async (self, NULL, sign_out_forgotten, g_steal_pointer (&task));
 }
 
 /**
@@ -1138,6 +1751,8 @@ tg_token_manager_sign_out_async (TgTokenManager      *self,
   g_task_set_source_tag (task, tg_token_manager_sign_out_async);
 
   tokens = self->tokens != NULL ? tg_tokens_ref (self->tokens) : NULL;
+  /* A sign-in still on the way must not bring the session back. */
+  self->sign_outs++;
   g_clear_error (&self->ended);
   error = g_error_new_literal (TG_AUTH_ERROR, TG_AUTH_ERROR_SIGNED_OUT, _("Signed out"));
   abandon_session (self, error);
@@ -1155,12 +1770,11 @@ tg_token_manager_sign_out_async (TgTokenManager      *self,
                                                             soup_message_get_method (sign_out->msg),
                                                             g_uri_get_path (soup_message_get_uri (sign_out->msg)),
                                                             self->generation));
-      soup_session_send_and_read_async (self->session, sign_out->msg, G_PRIORITY_HIGH, cancellable,
-                                        sign_out_revoked, g_steal_pointer (&task));
+      tg_transport_send_async (self->transport, sign_out->msg, G_PRIORITY_HIGH, cancellable,
+                               sign_out_revoked, g_steal_pointer (&task));
     }
   else if (self->store != NULL)
-    tg_token_store_clear_async (self->store, self->account, cancellable,
-                                sign_out_forgotten, g_steal_pointer (&task));
+    store_write_async (self, NULL, sign_out_forgotten, g_steal_pointer (&task));
   else
     g_task_return_boolean (task, TRUE);
 }
@@ -1204,7 +1818,7 @@ tg_token_manager_replace_access_token (TgTokenManager *self,
   g_signal_emit (self, signals[TOKENS_CHANGED], 0);
 
   if (self->store != NULL)
-    tg_token_store_save_async (self->store, self->account, self->tokens, self->cancellable, NULL, NULL);
+    store_write_async (self, self->tokens, stored, NULL);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -1252,6 +1866,23 @@ tg_token_manager_get_expires_at (TgTokenManager *self)
 }
 
 /**
+ * tg_token_manager_get_refresh_due_at:
+ *
+ * When the gate will refresh the current access token before handing it out
+ * (rule 4): its expiry less the `expiry-skew`, the skew clamped to half the
+ * token's lifetime.
+ *
+ * Returns: the time in µs since the epoch (#TgTokenManager:clock), or 0 if
+ *   never: signed out, proactive refresh off, or no known expiry
+ */
+gint64
+tg_token_manager_get_refresh_due_at (TgTokenManager *self)
+{
+  g_return_val_if_fail (TG_IS_TOKEN_MANAGER (self), 0);
+  return self->tokens != NULL ? refresh_due_at (self) : 0;
+}
+
+/**
  * tg_token_manager_dup_access_token:
  *
  * For showing (shortened!) in a user interface; requests get theirs from the
@@ -1279,6 +1910,17 @@ tg_token_manager_constructed (GObject *object)
   g_assert (self->protocol != NULL);
   if (self->account == NULL)
     self->account = g_strdup (tg_auth_protocol_get_token_uri (self->protocol));
+  if (self->clock == NULL)
+    self->clock = g_object_ref (tg_clock_get_system ());
+  if (self->transport == NULL)
+    {
+      /* Our own session for the token endpoint, so that a refresh never waits
+       * in libsoup's queue behind a burst of resource requests. */
+      g_autoptr(SoupSession) session = soup_session_new_with_options ("max-conns", 4,
+                                                                      "max-conns-per-host", 4,
+                                                                      NULL);
+      self->transport = tg_soup_transport_new (session);
+    }
 }
 
 static void
@@ -1290,11 +1932,12 @@ tg_token_manager_dispose (GObject *object)
   /* Rule 7: whoever still waits hears about it. */
   g_cancellable_cancel (self->cancellable);
   refresh_detach (self);
+  refresh_stop_listening (self);
   g_clear_pointer (&self->canary_timeout, g_source_destroy);
   error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED, _("The token manager was shut down"));
   fail_all_waiters (self, error);
-  if (self->session != NULL)
-    soup_session_abort (self->session);
+  if (self->transport != NULL)
+    tg_transport_abort (self->transport);
 
   G_OBJECT_CLASS (tg_token_manager_parent_class)->dispose (object);
 }
@@ -1306,7 +1949,9 @@ tg_token_manager_finalize (GObject *object)
 
   g_clear_object (&self->protocol);
   g_clear_object (&self->store);
-  g_clear_object (&self->session);
+  g_assert (g_queue_is_empty (&self->store_writes));
+  g_clear_object (&self->transport);
+  g_clear_object (&self->clock);
   g_clear_object (&self->log);
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->tokens, tg_tokens_unref);
@@ -1334,6 +1979,12 @@ tg_token_manager_get_property (GObject    *object,
       break;
     case PROP_ACCOUNT:
       g_value_set_string (value, self->account);
+      break;
+    case PROP_TRANSPORT:
+      g_value_set_object (value, self->transport);
+      break;
+    case PROP_CLOCK:
+      g_value_set_object (value, self->clock);
       break;
     case PROP_REQUEST_LOG:
       g_value_set_object (value, self->log);
@@ -1404,6 +2055,12 @@ tg_token_manager_set_property (GObject      *object,
     case PROP_ACCOUNT:
       self->account = g_value_dup_string (value);
       break;
+    case PROP_TRANSPORT:
+      self->transport = g_value_dup_object (value);
+      break;
+    case PROP_CLOCK:
+      self->clock = g_value_dup_object (value);
+      break;
     case PROP_RETRY_POLICY:
       if (self->retry_policy != (TgRetryPolicy) g_value_get_enum (value))
         {
@@ -1449,6 +2106,21 @@ tg_token_manager_class_init (TgTokenManagerClass *klass)
     g_param_spec_object ("store", NULL, NULL, TG_TYPE_TOKEN_STORE, construct_only);
   properties[PROP_ACCOUNT] =
     g_param_spec_string ("account", NULL, NULL, NULL, construct_only);
+  /**
+   * TgTokenManager:transport:
+   *
+   * How sign-ins, refreshes and revocations are sent; by default a
+   * #TgSoupTransport with a session of the manager's own.
+   */
+  properties[PROP_TRANSPORT] =
+    g_param_spec_object ("transport", NULL, NULL, TG_TYPE_TRANSPORT, construct_only);
+  /**
+   * TgTokenManager:clock:
+   *
+   * Where expiries are read and timeouts set; by default the system clock.
+   */
+  properties[PROP_CLOCK] =
+    g_param_spec_object ("clock", NULL, NULL, TG_TYPE_CLOCK, construct_only);
   properties[PROP_REQUEST_LOG] =
     g_param_spec_object ("request-log", NULL, NULL, TG_TYPE_REQUEST_LOG, readable);
   properties[PROP_STATE] =
@@ -1506,9 +2178,7 @@ tg_token_manager_init (TgTokenManager *self)
   self->cancellable = g_cancellable_new ();
   self->log = tg_request_log_new ();
   g_queue_init (&self->waiters);
-  /* Our own session for the token endpoint, so that a refresh never waits in
-   * libsoup's queue behind a burst of resource requests. */
-  self->session = soup_session_new_with_options ("max-conns", 4, "max-conns-per-host", 4, NULL);
+  g_queue_init (&self->store_writes);
 }
 
 /**

@@ -4,6 +4,7 @@
 #include <libsoup/soup.h>
 
 #include "tg-auth-protocol.h"
+#include "tg-clock.h"
 #include "tg-request-log.h"
 #include "tg-token-store.h"
 #include "tg-tokens.h"
@@ -74,6 +75,7 @@ TgRequestLog   *tg_token_manager_get_request_log   (TgTokenManager       *self);
 TgTokenState    tg_token_manager_get_state         (TgTokenManager       *self);
 guint           tg_token_manager_get_generation    (TgTokenManager       *self);
 gint64          tg_token_manager_get_expires_at    (TgTokenManager       *self);
+gint64          tg_token_manager_get_refresh_due_at (TgTokenManager      *self);
 char           *tg_token_manager_dup_access_token  (TgTokenManager       *self);
 
 void            tg_token_manager_sign_in_async     (TgTokenManager       *self,

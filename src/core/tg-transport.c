@@ -7,6 +7,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "tg-transport.h"
 
 G_DEFINE_INTERFACE (TgTransport, tg_transport, G_TYPE_OBJECT)
@@ -44,6 +46,55 @@ tg_http_reply_free (TgHttpReply *reply)
   g_clear_pointer (&reply->headers, soup_message_headers_unref);
   g_clear_pointer (&reply->body, g_bytes_unref);
   g_free (reply);
+}
+
+/**
+ * tg_http_reply_get_retry_after_ms:
+ * @reply: an answer
+ * @now: the wall-clock time it arrived, in µs since the epoch
+ *
+ * How long the server asks to wait before trying again (RFC 9110 §10.2.3):
+ * `Retry-After` is delay-seconds or an HTTP-date, the latter in the server's
+ * clock — read against its own `Date` header when it sent one, so that a
+ * local clock that is off does not matter.
+ *
+ * Returns: the delay in milliseconds (0 for a date in the past), or -1 when
+ *   there is no `Retry-After` or it cannot be read
+ */
+gint64
+tg_http_reply_get_retry_after_ms (const TgHttpReply *reply,
+                                  gint64             now)
+{
+  const char *header;
+  const char *date;
+  g_autofree char *value = NULL;
+  g_autoptr(GDateTime) when = NULL;
+  g_autoptr(GDateTime) server_now = NULL;
+  guint64 seconds;
+
+  g_return_val_if_fail (reply != NULL, -1);
+
+  header = soup_message_headers_get_one (reply->headers, "Retry-After");
+  if (header == NULL)
+    return -1;
+
+  /* A day is far past any refresh deadline: larger is as good as never. */
+  value = g_strstrip (g_strdup (header));
+  if (g_ascii_string_to_unsigned (value, 10, 0, 86400, &seconds, NULL))
+    return (gint64) seconds * 1000;
+  /* All digits but too large: not a date either. */
+  if (*value != '\0' && strspn (value, "0123456789") == strlen (value))
+    return 86400 * 1000;
+
+  when = soup_date_time_new_from_http_string (value);
+  if (when == NULL)
+    return -1;
+
+  date = soup_message_headers_get_one (reply->headers, "Date");
+  server_now = date != NULL ? soup_date_time_new_from_http_string (date) : NULL;
+  if (server_now != NULL)
+    return CLAMP (g_date_time_difference (when, server_now) / 1000, 0, (gint64) 86400 * 1000);
+  return CLAMP (g_date_time_to_unix (when) * 1000 - now / 1000, 0, (gint64) 86400 * 1000);
 }
 
 /**

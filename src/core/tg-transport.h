@@ -23,6 +23,8 @@ TgHttpReply *tg_http_reply_new  (guint               status,
                                  SoupMessageHeaders *headers,
                                  GBytes             *body);
 void         tg_http_reply_free (TgHttpReply        *reply);
+gint64       tg_http_reply_get_retry_after_ms (const TgHttpReply *reply,
+                                               gint64             now);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgHttpReply, tg_http_reply_free)
 
 #define TG_TYPE_TRANSPORT (tg_transport_get_type ())

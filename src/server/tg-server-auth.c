@@ -347,11 +347,15 @@ sign_in (TgServer          *self,
 /* ------------------------------------------------------------------------- */
 /* Refresh                                                                   */
 
+/* Rotates @refresh_token and sets the answer on @msg; @may_delay says whether
+ * the demo's refresh latency may hold it back (not for an answer about to be
+ * lost: there is nothing to deliver late). */
 static void
-refresh (TgServer          *self,
-         SoupServerMessage *msg,
-         TgWire             wire,
-         const char        *refresh_token)
+rotate_and_reply (TgServer          *self,
+                  SoupServerMessage *msg,
+                  TgWire             wire,
+                  const char        *refresh_token,
+                  gboolean           may_delay)
 {
   g_auto(TgRefreshGrant) grant = { 0 };
   g_autoptr(GError) error = NULL;
@@ -361,9 +365,6 @@ refresh (TgServer          *self,
   g_autofree char *successor_hash = NULL;
   TgRefreshOutcome outcome;
   gint64 now = _tg_server_now ();
-
-  if (_tg_server_demo_take_refresh_fault (self, msg))
-    return;
 
   presented_hash = tg_crypto_sha256_hex (refresh_token, -1);
   successor = derive_successor (self, refresh_token);
@@ -396,7 +397,7 @@ refresh (TgServer          *self,
       reply_pair (msg, wire, pair);
       /* A slow token endpoint, so that a person (or a test) can watch the
        * requests wait at the client's gate. */
-      if (self->live.refresh_latency_ms > 0)
+      if (may_delay && self->live.refresh_latency_ms > 0)
         _tg_server_delay_then (self, msg, self->live.refresh_latency_ms, NULL, NULL, NULL);
       return;
 
@@ -424,6 +425,25 @@ refresh (TgServer          *self,
       reply_invalid_grant (msg, wire, "unknown refresh token");
       return;
     }
+}
+
+static void
+refresh (TgServer          *self,
+         SoupServerMessage *msg,
+         TgWire             wire,
+         const char        *refresh_token)
+{
+  gboolean lose_answer = FALSE;
+
+  if (_tg_server_demo_take_refresh_fault (self, msg, &lose_answer))
+    return;
+
+  rotate_and_reply (self, msg, wire, refresh_token, !lose_answer);
+
+  /* The demo's "lost-answer": whatever the refresh did is committed and its
+   * answer is ready on @msg, but it never leaves. */
+  if (lose_answer)
+    _tg_server_demo_lose_answer (self, msg);
 }
 
 /* ------------------------------------------------------------------------- */

@@ -10,6 +10,12 @@
  *   PUT  /demo/settings                 accessTtl, reuseGrace, latencyMs, jitterMs,
  *                                       refreshLatencyMs,
  *                                       refreshFault {kind, status, hangMs, count}
+ *
+ * Refresh fault kinds: "status" (answer with that status), "hang" (hold the
+ * refresh hangMs, then 503), "drop" (close without answering; the refresh is
+ * not processed) and "lost-answer" (the refresh is processed and committed,
+ * then the connection is closed without an answer: only the server knows the
+ * presented token is used up).
  */
 #define G_LOG_DOMAIN "tg-server"
 
@@ -27,7 +33,10 @@ static const char *fault_names[] = {
   [TG_FAULT_STATUS] = "status",
   [TG_FAULT_HANG] = "hang",
   [TG_FAULT_DROP] = "drop",
+  [TG_FAULT_LOST_ANSWER] = "lost-answer",
 };
+
+#define FAULT_KIND_ERROR "refreshFault.kind must be \"status\", \"hang\", \"drop\" or \"lost-answer\""
 
 /* ------------------------------------------------------------------------- */
 /* Used by the API                                                           */
@@ -77,18 +86,25 @@ reply_fault_unavailable_cb (gpointer user_data)
 
 /**
  * _tg_server_demo_take_refresh_fault:
+ * @out_lose_answer: (out): set to %TRUE when the refresh is to be processed
+ *   and its answer then lost (see _tg_server_demo_lose_answer())
  *
- * If a refresh fault is armed, applies it to @msg and returns %TRUE: the refresh
- * is not processed and the presented token stays valid, so a client that keeps
- * its session can try again later.
+ * If a refresh fault is armed, uses it up. For every kind but "lost-answer" it
+ * is applied to @msg here and the result is %TRUE: the refresh is not
+ * processed and the presented token stays valid, so a client that keeps its
+ * session can try again later. A "lost-answer" returns %FALSE with
+ * *@out_lose_answer set: the caller processes the refresh for real and then
+ * drops the answer.
  */
 gboolean
 _tg_server_demo_take_refresh_fault (TgServer          *self,
-                                    SoupServerMessage *msg)
+                                    SoupServerMessage *msg,
+                                    gboolean          *out_lose_answer)
 {
   TgRefreshFault *fault = &self->live.refresh_fault;
   g_autoptr(GIOStream) stream = NULL;
 
+  *out_lose_answer = FALSE;
   if (fault->count == 0 || fault->kind == TG_FAULT_NONE)
     return FALSE;
 
@@ -114,12 +130,38 @@ _tg_server_demo_take_refresh_fault (TgServer          *self,
       g_io_stream_close (stream, NULL, NULL);
       break;
 
+    case TG_FAULT_LOST_ANSWER:
+      *out_lose_answer = TRUE;
+      return FALSE;
+
     case TG_FAULT_NONE:
     default:
       g_assert_not_reached ();
     }
 
   return TRUE;
+}
+
+/**
+ * _tg_server_demo_lose_answer:
+ *
+ * Closes @msg's connection without sending the answer the refresh left on it.
+ * The rotation is committed by now: the client that sent it still holds the
+ * presented token, which the server has used up — the answer that dies after
+ * the commit (a crash, a proxy timeout, a phone going into a tunnel). Whether
+ * the client can recover is up to the reuse-grace window: within it, the
+ * retried refresh gets this same pair again; without it, the retry is a reuse
+ * and ends the session (RFC 9700 §4.14.2).
+ */
+void
+_tg_server_demo_lose_answer (TgServer          *self,
+                             SoupServerMessage *msg)
+{
+  g_autoptr(GIOStream) stream = soup_server_message_steal_connection (msg);
+
+  self->stats.lost_answers++;
+  if (stream != NULL)
+    g_io_stream_close (stream, NULL, NULL);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -209,6 +251,7 @@ stats_handler (SoupServer        *soup,
   add_count (builder, "reuseDetections", self->stats.reuse_detections);
   add_count (builder, "revocations", self->stats.revocations);
   add_count (builder, "faultsInjected", self->stats.faults_injected);
+  add_count (builder, "lostAnswers", self->stats.lost_answers);
   json_builder_set_member_name (builder, "resources");
   json_builder_begin_object (builder);
   g_hash_table_iter_init (&iter, self->stats.resources_by_status);
@@ -418,8 +461,7 @@ read_fault (JsonNode        *node,
            ? json_object_get_string_member (object, "kind") : NULL;
   if (kind == NULL)
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                           "refreshFault.kind must be \"status\", \"hang\" or \"drop\"");
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, FAULT_KIND_ERROR);
       return FALSE;
     }
 
@@ -435,10 +477,11 @@ read_fault (JsonNode        *node,
     out->kind = TG_FAULT_HANG;
   else if (strcmp (kind, "drop") == 0)
     out->kind = TG_FAULT_DROP;
+  else if (strcmp (kind, "lost-answer") == 0)
+    out->kind = TG_FAULT_LOST_ANSWER;
   else
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                           "refreshFault.kind must be \"status\", \"hang\" or \"drop\"");
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, FAULT_KIND_ERROR);
       return FALSE;
     }
   out->status = (guint) status;

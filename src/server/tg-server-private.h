@@ -28,6 +28,7 @@ typedef enum {
   TG_FAULT_STATUS,  /* answer the refresh with a given status */
   TG_FAULT_HANG,    /* hold the refresh for a while, then answer 503 */
   TG_FAULT_DROP,    /* close the connection without answering */
+  TG_FAULT_LOST_ANSWER, /* refresh for real (commit), then close without answering */
 } TgFaultKind;
 
 typedef struct {
@@ -56,6 +57,7 @@ typedef struct {
   guint64     reuse_detections;
   guint64     revocations;
   guint64     faults_injected;
+  guint64     lost_answers;      /* refreshes processed whose answer was dropped */
   GHashTable *resources_by_status;  /* GUINT_TO_POINTER(status) → count */
 } TgServerStats;
 
@@ -145,6 +147,9 @@ gboolean _tg_server_auth_prepare     (TgServer *self,
 /* tg-server-demo.c */
 void     _tg_server_demo_register    (TgServer *self);
 gboolean _tg_server_demo_take_refresh_fault (TgServer          *self,
+                                             SoupServerMessage *msg,
+                                             gboolean          *out_lose_answer);
+void     _tg_server_demo_lose_answer        (TgServer          *self,
                                              SoupServerMessage *msg);
 void     _tg_server_stats_count_resource    (TgServer *self,
                                              guint     status);

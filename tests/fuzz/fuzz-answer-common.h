@@ -11,6 +11,7 @@
 
 /* 2026-01-01T00:00:00Z, when the answers "arrive". */
 #define FUZZ_NOW (G_GINT64_CONSTANT (1767225600) * G_USEC_PER_SEC)
+#define FUZZ_REFRESH_TOKEN "previous-refresh-token"
 
 static inline TgAuthProtocol *
 fuzz_protocol (TgAuthProtocolKind kind)
@@ -30,6 +31,21 @@ fuzz_protocol (TgAuthProtocolKind kind)
       g_assert_no_error (error);
     }
   return protocols[kind];
+}
+
+/* The request an answer belongs to, as the token manager sends it: the
+ * protocol keeps its secret (password, refresh token) out of error messages. */
+static inline SoupMessage *
+fuzz_request (TgAuthProtocolKind kind,
+              TgAuthOperation    operation)
+{
+  static SoupMessage *requests[2][2];  /* made once, kept for the process */
+
+  if (requests[kind][operation] == NULL)
+    requests[kind][operation] = operation == TG_AUTH_OPERATION_SIGN_IN
+      ? tg_auth_protocol_new_sign_in_message (fuzz_protocol (kind), "demo", "fuzz-password")
+      : tg_auth_protocol_new_refresh_message (fuzz_protocol (kind), FUZZ_REFRESH_TOKEN);
+  return requests[kind][operation];
 }
 
 /* What the token manager does with an answer: parse it, and when a 2xx
@@ -56,8 +72,8 @@ fuzz_parse_reply (TgAuthProtocolKind  kind,
   soup_message_headers_set_content_type (headers, "application/json", NULL);
   reply = tg_http_reply_new (status, headers, bytes);
 
-  tokens = tg_auth_protocol_parse_reply (protocol, operation, reply, previous_refresh_token,
-                                         FUZZ_NOW, &error);
+  tokens = tg_auth_protocol_parse_reply (protocol, operation, fuzz_request (kind, operation),
+                                         reply, previous_refresh_token, FUZZ_NOW, &error);
   if (tokens == NULL)
     {
       g_autofree char *rotated = NULL;

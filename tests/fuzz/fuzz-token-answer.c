@@ -30,7 +30,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
 
   kind = (data[0] & 1) ? TG_AUTH_PROTOCOL_OAUTH2 : TG_AUTH_PROTOCOL_SEED;
   operation = (data[0] & 2) ? TG_AUTH_OPERATION_REFRESH : TG_AUTH_OPERATION_SIGN_IN;
-  previous = (data[0] & 4) ? "previous-refresh-token" : NULL;
+  previous = (data[0] & 4) ? FUZZ_REFRESH_TOKEN : NULL;
   status = 100 + ((guint) data[1] << 8 | data[2]) % 500;
   data += 3;
   size -= 3;
