@@ -30,8 +30,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
 
   parsed = soup_date_time_new_from_http_string (date);
   /* Years before 1000 print with fewer than four digits, which libsoup reads
-   * back as two-digit years (RFC 850): no round trip there. */
-  if (parsed != NULL && g_date_time_get_year (parsed) >= 1000)
+   * back as two-digit years (RFC 850); and libsoup 3.2 cannot print a time
+   * whose UTC is past 9999 ("31 Dec 9999 23:59:59 -0100": criticals from
+   * GLib). Neither is the client's path, which only parses: no round trip. */
+  if (parsed != NULL && g_date_time_get_year (parsed) >= 1000 && g_date_time_get_year (parsed) < 9999)
     {
       g_autofree char *printed = soup_date_time_to_string (parsed, SOUP_DATE_HTTP);
       g_autoptr(GDateTime) reparsed = soup_date_time_new_from_http_string (printed);
