@@ -77,6 +77,19 @@ static const TgTestBadRequest bad_sign_ins[] = {
   { "number as name", "POST", JSON, "{\"userName\":1,\"password\":\"demo\"}", 400, "invalid_request" },
   { "object as password", "POST", JSON, "{\"userName\":\"demo\",\"password\":{}}", 400, "invalid_request" },
   { "invalid UTF-8", "POST", JSON, "{\"userName\":\"\xff\xfe\",\"password\":\"demo\"}", 400, "invalid_request" },
+  /* json-glib 1.6 decodes \u0000 into a string cut short, so "demo\u0000x" would
+   * sign in as demo; its non-standard single-quoted strings and comments hid
+   * the escape from the server's pre-scan (found with tests/fuzz/fuzz-json-body). */
+  { "NUL escape", "POST", JSON, "{\"userName\":\"demo\\u0000x\",\"password\":\"demo\"}", 400, "invalid_request" },
+  { "NUL escape behind a single-quoted string", "POST", JSON,
+    "{\"a\":'\"',\"userName\":\"demo\\u0000x\",\"password\":\"demo\"}", 400, "invalid_request" },
+  { "NUL escape behind a comment", "POST", JSON,
+    "{\"a\":1 /* \" */,\"userName\":\"demo\\u0000x\",\"password\":\"demo\"}", 400, "invalid_request" },
+  /* json-glib 1.6 parses every value of `{…} {…}`, keeps the first and
+   * leaks the others: a leak per request, answered as if the rest were not
+   * there. Not JSON (RFC 8259 §2): 400. */
+  { "two objects in a row", "POST", JSON,
+    "{\"userName\":\"x\"} {\"userName\":\"demo\",\"password\":\"demo\"}", 400, "invalid_request" },
   { "GET", "GET", NULL, NULL, 405, "invalid_request" },
   { "SQL in the name", "POST", JSON, "{\"userName\":\"demo' OR '1'='1\",\"password\":\"x' OR '1'='1\"}", 401, "invalid_grant" },
   { "SQL drop", "POST", JSON, "{\"userName\":\"'; DROP TABLE users; --\",\"password\":\"demo\"}", 401, "invalid_grant" },

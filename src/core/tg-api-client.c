@@ -23,6 +23,7 @@
 
 #include "tg-api-client.h"
 #include "tg-auth-error.h"
+#include "tg-challenge.h"
 #include "tg-soup-transport.h"
 
 #define DEFAULT_MAX_IN_FLIGHT 32
@@ -129,26 +130,9 @@ request_free (Request *request)
 static gboolean
 refresh_can_help (SoupMessageHeaders *headers)
 {
-  const char *challenge = soup_message_headers_get_list (headers, "WWW-Authenticate");
-  const char *bearer;
-  g_autoptr(GHashTable) params = NULL;
-  const char *error;
-
-  if (challenge == NULL)
-    return TRUE;
-
-  for (bearer = challenge; *bearer != '\0'; bearer++)
-    if ((bearer == challenge || bearer[-1] == ' ' || bearer[-1] == ',') &&
-        g_ascii_strncasecmp (bearer, "Bearer", 6) == 0 &&
-        (bearer[6] == '\0' || bearer[6] == ' '))
-      break;
-  if (*bearer == '\0')
-    return FALSE;
-
-  params = soup_header_parse_param_list (bearer + 6);
-  error = g_hash_table_lookup (params, "error");
-
-  return error == NULL || g_ascii_strcasecmp (error, "invalid_token") == 0;
+  /* Several WWW-Authenticate fields come joined into one list with ", ". */
+  return tg_challenge_bearer_refresh_can_help (
+    soup_message_headers_get_list (headers, "WWW-Authenticate"));
 }
 
 /* ------------------------------------------------------------------------- */

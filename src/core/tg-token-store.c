@@ -13,6 +13,7 @@
 #include <libsecret/secret.h>
 
 #include "tg-file-token-store.h"
+#include "tg-json-check.h"
 #include "tg-secret-token-store.h"
 #include "tg-token-store.h"
 
@@ -615,6 +616,10 @@ _tg_token_store_parse (const char  *data,
   if (!g_utf8_validate (data, (gssize) length, NULL))
     return fail (error, "not UTF-8");
 
+  /* Our document is one flat object; json-glib would leak on several values
+   * in a row and recurse on deep nesting (tg-json-check.c). */
+  if (!tg_json_check_text (data, length, 16, TG_JSON_CHECK_NONE, NULL))
+    return fail (error, "not valid JSON");
   parser = json_parser_new_immutable ();
   if (!json_parser_load_from_data (parser, data, (gssize) length, NULL))
     return fail (error, "not valid JSON");

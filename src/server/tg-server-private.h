@@ -124,6 +124,13 @@ JsonObject *_tg_server_read_json_object (SoupServerMessage *msg,
                                          GError           **error);
 GHashTable *_tg_server_read_form     (SoupServerMessage *msg,
                                       GError           **error);
+/* The same two on a body already read; for the fuzz targets. */
+JsonObject *_tg_server_parse_json_object (const char  *data,
+                                          gsize        len,
+                                          GError     **error);
+GHashTable *_tg_server_parse_form    (const char        *data,
+                                      gsize              len,
+                                      GError           **error);
 gboolean _tg_server_is_loopback_peer (SoupServerMessage *msg);
 void     _tg_server_delay_then       (TgServer          *self,
                                       SoupServerMessage *msg,

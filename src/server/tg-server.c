@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "tg-crypto.h"
+#include "tg-json-check.h"
 #include "tg-password.h"
 #include "tg-server-private.h"
 
@@ -210,81 +211,30 @@ read_body (SoupServerMessage  *msg,
   return g_steal_pointer (&body);
 }
 
-/* Looks at the raw JSON before json-glib does, for two things json-glib 1.6
- * cannot be trusted with: nesting deep enough to overflow its recursive
- * parser's stack, and "\u0000" in a string, which it would decode into a C
- * string cut short — `"demo\u0000x"` would then sign in as `demo`. */
-static gboolean
-json_prescan (const char  *data,
-              gsize        len,
-              GError     **error)
-{
-  gboolean in_string = FALSE;
-  int depth = 0;
-
-  for (gsize i = 0; i < len; i++)
-    {
-      char c = data[i];
-
-      if (in_string)
-        {
-          if (c == '\\')
-            {
-              if (i + 5 < len && data[i + 1] == 'u' && memcmp (data + i + 2, "0000", 4) == 0)
-                {
-                  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                                       "JSON strings must not contain NUL characters");
-                  return FALSE;
-                }
-              i++;
-            }
-          else if (c == '"')
-            in_string = FALSE;
-        }
-      else if (c == '"')
-        in_string = TRUE;
-      else if (c == '[' || c == '{')
-        {
-          if (++depth > MAX_JSON_DEPTH)
-            {
-              g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                                   "the JSON body is nested too deeply");
-              return FALSE;
-            }
-        }
-      else if (c == ']' || c == '}')
-        depth--;
-    }
-
-  return TRUE;
-}
-
 /**
- * _tg_server_read_json_object:
+ * _tg_server_parse_json_object:
+ * @data: a request body, not necessarily NUL-terminated
+ * @len: its length in bytes
+ * @error: return location for a #GError (%G_IO_ERROR_INVALID_DATA)
  *
- * Reads the request body as a JSON object. Errors: %G_IO_ERROR_MESSAGE_TOO_LARGE
- * (answer 413), %G_IO_ERROR_NOT_SUPPORTED (wrong content type, 415),
- * %G_IO_ERROR_INVALID_DATA (400).
+ * What _tg_server_read_json_object() does once it has the body: a function of
+ * its own so that the fuzz target (tests/fuzz/fuzz-json-body.c) runs exactly
+ * what the server runs on bytes from the network.
  *
  * Returns: (transfer full): the object
  */
 JsonObject *
-_tg_server_read_json_object (SoupServerMessage  *msg,
-                             GError            **error)
+_tg_server_parse_json_object (const char  *data,
+                              gsize        len,
+                              GError     **error)
 {
-  g_autoptr(GBytes) body = NULL;
   g_autoptr(JsonParser) parser = NULL;
   g_autoptr(GError) local_error = NULL;
   JsonNode *root;
-  gconstpointer data;
-  gsize len;
 
-  body = read_body (msg, "application/json", error);
-  if (body == NULL)
-    return NULL;
-
-  data = g_bytes_get_data (body, &len);
-  if (!json_prescan (data, len, error))
+  /* Before json-glib sees it: the nesting, "\u0000" and several values in a
+   * row are what it cannot be trusted with (tg-json-check.c). */
+  if (!tg_json_check_text (data, len, MAX_JSON_DEPTH, TG_JSON_CHECK_REFUSE_NUL, error))
     return NULL;
 
   parser = json_parser_new_immutable ();
@@ -305,6 +255,31 @@ _tg_server_read_json_object (SoupServerMessage  *msg,
     }
 
   return json_object_ref (json_node_get_object (root));
+}
+
+/**
+ * _tg_server_read_json_object:
+ *
+ * Reads the request body as a JSON object. Errors: %G_IO_ERROR_MESSAGE_TOO_LARGE
+ * (answer 413), %G_IO_ERROR_NOT_SUPPORTED (wrong content type, 415),
+ * %G_IO_ERROR_INVALID_DATA (400).
+ *
+ * Returns: (transfer full): the object
+ */
+JsonObject *
+_tg_server_read_json_object (SoupServerMessage  *msg,
+                             GError            **error)
+{
+  g_autoptr(GBytes) body = NULL;
+  gconstpointer data;
+  gsize len;
+
+  body = read_body (msg, "application/json", error);
+  if (body == NULL)
+    return NULL;
+
+  data = g_bytes_get_data (body, &len);
+  return _tg_server_parse_json_object (data, len, error);
 }
 
 static char *
@@ -339,32 +314,26 @@ form_unescape (const char  *text,
 }
 
 /**
- * _tg_server_read_form:
+ * _tg_server_parse_form:
+ * @data: a request body, not necessarily NUL-terminated
+ * @len: its length in bytes
+ * @error: return location for a #GError (%G_IO_ERROR_INVALID_DATA)
  *
- * Reads an `application/x-www-form-urlencoded` body (RFC 6749 §4.3.2, §6), with
- * the same errors as _tg_server_read_json_object(). Stricter than
- * soup_form_decode(): a parameter given twice is an error (RFC 6749 §3.2, "MUST
- * NOT be included more than once"), and so is a value that decodes to a NUL or
- * to something that is not UTF-8.
+ * What _tg_server_read_form() does once it has the body: a function of its
+ * own so that the fuzz target (tests/fuzz/fuzz-form-body.c) runs exactly what
+ * the server runs on bytes from the network.
  *
  * Returns: (transfer full): name → value
  */
 GHashTable *
-_tg_server_read_form (SoupServerMessage  *msg,
-                      GError            **error)
+_tg_server_parse_form (const char  *data,
+                       gsize        len,
+                       GError     **error)
 {
-  g_autoptr(GBytes) body = NULL;
   g_autoptr(GHashTable) form = NULL;
   g_autofree char *text = NULL;
   g_auto(GStrv) pairs = NULL;
-  gconstpointer data;
-  gsize len;
 
-  body = read_body (msg, "application/x-www-form-urlencoded", error);
-  if (body == NULL)
-    return NULL;
-
-  data = g_bytes_get_data (body, &len);
   if (memchr (data, '\0', len) != NULL)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
@@ -402,6 +371,33 @@ _tg_server_read_form (SoupServerMessage  *msg,
     }
 
   return g_steal_pointer (&form);
+}
+
+/**
+ * _tg_server_read_form:
+ *
+ * Reads an `application/x-www-form-urlencoded` body (RFC 6749 §4.3.2, §6), with
+ * the same errors as _tg_server_read_json_object(). Stricter than
+ * soup_form_decode(): a parameter given twice is an error (RFC 6749 §3.2, "MUST
+ * NOT be included more than once"), and so is a value that decodes to a NUL or
+ * to something that is not UTF-8.
+ *
+ * Returns: (transfer full): name → value
+ */
+GHashTable *
+_tg_server_read_form (SoupServerMessage  *msg,
+                      GError            **error)
+{
+  g_autoptr(GBytes) body = NULL;
+  gconstpointer data;
+  gsize len;
+
+  body = read_body (msg, "application/x-www-form-urlencoded", error);
+  if (body == NULL)
+    return NULL;
+
+  data = g_bytes_get_data (body, &len);
+  return _tg_server_parse_form (data, len, error);
 }
 
 gboolean
