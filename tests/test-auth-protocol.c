@@ -1444,6 +1444,22 @@ test_expiry_jwt_without_date (Canned        *canned,
   tokens = answer_jwt (canned, jwt, "", &error);
   g_assert_no_error (error);
   assert_expires_near (tokens, 300);
+
+  /* Nor one that is years off: the server's clock is broken, not ours
+   * (every token would look expired, or never due). */
+  {
+    const char *absurd[] = { "Sun, 06 Nov 0401 08:49:37 GMT", "Fri, 31 Dec 9998 23:59:59 GMT" };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (absurd); i++)
+      {
+        g_clear_pointer (&tokens, tg_tokens_unref);
+        g_free (canned->date);
+        canned->date = g_strdup (absurd[i]);
+        tokens = answer_jwt (canned, jwt, "", &error);
+        g_assert_no_error (error);
+        assert_expires_near (tokens, 300);
+      }
+  }
 }
 
 static void

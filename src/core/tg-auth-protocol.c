@@ -1430,20 +1430,32 @@ read_jwt_exp (const char *token,
 /* How far the server's clock is ahead of ours, in µs, from the answer's Date
  * header (RFC 9110 §6.6.1): a JWT's exp is in the server's time, and a desktop
  * clock can be minutes off. Without a readable Date, assume none. */
+#define MAX_CLOCK_SKEW (G_GINT64_CONSTANT (24) * G_TIME_SPAN_HOUR)
+
 static gint64
 measure_clock_skew (SoupMessageHeaders *headers,
                     gint64              now)
 {
   const char *date = soup_message_headers_get_one (headers, "Date");
   g_autoptr(GDateTime) server_time = NULL;
+  gint64 skew;
 
   if (date == NULL)
     return 0;
+
   server_time = soup_date_time_new_from_http_string (date);
   if (server_time == NULL)
     return 0;
 
-  return g_date_time_to_unix (server_time) * G_USEC_PER_SEC - now;
+  /* A desktop clock can be hours off (a wrong time zone), not years: a Date
+   * in the year 401 or 9999 is the server's mistake, and believing it would
+   * make every token look expired (a refresh before every request) or never
+   * due (no proactive refresh at all). Such a Date says nothing. */
+  skew = g_date_time_to_unix (server_time) * G_USEC_PER_SEC - now;
+  if (ABS (skew) > MAX_CLOCK_SKEW)
+    return 0;
+
+  return skew;
 }
 
 /* When the access token expires in local real time: the earlier of what
