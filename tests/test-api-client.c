@@ -279,6 +279,8 @@ typedef struct {
   guint       n_refreshes;
   guint       n_api;
   gboolean    refresh_garbage;     /* answer refreshes with 200 and no JSON */
+  gboolean    refresh_half;        /* rotate, but answer with the refresh token only */
+  char       *presented;           /* the refresh token of the last refresh */
   GPtrArray  *bodies;              /* GBytes* received on /api/echo */
 } Scripted;
 
@@ -318,7 +320,21 @@ scripted_handler (SoupServer        *soup,
     {
       g_autofree char *pair = NULL;
 
+      g_autoptr(GBytes) body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+      g_autofree char *text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+      const char *presented = strstr (text, "r-");
+
+      g_free (scripted->presented);
+      scripted->presented = presented != NULL ? g_strndup (presented, strspn (presented, "r-0123456789")) : NULL;
       scripted->n_refreshes++;
+      if (scripted->refresh_half)
+        {
+          /* Rotated at the server; the answer lacks the access token. */
+          scripted->token_generation++;
+          pair = g_strdup_printf ("{\"refreshToken\":\"r-%u\"}", scripted->token_generation);
+          scripted_reply (msg, 200, "application/json", pair);
+          return;
+        }
       if (scripted->refresh_garbage)
         {
           scripted_reply (msg, 200, "text/html", "<html>proxy login</html>");
@@ -409,6 +425,7 @@ scripted_free (Scripted *scripted)
   soup_server_disconnect (scripted->soup);
   g_assert_finalize_object (scripted->soup);
   g_ptr_array_unref (scripted->bodies);
+  g_free (scripted->presented);
   g_free (scripted->base_uri);
   g_free (scripted);
 }
@@ -537,6 +554,31 @@ test_unparseable_refresh (void)
   scripted->refresh_garbage = FALSE;
   again = tg_test_core_burst (core, 3, "GET", "/api/thing/%u");
   g_assert_cmpuint (again->n_ok, ==, 3);
+}
+
+/* Finding 9: a 2xx refresh answer that cannot be read as a whole still
+ * carried the rotated refresh token; the next refresh presents that one, not
+ * the used-up one the server would refuse. */
+static void
+test_half_readable_refresh (void)
+{
+  g_autoptr(Scripted) scripted = scripted_new ();
+  g_autoptr(TgTestCore) core = tg_test_core_new_for_uri (scripted->base_uri, NULL);
+  g_autoptr(TgTestBurst) failed = NULL;
+  g_autoptr(TgTestBurst) again = NULL;
+
+  tg_test_core_sign_in (core);
+  tg_token_manager_replace_access_token (core->manager, "sdf");
+  scripted->refresh_half = TRUE;
+  failed = tg_test_core_burst (core, 1, "GET", "/api/thing/%u");
+  g_assert_error ((GError *) failed->errors->pdata[0], TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED);
+  g_assert_cmpstr (scripted->presented, ==, "r-1");
+
+  scripted->refresh_half = FALSE;
+  again = tg_test_core_burst (core, 1, "GET", "/api/thing/%u");
+  g_assert_cmpstr (scripted->presented, ==, "r-2");
+  g_assert_cmpuint (again->n_ok, ==, 1);
+  g_assert_cmpuint (core->sessions_expired, ==, 0);
 }
 
 /* Rule 9: a POST body goes out again byte for byte, once. */
@@ -737,6 +779,7 @@ main (int   argc,
   g_test_add_func ("/core/api-client/only-fixable-401-refreshes", test_only_fixable_401_refreshes);
   g_test_add_func ("/core/api-client/bare-401", test_bare_401);
   g_test_add_func ("/core/api-client/unparseable-refresh", test_unparseable_refresh);
+  g_test_add_func ("/core/api-client/finding-9/half-readable-refresh", test_half_readable_refresh);
   g_test_add_func ("/core/api-client/body-resent", test_body_resent);
   g_test_add_func ("/core/api-client/cancel-pending", test_cancel_pending);
   g_test_add_func ("/core/api-client/insecure", test_insecure);
