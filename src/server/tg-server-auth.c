@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The server's API: sign-in, refresh and revocation in two wire formats — the
- * seed posts' JSON API (/authorization/…) and standard OAuth 2.0 (/oauth2/…,
- * RFC 6749 and RFC 7009) — and the protected resources (/api/resources, RFC 6750).
+ * The server's token endpoints: sign-in, refresh and revocation in two wire
+ * formats — the seed posts' JSON API (/authorization/…) and standard OAuth 2.0
+ * (/oauth2/…, RFC 6749 and RFC 7009). The resources those tokens open are in
+ * tg-server-resources.c.
  *
  * Both formats share one implementation of each operation; only how the request
- * is read and how the answer is spelled differ (TgWire).
+ * is read and how the answer is spelled differ (TgWire). Every exchange is
+ * reported with _tg_server_exchanged(), and a refresh asks
+ * _tg_server_may_refresh() first: that is all the demo controls need to count,
+ * slow down and break them.
  */
 #define G_LOG_DOMAIN "tg-server"
 
@@ -60,7 +64,6 @@ reply_pair (SoupServerMessage *msg,
             const IssuedPair  *pair)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) node = NULL;
 
   json_builder_begin_object (builder);
   if (wire == TG_WIRE_SEED)
@@ -88,10 +91,9 @@ reply_pair (SoupServerMessage *msg,
       json_builder_add_string_value (builder, pair->refresh_token);
     }
   json_builder_end_object (builder);
-  node = json_builder_get_root (builder);
 
   set_no_store (msg);
-  _tg_server_reply_json (msg, SOUP_STATUS_OK, node);
+  _tg_server_reply_builder (msg, SOUP_STATUS_OK, builder);
 }
 
 /* A rejected grant: the seed API answers 401 (as the posts' client expects), OAuth
@@ -108,13 +110,27 @@ reply_invalid_grant (SoupServerMessage *msg,
 }
 
 static void
-reply_server_error (SoupServerMessage *msg,
+reply_server_error (TgServer          *self,
+                    SoupServerMessage *msg,
                     const GError      *error)
 {
   /* Only storage failures get here; their message names no secret. */
   g_warning ("storage failed: %s", error->message);
   _tg_server_reply_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "server_error",
                           "the server could not store its state");
+  _tg_server_exchanged (self, msg, TG_SERVER_EXCHANGE_FAILED);
+}
+
+/* A rejected refresh, as reply_invalid_grant() answers it and the hooks see it. */
+static void
+reject_refresh (TgServer          *self,
+                SoupServerMessage *msg,
+                TgWire             wire,
+                TgServerExchange   exchange,
+                const char        *description)
+{
+  reply_invalid_grant (msg, wire, description);
+  _tg_server_exchanged (self, msg, exchange);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -276,8 +292,8 @@ sign_in_verified (GObject      *source_object,
 
   if (!verified || sign_in->user_id == 0)
     {
-      self->stats.sign_ins_rejected++;
       reply_invalid_grant (sign_in->msg, sign_in->wire, "wrong user name or password");
+      _tg_server_exchanged (self, sign_in->msg, TG_SERVER_EXCHANGE_SIGN_IN_REJECTED);
       soup_server_message_unpause (sign_in->msg);
       return;
     }
@@ -287,16 +303,16 @@ sign_in_verified (GObject      *source_object,
   if (!tg_server_db_start_family (self->db, sign_in->user_id, refresh_hash, now,
                                   now + self->refresh_ttl, &family_id, &error))
     {
-      reply_server_error (sign_in->msg, error);
+      reply_server_error (self, sign_in->msg, error);
       soup_server_message_unpause (sign_in->msg);
       return;
     }
 
-  self->stats.sign_ins++;
   jti = tg_crypto_random_token ();
   pair = issued_pair_new (self, sign_in->user_id, sign_in->user_name, family_id,
                           g_steal_pointer (&refresh_token), jti, now, now);
   reply_pair (sign_in->msg, sign_in->wire, pair);
+  _tg_server_exchanged (self, sign_in->msg, TG_SERVER_EXCHANGE_SIGN_IN);
   soup_server_message_unpause (sign_in->msg);
 }
 
@@ -321,7 +337,7 @@ sign_in (TgServer          *self,
     {
       if (!g_error_matches (error, TG_SERVER_DB_ERROR, TG_SERVER_DB_ERROR_NOT_FOUND))
         {
-          reply_server_error (msg, error);
+          reply_server_error (self, msg, error);
           sign_in_free (data);
           return;
         }
@@ -347,15 +363,12 @@ sign_in (TgServer          *self,
 /* ------------------------------------------------------------------------- */
 /* Refresh                                                                   */
 
-/* Rotates @refresh_token and sets the answer on @msg; @may_delay says whether
- * the demo's refresh latency may hold it back (not for an answer about to be
- * lost: there is nothing to deliver late). */
+/* Rotates @refresh_token and sets the answer on @msg. */
 static void
 rotate_and_reply (TgServer          *self,
                   SoupServerMessage *msg,
                   TgWire             wire,
-                  const char        *refresh_token,
-                  gboolean           may_delay)
+                  const char        *refresh_token)
 {
   g_auto(TgRefreshGrant) grant = { 0 };
   g_autoptr(GError) error = NULL;
@@ -374,7 +387,7 @@ rotate_and_reply (TgServer          *self,
                                  now + self->refresh_ttl, self->live.reuse_grace, &grant, &error);
   if (error != NULL)
     {
-      reply_server_error (msg, error);
+      reply_server_error (self, msg, error);
       return;
     }
 
@@ -388,41 +401,35 @@ rotate_and_reply (TgServer          *self,
       if (outcome == TG_REFRESH_REPLAYED_IN_GRACE &&
           g_strcmp0 (grant.successor_hash, successor_hash) != 0)
         {
-          self->stats.refreshes_rejected++;
-          reply_invalid_grant (msg, wire, "the refresh token was already used");
+          reject_refresh (self, msg, wire, TG_SERVER_EXCHANGE_REFRESH_REJECTED,
+                          "the refresh token was already used");
           return;
         }
-      self->stats.refreshes++;
       pair = rotation_pair_new (self, &grant, refresh_token, now);
       reply_pair (msg, wire, pair);
-      /* A slow token endpoint, so that a person (or a test) can watch the
-       * requests wait at the client's gate. */
-      if (may_delay && self->live.refresh_latency_ms > 0)
-        _tg_server_delay_then (self, msg, self->live.refresh_latency_ms, NULL, NULL, NULL);
+      _tg_server_exchanged (self, msg, TG_SERVER_EXCHANGE_REFRESH);
       return;
 
     case TG_REFRESH_REUSE_DETECTED:
-      self->stats.refreshes_rejected++;
-      self->stats.reuse_detections++;
       mark_family_revoked (self, grant.family_id);
-      reply_invalid_grant (msg, wire,
-                           "the refresh token was used twice; the session is revoked");
+      reject_refresh (self, msg, wire, TG_SERVER_EXCHANGE_REFRESH_REUSED,
+                      "the refresh token was used twice; the session is revoked");
       return;
 
     case TG_REFRESH_EXPIRED:
-      self->stats.refreshes_rejected++;
-      reply_invalid_grant (msg, wire, "the refresh token has expired");
+      reject_refresh (self, msg, wire, TG_SERVER_EXCHANGE_REFRESH_REJECTED,
+                      "the refresh token has expired");
       return;
 
     case TG_REFRESH_REVOKED:
-      self->stats.refreshes_rejected++;
-      reply_invalid_grant (msg, wire, "the session was revoked");
+      reject_refresh (self, msg, wire, TG_SERVER_EXCHANGE_REFRESH_REJECTED,
+                      "the session was revoked");
       return;
 
     case TG_REFRESH_UNKNOWN:
     default:
-      self->stats.refreshes_rejected++;
-      reply_invalid_grant (msg, wire, "unknown refresh token");
+      reject_refresh (self, msg, wire, TG_SERVER_EXCHANGE_REFRESH_REJECTED,
+                      "unknown refresh token");
       return;
     }
 }
@@ -433,17 +440,8 @@ refresh (TgServer          *self,
          TgWire             wire,
          const char        *refresh_token)
 {
-  gboolean lose_answer = FALSE;
-
-  if (_tg_server_demo_take_refresh_fault (self, msg, &lose_answer))
-    return;
-
-  rotate_and_reply (self, msg, wire, refresh_token, !lose_answer);
-
-  /* The demo's "lost-answer": whatever the refresh did is committed and its
-   * answer is ready on @msg, but it never leaves. */
-  if (lose_answer)
-    _tg_server_demo_lose_answer (self, msg);
+  if (_tg_server_may_refresh (self, msg))
+    rotate_and_reply (self, msg, wire, refresh_token);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -479,13 +477,11 @@ read_seed_body (SoupServerMessage *msg)
 }
 
 static void
-seed_token_handler (SoupServer        *soup,
+seed_token_handler (TgServer          *self,
                     SoupServerMessage *msg,
                     const char        *path,
-                    GHashTable        *query,
-                    gpointer           user_data)
+                    gpointer           data)
 {
-  TgServer *self = user_data;
   g_autoptr(JsonObject) body = NULL;
   const char *user_name;
   const char *password;
@@ -506,13 +502,11 @@ seed_token_handler (SoupServer        *soup,
 }
 
 static void
-seed_refresh_handler (SoupServer        *soup,
+seed_refresh_handler (TgServer          *self,
                       SoupServerMessage *msg,
                       const char        *path,
-                      GHashTable        *query,
-                      gpointer           user_data)
+                      gpointer           data)
 {
-  TgServer *self = user_data;
   g_autoptr(JsonObject) body = NULL;
   const char *refresh_token;
 
@@ -543,13 +537,11 @@ get_form_value (GHashTable *form,
 }
 
 static void
-oauth2_token_handler (SoupServer        *soup,
+oauth2_token_handler (TgServer          *self,
                       SoupServerMessage *msg,
                       const char        *path,
-                      GHashTable        *query,
-                      gpointer           user_data)
+                      gpointer           data)
 {
-  TgServer *self = user_data;
   g_autoptr(GHashTable) form = NULL;
   g_autoptr(GError) error = NULL;
   const char *grant_type;
@@ -600,13 +592,11 @@ oauth2_token_handler (SoupServer        *soup,
 }
 
 static void
-oauth2_revoke_handler (SoupServer        *soup,
+oauth2_revoke_handler (TgServer          *self,
                        SoupServerMessage *msg,
                        const char        *path,
-                       GHashTable        *query,
-                       gpointer           user_data)
+                       gpointer           data)
 {
-  TgServer *self = user_data;
   g_autoptr(GHashTable) form = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *hash = NULL;
@@ -630,247 +620,70 @@ oauth2_revoke_handler (SoupServer        *soup,
   hash = tg_crypto_sha256_hex (token, -1);
   if (tg_server_db_revoke_family_of (self->db, hash, _tg_server_now (), &family_id, &error))
     {
-      self->stats.revocations++;
       mark_family_revoked (self, family_id);
     }
   else if (!g_error_matches (error, TG_SERVER_DB_ERROR, TG_SERVER_DB_ERROR_NOT_FOUND))
     {
-      reply_server_error (msg, error);
+      reply_server_error (self, msg, error);
       return;
     }
 
   /* RFC 7009 §2.2: 200 whether or not the token was known, so that the answer
    * does not tell an attacker which tokens exist. */
   _tg_server_reply_empty (msg);
+  if (family_id != 0)
+    _tg_server_exchanged (self, msg, TG_SERVER_EXCHANGE_REVOCATION);
 }
 
 /* ------------------------------------------------------------------------- */
-/* Protected resources (RFC 6750)                                            */
+/* What the demo controls do to every session                                */
 
-static gboolean
-is_b64token (const char *token)
+/**
+ * _tg_server_expire_access_tokens:
+ *
+ * Moves to a new signing epoch: every access token issued so far fails
+ * verification from now on, restart or not.
+ *
+ * Returns: %FALSE if the new epoch could not be stored
+ */
+gboolean
+_tg_server_expire_access_tokens (TgServer  *self,
+                                 GError   **error)
 {
-  const char *p = token;
+  gint64 epoch = g_ascii_strtoll (self->key_id, NULL, 10) + 1;
 
-  /* RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" */
-  while (*p != '\0' && (g_ascii_isalnum (*p) || strchr ("-._~+/", *p) != NULL))
-    p++;
-  if (p == token)
+  /* Access tokens carry the epoch they were signed in as their `kid`; moving to
+   * a new epoch makes every earlier token fail verification, which the client
+   * cannot see coming — the "token died early" demo. Persisted, so a restart
+   * does not bring them back. */
+  if (!tg_server_db_set_meta (self->db, "access-epoch", epoch, error))
     return FALSE;
-  while (*p == '=')
-    p++;
-
-  return *p == '\0';
-}
-
-static gboolean
-is_resource_id (const char *id)
-{
-  gsize len = strlen (id);
-
-  if (len == 0 || len > 64)
-    return FALSE;
-  for (const char *p = id; *p != '\0'; p++)
-    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_')
-      return FALSE;
-
+  g_free (self->key_id);
+  self->key_id = g_strdup_printf ("%" G_GINT64_FORMAT, epoch);
   return TRUE;
 }
 
-static void
-reply_unauthorized (SoupServerMessage *msg,
-                    guint              status,
-                    const char        *error,
-                    const char        *description)
+/**
+ * _tg_server_revoke_all_sessions:
+ *
+ * Revokes every session (refresh family): its refresh tokens are refused, and
+ * so are the access tokens issued in it.
+ *
+ * Returns: %FALSE if the revocation could not be stored
+ */
+gboolean
+_tg_server_revoke_all_sessions (TgServer  *self,
+                                GError   **error)
 {
-  g_autofree char *challenge = NULL;
+  GHashTable *revoked;
 
-  if (error == NULL)
-    challenge = g_strdup ("Bearer realm=\"" TG_SERVER_REALM "\"");
-  else
-    /* Our descriptions are fixed sentences with no quotes or backslashes, so they
-     * can go into a quoted-string as they are (RFC 6750 §3). */
-    challenge = g_strdup_printf ("Bearer realm=\"" TG_SERVER_REALM "\", error=\"%s\", "
-                                 "error_description=\"%s\"", error, description);
+  if (!tg_server_db_revoke_all_families (self->db, _tg_server_now (), error) ||
+      (revoked = tg_server_db_list_revoked_families (self->db, error)) == NULL)
+    return FALSE;
 
-  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                "WWW-Authenticate", challenge);
-  _tg_server_reply_error (msg, status, error != NULL ? error : "unauthorized", description);
-}
-
-/* The `kid` of @token's header, unverified; %NULL if there is none to read. */
-static char *
-peek_key_id (const char *token)
-{
-  const char *dot = strchr (token, '.');
-  g_autofree guint8 *header = NULL;
-  g_autoptr(JsonParser) parser = NULL;
-  JsonNode *root;
-  JsonNode *kid;
-  gsize len = 0;
-
-  if (dot == NULL)
-    return NULL;
-  header = tg_base64url_decode (token, dot - token, &len);
-  parser = json_parser_new_immutable ();
-  if (header == NULL || !json_parser_load_from_data (parser, (const char *) header, len, NULL))
-    return NULL;
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    return NULL;
-  kid = json_object_get_member (json_node_get_object (root), "kid");
-  if (kid == NULL || !JSON_NODE_HOLDS_VALUE (kid) || json_node_get_value_type (kid) != G_TYPE_STRING)
-    return NULL;
-
-  return g_strdup (json_node_get_string (kid));
-}
-
-/* Why a token whose `kid` is not the current epoch is refused. Only a token this
- * server signed in an earlier epoch was "expired by the server"; anything else —
- * a `kid` that never was an epoch, a bad signature — is just invalid, and says
- * what tg_jwt_verify() says about it. */
-static char *
-describe_key_id_error (TgServer     *self,
-                       const char   *token,
-                       const GError *error)
-{
-  g_autofree char *kid = peek_key_id (token);
-  g_autoptr(TgJwtClaims) claims = NULL;
-  g_autoptr(GError) past_error = NULL;
-  guint64 epoch = 0;
-  guint64 current = g_ascii_strtoull (self->key_id, NULL, 10);
-
-  if (kid == NULL || kid[0] == '0' || current < 2 ||
-      !g_ascii_string_to_unsigned (kid, 10, 1, current - 1, &epoch, NULL))
-    return g_strdup (error->message);
-
-  claims = tg_jwt_verify (self->key, kid, TG_SERVER_ISSUER, TG_SERVER_AUDIENCE,
-                          _tg_server_now (), token, &past_error);
-  if (claims == NULL && !g_error_matches (past_error, TG_JWT_ERROR, TG_JWT_ERROR_EXPIRED))
-    return g_strdup (past_error->message);
-
-  return g_strdup ("the access token was expired by the server");
-}
-
-static guint
-count_headers (SoupMessageHeaders *headers,
-               const char         *name)
-{
-  SoupMessageHeadersIter iter;
-  const char *header_name;
-  const char *value;
-  guint n = 0;
-
-  soup_message_headers_iter_init (&iter, headers);
-  while (soup_message_headers_iter_next (&iter, &header_name, &value))
-    if (g_ascii_strcasecmp (header_name, name) == 0)
-      n++;
-
-  return n;
-}
-
-static guint
-authorize_and_answer (TgServer          *self,
-                      SoupServerMessage *msg,
-                      const char        *id)
-{
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  const char *authorization = soup_message_headers_get_one (headers, "Authorization");
-  g_autoptr(TgJwtClaims) claims = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *token;
-  char *body;
-
-  /* Which of two credentials would count is not for us to guess (RFC 6750 §3.1:
-   * more than one way of presenting a token is invalid_request). */
-  if (count_headers (headers, "Authorization") > 1)
-    {
-      reply_unauthorized (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request",
-                          "the request has more than one Authorization header");
-      return SOUP_STATUS_BAD_REQUEST;
-    }
-
-  /* RFC 7235 §2.1: the scheme name is case-insensitive. */
-  if (authorization == NULL || g_ascii_strncasecmp (authorization, "Bearer ", 7) != 0)
-    {
-      reply_unauthorized (msg, SOUP_STATUS_UNAUTHORIZED, NULL,
-                          "this resource needs a Bearer access token");
-      return SOUP_STATUS_UNAUTHORIZED;
-    }
-
-  token = authorization + 7;
-  while (*token == ' ')
-    token++;
-  if (!is_b64token (token))
-    {
-      reply_unauthorized (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request",
-                          "the Authorization header is malformed");
-      return SOUP_STATUS_BAD_REQUEST;
-    }
-
-  claims = tg_jwt_verify (self->key, self->key_id, TG_SERVER_ISSUER, TG_SERVER_AUDIENCE,
-                          _tg_server_now (), token, &error);
-  if (claims == NULL)
-    {
-      g_autofree char *description =
-        g_error_matches (error, TG_JWT_ERROR, TG_JWT_ERROR_KEY_ID)
-          ? describe_key_id_error (self, token, error)
-          : g_strdup (error->message);
-
-      reply_unauthorized (msg, SOUP_STATUS_UNAUTHORIZED, "invalid_token", description);
-      return SOUP_STATUS_UNAUTHORIZED;
-    }
-
-  if (g_hash_table_contains (self->revoked_families, &claims->sid))
-    {
-      reply_unauthorized (msg, SOUP_STATUS_UNAUTHORIZED, "invalid_token",
-                          "the session of this access token was revoked");
-      return SOUP_STATUS_UNAUTHORIZED;
-    }
-
-  if (id != NULL)
-    body = g_strdup_printf ("protected resources, username: %s, id: %s", claims->name, id);
-  else
-    body = g_strdup_printf ("protected resources, username: %s", claims->name);
-
-  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-  soup_server_message_set_response (msg, "text/plain; charset=utf-8", SOUP_MEMORY_TAKE,
-                                    body, strlen (body));
-  return SOUP_STATUS_OK;
-}
-
-static void
-resources_handler (SoupServer        *soup,
-                   SoupServerMessage *msg,
-                   const char        *path,
-                   GHashTable        *query,
-                   gpointer           user_data)
-{
-  TgServer *self = user_data;
-  const char *id = NULL;
-  guint status;
-  guint delay_ms;
-
-  if (strcmp (path, "/api/resources") != 0)
-    {
-      id = path + strlen ("/api/resources");
-      if (*id++ != '/' || !is_resource_id (id))
-        {
-          _tg_server_reply_error (msg, SOUP_STATUS_NOT_FOUND, "not_found", "no such resource");
-          return;
-        }
-    }
-
-  if (!_tg_server_check_method (msg, SOUP_METHOD_GET, NULL))
-    return;
-
-  status = authorize_and_answer (self, msg, id);
-  _tg_server_stats_count_resource (self, status);
-
-  /* The demo's latency and jitter: the answer is ready, its delivery waits. */
-  delay_ms = _tg_server_demo_api_delay_ms (self);
-  if (delay_ms > 0)
-    _tg_server_delay_then (self, msg, delay_ms, NULL, NULL, NULL);
+  g_hash_table_unref (self->revoked_families);
+  self->revoked_families = revoked;
+  return TRUE;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -909,9 +722,8 @@ _tg_server_auth_prepare (TgServer  *self,
 void
 _tg_server_auth_register (TgServer *self)
 {
-  _tg_server_route (self, "/authorization/token", FALSE, seed_token_handler);
-  _tg_server_route (self, "/authorization/refresh", FALSE, seed_refresh_handler);
-  _tg_server_route (self, "/oauth2/token", FALSE, oauth2_token_handler);
-  _tg_server_route (self, "/oauth2/revoke", FALSE, oauth2_revoke_handler);
-  _tg_server_route (self, "/api/resources", TRUE, resources_handler);  /* and /{id} */
+  _tg_server_route (self, "/authorization/token", FALSE, seed_token_handler, NULL);
+  _tg_server_route (self, "/authorization/refresh", FALSE, seed_refresh_handler, NULL);
+  _tg_server_route (self, "/oauth2/token", FALSE, oauth2_token_handler, NULL);
+  _tg_server_route (self, "/oauth2/revoke", FALSE, oauth2_revoke_handler, NULL);
 }

@@ -16,6 +16,12 @@
  * not processed) and "lost-answer" (the refresh is processed and committed,
  * then the connection is closed without an answer: only the server knows the
  * presented token is used up).
+ *
+ * The API does not know this module: it plugs itself into the server's hook
+ * points (TgServerHooks) when the server starts, and counts, delays and
+ * breaks the exchanges from there. Its counters and delays work with the
+ * controls off too (TgServer:latency-ms, :jitter-ms); only the endpoints above
+ * need TgServer:demo-controls.
  */
 #define G_LOG_DOMAIN "tg-server"
 
@@ -28,7 +34,15 @@
 
 #define MAX_DELAY_MS 60000
 
-static const char *fault_names[] = {
+typedef enum {
+  TG_FAULT_NONE,
+  TG_FAULT_STATUS,  /* answer the refresh with a given status */
+  TG_FAULT_HANG,    /* hold the refresh for a while, then answer 503 */
+  TG_FAULT_DROP,    /* close the connection without answering */
+  TG_FAULT_LOST_ANSWER, /* refresh for real (commit), then close without answering */
+} TgFaultKind;
+
+static const char * const fault_names[] = {
   [TG_FAULT_NONE] = "none",
   [TG_FAULT_STATUS] = "status",
   [TG_FAULT_HANG] = "hang",
@@ -38,36 +52,105 @@ static const char *fault_names[] = {
 
 #define FAULT_KIND_ERROR "refreshFault.kind must be \"status\", \"hang\", \"drop\" or \"lost-answer\""
 
-/* ------------------------------------------------------------------------- */
-/* Used by the API                                                           */
+typedef struct {
+  TgFaultKind kind;
+  guint       status;
+  guint       hang_ms;
+  guint       count;   /* how many of the next refreshes it applies to */
+} TgRefreshFault;
 
-void
-_tg_server_stats_count_resource (TgServer *self,
-                                 guint     status)
+/* The demo's state for one run of the server: a restart forgets it. */
+typedef struct {
+  TgServer       *server;              /* unowned: it owns us */
+
+  /* settings */
+  guint           latency_ms;          /* before every resource answer */
+  guint           jitter_ms;           /* and up to this much more */
+  guint           refresh_latency_ms;  /* before every successful refresh answer */
+  TgRefreshFault  refresh_fault;
+
+  /* counters since start */
+  guint64         sign_ins;
+  guint64         sign_ins_rejected;
+  guint64         refreshes;
+  guint64         refreshes_rejected;
+  guint64         reuse_detections;
+  guint64         revocations;
+  guint64         faults_injected;
+  guint64         lost_answers;        /* refreshes processed whose answer was dropped */
+  GHashTable     *resources_by_status; /* owned: GUINT_TO_POINTER(status) → count */
+} TgServerDemo;
+
+static void
+demo_free (gpointer data)
 {
-  gpointer key = GUINT_TO_POINTER (status);
-  guint count = GPOINTER_TO_UINT (g_hash_table_lookup (self->stats.resources_by_status, key));
+  TgServerDemo *demo = data;
 
-  g_hash_table_insert (self->stats.resources_by_status, key, GUINT_TO_POINTER (count + 1));
+  g_hash_table_unref (demo->resources_by_status);
+  g_free (demo);
 }
 
-/**
- * _tg_server_demo_api_delay_ms:
- *
- * The demo latency plus a uniformly random jitter, so that the 401s of a burst
- * arrive spread out as on real networks — the case where the posts' shared
- * promise starts several refreshes.
- */
-guint
-_tg_server_demo_api_delay_ms (TgServer *self)
+/* ------------------------------------------------------------------------- */
+/* Hooked into the API                                                       */
+
+static void
+demo_exchanged (gpointer           data,
+                SoupServerMessage *msg,
+                TgServerExchange   exchange)
 {
+  TgServerDemo *demo = data;
+  gpointer key;
+
+  switch (exchange)
+    {
+    case TG_SERVER_EXCHANGE_SIGN_IN:
+      demo->sign_ins++;
+      break;
+    case TG_SERVER_EXCHANGE_SIGN_IN_REJECTED:
+      demo->sign_ins_rejected++;
+      break;
+    case TG_SERVER_EXCHANGE_REFRESH:
+      demo->refreshes++;
+      break;
+    case TG_SERVER_EXCHANGE_REFRESH_REUSED:
+      demo->reuse_detections++;
+      G_GNUC_FALLTHROUGH;
+    case TG_SERVER_EXCHANGE_REFRESH_REJECTED:
+      demo->refreshes_rejected++;
+      break;
+    case TG_SERVER_EXCHANGE_REVOCATION:
+      demo->revocations++;
+      break;
+    case TG_SERVER_EXCHANGE_RESOURCE:
+      key = GUINT_TO_POINTER (soup_server_message_get_status (msg));
+      g_hash_table_insert (demo->resources_by_status, key,
+                           GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (demo->resources_by_status, key)) + 1));
+      break;
+    case TG_SERVER_EXCHANGE_FAILED:
+    default:
+      break;
+    }
+}
+
+/* For a resource, the demo latency plus a uniformly random jitter, so that
+ * the 401s of a burst arrive spread out as on real networks — the case where
+ * the posts' shared promise starts several refreshes. For a refresh, a slow
+ * token endpoint, so that a person (or a test) can watch the requests wait at
+ * the client's gate. */
+static guint
+demo_answer_delay_ms (gpointer         data,
+                      TgServerExchange exchange)
+{
+  TgServerDemo *demo = data;
   guint32 random = 0;
 
-  if (self->live.jitter_ms == 0)
-    return self->live.latency_ms;
+  if (exchange == TG_SERVER_EXCHANGE_REFRESH)
+    return demo->refresh_latency_ms;
+  if (demo->jitter_ms == 0)
+    return demo->latency_ms;
 
   tg_crypto_random_bytes ((guint8 *) &random, sizeof random);
-  return self->live.latency_ms + random % (self->live.jitter_ms + 1);
+  return demo->latency_ms + random % (demo->jitter_ms + 1);
 }
 
 static void
@@ -84,32 +167,24 @@ reply_fault_unavailable_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/**
- * _tg_server_demo_take_refresh_fault:
- * @out_lose_answer: (out): set to %TRUE when the refresh is to be processed
- *   and its answer then lost (see _tg_server_demo_lose_answer())
- *
- * If a refresh fault is armed, uses it up. For every kind but "lost-answer" it
- * is applied to @msg here and the result is %TRUE: the refresh is not
- * processed and the presented token stays valid, so a client that keeps its
- * session can try again later. A "lost-answer" returns %FALSE with
- * *@out_lose_answer set: the caller processes the refresh for real and then
- * drops the answer.
- */
-gboolean
-_tg_server_demo_take_refresh_fault (TgServer          *self,
-                                    SoupServerMessage *msg,
-                                    gboolean          *out_lose_answer)
+/* If a refresh fault is armed, uses it up. For every kind but "lost-answer" it
+ * is applied to @msg here: the refresh is not processed and the presented
+ * token stays valid, so a client that keeps its session can try again later.
+ * A "lost-answer" lets the refresh be processed for real, and then drops the
+ * answer (demo_withhold_answer()). */
+static TgServerRefreshFate
+demo_before_refresh (gpointer           data,
+                     SoupServerMessage *msg)
 {
-  TgRefreshFault *fault = &self->live.refresh_fault;
+  TgServerDemo *demo = data;
+  TgRefreshFault *fault = &demo->refresh_fault;
   g_autoptr(GIOStream) stream = NULL;
 
-  *out_lose_answer = FALSE;
   if (fault->count == 0 || fault->kind == TG_FAULT_NONE)
-    return FALSE;
+    return TG_SERVER_REFRESH_PROCEED;
 
   fault->count--;
-  self->stats.faults_injected++;
+  demo->faults_injected++;
 
   switch (fault->kind)
     {
@@ -119,7 +194,7 @@ _tg_server_demo_take_refresh_fault (TgServer          *self,
       break;
 
     case TG_FAULT_HANG:
-      _tg_server_delay_then (self, msg, fault->hang_ms,
+      _tg_server_delay_then (demo->server, msg, fault->hang_ms,
                              reply_fault_unavailable_cb, g_object_ref (msg), g_object_unref);
       break;
 
@@ -131,38 +206,41 @@ _tg_server_demo_take_refresh_fault (TgServer          *self,
       break;
 
     case TG_FAULT_LOST_ANSWER:
-      *out_lose_answer = TRUE;
-      return FALSE;
+      return TG_SERVER_REFRESH_WITHHOLD;
 
     case TG_FAULT_NONE:
     default:
       g_assert_not_reached ();
     }
 
-  return TRUE;
+  return TG_SERVER_REFRESH_ANSWERED;
 }
 
-/**
- * _tg_server_demo_lose_answer:
- *
- * Closes @msg's connection without sending the answer the refresh left on it.
+/* Closes @msg's connection without sending the answer the refresh left on it.
  * The rotation is committed by now: the client that sent it still holds the
  * presented token, which the server has used up — the answer that dies after
  * the commit (a crash, a proxy timeout, a phone going into a tunnel). Whether
  * the client can recover is up to the reuse-grace window: within it, the
  * retried refresh gets this same pair again; without it, the retry is a reuse
- * and ends the session (RFC 9700 §4.14.2).
- */
-void
-_tg_server_demo_lose_answer (TgServer          *self,
-                             SoupServerMessage *msg)
+ * and ends the session (RFC 9700 §4.14.2). */
+static void
+demo_withhold_answer (gpointer           data,
+                      SoupServerMessage *msg)
 {
+  TgServerDemo *demo = data;
   g_autoptr(GIOStream) stream = soup_server_message_steal_connection (msg);
 
-  self->stats.lost_answers++;
+  demo->lost_answers++;
   if (stream != NULL)
     g_io_stream_close (stream, NULL, NULL);
 }
+
+static const TgServerHooks demo_hooks = {
+  .exchanged = demo_exchanged,
+  .answer_delay_ms = demo_answer_delay_ms,
+  .before_refresh = demo_before_refresh,
+  .withhold_answer = demo_withhold_answer,
+};
 
 /* ------------------------------------------------------------------------- */
 /* Handlers                                                                  */
@@ -216,24 +294,22 @@ demo_request_allowed (SoupServerMessage *msg)
 }
 
 static void
-add_count (JsonBuilder *builder,
-           const char  *name,
-           guint64      value)
+add_int_member (JsonBuilder *builder,
+                const char  *name,
+                gint64       value)
 {
   json_builder_set_member_name (builder, name);
-  json_builder_add_int_value (builder, (gint64) value);
+  json_builder_add_int_value (builder, value);
 }
 
 static void
-stats_handler (SoupServer        *soup,
+stats_handler (TgServer          *self,
                SoupServerMessage *msg,
                const char        *path,
-               GHashTable        *query,
-               gpointer           user_data)
+               gpointer           data)
 {
-  TgServer *self = user_data;
+  TgServerDemo *demo = data;
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) node = NULL;
   GHashTableIter iter;
   gpointer key, value;
 
@@ -241,111 +317,91 @@ stats_handler (SoupServer        *soup,
     return;
 
   json_builder_begin_object (builder);
-  add_count (builder, "signIns", self->stats.sign_ins);
-  add_count (builder, "signInsRejected", self->stats.sign_ins_rejected);
+  add_int_member (builder, "signIns", demo->sign_ins);
+  add_int_member (builder, "signInsRejected", demo->sign_ins_rejected);
   json_builder_set_member_name (builder, "refreshes");
   json_builder_begin_object (builder);
-  add_count (builder, "ok", self->stats.refreshes);
-  add_count (builder, "rejected", self->stats.refreshes_rejected);
+  add_int_member (builder, "ok", demo->refreshes);
+  add_int_member (builder, "rejected", demo->refreshes_rejected);
   json_builder_end_object (builder);
-  add_count (builder, "reuseDetections", self->stats.reuse_detections);
-  add_count (builder, "revocations", self->stats.revocations);
-  add_count (builder, "faultsInjected", self->stats.faults_injected);
-  add_count (builder, "lostAnswers", self->stats.lost_answers);
+  add_int_member (builder, "reuseDetections", demo->reuse_detections);
+  add_int_member (builder, "revocations", demo->revocations);
+  add_int_member (builder, "faultsInjected", demo->faults_injected);
+  add_int_member (builder, "lostAnswers", demo->lost_answers);
   json_builder_set_member_name (builder, "resources");
   json_builder_begin_object (builder);
-  g_hash_table_iter_init (&iter, self->stats.resources_by_status);
+  g_hash_table_iter_init (&iter, demo->resources_by_status);
   while (g_hash_table_iter_next (&iter, &key, &value))
     {
       char status[16];
 
       g_snprintf (status, sizeof status, "%u", GPOINTER_TO_UINT (key));
-      add_count (builder, status, GPOINTER_TO_UINT (value));
+      add_int_member (builder, status, GPOINTER_TO_UINT (value));
     }
   json_builder_end_object (builder);
   json_builder_end_object (builder);
 
-  node = json_builder_get_root (builder);
-  _tg_server_reply_json (msg, SOUP_STATUS_OK, node);
+  _tg_server_reply_builder (msg, SOUP_STATUS_OK, builder);
 }
 
 static void
-expire_access_tokens_handler (SoupServer        *soup,
+expire_access_tokens_handler (TgServer          *self,
                               SoupServerMessage *msg,
                               const char        *path,
-                              GHashTable        *query,
-                              gpointer           user_data)
+                              gpointer           data)
 {
-  TgServer *self = user_data;
   g_autoptr(GError) error = NULL;
-  gint64 epoch = g_ascii_strtoll (self->key_id, NULL, 10) + 1;
 
   if (!demo_request_allowed (msg) || !_tg_server_check_method (msg, SOUP_METHOD_POST, NULL))
     return;
 
-  /* Access tokens carry the epoch they were signed in as their `kid`; moving to
-   * a new epoch makes every earlier token fail verification, which the client
-   * cannot see coming — the "token died early" demo. Persisted, so a restart
-   * does not bring them back. */
-  if (!tg_server_db_set_meta (self->db, "access-epoch", epoch, &error))
+  if (!_tg_server_expire_access_tokens (self, &error))
     {
       _tg_server_reply_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "server_error",
                               "could not store the new epoch");
       return;
     }
-  g_free (self->key_id);
-  self->key_id = g_strdup_printf ("%" G_GINT64_FORMAT, epoch);
 
   _tg_server_reply_empty (msg);
 }
 
 static void
-revoke_refresh_tokens_handler (SoupServer        *soup,
+revoke_refresh_tokens_handler (TgServer          *self,
                                SoupServerMessage *msg,
                                const char        *path,
-                               GHashTable        *query,
-                               gpointer           user_data)
+                               gpointer           data)
 {
-  TgServer *self = user_data;
+  TgServerDemo *demo = data;
   g_autoptr(GError) error = NULL;
-  GHashTable *revoked;
 
   if (!demo_request_allowed (msg) || !_tg_server_check_method (msg, SOUP_METHOD_POST, NULL))
     return;
 
-  if (!tg_server_db_revoke_all_families (self->db, _tg_server_now (), &error) ||
-      (revoked = tg_server_db_list_revoked_families (self->db, &error)) == NULL)
+  if (!_tg_server_revoke_all_sessions (self, &error))
     {
       _tg_server_reply_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "server_error",
                               "could not revoke the sessions");
       return;
     }
-  g_hash_table_unref (self->revoked_families);
-  self->revoked_families = revoked;
-  self->stats.revocations++;
+  demo->revocations++;
 
   _tg_server_reply_empty (msg);
 }
 
 static void
-reply_settings (TgServer          *self,
+reply_settings (TgServerDemo      *demo,
                 SoupServerMessage *msg)
 {
+  TgServerSettings *live = &demo->server->live;
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) node = NULL;
-  TgRefreshFault *fault = &self->live.refresh_fault;
+  TgRefreshFault *fault = &demo->refresh_fault;
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "accessTtl");
-  json_builder_add_int_value (builder, self->live.access_ttl);
-  json_builder_set_member_name (builder, "reuseGrace");
-  json_builder_add_int_value (builder, self->live.reuse_grace);
-  json_builder_set_member_name (builder, "latencyMs");
-  json_builder_add_int_value (builder, self->live.latency_ms);
-  json_builder_set_member_name (builder, "jitterMs");
-  json_builder_add_int_value (builder, self->live.jitter_ms);
-  json_builder_set_member_name (builder, "refreshLatencyMs");
-  json_builder_add_int_value (builder, self->live.refresh_latency_ms);
+  add_int_member (builder, "accessTtl", live->access_ttl);
+  add_int_member (builder, "reuseGrace", live->reuse_grace);
+  add_int_member (builder, "latencyMs", demo->latency_ms);
+  add_int_member (builder, "jitterMs", demo->jitter_ms);
+  add_int_member (builder, "refreshLatencyMs", demo->refresh_latency_ms);
   json_builder_set_member_name (builder, "refreshFault");
   if (fault->count == 0 || fault->kind == TG_FAULT_NONE)
     json_builder_add_null_value (builder);
@@ -355,23 +411,15 @@ reply_settings (TgServer          *self,
       json_builder_set_member_name (builder, "kind");
       json_builder_add_string_value (builder, fault_names[fault->kind]);
       if (fault->kind == TG_FAULT_STATUS)
-        {
-          json_builder_set_member_name (builder, "status");
-          json_builder_add_int_value (builder, fault->status);
-        }
+        add_int_member (builder, "status", fault->status);
       if (fault->kind == TG_FAULT_HANG)
-        {
-          json_builder_set_member_name (builder, "hangMs");
-          json_builder_add_int_value (builder, fault->hang_ms);
-        }
-      json_builder_set_member_name (builder, "count");
-      json_builder_add_int_value (builder, fault->count);
+        add_int_member (builder, "hangMs", fault->hang_ms);
+      add_int_member (builder, "count", fault->count);
       json_builder_end_object (builder);
     }
   json_builder_end_object (builder);
 
-  node = json_builder_get_root (builder);
-  _tg_server_reply_json (msg, SOUP_STATUS_OK, node);
+  _tg_server_reply_builder (msg, SOUP_STATUS_OK, builder);
 }
 
 /* Reads member @name of @object as an integer in [min, max]. Absent is fine
@@ -471,15 +519,11 @@ read_fault (JsonNode        *node,
     return FALSE;
 
   memset (out, 0, sizeof *out);
-  if (strcmp (kind, "status") == 0)
-    out->kind = TG_FAULT_STATUS;
-  else if (strcmp (kind, "hang") == 0)
-    out->kind = TG_FAULT_HANG;
-  else if (strcmp (kind, "drop") == 0)
-    out->kind = TG_FAULT_DROP;
-  else if (strcmp (kind, "lost-answer") == 0)
-    out->kind = TG_FAULT_LOST_ANSWER;
-  else
+  /* "none" is no kind to arm: null disarms. */
+  for (guint i = TG_FAULT_NONE + 1; i < G_N_ELEMENTS (fault_names); i++)
+    if (strcmp (kind, fault_names[i]) == 0)
+      out->kind = i;
+  if (out->kind == TG_FAULT_NONE)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, FAULT_KIND_ERROR);
       return FALSE;
@@ -492,24 +536,23 @@ read_fault (JsonNode        *node,
 }
 
 static void
-settings_handler (SoupServer        *soup,
+settings_handler (TgServer          *self,
                   SoupServerMessage *msg,
                   const char        *path,
-                  GHashTable        *query,
-                  gpointer           user_data)
+                  gpointer           data)
 {
   static const char * const known[] = {
     "accessTtl", "reuseGrace", "latencyMs", "jitterMs", "refreshLatencyMs", "refreshFault", NULL
   };
-  TgServer *self = user_data;
+  TgServerDemo *demo = data;
   g_autoptr(JsonObject) body = NULL;
   g_autoptr(GError) error = NULL;
   gint64 access_ttl = self->live.access_ttl;
   gint64 reuse_grace = self->live.reuse_grace;
-  gint64 latency_ms = self->live.latency_ms;
-  gint64 jitter_ms = self->live.jitter_ms;
-  gint64 refresh_latency_ms = self->live.refresh_latency_ms;
-  TgRefreshFault fault = self->live.refresh_fault;
+  gint64 latency_ms = demo->latency_ms;
+  gint64 jitter_ms = demo->jitter_ms;
+  gint64 refresh_latency_ms = demo->refresh_latency_ms;
+  TgRefreshFault fault = demo->refresh_fault;
 
   if (!demo_request_allowed (msg) ||
       !_tg_server_check_method (msg, SOUP_METHOD_GET, SOUP_METHOD_PUT, NULL))
@@ -517,7 +560,7 @@ settings_handler (SoupServer        *soup,
 
   if (strcmp (soup_server_message_get_method (msg), SOUP_METHOD_PUT) != 0)
     {
-      reply_settings (self, msg);
+      reply_settings (demo, msg);
       return;
     }
 
@@ -543,19 +586,39 @@ settings_handler (SoupServer        *soup,
 
   self->live.access_ttl = access_ttl;
   self->live.reuse_grace = reuse_grace;
-  self->live.latency_ms = (guint) latency_ms;
-  self->live.jitter_ms = (guint) jitter_ms;
-  self->live.refresh_latency_ms = (guint) refresh_latency_ms;
-  self->live.refresh_fault = fault;
+  demo->latency_ms = (guint) latency_ms;
+  demo->jitter_ms = (guint) jitter_ms;
+  demo->refresh_latency_ms = (guint) refresh_latency_ms;
+  demo->refresh_fault = fault;
 
-  reply_settings (self, msg);
+  reply_settings (demo, msg);
 }
 
+/* ------------------------------------------------------------------------- */
+
+/**
+ * _tg_server_demo_attach:
+ *
+ * Plugs the demo into a server that is starting: its hooks always (the
+ * latency and jitter properties apply with the controls off too), its
+ * endpoints when #TgServer:demo-controls is on. The state lives until the
+ * server stops.
+ */
 void
-_tg_server_demo_register (TgServer *self)
+_tg_server_demo_attach (TgServer *self)
 {
-  _tg_server_route (self, "/demo/stats", FALSE, stats_handler);
-  _tg_server_route (self, "/demo/expire-access-tokens", FALSE, expire_access_tokens_handler);
-  _tg_server_route (self, "/demo/revoke-refresh-tokens", FALSE, revoke_refresh_tokens_handler);
-  _tg_server_route (self, "/demo/settings", FALSE, settings_handler);
+  TgServerDemo *demo = g_new0 (TgServerDemo, 1);
+
+  demo->server = self;
+  demo->latency_ms = self->latency_ms;
+  demo->jitter_ms = self->jitter_ms;
+  demo->resources_by_status = g_hash_table_new (NULL, NULL);
+  _tg_server_set_hooks (self, &demo_hooks, demo, demo_free);
+
+  if (!self->demo_controls)
+    return;
+  _tg_server_route (self, "/demo/stats", FALSE, stats_handler, demo);
+  _tg_server_route (self, "/demo/expire-access-tokens", FALSE, expire_access_tokens_handler, demo);
+  _tg_server_route (self, "/demo/revoke-refresh-tokens", FALSE, revoke_refresh_tokens_handler, demo);
+  _tg_server_route (self, "/demo/settings", FALSE, settings_handler, demo);
 }

@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
  * The server's state, shared by the files that implement its parts:
- * tg-server.c (lifecycle, routing, replies), tg-server-auth.c (sign-in, refresh,
- * resources, revocation) and tg-server-demo.c (demo controls and faults).
+ * tg-server.c (lifecycle, storage, hooks), tg-server-routing.c (routing and what
+ * every request passes through), tg-server-message.c (reading requests, writing
+ * answers), tg-server-auth.c (sign-in, refresh, revocation),
+ * tg-server-resources.c (the protected resources and their bearer tokens) and
+ * tg-server-demo.c (demo controls and faults).
+ *
+ * The API knows nothing of the demo: it reports what it does at a few hook
+ * points (TgServerHooks), and the demo module plugs itself in there.
  */
 #pragma once
 
@@ -23,43 +29,61 @@ G_BEGIN_DECLS
  * connection (it has no way to skip it), but nothing of it is kept. */
 #define TG_SERVER_MAX_BODY (64 * 1024)
 
-typedef enum {
-  TG_FAULT_NONE,
-  TG_FAULT_STATUS,  /* answer the refresh with a given status */
-  TG_FAULT_HANG,    /* hold the refresh for a while, then answer 503 */
-  TG_FAULT_DROP,    /* close the connection without answering */
-  TG_FAULT_LOST_ANSWER, /* refresh for real (commit), then close without answering */
-} TgFaultKind;
-
-typedef struct {
-  TgFaultKind kind;
-  guint       status;
-  guint       hang_ms;
-  guint       count;   /* how many of the next refreshes it applies to */
-} TgRefreshFault;
-
-/* What the demo controls can change while the server runs. Starts from the
- * properties on every start, so a restart forgets changes made over HTTP. */
+/* What the demo controls can change in the API while the server runs. Starts
+ * from the properties on every start, so a restart forgets changes made over
+ * HTTP. */
 typedef struct {
   gint64          access_ttl;
   gint64          reuse_grace;
-  guint           latency_ms;
-  guint           jitter_ms;
-  guint           refresh_latency_ms;  /* before every successful refresh answer */
-  TgRefreshFault  refresh_fault;
 } TgServerSettings;
 
+/* ------------------------------------------------------------------------- */
+/* Hook points                                                               */
+
+/* An exchange of the API that has its answer set, as reported to the hooks. */
+typedef enum {
+  TG_SERVER_EXCHANGE_SIGN_IN,
+  TG_SERVER_EXCHANGE_SIGN_IN_REJECTED,
+  TG_SERVER_EXCHANGE_REFRESH,
+  TG_SERVER_EXCHANGE_REFRESH_REJECTED,
+  TG_SERVER_EXCHANGE_REFRESH_REUSED,    /* rejected: a used token came back */
+  TG_SERVER_EXCHANGE_REVOCATION,        /* a known session was revoked */
+  TG_SERVER_EXCHANGE_RESOURCE,          /* any answer of /api/resources */
+  TG_SERVER_EXCHANGE_FAILED,            /* the server could not store its state */
+} TgServerExchange;
+
+/* What a hook decides about a refresh before it is processed. */
+typedef enum {
+  TG_SERVER_REFRESH_PROCEED,
+  TG_SERVER_REFRESH_ANSWERED,  /* the hook answered (or dropped) it: not processed */
+  TG_SERVER_REFRESH_WITHHOLD,  /* process it, then hand the answer to withhold_answer */
+} TgServerRefreshFate;
+
+/**
+ * TgServerHooks:
+ * @exchanged: an exchange has its answer set on @msg (its status is there)
+ * @answer_delay_ms: how long to hold that answer back; 0 sends it at once.
+ *   Asked for %TG_SERVER_EXCHANGE_REFRESH and %TG_SERVER_EXCHANGE_RESOURCE only
+ * @before_refresh: called before a refresh is processed
+ * @withhold_answer: the refresh @before_refresh chose to withhold has its
+ *   answer set: it is the hook's to dispose of (not delayed, not counted twice)
+ *
+ * Where another part of the server may watch or bend the API's exchanges. The
+ * demo module is the one user; every member is required.
+ */
 typedef struct {
-  guint64     sign_ins;
-  guint64     sign_ins_rejected;
-  guint64     refreshes;
-  guint64     refreshes_rejected;
-  guint64     reuse_detections;
-  guint64     revocations;
-  guint64     faults_injected;
-  guint64     lost_answers;      /* refreshes processed whose answer was dropped */
-  GHashTable *resources_by_status;  /* GUINT_TO_POINTER(status) → count */
-} TgServerStats;
+  void                (*exchanged)       (gpointer           data,
+                                          SoupServerMessage *msg,
+                                          TgServerExchange   exchange);
+  guint               (*answer_delay_ms) (gpointer           data,
+                                          TgServerExchange   exchange);
+  TgServerRefreshFate (*before_refresh)  (gpointer           data,
+                                          SoupServerMessage *msg);
+  void                (*withhold_answer) (gpointer           data,
+                                          SoupServerMessage *msg);
+} TgServerHooks;
+
+/* ------------------------------------------------------------------------- */
 
 struct _TgServer
 {
@@ -90,7 +114,9 @@ struct _TgServer
   GHashTable     *revoked_families;      /* set of gint64* */
   char           *dummy_password_hash;   /* verified against for unknown users */
   TgServerSettings live;
-  TgServerStats   stats;
+  const TgServerHooks *hooks;            /* nullable */
+  gpointer        hooks_data;            /* owned, with hooks_destroy */
+  GDestroyNotify  hooks_destroy;
   GCancellable   *cancellable;           /* cancelled on stop: pending KDF work */
   guint           pending_work;          /* password checks running in threads */
   GHashTable     *delayed;               /* owned: GSource set, answers held back */
@@ -101,12 +127,39 @@ struct _TgServer
   GMainLoop      *thread_loop;
 };
 
+/* A route's handler: @data is what _tg_server_route() was given. */
+typedef void (*TgServerHandler) (TgServer          *self,
+                                 SoupServerMessage *msg,
+                                 const char        *path,
+                                 gpointer           data);
+
 /* tg-server.c */
-void     _tg_server_route            (TgServer           *self,
-                                      const char         *path,
-                                      gboolean            subpaths,
-                                      SoupServerCallback  callback);
 gint64   _tg_server_now              (void);
+void     _tg_server_set_hooks        (TgServer            *self,
+                                      const TgServerHooks *hooks,
+                                      gpointer             data,
+                                      GDestroyNotify       destroy);
+gboolean _tg_server_may_refresh      (TgServer          *self,
+                                      SoupServerMessage *msg);
+void     _tg_server_exchanged        (TgServer          *self,
+                                      SoupServerMessage *msg,
+                                      TgServerExchange   exchange);
+
+/* tg-server-routing.c */
+void     _tg_server_route            (TgServer          *self,
+                                      const char        *path,
+                                      gboolean           subpaths,
+                                      TgServerHandler    handler,
+                                      gpointer           data);
+gboolean _tg_server_body_too_large   (SoupServerMessage *msg);
+void     _tg_server_delay_then       (TgServer          *self,
+                                      SoupServerMessage *msg,
+                                      guint              delay_ms,
+                                      GSourceFunc        then,
+                                      gpointer           data,
+                                      GDestroyNotify     destroy);
+
+/* tg-server-message.c */
 gboolean _tg_server_check_method     (SoupServerMessage *msg,
                                       const char        *first_method,
                                       ...) G_GNUC_NULL_TERMINATED;
@@ -114,6 +167,9 @@ void     _tg_server_reply_empty      (SoupServerMessage *msg);
 void     _tg_server_reply_json       (SoupServerMessage *msg,
                                       guint              status,
                                       JsonNode          *node);
+void     _tg_server_reply_builder    (SoupServerMessage *msg,
+                                      guint              status,
+                                      JsonBuilder       *builder);
 void     _tg_server_reply_error      (SoupServerMessage *msg,
                                       guint              status,
                                       const char        *error,
@@ -132,27 +188,22 @@ GHashTable *_tg_server_parse_form    (const char        *data,
                                       gsize              len,
                                       GError           **error);
 gboolean _tg_server_is_loopback_peer (SoupServerMessage *msg);
-void     _tg_server_delay_then       (TgServer          *self,
-                                      SoupServerMessage *msg,
-                                      guint              delay_ms,
-                                      GSourceFunc        then,
-                                      gpointer           data,
-                                      GDestroyNotify     destroy);
 
 /* tg-server-auth.c */
 void     _tg_server_auth_register    (TgServer *self);
 gboolean _tg_server_auth_prepare     (TgServer *self,
                                       GError  **error);
+void     _tg_server_mark_family_revoked (TgServer *self,
+                                         gint64    family_id);
+gboolean _tg_server_expire_access_tokens (TgServer  *self,
+                                          GError   **error);
+gboolean _tg_server_revoke_all_sessions  (TgServer  *self,
+                                          GError   **error);
+
+/* tg-server-resources.c */
+void     _tg_server_resources_register (TgServer *self);
 
 /* tg-server-demo.c */
-void     _tg_server_demo_register    (TgServer *self);
-gboolean _tg_server_demo_take_refresh_fault (TgServer          *self,
-                                             SoupServerMessage *msg,
-                                             gboolean          *out_lose_answer);
-void     _tg_server_demo_lose_answer        (TgServer          *self,
-                                             SoupServerMessage *msg);
-void     _tg_server_stats_count_resource    (TgServer *self,
-                                             guint     status);
-guint    _tg_server_demo_api_delay_ms       (TgServer *self);
+void     _tg_server_demo_attach      (TgServer *self);
 
 G_END_DECLS

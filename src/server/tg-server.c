@@ -3,9 +3,11 @@
  * TgServer: the demo authorization server as an embeddable object.
  *
  * This file holds its lifecycle (start on the caller's main context or on a thread
- * of its own, stop), the routing that every request passes through (body size
- * limit, 404), and the small reply/parse helpers the other parts share. The API
- * itself lives in tg-server-auth.c and the demo controls in tg-server-demo.c.
+ * of its own, stop), its storage and users, and the hook points through which
+ * the demo module watches and bends the API. Routing is in tg-server-routing.c,
+ * reading and answering requests in tg-server-message.c, the API itself in
+ * tg-server-auth.c and tg-server-resources.c, and the demo controls in
+ * tg-server-demo.c.
  */
 #define G_LOG_DOMAIN "tg-server"
 
@@ -14,7 +16,6 @@
 #include <string.h>
 
 #include "tg-crypto.h"
-#include "tg-json-check.h"
 #include "tg-password.h"
 #include "tg-server-private.h"
 
@@ -40,679 +41,98 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-/* JSON nested deeper than this is refused before json-glib sees it: its parser
- * recurses, and 64 KiB of '[' would otherwise be a stack overflow. */
-#define MAX_JSON_DEPTH 32
-
 gint64
 _tg_server_now (void)
 {
   return g_get_real_time () / G_USEC_PER_SEC;
 }
 
-void
-_tg_server_reply_json (SoupServerMessage *msg,
-                       guint              status,
-                       JsonNode          *node)
-{
-  gsize len = 0;
-  char *text = json_to_string (node, FALSE);
-
-  len = strlen (text);
-  soup_server_message_set_status (msg, status, NULL);
-  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, text, len);
-}
+/* ------------------------------------------------------------------------- */
+/* Hook points                                                               */
 
 /**
- * _tg_server_reply_error:
+ * _tg_server_set_hooks:
+ * @hooks: (nullable): static hooks, or %NULL for none
+ * @data: passed to every hook; freed with @destroy when the server stops or
+ *   other hooks are set
  *
- * Answers with an RFC 6749 §5.2 style JSON error, which is also what every other
- * endpoint uses for bad input: a client can always read `error` and
- * `error_description`.
+ * Plugs @hooks into the API for as long as the server runs.
  */
 void
-_tg_server_reply_error (SoupServerMessage *msg,
-                        guint              status,
-                        const char        *error,
-                        const char        *description)
+_tg_server_set_hooks (TgServer            *self,
+                      const TgServerHooks *hooks,
+                      gpointer             data,
+                      GDestroyNotify       destroy)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonNode) node = NULL;
+  if (self->hooks_destroy != NULL)
+    self->hooks_destroy (self->hooks_data);
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "error");
-  json_builder_add_string_value (builder, error);
-  if (description != NULL)
-    {
-      json_builder_set_member_name (builder, "error_description");
-      json_builder_add_string_value (builder, description);
-    }
-  json_builder_end_object (builder);
-  node = json_builder_get_root (builder);
-
-  _tg_server_reply_json (msg, status, node);
+  self->hooks = hooks;
+  self->hooks_data = data;
+  self->hooks_destroy = destroy;
 }
 
-/**
- * _tg_server_reply_bad_body:
- * @error: from _tg_server_read_json_object() or _tg_server_read_form()
- *
- * Answers a body that could not be read: 413 when too large, 415 for the wrong
- * content type, 400 otherwise — always with `invalid_request`.
- */
-void
-_tg_server_reply_bad_body (SoupServerMessage *msg,
-                           const GError      *error)
-{
-  guint status = SOUP_STATUS_BAD_REQUEST;
-
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE))
-    status = SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE;
-  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED))
-    status = SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE;
-
-  _tg_server_reply_error (msg, status, "invalid_request", error->message);
-}
+/* Set on a refresh whose answer the hooks chose to withhold. */
+#define WITHHOLD_KEY "tg-withhold-answer"
 
 /**
- * _tg_server_reply_empty:
+ * _tg_server_may_refresh:
  *
- * Answers 200 with an empty JSON object: what an action that has nothing to
- * report says when it worked.
- */
-void
-_tg_server_reply_empty (SoupServerMessage *msg)
-{
-  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
-  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_STATIC, "{}", 2);
-}
-
-/**
- * _tg_server_check_method:
- * @msg: the request
- * @first_method: a method the endpoint answers, then more, then %NULL
+ * Asks the hooks whether the refresh in @msg is to be processed. When not,
+ * they answered it (or dropped the connection) already.
  *
- * Lets through a request whose method is one of those given, or HEAD where GET
- * is (RFC 9110 §9.3.2: HEAD is GET without the body, which libsoup leaves out by
- * itself). Anything else is answered 405 with the Allow header RFC 9110 §15.5.6
- * asks for.
- *
- * Returns: %TRUE if the handler should go on
+ * Returns: %TRUE if the caller processes the refresh
  */
 gboolean
-_tg_server_check_method (SoupServerMessage *msg,
-                         const char        *first_method,
-                         ...)
+_tg_server_may_refresh (TgServer          *self,
+                        SoupServerMessage *msg)
 {
-  const char *method = soup_server_message_get_method (msg);
-  g_autoptr(GString) allow = NULL;
-  va_list args;
+  TgServerRefreshFate fate = TG_SERVER_REFRESH_PROCEED;
 
-  va_start (args, first_method);
-  for (const char *m = first_method; m != NULL; m = va_arg (args, const char *))
-    {
-      if (strcmp (method, m) == 0 ||
-          (strcmp (m, SOUP_METHOD_GET) == 0 && strcmp (method, SOUP_METHOD_HEAD) == 0))
-        {
-          va_end (args);
-          return TRUE;
-        }
-    }
-  va_end (args);
+  if (self->hooks != NULL)
+    fate = self->hooks->before_refresh (self->hooks_data, msg);
+  if (fate == TG_SERVER_REFRESH_WITHHOLD)
+    g_object_set_data (G_OBJECT (msg), WITHHOLD_KEY, GINT_TO_POINTER (TRUE));
 
-  allow = g_string_new (NULL);
-  va_start (args, first_method);
-  for (const char *m = first_method; m != NULL; m = va_arg (args, const char *))
-    g_string_append_printf (allow, "%s%s%s", allow->len > 0 ? ", " : "", m,
-                            strcmp (m, SOUP_METHOD_GET) == 0 ? ", HEAD" : "");
-  va_end (args);
-
-  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Allow", allow->str);
-  _tg_server_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, "invalid_request",
-                          "method not allowed on this endpoint");
-  return FALSE;
-}
-
-static gboolean
-body_too_large (SoupServerMessage *msg)
-{
-  return g_object_get_data (G_OBJECT (msg), "tg-body-too-large") != NULL;
-}
-
-static GBytes *
-read_body (SoupServerMessage  *msg,
-           const char         *expected_type,
-           GError            **error)
-{
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  const char *content_type = soup_message_headers_get_content_type (headers, NULL);
-  g_autoptr(GBytes) body = NULL;
-
-  if (body_too_large (msg))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_MESSAGE_TOO_LARGE,
-                   "the request body is larger than %d KiB", TG_SERVER_MAX_BODY / 1024);
-      return NULL;
-    }
-  if (content_type == NULL || g_ascii_strcasecmp (content_type, expected_type) != 0)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-                   "expected Content-Type: %s", expected_type);
-      return NULL;
-    }
-
-  body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
-  if (g_bytes_get_size (body) == 0)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "the request body is empty");
-      return NULL;
-    }
-
-  return g_steal_pointer (&body);
+  return fate != TG_SERVER_REFRESH_ANSWERED;
 }
 
 /**
- * _tg_server_parse_json_object:
- * @data: a request body, not necessarily NUL-terminated
- * @len: its length in bytes
- * @error: return location for a #GError (%G_IO_ERROR_INVALID_DATA)
+ * _tg_server_exchanged:
+ * @exchange: what the answer set on @msg says
  *
- * What _tg_server_read_json_object() does once it has the body: a function of
- * its own so that the fuzz target (tests/fuzz/fuzz-json-body.c) runs exactly
- * what the server runs on bytes from the network.
- *
- * Returns: (transfer full): the object
- */
-JsonObject *
-_tg_server_parse_json_object (const char  *data,
-                              gsize        len,
-                              GError     **error)
-{
-  g_autoptr(JsonParser) parser = NULL;
-  g_autoptr(GError) local_error = NULL;
-  JsonNode *root;
-
-  /* Before json-glib sees it: the nesting, "\u0000" and several values in a
-   * row are what it cannot be trusted with (tg-json-check.c). */
-  if (!tg_json_check_text (data, len, MAX_JSON_DEPTH, TG_JSON_CHECK_REFUSE_NUL, error))
-    return NULL;
-
-  parser = json_parser_new_immutable ();
-  if (!g_utf8_validate (data, len, NULL) ||
-      !json_parser_load_from_data (parser, data, len, &local_error))
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                           "the request body is not valid JSON");
-      return NULL;
-    }
-
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                           "the request body must be a JSON object");
-      return NULL;
-    }
-
-  return json_object_ref (json_node_get_object (root));
-}
-
-/**
- * _tg_server_read_json_object:
- *
- * Reads the request body as a JSON object. Errors: %G_IO_ERROR_MESSAGE_TOO_LARGE
- * (answer 413), %G_IO_ERROR_NOT_SUPPORTED (wrong content type, 415),
- * %G_IO_ERROR_INVALID_DATA (400).
- *
- * Returns: (transfer full): the object
- */
-JsonObject *
-_tg_server_read_json_object (SoupServerMessage  *msg,
-                             GError            **error)
-{
-  g_autoptr(GBytes) body = NULL;
-  gconstpointer data;
-  gsize len;
-
-  body = read_body (msg, "application/json", error);
-  if (body == NULL)
-    return NULL;
-
-  data = g_bytes_get_data (body, &len);
-  return _tg_server_parse_json_object (data, len, error);
-}
-
-static char *
-form_unescape (const char  *text,
-               gsize        len,
-               GError     **error)
-{
-  g_autofree char *plus_as_space = g_strndup (text, len);
-  g_autoptr(GBytes) bytes = NULL;
-  gconstpointer data;
-  gsize size;
-
-  /* application/x-www-form-urlencoded spells a space "+" (WHATWG URL §5.1). */
-  g_strdelimit (plus_as_space, "+", ' ');
-  bytes = g_uri_unescape_bytes (plus_as_space, -1, NULL, NULL);
-  if (bytes == NULL)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                           "the form body has a malformed %-escape");
-      return NULL;
-    }
-
-  data = g_bytes_get_data (bytes, &size);
-  if (memchr (data, '\0', size) != NULL || !g_utf8_validate (data, size, NULL))
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                           "form values must be UTF-8 text without NUL characters");
-      return NULL;
-    }
-
-  return g_strndup (data, size);
-}
-
-/**
- * _tg_server_parse_form:
- * @data: a request body, not necessarily NUL-terminated
- * @len: its length in bytes
- * @error: return location for a #GError (%G_IO_ERROR_INVALID_DATA)
- *
- * What _tg_server_read_form() does once it has the body: a function of its
- * own so that the fuzz target (tests/fuzz/fuzz-form-body.c) runs exactly what
- * the server runs on bytes from the network.
- *
- * Returns: (transfer full): name → value
- */
-GHashTable *
-_tg_server_parse_form (const char  *data,
-                       gsize        len,
-                       GError     **error)
-{
-  g_autoptr(GHashTable) form = NULL;
-  g_autofree char *text = NULL;
-  g_auto(GStrv) pairs = NULL;
-
-  if (memchr (data, '\0', len) != NULL)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                           "the form body contains a NUL byte");
-      return NULL;
-    }
-  text = g_strndup (data, len);
-  form = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-
-  pairs = g_strsplit (text, "&", -1);
-  for (guint i = 0; pairs[i] != NULL; i++)
-    {
-      const char *pair = pairs[i];
-      const char *equals = strchr (pair, '=');
-      g_autofree char *name = NULL;
-      g_autofree char *value = NULL;
-
-      if (*pair == '\0')
-        continue;
-      name = form_unescape (pair, equals != NULL ? (gsize) (equals - pair) : strlen (pair), error);
-      if (name == NULL)
-        return NULL;
-      value = form_unescape (equals != NULL ? equals + 1 : "", equals != NULL ? strlen (equals + 1) : 0, error);
-      if (value == NULL)
-        return NULL;
-      if (g_hash_table_contains (form, name))
-        {
-          g_autofree char *printable = g_strescape (name, NULL);
-
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                       "the parameter “%.40s” is repeated", printable);
-          return NULL;
-        }
-      g_hash_table_insert (form, g_steal_pointer (&name), g_steal_pointer (&value));
-    }
-
-  return g_steal_pointer (&form);
-}
-
-/**
- * _tg_server_read_form:
- *
- * Reads an `application/x-www-form-urlencoded` body (RFC 6749 §4.3.2, §6), with
- * the same errors as _tg_server_read_json_object(). Stricter than
- * soup_form_decode(): a parameter given twice is an error (RFC 6749 §3.2, "MUST
- * NOT be included more than once"), and so is a value that decodes to a NUL or
- * to something that is not UTF-8.
- *
- * Returns: (transfer full): name → value
- */
-GHashTable *
-_tg_server_read_form (SoupServerMessage  *msg,
-                      GError            **error)
-{
-  g_autoptr(GBytes) body = NULL;
-  gconstpointer data;
-  gsize len;
-
-  body = read_body (msg, "application/x-www-form-urlencoded", error);
-  if (body == NULL)
-    return NULL;
-
-  data = g_bytes_get_data (body, &len);
-  return _tg_server_parse_form (data, len, error);
-}
-
-gboolean
-_tg_server_is_loopback_peer (SoupServerMessage *msg)
-{
-  GSocketAddress *address = soup_server_message_get_remote_address (msg);
-
-  return G_IS_INET_SOCKET_ADDRESS (address) &&
-         g_inet_address_get_is_loopback (
-           g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address)));
-}
-
-/* An answer held back on a timer (demo latency, jitter, a hanging refresh). The
- * server keeps every one in self->delayed, so that stopping can drop them: a
- * timer that fired after the stop would unpause a message whose connection is
- * gone. */
-typedef struct {
-  TgServer          *self;             /* unowned: the set in it owns the source */
-  SoupServerMessage *msg;              /* owned */
-  GSource           *source;           /* unowned: it owns us */
-  GSource           *watch;            /* owned, nullable: the client's socket */
-  GSourceFunc        then;
-  gpointer           data;
-  GDestroyNotify     destroy;
-} Delayed;
-
-static void
-delayed_free (gpointer user_data)
-{
-  Delayed *delayed = user_data;
-
-  /* NULL while clear_running_state() empties the set. */
-  if (delayed->self->delayed != NULL)
-    g_hash_table_remove (delayed->self->delayed, delayed->source);
-  if (delayed->watch != NULL)
-    {
-      g_source_destroy (delayed->watch);
-      g_source_unref (delayed->watch);
-    }
-  if (delayed->destroy != NULL)
-    delayed->destroy (delayed->data);
-  g_object_unref (delayed->msg);
-  g_free (delayed);
-}
-
-static gboolean
-delayed_fire (gpointer user_data)
-{
-  Delayed *delayed = user_data;
-
-  if (delayed->then != NULL)
-    delayed->then (delayed->data);
-  soup_server_message_unpause (delayed->msg);
-
-  return G_SOURCE_REMOVE;
-}
-
-/* libsoup 3.2 does not read from a connection while its message is paused, so
- * it would not see a client that gave up (a timeout during a long hang) until
- * the timer came due: the connection, and whatever the client retried with,
- * would pile up meanwhile. Look for the end of the stream ourselves, and answer
- * at once when it comes: libsoup then finds the connection closed and lets go
- * of it. */
-static gboolean
-delayed_on_socket_event (GSocket      *socket,
-                         GIOCondition  condition,
-                         gpointer      user_data)
-{
-  Delayed *delayed = user_data;
-  g_autoptr(GError) error = NULL;
-  char byte;
-  GInputVector vector = { &byte, 1 };
-  gint flags = G_SOCKET_MSG_PEEK;
-  gssize n;
-
-  n = g_socket_receive_message (socket, NULL, &vector, 1, NULL, NULL, &flags, NULL, &error);
-  if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-    return G_SOURCE_CONTINUE;
-  if (n > 0)
-    return G_SOURCE_REMOVE;  /* still there, and sent more: that waits for libsoup */
-
-  delayed_fire (delayed);
-  g_source_destroy (delayed->source);  /* frees @delayed */
-  return G_SOURCE_REMOVE;
-}
-
-/**
- * _tg_server_delay_then:
- *
- * Pauses @msg, and after @delay_ms on the server's own main context calls
- * @then (if any; it may set the answer) and unpauses it. The demo latency, jitter and
- * hanging refreshes all go through here. Stopping the server drops the delayed
- * answer (and @data, with @destroy); the client closing the connection makes it
- * go out at once.
+ * Reports an exchange of the API whose answer is set, and lets the hooks hold
+ * that answer back (latency) or withhold it (see _tg_server_may_refresh()).
  */
 void
-_tg_server_delay_then (TgServer          *self,
-                       SoupServerMessage *msg,
-                       guint              delay_ms,
-                       GSourceFunc        then,
-                       gpointer           data,
-                       GDestroyNotify     destroy)
+_tg_server_exchanged (TgServer          *self,
+                      SoupServerMessage *msg,
+                      TgServerExchange   exchange)
 {
-  GSource *source = g_timeout_source_new (delay_ms);
-  Delayed *delayed = g_new0 (Delayed, 1);
+  guint delay_ms;
 
-  delayed->self = self;
-  delayed->msg = g_object_ref (msg);
-  delayed->source = source;
-  delayed->then = then;
-  delayed->data = data;
-  delayed->destroy = destroy;
+  if (self->hooks == NULL)
+    return;
 
-  soup_server_message_pause (msg);
-  g_source_set_callback (source, delayed_fire, delayed, delayed_free);
-  g_source_set_name (source, "[tg-server] delayed answer");
-  g_hash_table_add (self->delayed, source);  /* takes the reference */
-  g_source_attach (source, self->context);
-
-  if (soup_server_message_get_socket (msg) != NULL)
+  self->hooks->exchanged (self->hooks_data, msg, exchange);
+  if (g_object_get_data (G_OBJECT (msg), WITHHOLD_KEY) != NULL)
     {
-      delayed->watch = g_socket_create_source (soup_server_message_get_socket (msg),
-                                               G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
-      g_source_set_callback (delayed->watch, G_SOURCE_FUNC (delayed_on_socket_event), delayed, NULL);
-      g_source_set_name (delayed->watch, "[tg-server] delayed answer's client");
-      g_source_attach (delayed->watch, self->context);
-    }
-}
-
-static void
-on_got_chunk (SoupServerMessage *msg,
-              GBytes            *chunk,
-              gpointer           user_data)
-{
-  gsize seen = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (msg), "tg-body-seen"));
-
-  seen += g_bytes_get_size (chunk);
-  g_object_set_data (G_OBJECT (msg), "tg-body-seen", GSIZE_TO_POINTER (seen));
-
-  /* Stop keeping the body once it is too big, and let the handler answer 413. */
-  if (seen > TG_SERVER_MAX_BODY && !body_too_large (msg))
-    {
-      g_object_set_data (G_OBJECT (msg), "tg-body-too-large", GINT_TO_POINTER (TRUE));
-      soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
-      soup_message_body_truncate (soup_server_message_get_request_body (msg));
-    }
-}
-
-/* A browser sends the host name it resolved as Host. On a loopback server, a name
- * other than localhost means a page whose name was made to resolve to 127.0.0.1
- * (DNS rebinding): that page could then read our answers and drive the demo
- * controls. IP literals and localhost are what every legitimate client uses. */
-static gboolean
-host_header_acceptable (const char *host)
-{
-  g_autofree char *name = NULL;
-  const char *port = NULL;
-
-  /* Only HTTP/1.0 gets here without one (libsoup refuses HTTP/1.1 without
-   * Host), and no browser speaks that. */
-  if (host == NULL)
-    return TRUE;
-
-  if (host[0] == '[')
-    {
-      const char *close = strchr (host, ']');
-
-      if (close == NULL || (close[1] != '\0' && close[1] != ':'))
-        return FALSE;
-      name = g_strndup (host + 1, close - host - 1);
-      port = close[1] == ':' ? close + 2 : NULL;
-      if (strchr (name, ':') == NULL)
-        return FALSE;  /* brackets are for IPv6 only */
-    }
-  else
-    {
-      const char *colon = strchr (host, ':');
-
-      if (colon != NULL && strchr (colon + 1, ':') != NULL)
-        return FALSE;  /* an IPv6 literal without brackets is no Host */
-      name = colon != NULL ? g_strndup (host, colon - host) : g_strdup (host);
-      port = colon != NULL ? colon + 1 : NULL;
-    }
-
-  if (port != NULL)
-    {
-      gsize len = strlen (port);
-
-      if (len > 5)
-        return FALSE;
-      for (gsize i = 0; i < len; i++)
-        if (!g_ascii_isdigit (port[i]))
-          return FALSE;
-    }
-
-  return g_ascii_strcasecmp (name, "localhost") == 0 || g_hostname_is_ip_address (name);
-}
-
-static void
-early_handler (SoupServer        *soup,
-               SoupServerMessage *msg,
-               const char        *path,
-               GHashTable        *query,
-               gpointer           user_data)
-{
-  TgServer *self = user_data;
-  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
-  SoupMessageBody *body = soup_server_message_get_request_body (msg);
-
-  /* A status set here means the handler is never called. libsoup still reads
-   * the request body (it has no way to skip it and keep the connection in
-   * sync), so the refusals below also stop it from keeping what it reads, and
-   * close the connection once answered. */
-  if (self->loopback_only &&
-      !host_header_acceptable (soup_message_headers_get_one (headers, "Host")))
-    {
-      soup_message_body_set_accumulate (body, FALSE);
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                    "Connection", "close");
-      _tg_server_reply_error (msg, SOUP_STATUS_MISDIRECTED_REQUEST, "invalid_request",
-                              "this server answers to localhost and IP addresses only");
+      self->hooks->withhold_answer (self->hooks_data, msg);
       return;
     }
 
-  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
-      soup_message_headers_get_content_length (headers) > TG_SERVER_MAX_BODY)
-    {
-      g_autofree char *description =
-        g_strdup_printf ("the request body is larger than %d KiB", TG_SERVER_MAX_BODY / 1024);
-
-      soup_message_body_set_accumulate (body, FALSE);
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                    "Connection", "close");
-      _tg_server_reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
-                              "invalid_request", description);
-      return;
-    }
-
-  /* A chunked body has no length to check up front: count it as it comes. */
-  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CHUNKED)
-    g_signal_connect (msg, "got-chunk", G_CALLBACK (on_got_chunk), NULL);
+  /* Only these two are answered inside their handler: a sign-in's message is
+   * paused already (for its password check) and unpaused by the caller, and a
+   * failure is no answer worth slowing down. */
+  if (exchange != TG_SERVER_EXCHANGE_REFRESH && exchange != TG_SERVER_EXCHANGE_RESOURCE)
+    return;
+  delay_ms = self->hooks->answer_delay_ms (self->hooks_data, exchange);
+  if (delay_ms > 0)
+    _tg_server_delay_then (self, msg, delay_ms, NULL, NULL, NULL);
 }
 
-static void
-default_handler (SoupServer        *soup,
-                 SoupServerMessage *msg,
-                 const char        *path,
-                 GHashTable        *query,
-                 gpointer           user_data)
-{
-  _tg_server_reply_error (msg, SOUP_STATUS_NOT_FOUND, "not_found", "no such endpoint");
-}
-
-typedef struct {
-  TgServer           *self;
-  char               *path;      /* owned, nullable: every path */
-  gboolean            subpaths;
-  SoupServerCallback  callback;
-} Route;
-
-static void
-route_free (gpointer user_data)
-{
-  Route *route = user_data;
-
-  g_free (route->path);
-  g_free (route);
-}
-
-static void
-route_dispatch (SoupServer        *soup,
-                SoupServerMessage *msg,
-                const char        *path,
-                GHashTable        *query,
-                gpointer           user_data)
-{
-  Route *route = user_data;
-
-  /* libsoup hands a handler every path below its own as well: without this,
-   * POST /authorization/token/anything would sign in. */
-  if (route->path != NULL && !route->subpaths && strcmp (path, route->path) != 0)
-    {
-      default_handler (soup, msg, path, query, route->self);
-      return;
-    }
-
-  route->callback (soup, msg, path, query, route->self);
-}
-
-/**
- * _tg_server_route:
- * @path: (nullable): the endpoint; %NULL for every path no other route takes
- * @subpaths: whether @callback also answers the paths below @path (and sorts
- *   them out itself); otherwise those are 404
- *
- * Routes @path to @callback. Every route gets the early handler too: libsoup
- * calls the early handler of the most specific route only, so one registered for
- * "/" would never see "/oauth2/token".
- */
-void
-_tg_server_route (TgServer           *self,
-                  const char         *path,
-                  gboolean            subpaths,
-                  SoupServerCallback  callback)
-{
-  Route *route = g_new0 (Route, 1);
-
-  route->self = self;
-  route->path = g_strdup (path);
-  route->subpaths = subpaths;
-  route->callback = callback;
-
-  soup_server_add_early_handler (self->soup, path, early_handler, self, NULL);
-  soup_server_add_handler (self->soup, path, route_dispatch, route, route_free);
-}
+/* ------------------------------------------------------------------------- */
+/* Lifecycle                                                                 */
 
 static gboolean
 resolve_listen_address (TgServer      *self,
@@ -866,7 +286,7 @@ clear_running_state (TgServer *self)
   g_clear_pointer (&self->key_id, g_free);
   g_clear_pointer (&self->revoked_families, g_hash_table_unref);
   g_clear_pointer (&self->dummy_password_hash, g_free);
-  g_clear_pointer (&self->stats.resources_by_status, g_hash_table_unref);
+  _tg_server_set_hooks (self, NULL, NULL, NULL);
   g_clear_pointer (&self->context, g_main_context_unref);
 }
 
@@ -926,13 +346,9 @@ tg_server_start (TgServer  *self,
   self->loopback_only = g_inet_address_get_is_loopback (address);
   self->cancellable = g_cancellable_new ();
   self->delayed = g_hash_table_new_full (NULL, NULL, (GDestroyNotify) g_source_unref, NULL);
-  memset (&self->stats, 0, sizeof self->stats);
-  self->stats.resources_by_status = g_hash_table_new (NULL, NULL);
   self->live = (TgServerSettings) {
     .access_ttl = self->access_ttl,
     .reuse_grace = self->reuse_grace,
-    .latency_ms = self->latency_ms,
-    .jitter_ms = self->jitter_ms,
   };
 
   if (!open_storage (self, error) || !_tg_server_auth_prepare (self, error))
@@ -945,10 +361,10 @@ tg_server_start (TgServer  *self,
                              "server-header", "tokengate-server/" PACKAGE_VERSION " ",
                              "tls-certificate", self->tls_certificate,
                              NULL);
-  _tg_server_route (self, NULL, FALSE, default_handler);
+  _tg_server_route (self, NULL, FALSE, NULL, NULL);  /* 404 */
   _tg_server_auth_register (self);
-  if (self->demo_controls)
-    _tg_server_demo_register (self);
+  _tg_server_resources_register (self);
+  _tg_server_demo_attach (self);
 
   if (self->tls_certificate != NULL)
     options |= SOUP_SERVER_LISTEN_HTTPS;
