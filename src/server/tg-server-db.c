@@ -3,6 +3,11 @@
  * The authorization server's state in one SQLite file: users, sign-in "families"
  * and the refresh tokens that rotate within them. Tokens are stored by their
  * SHA-256 only; the caller hashes, so a stolen file yields no usable token.
+ *
+ * This file holds the connection (opening, the schema and its version, the
+ * prepared statements), the helpers every query uses, and the server's small
+ * settings (meta). Users are in tg-server-db-users.c, families and refresh
+ * tokens in tg-server-db-sessions.c.
  */
 #define G_LOG_DOMAIN "tg-server-db"
 
@@ -14,9 +19,8 @@
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
-#include <sqlite3.h>
 
-#include "tg-server-db.h"
+#include "tg-server-db-private.h"
 
 /* PRAGMA user_version of the tables below. A file with a larger number was
  * written by a newer Tokengate; we refuse it rather than guess at its meaning. */
@@ -29,10 +33,6 @@
 /* SQLite's own name for a private, in-memory database; the server uses it when
  * it is given no file. */
 #define MEMORY_PATH ":memory:"
-
-#define REVOKE_REASON_REUSE   "reuse"
-#define REVOKE_REASON_REVOKED "revoked"
-#define REVOKE_REASON_ALL     "revoked-all"
 
 /* STRICT, so that binding a string where a number belongs is an error instead
  * of a silently stored string. Families use AUTOINCREMENT because their ids go
@@ -70,26 +70,6 @@ static const char schema_sql[] =
   "  value INTEGER NOT NULL"
   ") STRICT, WITHOUT ROWID;"
   "PRAGMA user_version = " G_STRINGIFY (SCHEMA_VERSION) ";";
-
-typedef enum {
-  STMT_BEGIN,
-  STMT_COMMIT,
-  STMT_ADD_USER,
-  STMT_COUNT_USERS,
-  STMT_FIND_USER,
-  STMT_FIRST_USER_HASH,
-  STMT_ADD_FAMILY,
-  STMT_ADD_TOKEN,
-  STMT_LOOKUP_TOKEN,
-  STMT_CONSUME_TOKEN,
-  STMT_FAMILY_OF_TOKEN,
-  STMT_REVOKE_FAMILY,
-  STMT_REVOKE_ALL,
-  STMT_LIST_REVOKED,
-  STMT_GET_META,
-  STMT_SET_META,
-  N_STMTS
-} Stmt;
 
 static const char * const stmt_sql[N_STMTS] = {
   /* IMMEDIATE takes the write lock up front: a rotation reads the token and then
@@ -129,26 +109,6 @@ static const char * const stmt_sql[N_STMTS] = {
     " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
 };
 
-/**
- * TgServerDb:
- *
- * The server's persistent state. Every call that changes something runs as one
- * SQLite transaction, committed before the call returns, so a process killed at
- * any moment leaves either all of a change or none of it.
- *
- * A #TgServerDb is not thread-safe: use it from one thread (the server's main
- * thread). Several processes may open the same file; SQLite's locking and the
- * busy timeout serialise their writes.
- */
-struct _TgServerDb
-{
-  GObject       parent_instance;
-
-  char         *path;             /* owned */
-  sqlite3      *db;               /* owned; NULL until initialized */
-  sqlite3_stmt *stmts[N_STMTS];   /* owned; all prepared once initialized */
-};
-
 static void tg_server_db_initable_iface_init (GInitableIface *iface);
 
 G_DEFINE_TYPE_WITH_CODE (TgServerDb, tg_server_db, G_TYPE_OBJECT,
@@ -168,35 +128,20 @@ static GParamSpec *properties[N_PROPS];
 /* A one-off statement, finalized at the end of its scope. */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (sqlite3_stmt, sqlite3_finalize)
 
-/* A cached statement borrowed for one use. Like GMutexLocker, g_autoptr() does
- * not free it but resets it at the end of the scope, so that no return path
- * leaves it mid-step (holding a read snapshot open) or holding bound values. */
-typedef sqlite3_stmt _TgStmtLease;
-
-static void
+void
 _tg_stmt_lease_return (_TgStmtLease *stmt)
 {
   sqlite3_reset (stmt);
   sqlite3_clear_bindings (stmt);
 }
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (_TgStmtLease, _tg_stmt_lease_return)
-
-static _TgStmtLease *
+_TgStmtLease *
 _tg_server_db_stmt (TgServerDb *self,
                     Stmt        which)
 {
   g_assert (self->stmts[which] != NULL);
   return self->stmts[which];
 }
-
-/* Rolls back at the end of its scope unless committed: every early return of a
- * writing function undoes what that function had done so far. */
-typedef struct {
-  TgServerDb *self;  /* unowned; NULL when no transaction is open */
-} _TgTransaction;
-
-#define _TG_TRANSACTION_INIT { NULL }
 
 static void
 _tg_server_db_rollback (TgServerDb *self)
@@ -213,15 +158,13 @@ _tg_server_db_rollback (TgServerDb *self)
                self->path, sqlite3_errmsg (self->db));
 }
 
-static void
+void
 _tg_transaction_clear (_TgTransaction *txn)
 {
   if (txn->self != NULL)
     _tg_server_db_rollback (txn->self);
   txn->self = NULL;
 }
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (_TgTransaction, _tg_transaction_clear)
 
 static TgServerDbError
 _tg_server_db_error_code (int extended_rc)
@@ -240,7 +183,7 @@ _tg_server_db_error_code (int extended_rc)
 
 /* Sets @error from the connection's last error. @what completes "Could not …",
  * e.g. "add a user to". Always returns %FALSE, for `return _tg_server_db_fail …`. */
-static gboolean
+gboolean
 _tg_server_db_fail (TgServerDb  *self,
                     const char  *what,
                     GError     **error)
@@ -252,7 +195,7 @@ _tg_server_db_fail (TgServerDb  *self,
   return FALSE;
 }
 
-static gboolean
+gboolean
 _tg_server_db_step_done (TgServerDb    *self,
                          sqlite3_stmt  *stmt,
                          const char    *what,
@@ -264,7 +207,7 @@ _tg_server_db_step_done (TgServerDb    *self,
 }
 
 /* Steps @stmt once: *@out_row says whether it yielded a row. */
-static gboolean
+gboolean
 _tg_server_db_step_row (TgServerDb    *self,
                         sqlite3_stmt  *stmt,
                         gboolean      *out_row,
@@ -279,7 +222,7 @@ _tg_server_db_step_row (TgServerDb    *self,
   return TRUE;
 }
 
-static gboolean
+gboolean
 _tg_transaction_begin (_TgTransaction  *txn,
                        TgServerDb      *self,
                        const char      *what,
@@ -295,7 +238,7 @@ _tg_transaction_begin (_TgTransaction  *txn,
   return TRUE;
 }
 
-static gboolean
+gboolean
 _tg_transaction_commit (_TgTransaction  *txn,
                         const char      *what,
                         GError         **error)
@@ -311,6 +254,38 @@ _tg_transaction_commit (_TgTransaction  *txn,
     return FALSE;
   txn->self = NULL;
   return TRUE;
+}
+
+/**
+ * _tg_server_db_query:
+ * @key: (nullable): bound to `?1`, or %NULL for a statement without parameters
+ * @out_row: (out): whether the statement yielded a row
+ *
+ * Borrows the cached statement @which, binds @key and steps it once: the
+ * lookups by one text key all start so.
+ *
+ * Returns: (nullable): the statement, to read the row's columns from; %NULL
+ *   with @error set on failure
+ */
+_TgStmtLease *
+_tg_server_db_query (TgServerDb  *self,
+                     Stmt         which,
+                     const char  *key,
+                     gboolean    *out_row,
+                     const char  *what,
+                     GError     **error)
+{
+  g_autoptr(_TgStmtLease) stmt = _tg_server_db_stmt (self, which);
+
+  if (key != NULL && sqlite3_bind_text (stmt, 1, key, -1, SQLITE_TRANSIENT) != SQLITE_OK)
+    {
+      _tg_server_db_fail (self, what, error);
+      return NULL;
+    }
+  if (!_tg_server_db_step_row (self, stmt, out_row, what, error))
+    return NULL;
+
+  return g_steal_pointer (&stmt);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -621,611 +596,6 @@ tg_server_db_open (const char  *path,
 }
 
 /* ------------------------------------------------------------------------- */
-/* Users                                                                     */
-
-/**
- * tg_server_db_add_user:
- * @self: a #TgServerDb
- * @name: the user's name, unique (compared byte for byte)
- * @password_hash: the encoded password hash, stored as given
- * @out_user_id: (out) (optional): the new user's id
- * @error: return location for a #GError
- *
- * Adds a user. A name that is taken fails with %TG_SERVER_DB_ERROR_EXISTS.
- *
- * Returns: %TRUE on success
- */
-gboolean
-tg_server_db_add_user (TgServerDb  *self,
-                       const char  *name,
-                       const char  *password_hash,
-                       gint64      *out_user_id,
-                       GError     **error)
-{
-  g_auto(_TgTransaction) txn = _TG_TRANSACTION_INIT;
-  g_autoptr(_TgStmtLease) stmt = NULL;
-  gint64 user_id;
-
-  g_return_val_if_fail (TG_IS_SERVER_DB (self), FALSE);
-  g_return_val_if_fail (name != NULL, FALSE);
-  g_return_val_if_fail (password_hash != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  if (!_tg_transaction_begin (&txn, self, "add a user to", error))
-    return FALSE;
-
-  stmt = _tg_server_db_stmt (self, STMT_ADD_USER);
-  if (sqlite3_bind_text (stmt, 1, name, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-      sqlite3_bind_text (stmt, 2, password_hash, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-      sqlite3_bind_int64 (stmt, 3, g_get_real_time () / G_USEC_PER_SEC) != SQLITE_OK)
-    return _tg_server_db_fail (self, "add a user to", error);
-
-  if (sqlite3_step (stmt) != SQLITE_DONE)
-    {
-      if (sqlite3_extended_errcode (self->db) == SQLITE_CONSTRAINT_UNIQUE)
-        {
-          g_set_error (error, TG_SERVER_DB_ERROR, TG_SERVER_DB_ERROR_EXISTS,
-                       "A user named “%s” already exists", name);
-          return FALSE;
-        }
-      return _tg_server_db_fail (self, "add a user to", error);
-    }
-  user_id = sqlite3_last_insert_rowid (self->db);
-
-  if (!_tg_transaction_commit (&txn, "add a user to", error))
-    return FALSE;
-
-  if (out_user_id != NULL)
-    *out_user_id = user_id;
-  return TRUE;
-}
-
-/**
- * tg_server_db_count_users:
- * @self: a #TgServerDb
- * @out_count: (out): the number of users
- * @error: return location for a #GError
- *
- * Returns: %TRUE on success
- */
-gboolean
-tg_server_db_count_users (TgServerDb  *self,
-                          gint64      *out_count,
-                          GError     **error)
-{
-  g_autoptr(_TgStmtLease) stmt = NULL;
-  gboolean row = FALSE;
-
-  g_return_val_if_fail (TG_IS_SERVER_DB (self), FALSE);
-  g_return_val_if_fail (out_count != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  stmt = _tg_server_db_stmt (self, STMT_COUNT_USERS);
-  if (!_tg_server_db_step_row (self, stmt, &row, "count the users in", error))
-    return FALSE;
-  g_assert (row);
-
-  *out_count = sqlite3_column_int64 (stmt, 0);
-  return TRUE;
-}
-
-/**
- * tg_server_db_first_password_hash:
- * @self: a #TgServerDb
- * @out_password_hash: (out) (transfer full) (nullable): the password hash of the
- *   user added first, or %NULL when there are no users
- * @error: return location for a #GError
- *
- * Returns: %TRUE on success
- */
-gboolean
-tg_server_db_first_password_hash (TgServerDb  *self,
-                                  char       **out_password_hash,
-                                  GError     **error)
-{
-  g_autoptr(_TgStmtLease) stmt = NULL;
-  gboolean row = FALSE;
-
-  g_return_val_if_fail (TG_IS_SERVER_DB (self), FALSE);
-  g_return_val_if_fail (out_password_hash != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  stmt = _tg_server_db_stmt (self, STMT_FIRST_USER_HASH);
-  if (!_tg_server_db_step_row (self, stmt, &row, "look up a user in", error))
-    return FALSE;
-
-  *out_password_hash = row ? g_strdup ((const char *) sqlite3_column_text (stmt, 0)) : NULL;
-  return TRUE;
-}
-
-/**
- * tg_server_db_find_user:
- * @self: a #TgServerDb
- * @name: the user's name
- * @out_user_id: (out) (optional): the user's id
- * @out_password_hash: (out) (optional) (transfer full): the stored password hash
- * @error: return location for a #GError
- *
- * Looks a user up by name; an unknown name fails with
- * %TG_SERVER_DB_ERROR_NOT_FOUND.
- *
- * Returns: %TRUE if the user exists
- */
-gboolean
-tg_server_db_find_user (TgServerDb  *self,
-                        const char  *name,
-                        gint64      *out_user_id,
-                        char       **out_password_hash,
-                        GError     **error)
-{
-  g_autoptr(_TgStmtLease) stmt = NULL;
-  gboolean row = FALSE;
-
-  g_return_val_if_fail (TG_IS_SERVER_DB (self), FALSE);
-  g_return_val_if_fail (name != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  stmt = _tg_server_db_stmt (self, STMT_FIND_USER);
-  if (sqlite3_bind_text (stmt, 1, name, -1, SQLITE_TRANSIENT) != SQLITE_OK)
-    return _tg_server_db_fail (self, "look up a user in", error);
-  if (!_tg_server_db_step_row (self, stmt, &row, "look up a user in", error))
-    return FALSE;
-
-  if (!row)
-    {
-      g_set_error (error, TG_SERVER_DB_ERROR, TG_SERVER_DB_ERROR_NOT_FOUND,
-                   "No user named “%s”", name);
-      return FALSE;
-    }
-
-  if (out_user_id != NULL)
-    *out_user_id = sqlite3_column_int64 (stmt, 0);
-  if (out_password_hash != NULL)
-    *out_password_hash = g_strdup ((const char *) sqlite3_column_text (stmt, 1));
-  return TRUE;
-}
-
-/* ------------------------------------------------------------------------- */
-/* Families and refresh tokens                                               */
-
-static gboolean
-_tg_server_db_insert_token (TgServerDb  *self,
-                            const char  *hash,
-                            gint64       family_id,
-                            gint64       issued_at,
-                            gint64       expires_at,
-                            GError     **error)
-{
-  g_autoptr(_TgStmtLease) stmt = _tg_server_db_stmt (self, STMT_ADD_TOKEN);
-
-  if (sqlite3_bind_text (stmt, 1, hash, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-      sqlite3_bind_int64 (stmt, 2, family_id) != SQLITE_OK ||
-      sqlite3_bind_int64 (stmt, 3, issued_at) != SQLITE_OK ||
-      sqlite3_bind_int64 (stmt, 4, expires_at) != SQLITE_OK)
-    return _tg_server_db_fail (self, "store a refresh token in", error);
-
-  return _tg_server_db_step_done (self, stmt, "store a refresh token in", error);
-}
-
-static gboolean
-_tg_server_db_revoke_family (TgServerDb  *self,
-                             gint64       family_id,
-                             gint64       now,
-                             const char  *reason,
-                             GError     **error)
-{
-  g_autoptr(_TgStmtLease) stmt = _tg_server_db_stmt (self, STMT_REVOKE_FAMILY);
-
-  if (sqlite3_bind_int64 (stmt, 1, family_id) != SQLITE_OK ||
-      sqlite3_bind_int64 (stmt, 2, now) != SQLITE_OK ||
-      sqlite3_bind_text (stmt, 3, reason, -1, SQLITE_STATIC) != SQLITE_OK)
-    return _tg_server_db_fail (self, "revoke a family in", error);
-
-  return _tg_server_db_step_done (self, stmt, "revoke a family in", error);
-}
-
-/**
- * tg_server_db_start_family:
- * @self: a #TgServerDb
- * @user_id: who signed in
- * @token_hash: SHA-256 (hex) of the family's first refresh token
- * @now: the current time, in seconds since the epoch
- * @expires_at: when that token expires
- * @out_family_id: (out) (optional): the new family's id
- * @error: return location for a #GError
- *
- * Records a sign-in: a new family and its first refresh token, together or not
- * at all. An unknown @user_id fails with %TG_SERVER_DB_ERROR_NOT_FOUND, a
- * @token_hash that is already stored with %TG_SERVER_DB_ERROR_EXISTS.
- *
- * Returns: %TRUE on success
- */
-gboolean
-tg_server_db_start_family (TgServerDb  *self,
-                           gint64       user_id,
-                           const char  *token_hash,
-                           gint64       now,
-                           gint64       expires_at,
-                           gint64      *out_family_id,
-                           GError     **error)
-{
-  g_auto(_TgTransaction) txn = _TG_TRANSACTION_INIT;
-  g_autoptr(_TgStmtLease) stmt = NULL;
-  gint64 family_id;
-
-  g_return_val_if_fail (TG_IS_SERVER_DB (self), FALSE);
-  g_return_val_if_fail (token_hash != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  if (!_tg_transaction_begin (&txn, self, "start a family in", error))
-    return FALSE;
-
-  stmt = _tg_server_db_stmt (self, STMT_ADD_FAMILY);
-  if (sqlite3_bind_int64 (stmt, 1, user_id) != SQLITE_OK ||
-      sqlite3_bind_int64 (stmt, 2, now) != SQLITE_OK)
-    return _tg_server_db_fail (self, "start a family in", error);
-  if (sqlite3_step (stmt) != SQLITE_DONE)
-    {
-      if (sqlite3_extended_errcode (self->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
-        {
-          g_set_error (error, TG_SERVER_DB_ERROR, TG_SERVER_DB_ERROR_NOT_FOUND,
-                       "No user with id %" G_GINT64_FORMAT, user_id);
-          return FALSE;
-        }
-      return _tg_server_db_fail (self, "start a family in", error);
-    }
-  family_id = sqlite3_last_insert_rowid (self->db);
-
-  if (!_tg_server_db_insert_token (self, token_hash, family_id, now, expires_at, error) ||
-      !_tg_transaction_commit (&txn, "start a family in", error))
-    return FALSE;
-
-  if (out_family_id != NULL)
-    *out_family_id = family_id;
-  return TRUE;
-}
-
-/* What the database knows about one presented refresh token. */
-typedef struct {
-  gint64    family_id;
-  gint64    user_id;
-  char     *user_name;       /* owned */
-  gint64    expires_at;
-  gboolean  consumed;
-  gint64    consumed_at;
-  char     *successor_hash;  /* owned, nullable: set once consumed */
-  gboolean  revoked;
-} _TgTokenState;
-
-static void
-_tg_token_state_clear (_TgTokenState *state)
-{
-  g_clear_pointer (&state->user_name, g_free);
-  g_clear_pointer (&state->successor_hash, g_free);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (_TgTokenState, _tg_token_state_clear)
-
-static gboolean
-_tg_server_db_lookup_token (TgServerDb     *self,
-                            const char     *hash,
-                            gboolean       *out_found,
-                            _TgTokenState  *state,
-                            GError        **error)
-{
-  g_autoptr(_TgStmtLease) stmt = _tg_server_db_stmt (self, STMT_LOOKUP_TOKEN);
-
-  if (sqlite3_bind_text (stmt, 1, hash, -1, SQLITE_TRANSIENT) != SQLITE_OK)
-    return _tg_server_db_fail (self, "look up a refresh token in", error);
-  if (!_tg_server_db_step_row (self, stmt, out_found, "look up a refresh token in", error))
-    return FALSE;
-  if (!*out_found)
-    return TRUE;
-
-  state->family_id = sqlite3_column_int64 (stmt, 0);
-  state->expires_at = sqlite3_column_int64 (stmt, 1);
-  state->consumed = sqlite3_column_type (stmt, 2) != SQLITE_NULL;
-  state->consumed_at = sqlite3_column_int64 (stmt, 2);
-  state->successor_hash = g_strdup ((const char *) sqlite3_column_text (stmt, 3));
-  state->revoked = sqlite3_column_type (stmt, 4) != SQLITE_NULL;
-  state->user_id = sqlite3_column_int64 (stmt, 5);
-  state->user_name = g_strdup ((const char *) sqlite3_column_text (stmt, 6));
-  return TRUE;
-}
-
-/* The body of tg_server_db_rotate(), inside its transaction. */
-static gboolean
-_tg_server_db_rotate_locked (TgServerDb        *self,
-                             const char        *presented_hash,
-                             const char        *successor_hash,
-                             gint64             now,
-                             gint64             successor_expires_at,
-                             gint64             reuse_grace,
-                             TgRefreshGrant    *grant,
-                             TgRefreshOutcome  *out_outcome,
-                             GError           **error)
-{
-  g_auto(_TgTokenState) state = { 0 };
-  g_autoptr(_TgStmtLease) stmt = NULL;
-  gboolean found = FALSE;
-
-  if (!_tg_server_db_lookup_token (self, presented_hash, &found, &state, error))
-    return FALSE;
-  if (!found)
-    {
-      *out_outcome = TG_REFRESH_UNKNOWN;
-      return TRUE;
-    }
-
-  /* Every outcome past this point names the user and family, for the log. */
-  grant->user_id = state.user_id;
-  grant->user_name = g_steal_pointer (&state.user_name);
-  grant->family_id = state.family_id;
-
-  if (state.revoked)
-    {
-      *out_outcome = TG_REFRESH_REVOKED;
-      return TRUE;
-    }
-
-  if (state.consumed)
-    {
-      /* A client whose response was lost retries with the same token; within
-       * the grace window it gets the pair it should have received — but only
-       * while that successor is unused. Once someone has moved on with it, the
-       * old token coming back is a stolen copy, not a lost answer, and must not
-       * lead (T0 → T1 → T2) to the live end of the chain. */
-      if (reuse_grace > 0 && now - state.consumed_at <= reuse_grace)
-        {
-          g_auto(_TgTokenState) successor = { 0 };
-          gboolean successor_found = FALSE;
-
-          if (!_tg_server_db_lookup_token (self, state.successor_hash, &successor_found,
-                                           &successor, error))
-            return FALSE;
-          if (successor_found && !successor.consumed)
-            {
-              grant->successor_hash = g_steal_pointer (&state.successor_hash);
-              grant->rotated_at = state.consumed_at;
-              *out_outcome = TG_REFRESH_REPLAYED_IN_GRACE;
-              return TRUE;
-            }
-        }
-
-      /* RFC 9700 §4.14.2: a refresh token used twice means that either the
-       * client or an attacker holds a stolen copy, and we cannot tell which,
-       * so the whole family goes. */
-      if (!_tg_server_db_revoke_family (self, state.family_id, now, REVOKE_REASON_REUSE, error))
-        return FALSE;
-      *out_outcome = TG_REFRESH_REUSE_DETECTED;
-      return TRUE;
-    }
-
-  if (state.expires_at <= now)
-    {
-      *out_outcome = TG_REFRESH_EXPIRED;
-      return TRUE;
-    }
-
-  /* The successor first: presented.successor_hash refers to its row. */
-  if (!_tg_server_db_insert_token (self, successor_hash, state.family_id, now,
-                                   successor_expires_at, error))
-    return FALSE;
-
-  stmt = _tg_server_db_stmt (self, STMT_CONSUME_TOKEN);
-  if (sqlite3_bind_text (stmt, 1, presented_hash, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
-      sqlite3_bind_int64 (stmt, 2, now) != SQLITE_OK ||
-      sqlite3_bind_text (stmt, 3, successor_hash, -1, SQLITE_TRANSIENT) != SQLITE_OK)
-    return _tg_server_db_fail (self, "consume a refresh token in", error);
-  if (!_tg_server_db_step_done (self, stmt, "consume a refresh token in", error))
-    return FALSE;
-
-  /* BEGIN IMMEDIATE should make this impossible; if it ever happens, two
-   * requests consumed one token, and neither may get a successor. */
-  if (sqlite3_changes (self->db) != 1)
-    {
-      g_set_error (error, TG_SERVER_DB_ERROR, TG_SERVER_DB_ERROR_FAILED,
-                   "Could not consume a refresh token in “%s”: it was consumed concurrently",
-                   self->path);
-      return FALSE;
-    }
-
-  grant->rotated_at = now;
-  *out_outcome = TG_REFRESH_ROTATED;
-  return TRUE;
-}
-
-/**
- * tg_server_db_rotate:
- * @self: a #TgServerDb
- * @presented_hash: SHA-256 (hex) of the refresh token the client presented
- * @successor_hash: SHA-256 (hex) of the token to issue in its place
- * @now: the current time, in seconds since the epoch
- * @successor_expires_at: when the successor expires
- * @reuse_grace: seconds after a token's consumption during which presenting it
- *   again returns the same successor instead of revoking the family; 0 for none
- * @out_grant: (out caller-allocates) (optional): zero-initialised; filled with
- *   the user and family for every outcome but %TG_REFRESH_UNKNOWN, and with the
- *   recorded successor's hash and the time of the rotation for
- *   %TG_REFRESH_REPLAYED_IN_GRACE (the time also for %TG_REFRESH_ROTATED). Clear it with
- *   tg_refresh_grant_clear().
- * @error: return location for a #GError
- *
- * Consumes a refresh token and records its successor, in one transaction. The
- * outcomes are checked in this order: unknown, family revoked, already consumed
- * (replay in grace while the successor is unused, or else reuse: the family is
- * revoked now), expired, rotated. Only
- * %TG_REFRESH_ROTATED stores @successor_hash.
- *
- * Returns: the outcome. On an SQLite error @error is set and the result is
- *   %TG_REFRESH_UNKNOWN, so check @error first.
- */
-TgRefreshOutcome
-tg_server_db_rotate (TgServerDb      *self,
-                     const char      *presented_hash,
-                     const char      *successor_hash,
-                     gint64           now,
-                     gint64           successor_expires_at,
-                     gint64           reuse_grace,
-                     TgRefreshGrant  *out_grant,
-                     GError         **error)
-{
-  g_auto(_TgTransaction) txn = _TG_TRANSACTION_INIT;
-  g_auto(TgRefreshGrant) grant = { 0 };
-  TgRefreshOutcome outcome = TG_REFRESH_UNKNOWN;
-
-  g_return_val_if_fail (TG_IS_SERVER_DB (self), TG_REFRESH_UNKNOWN);
-  g_return_val_if_fail (presented_hash != NULL, TG_REFRESH_UNKNOWN);
-  g_return_val_if_fail (successor_hash != NULL, TG_REFRESH_UNKNOWN);
-  g_return_val_if_fail (error == NULL || *error == NULL, TG_REFRESH_UNKNOWN);
-
-  /* Even the outcomes that change nothing run inside the transaction: what we
-   * decide from must not change before the write that depends on it. */
-  if (!_tg_transaction_begin (&txn, self, "rotate a refresh token in", error) ||
-      !_tg_server_db_rotate_locked (self, presented_hash, successor_hash, now,
-                                    successor_expires_at, reuse_grace, &grant, &outcome, error) ||
-      !_tg_transaction_commit (&txn, "rotate a refresh token in", error))
-    return TG_REFRESH_UNKNOWN;
-
-  if (out_grant != NULL)
-    {
-      *out_grant = grant;
-      grant = (TgRefreshGrant) { 0 };
-    }
-  return outcome;
-}
-
-/**
- * tg_server_db_revoke_family_of:
- * @self: a #TgServerDb
- * @token_hash: SHA-256 (hex) of any refresh token of the family, consumed or not
- * @now: the current time, in seconds since the epoch
- * @out_family_id: (out) (optional): the family's id
- * @error: return location for a #GError
- *
- * Revokes the family @token_hash belongs to (RFC 7009). An unknown hash fails
- * with %TG_SERVER_DB_ERROR_NOT_FOUND; a family that is revoked already stays
- * revoked as it was, and the call succeeds.
- *
- * Returns: %TRUE on success
- */
-gboolean
-tg_server_db_revoke_family_of (TgServerDb  *self,
-                               const char  *token_hash,
-                               gint64       now,
-                               gint64      *out_family_id,
-                               GError     **error)
-{
-  g_auto(_TgTransaction) txn = _TG_TRANSACTION_INIT;
-  g_autoptr(_TgStmtLease) stmt = NULL;
-  gboolean row = FALSE;
-  gint64 family_id;
-
-  g_return_val_if_fail (TG_IS_SERVER_DB (self), FALSE);
-  g_return_val_if_fail (token_hash != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  if (!_tg_transaction_begin (&txn, self, "revoke a family in", error))
-    return FALSE;
-
-  stmt = _tg_server_db_stmt (self, STMT_FAMILY_OF_TOKEN);
-  if (sqlite3_bind_text (stmt, 1, token_hash, -1, SQLITE_TRANSIENT) != SQLITE_OK)
-    return _tg_server_db_fail (self, "revoke a family in", error);
-  if (!_tg_server_db_step_row (self, stmt, &row, "revoke a family in", error))
-    return FALSE;
-  if (!row)
-    {
-      /* No hash in the message: it would only end up in a log. */
-      g_set_error_literal (error, TG_SERVER_DB_ERROR, TG_SERVER_DB_ERROR_NOT_FOUND,
-                           "No such refresh token");
-      return FALSE;
-    }
-  family_id = sqlite3_column_int64 (stmt, 0);
-  g_clear_pointer (&stmt, _tg_stmt_lease_return);
-
-  if (!_tg_server_db_revoke_family (self, family_id, now, REVOKE_REASON_REVOKED, error) ||
-      !_tg_transaction_commit (&txn, "revoke a family in", error))
-    return FALSE;
-
-  if (out_family_id != NULL)
-    *out_family_id = family_id;
-  return TRUE;
-}
-
-/**
- * tg_server_db_revoke_all_families:
- * @self: a #TgServerDb
- * @now: the current time, in seconds since the epoch
- * @error: return location for a #GError
- *
- * Revokes every family that is not revoked yet: everyone must sign in again.
- * Families started afterwards are not affected.
- *
- * Returns: %TRUE on success
- */
-gboolean
-tg_server_db_revoke_all_families (TgServerDb  *self,
-                                  gint64       now,
-                                  GError     **error)
-{
-  g_auto(_TgTransaction) txn = _TG_TRANSACTION_INIT;
-  g_autoptr(_TgStmtLease) stmt = NULL;
-
-  g_return_val_if_fail (TG_IS_SERVER_DB (self), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  if (!_tg_transaction_begin (&txn, self, "revoke the families in", error))
-    return FALSE;
-
-  stmt = _tg_server_db_stmt (self, STMT_REVOKE_ALL);
-  if (sqlite3_bind_int64 (stmt, 1, now) != SQLITE_OK ||
-      sqlite3_bind_text (stmt, 2, REVOKE_REASON_ALL, -1, SQLITE_STATIC) != SQLITE_OK)
-    return _tg_server_db_fail (self, "revoke the families in", error);
-
-  return _tg_server_db_step_done (self, stmt, "revoke the families in", error) &&
-         _tg_transaction_commit (&txn, "revoke the families in", error);
-}
-
-/**
- * tg_server_db_list_revoked_families:
- * @self: a #TgServerDb
- * @error: return location for a #GError
- *
- * Returns: (transfer full) (nullable): a set of the ids of all revoked families:
- *   keys are `gint64 *` (use g_int64_hash() and g_int64_equal() semantics),
- *   values are unused. %NULL with @error set on failure.
- */
-GHashTable *
-tg_server_db_list_revoked_families (TgServerDb  *self,
-                                    GError     **error)
-{
-  g_autoptr(GHashTable) revoked = NULL;
-  g_autoptr(_TgStmtLease) stmt = NULL;
-  gboolean row = FALSE;
-
-  g_return_val_if_fail (TG_IS_SERVER_DB (self), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  revoked = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
-  stmt = _tg_server_db_stmt (self, STMT_LIST_REVOKED);
-
-  while (TRUE)
-    {
-      gint64 *id;
-
-      if (!_tg_server_db_step_row (self, stmt, &row, "list the revoked families in", error))
-        return NULL;
-      if (!row)
-        break;
-      id = g_new (gint64, 1);
-      *id = sqlite3_column_int64 (stmt, 0);
-      g_hash_table_add (revoked, id);
-    }
-
-  return g_steal_pointer (&revoked);
-}
-
-/* ------------------------------------------------------------------------- */
 /* Meta                                                                      */
 
 /**
@@ -1255,10 +625,8 @@ tg_server_db_get_meta (TgServerDb  *self,
   g_return_val_if_fail (out_value != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  stmt = _tg_server_db_stmt (self, STMT_GET_META);
-  if (sqlite3_bind_text (stmt, 1, key, -1, SQLITE_TRANSIENT) != SQLITE_OK)
-    return _tg_server_db_fail (self, "read a setting from", error);
-  if (!_tg_server_db_step_row (self, stmt, &row, "read a setting from", error))
+  stmt = _tg_server_db_query (self, STMT_GET_META, key, &row, "read a setting from", error);
+  if (stmt == NULL)
     return FALSE;
 
   *out_value = row ? sqlite3_column_int64 (stmt, 0) : default_value;
@@ -1299,20 +667,4 @@ tg_server_db_set_meta (TgServerDb  *self,
 
   return _tg_server_db_step_done (self, stmt, "write a setting to", error) &&
          _tg_transaction_commit (&txn, "write a setting to", error);
-}
-
-/**
- * tg_refresh_grant_clear:
- * @grant: a #TgRefreshGrant
- *
- * Frees the strings @grant holds and zeroes it, ready for reuse.
- */
-void
-tg_refresh_grant_clear (TgRefreshGrant *grant)
-{
-  g_return_if_fail (grant != NULL);
-
-  g_free (grant->user_name);
-  g_free (grant->successor_hash);
-  *grant = (TgRefreshGrant) { 0 };
 }
