@@ -18,6 +18,7 @@
 #include "tg-base64url.h"
 #include "tg-crypto.h"
 #include "tg-json-check.h"
+#include "tg-json-builder.h"
 #include "tg-jwt.h"
 
 /* Ours are a few hundred bytes; a bound keeps hostile input cheap to reject. */
@@ -82,24 +83,6 @@ encode_json_segment (JsonBuilder *builder)
   return tg_base64url_encode ((const guint8 *) json, strlen (json));
 }
 
-static void
-add_string_member (JsonBuilder *builder,
-                   const char  *name,
-                   const char  *value)
-{
-  json_builder_set_member_name (builder, name);
-  json_builder_add_string_value (builder, value);
-}
-
-static void
-add_int_member (JsonBuilder *builder,
-                const char  *name,
-                gint64       value)
-{
-  json_builder_set_member_name (builder, name);
-  json_builder_add_int_value (builder, value);
-}
-
 static gboolean
 is_claim_string (const char *value)
 {
@@ -146,9 +129,9 @@ tg_jwt_encode (GBytes            *key,
 
   header = json_builder_new ();
   json_builder_begin_object (header);
-  add_string_member (header, "alg", ALGORITHM);
-  add_string_member (header, "typ", TYPE);
-  add_string_member (header, "kid", kid);
+  tg_json_builder_add_string_member (header, "alg", ALGORITHM);
+  tg_json_builder_add_string_member (header, "typ", TYPE);
+  tg_json_builder_add_string_member (header, "kid", kid);
   json_builder_end_object (header);
 
   if (claims->jti == NULL)
@@ -156,16 +139,16 @@ tg_jwt_encode (GBytes            *key,
 
   payload = json_builder_new ();
   json_builder_begin_object (payload);
-  add_string_member (payload, "iss", claims->iss);
-  add_string_member (payload, "aud", claims->aud);
-  add_string_member (payload, "sub", claims->sub);
+  tg_json_builder_add_string_member (payload, "iss", claims->iss);
+  tg_json_builder_add_string_member (payload, "aud", claims->aud);
+  tg_json_builder_add_string_member (payload, "sub", claims->sub);
   if (claims->name != NULL)
-    add_string_member (payload, "name", claims->name);
-  add_int_member (payload, "iat", claims->iat);
-  add_int_member (payload, "nbf", claims->nbf);
-  add_int_member (payload, "exp", claims->exp);
-  add_string_member (payload, "jti", claims->jti != NULL ? claims->jti : random_jti);
-  add_int_member (payload, "sid", claims->sid);
+    tg_json_builder_add_string_member (payload, "name", claims->name);
+  tg_json_builder_add_int_member (payload, "iat", claims->iat);
+  tg_json_builder_add_int_member (payload, "nbf", claims->nbf);
+  tg_json_builder_add_int_member (payload, "exp", claims->exp);
+  tg_json_builder_add_string_member (payload, "jti", claims->jti != NULL ? claims->jti : random_jti);
+  tg_json_builder_add_int_member (payload, "sid", claims->sid);
   json_builder_end_object (payload);
 
   header_text = encode_json_segment (header);

@@ -21,6 +21,7 @@
 #include "tg-crypto.h"
 #include "tg-jwt.h"
 #include "tg-password.h"
+#include "tg-json-builder.h"
 #include "tg-server-private.h"
 
 typedef enum {
@@ -70,25 +71,17 @@ reply_pair (SoupServerMessage *msg,
     {
       g_autofree char *user_id = g_strdup_printf ("%" G_GINT64_FORMAT, pair->user_id);
 
-      json_builder_set_member_name (builder, "userId");
-      json_builder_add_string_value (builder, user_id);
-      json_builder_set_member_name (builder, "authorizationToken");
-      json_builder_add_string_value (builder, pair->access_token);
-      json_builder_set_member_name (builder, "refreshToken");
-      json_builder_add_string_value (builder, pair->refresh_token);
-      json_builder_set_member_name (builder, "expiresIn");
-      json_builder_add_int_value (builder, pair->expires_in);
+      tg_json_builder_add_string_member (builder, "userId", user_id);
+      tg_json_builder_add_string_member (builder, "authorizationToken", pair->access_token);
+      tg_json_builder_add_string_member (builder, "refreshToken", pair->refresh_token);
+      tg_json_builder_add_int_member (builder, "expiresIn", pair->expires_in);
     }
   else
     {
-      json_builder_set_member_name (builder, "access_token");
-      json_builder_add_string_value (builder, pair->access_token);
-      json_builder_set_member_name (builder, "token_type");
-      json_builder_add_string_value (builder, "Bearer");
-      json_builder_set_member_name (builder, "expires_in");
-      json_builder_add_int_value (builder, pair->expires_in);
-      json_builder_set_member_name (builder, "refresh_token");
-      json_builder_add_string_value (builder, pair->refresh_token);
+      tg_json_builder_add_string_member (builder, "access_token", pair->access_token);
+      tg_json_builder_add_string_member (builder, "token_type", "Bearer");
+      tg_json_builder_add_int_member (builder, "expires_in", pair->expires_in);
+      tg_json_builder_add_string_member (builder, "refresh_token", pair->refresh_token);
     }
   json_builder_end_object (builder);
 

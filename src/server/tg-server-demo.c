@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "tg-crypto.h"
+#include "tg-json-builder.h"
 #include "tg-server-private.h"
 
 #define MAX_DELAY_MS 60000
@@ -294,15 +295,6 @@ demo_request_allowed (SoupServerMessage *msg)
 }
 
 static void
-add_int_member (JsonBuilder *builder,
-                const char  *name,
-                gint64       value)
-{
-  json_builder_set_member_name (builder, name);
-  json_builder_add_int_value (builder, value);
-}
-
-static void
 stats_handler (TgServer          *self,
                SoupServerMessage *msg,
                const char        *path,
@@ -317,17 +309,17 @@ stats_handler (TgServer          *self,
     return;
 
   json_builder_begin_object (builder);
-  add_int_member (builder, "signIns", demo->sign_ins);
-  add_int_member (builder, "signInsRejected", demo->sign_ins_rejected);
+  tg_json_builder_add_int_member (builder, "signIns", demo->sign_ins);
+  tg_json_builder_add_int_member (builder, "signInsRejected", demo->sign_ins_rejected);
   json_builder_set_member_name (builder, "refreshes");
   json_builder_begin_object (builder);
-  add_int_member (builder, "ok", demo->refreshes);
-  add_int_member (builder, "rejected", demo->refreshes_rejected);
+  tg_json_builder_add_int_member (builder, "ok", demo->refreshes);
+  tg_json_builder_add_int_member (builder, "rejected", demo->refreshes_rejected);
   json_builder_end_object (builder);
-  add_int_member (builder, "reuseDetections", demo->reuse_detections);
-  add_int_member (builder, "revocations", demo->revocations);
-  add_int_member (builder, "faultsInjected", demo->faults_injected);
-  add_int_member (builder, "lostAnswers", demo->lost_answers);
+  tg_json_builder_add_int_member (builder, "reuseDetections", demo->reuse_detections);
+  tg_json_builder_add_int_member (builder, "revocations", demo->revocations);
+  tg_json_builder_add_int_member (builder, "faultsInjected", demo->faults_injected);
+  tg_json_builder_add_int_member (builder, "lostAnswers", demo->lost_answers);
   json_builder_set_member_name (builder, "resources");
   json_builder_begin_object (builder);
   g_hash_table_iter_init (&iter, demo->resources_by_status);
@@ -336,7 +328,7 @@ stats_handler (TgServer          *self,
       char status[16];
 
       g_snprintf (status, sizeof status, "%u", GPOINTER_TO_UINT (key));
-      add_int_member (builder, status, GPOINTER_TO_UINT (value));
+      tg_json_builder_add_int_member (builder, status, GPOINTER_TO_UINT (value));
     }
   json_builder_end_object (builder);
   json_builder_end_object (builder);
@@ -397,24 +389,23 @@ reply_settings (TgServerDemo      *demo,
   TgRefreshFault *fault = &demo->refresh_fault;
 
   json_builder_begin_object (builder);
-  add_int_member (builder, "accessTtl", live->access_ttl);
-  add_int_member (builder, "reuseGrace", live->reuse_grace);
-  add_int_member (builder, "latencyMs", demo->latency_ms);
-  add_int_member (builder, "jitterMs", demo->jitter_ms);
-  add_int_member (builder, "refreshLatencyMs", demo->refresh_latency_ms);
+  tg_json_builder_add_int_member (builder, "accessTtl", live->access_ttl);
+  tg_json_builder_add_int_member (builder, "reuseGrace", live->reuse_grace);
+  tg_json_builder_add_int_member (builder, "latencyMs", demo->latency_ms);
+  tg_json_builder_add_int_member (builder, "jitterMs", demo->jitter_ms);
+  tg_json_builder_add_int_member (builder, "refreshLatencyMs", demo->refresh_latency_ms);
   json_builder_set_member_name (builder, "refreshFault");
   if (fault->count == 0 || fault->kind == TG_FAULT_NONE)
     json_builder_add_null_value (builder);
   else
     {
       json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "kind");
-      json_builder_add_string_value (builder, fault_names[fault->kind]);
+      tg_json_builder_add_string_member (builder, "kind", fault_names[fault->kind]);
       if (fault->kind == TG_FAULT_STATUS)
-        add_int_member (builder, "status", fault->status);
+        tg_json_builder_add_int_member (builder, "status", fault->status);
       if (fault->kind == TG_FAULT_HANG)
-        add_int_member (builder, "hangMs", fault->hang_ms);
-      add_int_member (builder, "count", fault->count);
+        tg_json_builder_add_int_member (builder, "hangMs", fault->hang_ms);
+      tg_json_builder_add_int_member (builder, "count", fault->count);
       json_builder_end_object (builder);
     }
   json_builder_end_object (builder);

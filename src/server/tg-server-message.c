@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "tg-json-check.h"
+#include "tg-json-builder.h"
 #include "tg-server-private.h"
 
 /* JSON nested deeper than this is refused before json-glib sees it: its parser
@@ -62,13 +63,9 @@ _tg_server_reply_error (SoupServerMessage *msg,
   g_autoptr(JsonBuilder) builder = json_builder_new ();
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "error");
-  json_builder_add_string_value (builder, error);
+  tg_json_builder_add_string_member (builder, "error", error);
   if (description != NULL)
-    {
-      json_builder_set_member_name (builder, "error_description");
-      json_builder_add_string_value (builder, description);
-    }
+    tg_json_builder_add_string_member (builder, "error_description", description);
   json_builder_end_object (builder);
 
   _tg_server_reply_builder (msg, status, builder);
