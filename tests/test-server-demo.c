@@ -1783,18 +1783,6 @@ send_async (SoupSession *session,
   soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, send_done, sent);
 }
 
-/* Iterates the main context for @ms: long enough for every held-back answer
- * to have come due. */
-static void
-iterate_for (guint ms)
-{
-  gint64 until = g_get_monotonic_time () + ms * G_TIME_SPAN_MILLISECOND;
-
-  while (g_get_monotonic_time () < until)
-    if (!g_main_context_iteration (NULL, FALSE))
-      g_usleep (1000);
-}
-
 /* Sends one request and waits until the server has read it (and so, right
  * after, handled it). */
 static void
@@ -1873,7 +1861,7 @@ test_stop_holding_answers_same_context (void)
   g_assert_cmpuint (g_hash_table_size (server->delayed), ==, n_held);
 
   tg_server_stop (server);
-  iterate_for (600);
+  tg_test_iterate_for (600);
   soup_session_abort (session);
   while (held.n_done < (gint) n_held)
     g_main_context_iteration (NULL, TRUE);
@@ -1892,7 +1880,7 @@ test_stop_holding_answers_own_thread (void)
   n_held = hold_back_three_answers (fixture->session, tg_test_server_uri (fixture), &n_read, &held);
 
   tg_server_stop (fixture->server);
-  iterate_for (600);
+  tg_test_iterate_for (600);
   while (held.n_done < (gint) n_held)
     g_main_context_iteration (NULL, TRUE);
   g_clear_pointer (&held.last_body, g_bytes_unref);

@@ -39,9 +39,6 @@
 #include "tg-test-ui.h"
 #include "tg-test-util.h"
 
-static char **system_mime_dirs;
-static GTestDBus *test_bus;
-
 typedef struct _Fixture Fixture;
 typedef void (*TestBody) (Fixture *fixture);
 
@@ -60,21 +57,30 @@ struct _Fixture
 
 typedef gboolean (*Predicate) (Fixture *fixture, gpointer data);
 
+typedef struct {
+  Fixture   *fixture;
+  Predicate  predicate;
+  gpointer   data;
+} Wait;
+
+static gboolean
+wait_holds (gpointer user_data)
+{
+  Wait *wait = user_data;
+
+  return wait->predicate (wait->fixture, wait->data);
+}
+
+/* tg_test_ui_wait_until() for a predicate that also sees the fixture. */
 static void
 wait_for (Fixture     *fixture,
           Predicate    predicate,
           gpointer     data,
           const char  *what)
 {
-  gint64 deadline = g_get_monotonic_time () + TG_TEST_UI_WAIT_SECONDS * G_USEC_PER_SEC;
+  Wait wait = { fixture, predicate, data };
 
-  while (!predicate (fixture, data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("Waited %d s for %s", TG_TEST_UI_WAIT_SECONDS, what);
-      if (!g_main_context_iteration (NULL, FALSE))
-        g_usleep (1000);
-    }
+  tg_test_ui_wait_until (wait_holds, &wait, what);
 }
 
 static gboolean
@@ -122,77 +128,8 @@ results_finished (Fixture  *fixture,
   return tg_test_ui_results_finished (home);
 }
 
-static void
-sleep_in_loop (Fixture *fixture,
-               guint    ms)
-{
-  gint64 until = g_get_monotonic_time () + ms * 1000;
-
-  while (g_get_monotonic_time () < until)
-    if (!g_main_context_iteration (NULL, FALSE))
-      g_usleep (1000);
-}
-
 /* ------------------------------------------------------------------------- */
 /* Screenshots                                                               */
-
-static void
-save_screenshot (Fixture    *fixture,
-                 GtkWidget  *widget,
-                 const char *name)
-{
-  const char *dir = g_getenv ("TG_SCREENSHOT_DIR");
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *path = NULL;
-  GtkSnapshot *snapshot;
-  GskRenderer *renderer;
-  GdkRGBA background = { 0.98, 0.98, 0.98, 1.0 };
-  int width, height;
-
-  if (dir == NULL)
-    {
-      g_test_message ("TG_SCREENSHOT_DIR is not set: no %s", name);
-      return;
-    }
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
-
-  tg_test_ui_wait_for_frame (widget);
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-  g_assert_cmpint (width, >, 0);
-  g_assert_cmpint (height, >, 0);
-
-  /* A widget alone may paint no background of its own: put the window's
-   * colour under it, so that the picture reads in any viewer. */
-  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-  gtk_style_context_lookup_color (gtk_widget_get_style_context (GTK_WIDGET (gtk_widget_get_root (widget))),
-                                  "window_bg_color", &background);
-  G_GNUC_END_IGNORE_DEPRECATIONS
-
-  snapshot = gtk_snapshot_new ();
-  gtk_snapshot_append_color (snapshot, &background, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  if (GTK_IS_NATIVE (widget))
-    {
-      /* A window draws itself (its frame and background, then its children
-       * from what they last rendered), without a parent to ask. */
-      GTK_WIDGET_GET_CLASS (widget)->snapshot (widget, snapshot);
-    }
-  else
-    {
-      paintable = gtk_widget_paintable_new (widget);
-      gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-    }
-  node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-
-  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  path = g_build_filename (dir, name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("Saved %s (%d × %d)", path, width, height);
-}
 
 /* The timeline may be on a page that is not shown, or in a small pane: show
  * that page, and give that pane most of the room. */
@@ -294,7 +231,7 @@ setup (Fixture       *fixture,
   g_auto(GStrv) keys = NULL;
 
   fixture->window_types = g_ptr_array_new ();
-  g_content_type_set_mime_dirs ((const char * const *) system_mime_dirs);
+  tg_test_ui_use_system_mime ();
 
   /* The memory backend lives as long as the process: start every test from
    * the defaults. */
@@ -373,7 +310,7 @@ demo_body (Fixture *fixture)
   /* The built-in server's demo user is filled in for the person. */
   g_assert_cmpstr (gtk_editable_get_text (tg_sign_in_window_get_user_entry (sign_in)), ==, "demo");
   g_assert_cmpstr (tg_sign_in_window_get_message (sign_in), ==, "");
-  save_screenshot (fixture, GTK_WIDGET (sign_in), "sign-in.png");
+  tg_test_ui_save_screenshot (GTK_WIDGET (sign_in), "sign-in.png");
 
   sign_in_as (sign_in, "demo", "demo");
   home = g_object_ref (wait_for_home (fixture));
@@ -431,9 +368,9 @@ demo_body (Fixture *fixture)
       g_assert_nonnull (strstr (tg_result_item_get_text (item), TG_TEST_UI_RESOURCE_TEXT));
     }
 
-  save_screenshot (fixture, GTK_WIDGET (home), "home-after-burst.png");
+  tg_test_ui_save_screenshot (GTK_WIDGET (home), "home-after-burst.png");
   reveal_widget (tg_home_window_get_timeline (home));
-  save_screenshot (fixture, tg_home_window_get_timeline (home), "timeline.png");
+  tg_test_ui_save_screenshot (tg_home_window_get_timeline (home), "timeline.png");
 
   /* Revoke the session at the server: the next burst's refresh is refused
    * (invalid_grant), and the app goes back to the sign-in window saying why.
@@ -443,16 +380,16 @@ demo_body (Fixture *fixture)
   for (guint attempt = 0; TG_IS_HOME_WINDOW (tg_application_get_current_window (fixture->app)); attempt++)
     {
       g_assert_cmpuint (attempt, <, 20);
-      sleep_in_loop (fixture, 100);
+      tg_test_iterate_for (100);
       tg_home_window_send_requests (home, 3);
       wait_for (fixture, back_at_sign_in_or_finished, home, "the burst after the revocation");
-      sleep_in_loop (fixture, 50);
+      tg_test_iterate_for (50);
     }
 
   sign_in = wait_for_sign_in (fixture);
   g_assert_cmpstr (tg_sign_in_window_get_message (sign_in), !=, "");
   g_test_message ("Signed out: %s", tg_sign_in_window_get_message (sign_in));
-  save_screenshot (fixture, GTK_WIDGET (sign_in), "session-expired.png");
+  tg_test_ui_save_screenshot (GTK_WIDGET (sign_in), "session-expired.png");
 
   /* And back in, on the same session. */
   sign_in_as (sign_in, "demo", "demo");
@@ -483,7 +420,7 @@ wrong_password_body (Fixture *fixture)
 
   g_assert_cmpstr (tg_sign_in_window_get_error (sign_in), ==, "Wrong user name or password.");
   g_assert_true (tg_application_get_current_window (fixture->app) == GTK_WINDOW (sign_in));
-  save_screenshot (fixture, GTK_WIDGET (sign_in), "sign-in-wrong-password.png");
+  tg_test_ui_save_screenshot (GTK_WIDGET (sign_in), "sign-in-wrong-password.png");
 
   quit (fixture);
 }
@@ -511,7 +448,7 @@ insecure_body (Fixture *fixture)
   wait_for (fixture, sign_in_settled, sign_in, "the insecure-URL error again");
   g_assert_nonnull (strstr (tg_sign_in_window_get_error (sign_in), "not secure"));
   g_assert_null (tg_application_get_session (fixture->app));
-  save_screenshot (fixture, GTK_WIDGET (sign_in), "sign-in-insecure.png");
+  tg_test_ui_save_screenshot (GTK_WIDGET (sign_in), "sign-in-insecure.png");
 
   quit (fixture);
 }
@@ -828,7 +765,7 @@ menus_body (Fixture *fixture)
   g_assert_true (proactive);
   g_assert_cmpuint (skew, ==, 7);
   g_assert_cmpuint (timeout, ==, 42);
-  save_screenshot (fixture, GTK_WIDGET (window), "preferences.png");
+  tg_test_ui_save_screenshot (GTK_WIDGET (window), "preferences.png");
   gtk_window_destroy (window);
 
   g_action_group_activate_action (G_ACTION_GROUP (fixture->app), "sign-out", NULL);
@@ -877,7 +814,7 @@ ukrainian_body (Fixture *fixture)
   g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (sign_in)), ==, "Вхід — Tokengate");
   g_assert_nonnull (button_label);
   g_assert_cmpstr (gtk_label_get_label (button_label), ==, "_Увійти");
-  save_screenshot (fixture, GTK_WIDGET (sign_in), "sign-in-uk.png");
+  tg_test_ui_save_screenshot (GTK_WIDGET (sign_in), "sign-in-uk.png");
 
   /* The client core's own messages, which reach the windows inside longer
    * sentences, come from the same catalog. */
@@ -984,45 +921,6 @@ test_single_instance (Fixture       *fixture,
 /* ------------------------------------------------------------------------- */
 /* The lost refresh answer and the reuse-grace window                        */
 
-static GtkWidget *
-find_descendant (GtkWidget *widget,
-                 GType      type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
-    return widget;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_descendant (child, type);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
-static GtkWidget *
-find_actionable (GtkWidget  *widget,
-                 const char *action_name)
-{
-  if (GTK_IS_ACTIONABLE (widget) &&
-      g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), action_name) == 0)
-    return widget;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_actionable (child, action_name);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 typedef struct {
   GAsyncResult *result;
 } DemoAnswer;
@@ -1088,7 +986,7 @@ server_grace_follows (Fixture  *fixture,
 
   if (gtk_switch_get_active (check->grace_switch) != check->active)
     gtk_switch_set_active (check->grace_switch, check->active);
-  sleep_in_loop (fixture, 20);
+  tg_test_iterate_for (20);
 
   settings = ask_server (fixture, FALSE);
   grace = json_object_get_int_member (settings, "reuseGrace");
@@ -1140,20 +1038,20 @@ lost_answer_body (Fixture *fixture)
   wait_for (fixture, resource_loaded, home, "the prefetched resource");
 
   /* The controls are there, and say what they are. */
-  lose_button = find_actionable (GTK_WIDGET (home), "win.lose-refresh-answer");
+  lose_button = tg_test_ui_find_actionable (GTK_WIDGET (home), "win.lose-refresh-answer");
   g_assert_true (GTK_IS_BUTTON (lose_button));
   g_assert_true (gtk_widget_get_visible (lose_button));
   g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (lose_button)), ==, "Lose Next Refresh _Answer");
   g_assert_nonnull (gtk_widget_get_tooltip_text (lose_button));
 
-  grace_switch = GTK_SWITCH (find_descendant (GTK_WIDGET (home), GTK_TYPE_SWITCH));
+  grace_switch = GTK_SWITCH (tg_test_ui_find_descendant (GTK_WIDGET (home), GTK_TYPE_SWITCH));
   g_assert_nonnull (grace_switch);
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (grace_switch)));
   gtk_test_accessible_assert_property (GTK_ACCESSIBLE (grace_switch), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                        "Reuse grace window");
   g_assert_true (gtk_test_accessible_has_property (GTK_ACCESSIBLE (grace_switch),
                                                    GTK_ACCESSIBLE_PROPERTY_DESCRIPTION));
-  grace_row = find_descendant (GTK_WIDGET (home), ADW_TYPE_ACTION_ROW);
+  grace_row = tg_test_ui_find_descendant (GTK_WIDGET (home), ADW_TYPE_ACTION_ROW);
   g_assert_nonnull (grace_row);
   g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (grace_row)), ==, "Reuse _grace window");
   subtitle = adw_action_row_get_subtitle (ADW_ACTION_ROW (grace_row));
@@ -1184,13 +1082,13 @@ lost_answer_body (Fixture *fixture)
       /* The picture for the README: the new controls in view (the controls
        * scroll at this size), and the toast that arming showed gone. */
       gtk_window_set_default_size (GTK_WINDOW (home), 1100, 760);
-      sleep_in_loop (fixture, 5500);
+      tg_test_iterate_for (5500);
       scroll_to_end (GTK_WIDGET (grace_switch));
-      save_screenshot (fixture, GTK_WIDGET (home), "demo-lost-answer.png");
+      tg_test_ui_save_screenshot (GTK_WIDGET (home), "demo-lost-answer.png");
       gtk_window_set_default_size (GTK_WINDOW (home), 600, 760);
-      sleep_in_loop (fixture, 300);
+      tg_test_iterate_for (300);
       scroll_to_end (GTK_WIDGET (grace_switch));
-      save_screenshot (fixture, GTK_WIDGET (home), "demo-lost-answer-narrow.png");
+      tg_test_ui_save_screenshot (GTK_WIDGET (home), "demo-lost-answer-narrow.png");
 
       /* And off again. */
       check = (GraceCheck) { grace_switch, FALSE };
@@ -1207,39 +1105,13 @@ test_lost_answer (Fixture       *fixture,
   g_assert_cmpint (run_app (fixture, NULL, lost_answer_body), ==, 0);
 }
 
-/* Each test gets empty XDG data directories, and outside the tests they are
- * /dev/null: no MIME database (gdk-pixbuf could not tell an SVG icon from
- * anything else) and no icon theme. Neither is the user's data, so point
- * both at the system's directories, read before tg_test_init() hides them. */
-static void
-use_system_data (const char *data_dirs_env)
-{
-  g_auto(GStrv) data_dirs = g_strsplit (data_dirs_env, G_SEARCHPATH_SEPARATOR_S, -1);
-  g_autoptr(GPtrArray) icon_dirs = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GPtrArray) mime_dirs = g_ptr_array_new ();
-
-  for (guint i = 0; data_dirs[i] != NULL; i++)
-    {
-      if (*data_dirs[i] == '\0')
-        continue;
-      g_ptr_array_add (mime_dirs, g_build_filename (data_dirs[i], "mime", NULL));
-      g_ptr_array_add (icon_dirs, g_build_filename (data_dirs[i], "icons", NULL));
-    }
-  g_ptr_array_add (mime_dirs, NULL);
-  g_ptr_array_add (icon_dirs, NULL);
-
-  system_mime_dirs = (char **) g_ptr_array_free (g_steal_pointer (&mime_dirs), FALSE);
-  gtk_icon_theme_set_search_path (gtk_icon_theme_get_for_display (gdk_display_get_default ()),
-                                  (const char * const *) icon_dirs->pdata);
-}
-
 int
 main (int   argc,
       char *argv[])
 {
-  g_autofree char *data_dirs = g_strdup (g_getenv ("XDG_DATA_DIRS"));
   int status;
 
+  tg_test_ui_keep_system_data ();
   tg_test_init (&argc, &argv);
 
   /* As main() does, but from the catalogs this build made (po/LANG/LC_MESSAGES),
@@ -1249,34 +1121,21 @@ main (int   argc,
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
-  /* Up before GTK and libadwaita connect to the session bus (and keep that
-   * connection): everything in this process must see the private one. A
-   * subprocess of test_bad_options() ends before it would use a bus. */
-  if (!g_test_subprocess ())
-    {
-      g_autofree char *display = g_strdup (g_getenv ("DISPLAY"));
-
-      test_bus = g_test_dbus_new (G_TEST_DBUS_NONE);
-      g_test_dbus_up (test_bus);
-      /* up() unsets DISPLAY (against D-Bus autolaunch); the X server is ours. */
-      if (display != NULL)
-        g_setenv ("DISPLAY", display, TRUE);
-    }
-
   /* The test accessibility backend, not none: with none GTK 4.8 keeps no
    * accessible properties at all, and the tests check the labels a screen
    * reader would say. It talks to no bus either. */
   g_setenv ("GTK_A11Y", "test", TRUE);
 
-  if (!gtk_init_check ())
+  /* The application registers its name on the private bus this brings up (so
+   * a second instance can be tested). A subprocess of test_bad_options() ends
+   * before it would use a bus. */
+  if (!tg_test_ui_init_display ())
     {
       g_print ("1..0 # SKIP no display (run under xvfb-run, as build-aux/check does)\n");
       return 0;
     }
-  adw_init ();
   /* Screenshots show where things end, not a frame of a transition. */
   g_object_set (gtk_settings_get_default (), "gtk-enable-animations", FALSE, NULL);
-  use_system_data (data_dirs != NULL && *data_dirs != '\0' ? data_dirs : "/usr/local/share:/usr/share");
 
   g_test_add ("/app/demo", Fixture, NULL, setup, test_demo, teardown);
   g_test_add ("/app/demo/lost-answer", Fixture, NULL, setup, test_lost_answer, teardown);
@@ -1295,18 +1154,6 @@ main (int   argc,
 
   status = g_test_run ();
 
-  /* Not g_test_dbus_down(), nor the unref that would call it: GTK and
-   * libadwaita keep the process's bus connection until it exits, and down()
-   * waits for it to go. Stop the daemon without making that connection's
-   * closing end the process. */
-  if (test_bus != NULL)
-    {
-      g_autoptr(GDBusConnection) connection = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
-
-      if (connection != NULL)
-        g_dbus_connection_set_exit_on_close (connection, FALSE);
-      g_test_dbus_stop (test_bus);
-    }
-  g_strfreev (system_mime_dirs);
+  tg_test_ui_shutdown ();
   return status;
 }

@@ -33,49 +33,9 @@
   "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJkZW1vIiwiZXhwIjoxOTAwMDAwMDAwfQ." \
   "c2lnbmF0dXJlLW9mLXRoZS10ZXN0LXRva2VuLXRoYXQtbXVzdC1uZXZlci1iZS1zaG93bi13aG9sZQ"
 
-static char **system_data_dirs;
-static char **system_mime_dirs;
 
 /* ------------------------------------------------------------------------- */
 /* Helpers                                                                   */
-
-static void
-setup_data_dirs (void)
-{
-  /* Each test gets empty XDG data directories: keep the system's MIME
-   * database in view, or GTK cannot tell its own SVG icons apart. */
-  g_content_type_set_mime_dirs ((const char * const *) system_mime_dirs);
-}
-
-static void
-run_loop_for (guint ms)
-{
-  gint64 until = g_get_monotonic_time () + (gint64) ms * 1000;
-
-  while (g_get_monotonic_time () < until)
-    if (!g_main_context_iteration (NULL, FALSE))
-      g_usleep (500);
-}
-
-static GtkWidget *
-find_descendant (GtkWidget *widget,
-                 GType      type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
-    return widget;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_descendant (child, type);
-
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
-}
 
 static guint
 count_descendants (GtkWidget *widget,
@@ -89,27 +49,6 @@ count_descendants (GtkWidget *widget,
     count += count_descendants (child, type);
 
   return count;
-}
-
-static GtkWidget *
-find_button_with_action (GtkWidget  *widget,
-                         const char *action_name)
-{
-  if (GTK_IS_ACTIONABLE (widget) &&
-      g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), action_name) == 0)
-    return widget;
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_button_with_action (child, action_name);
-
-      if (found != NULL)
-        return found;
-    }
-
-  return NULL;
 }
 
 /* Every text a label, an inscription or a tooltip of @widget's tree shows. */
@@ -142,54 +81,6 @@ texts_contain (GPtrArray  *texts,
   return FALSE;
 }
 
-static void
-save_screenshot (GtkWidget  *widget,
-                 const char *name)
-{
-  const char *dir = g_getenv ("TG_SCREENSHOT_DIR");
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
-  g_autofree char *path = NULL;
-  GtkSnapshot *snapshot;
-  GskRenderer *renderer;
-  GdkRGBA background = { 0.98f, 0.98f, 0.98f, 1.0f };
-  int width, height;
-
-  tg_test_ui_wait_for_frame (widget);
-  width = gtk_widget_get_width (widget);
-  height = gtk_widget_get_height (widget);
-  g_assert_cmpint (width, >, 0);
-  g_assert_cmpint (height, >, 0);
-
-  /* A widget alone paints no background: put the window's colour under it so
-   * that the picture reads in any viewer, in either style. */
-  gtk_style_context_lookup_color (gtk_widget_get_style_context (GTK_WIDGET (gtk_widget_get_root (widget))),
-                                  "window_bg_color", &background);
-
-  snapshot = gtk_snapshot_new ();
-  gtk_snapshot_append_color (snapshot, &background, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  paintable = gtk_widget_paintable_new (widget);
-  gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
-  node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-
-  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
-  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  g_assert_nonnull (texture);
-
-  if (dir == NULL)
-    {
-      g_test_message ("TG_SCREENSHOT_DIR is not set: %s rendered, not saved", name);
-      return;
-    }
-
-  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
-  path = g_build_filename (dir, name, NULL);
-  g_assert_true (gdk_texture_save_to_png (texture, path));
-  g_test_message ("Saved %s (%d × %d)", path, width, height);
-}
-
 /* ------------------------------------------------------------------------- */
 /* Hand-built logs                                                           */
 
@@ -208,18 +99,18 @@ fill_demo_burst (TgRequestLog *log)
 
       ids[i] = tg_request_log_next_request_id (log);
       first[i] = tg_request_log_begin (log, TG_REQUEST_KIND_RESOURCE, ids[i], 1, "GET", path, 1);
-      run_loop_for (2);
+      tg_test_iterate_for (2);
     }
 
-  run_loop_for (12);
+  tg_test_iterate_for (12);
   tg_request_log_end (log, first[0], 401, NULL);
   refresh = tg_request_log_begin (log, TG_REQUEST_KIND_REFRESH, tg_request_log_next_request_id (log),
                                   1, "POST", "/authorization/refresh", 1);
-  run_loop_for (3);
+  tg_test_iterate_for (3);
   tg_request_log_end (log, first[1], 401, NULL);
-  run_loop_for (3);
+  tg_test_iterate_for (3);
   tg_request_log_end (log, first[2], 401, NULL);
-  run_loop_for (35);
+  tg_test_iterate_for (35);
   tg_request_log_end (log, refresh, 200, NULL);
 
   for (guint i = 0; i < 3; i++)
@@ -230,7 +121,7 @@ fill_demo_burst (TgRequestLog *log)
     }
   for (guint i = 0; i < 3; i++)
     {
-      run_loop_for (6 + 3 * i);
+      tg_test_iterate_for (6 + 3 * i);
       tg_request_log_end (log, retry[i], 200, NULL);
     }
 }
@@ -284,7 +175,7 @@ test_result_item (void)
 static gboolean
 view_has_one_row (gpointer view)
 {
-  GtkColumnView *column_view = GTK_COLUMN_VIEW (find_descendant (view, GTK_TYPE_COLUMN_VIEW));
+  GtkColumnView *column_view = GTK_COLUMN_VIEW (tg_test_ui_find_descendant (view, GTK_TYPE_COLUMN_VIEW));
 
   return g_list_model_get_n_items (G_LIST_MODEL (gtk_column_view_get_model (column_view))) == 1;
 }
@@ -297,7 +188,7 @@ test_network_view_summary (void)
   TgRequestRecord *records[3], *refresh;
   guint ids[3];
 
-  setup_data_dirs ();
+  tg_test_ui_use_system_mime ();
 
   tg_network_view_set_log (view, log);
   g_assert_cmpstr (tg_network_view_get_summary (view), ==, "No burst yet");
@@ -381,7 +272,7 @@ test_network_view_lifecycle (void)
   TgNetworkView *view = TG_NETWORK_VIEW (g_object_ref_sink (tg_network_view_new ()));
   TgRequestRecord *pending;
 
-  setup_data_dirs ();
+  tg_test_ui_use_system_mime ();
 
   tg_network_view_set_log (view, log);
   tg_network_view_mark_burst (view);
@@ -444,7 +335,7 @@ test_network_view_10000 (void)
   gint64 start, frame_start = 0, longest_append = 0;
   guint cells;
 
-  setup_data_dirs ();
+  tg_test_ui_use_system_mime ();
 
   gtk_window_set_default_size (GTK_WINDOW (window), 900, 600);
   gtk_window_set_child (GTK_WINDOW (window), view);
@@ -479,7 +370,7 @@ test_network_view_10000 (void)
     }
 
   /* The view takes rows in at a bounded pace per frame; it catches up. */
-  column_view = GTK_COLUMN_VIEW (find_descendant (view, GTK_TYPE_COLUMN_VIEW));
+  column_view = GTK_COLUMN_VIEW (tg_test_ui_find_descendant (view, GTK_TYPE_COLUMN_VIEW));
   g_assert_nonnull (column_view);
   model = G_LIST_MODEL (gtk_column_view_get_model (column_view));
   tg_test_ui_wait_until (model_has_10000, model, "the view to show the 10,000 records");
@@ -504,7 +395,7 @@ test_network_view_10000 (void)
   g_assert_cmpuint (cells, <, 8 * 500);
 
   /* Newest row in view. */
-  scroller = GTK_SCROLLED_WINDOW (find_descendant (view, GTK_TYPE_SCROLLED_WINDOW));
+  scroller = GTK_SCROLLED_WINDOW (tg_test_ui_find_descendant (view, GTK_TYPE_SCROLLED_WINDOW));
   vadjustment = gtk_scrolled_window_get_vadjustment (scroller);
   tg_test_ui_wait_until (adjustment_at_end, vadjustment, "the view to follow the newest row");
 
@@ -523,7 +414,7 @@ test_network_view_10000 (void)
   g_assert_cmpstr (tg_network_view_get_summary (TG_NETWORK_VIEW (view)), ==,
                    "1440 × 401 → 0 refreshes → 0 retried, 1440 failed");
 
-  save_screenshot (view, "network-view-10000.png");
+  tg_test_ui_save_screenshot (view, "network-view-10000.png");
 
   gtk_window_destroy (GTK_WINDOW (window));
 }
@@ -600,7 +491,7 @@ test_token_panel (void)
   g_autofree char *shortened = g_strdup_printf ("%.8s…%s", LONG_TOKEN, LONG_TOKEN + strlen (LONG_TOKEN) - 4);
   gboolean signed_out;
 
-  setup_data_dirs ();
+  tg_test_ui_use_system_mime ();
 
   manager = new_manager_with_tokens (LONG_TOKEN, g_get_real_time () + 300 * G_USEC_PER_SEC);
   tg_token_panel_set_manager (TG_TOKEN_PANEL (panel), manager);
@@ -624,7 +515,7 @@ test_token_panel (void)
   gtk_window_set_child (GTK_WINDOW (window), panel);
   gtk_window_present (GTK_WINDOW (window));
   tg_test_ui_wait_for_frame (panel);
-  run_loop_for (1100);
+  tg_test_iterate_for (1100);
   assert_token_never_whole (panel, "sdf");
 
   /* Signed out under it: no crash, and nothing left to show. */
@@ -637,7 +528,7 @@ test_token_panel (void)
   g_assert_true (texts_contain (texts, "Signed out"));
   g_assert_true (texts_contain (texts, "None"));
 
-  save_screenshot (panel, "token-panel.png");
+  tg_test_ui_save_screenshot (panel, "token-panel.png");
 
   gtk_window_destroy (GTK_WINDOW (window));
   tg_token_panel_set_manager (TG_TOKEN_PANEL (panel), NULL);
@@ -654,7 +545,7 @@ test_timeline_lifecycle (void)
   TgTimeline *timeline = TG_TIMELINE (g_object_ref_sink (tg_timeline_new ()));
   TgRequestRecord *pending;
 
-  setup_data_dirs ();
+  tg_test_ui_use_system_mime ();
 
   /* The refresh lane is there from the start. */
   g_assert_cmpuint (tg_timeline_get_n_lanes (timeline), ==, 1);
@@ -700,7 +591,7 @@ test_timeline_snapshot (void)
   graphene_rect_t bounds;
   int natural;
 
-  setup_data_dirs ();
+  tg_test_ui_use_system_mime ();
 
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
   gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scroller), TRUE);
@@ -732,16 +623,16 @@ test_timeline_snapshot (void)
   g_assert_cmpfloat (bounds.size.width, >, 100);
   g_assert_cmpfloat (bounds.size.height, >, 50);
 
-  save_screenshot (timeline, "timeline-widget.png");
+  tg_test_ui_save_screenshot (timeline, "timeline-widget.png");
 
   adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_FORCE_DARK);
-  save_screenshot (timeline, "timeline-widget-dark.png");
+  tg_test_ui_save_screenshot (timeline, "timeline-widget-dark.png");
   adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_DEFAULT);
 
   /* Narrow, as on a phone. */
   gtk_window_set_default_size (GTK_WINDOW (window), 360, -1);
-  run_loop_for (50);
-  save_screenshot (timeline, "timeline-widget-narrow.png");
+  tg_test_iterate_for (50);
+  tg_test_ui_save_screenshot (timeline, "timeline-widget-narrow.png");
 
   gtk_window_destroy (GTK_WINDOW (window));
 }
@@ -762,7 +653,7 @@ home_setup (HomeFixture   *fixture,
   g_autoptr(GError) error = NULL;
   TgTokenManager *manager;
 
-  setup_data_dirs ();
+  tg_test_ui_use_system_mime ();
 
   tg_session_new_async (NULL, TG_AUTH_PROTOCOL_SEED, NULL, NULL, on_done, &result);
   tg_test_ui_wait_until (result_ready, &result, "the built-in server");
@@ -897,17 +788,17 @@ test_home_window (HomeFixture   *fixture,
   timeline = TG_TIMELINE (tg_home_window_get_timeline (fixture->window));
   g_assert_cmpuint (tg_timeline_get_n_lanes (timeline), ==, 4);
 
-  save_screenshot (GTK_WIDGET (fixture->window), "home-window.png");
-  save_screenshot (GTK_WIDGET (timeline), "home-window-timeline.png");
+  tg_test_ui_save_screenshot (GTK_WIDGET (fixture->window), "home-window.png");
+  tg_test_ui_save_screenshot (GTK_WIDGET (timeline), "home-window-timeline.png");
 
   gtk_window_set_default_size (GTK_WINDOW (fixture->window), 1920, 1080);
-  run_loop_for (100);
-  save_screenshot (GTK_WIDGET (fixture->window), "home-window-wide.png");
+  tg_test_iterate_for (100);
+  tg_test_ui_save_screenshot (GTK_WIDGET (fixture->window), "home-window-wide.png");
 
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_FORCE_DARK);
   gtk_window_set_default_size (GTK_WINDOW (fixture->window), 1280, 800);
-  run_loop_for (100);
-  save_screenshot (GTK_WIDGET (fixture->window), "home-window-dark.png");
+  tg_test_iterate_for (100);
+  tg_test_ui_save_screenshot (GTK_WIDGET (fixture->window), "home-window-dark.png");
   adw_style_manager_set_color_scheme (adw_style_manager_get_default (), ADW_COLOR_SCHEME_DEFAULT);
 
   /* The latency sliders set the demo server's latencyMs and
@@ -919,7 +810,7 @@ test_home_window (HomeFixture   *fixture,
   tg_test_ui_wait_until (tg_test_ui_results_finished, fixture->window, "the 3 slow results");
   g_assert_cmpstr (tg_home_window_get_summary (fixture->window), ==,
                    "3 × 401 → 1 refresh → 3 retried, all OK");
-  save_screenshot (GTK_WIDGET (timeline), "home-window-timeline-latency.png");
+  tg_test_ui_save_screenshot (GTK_WIDGET (timeline), "home-window-timeline-latency.png");
   set_latencies_and_check (fixture, 0, 0);
 
   /* A new burst replaces the rows. */
@@ -930,14 +821,14 @@ test_home_window (HomeFixture   *fixture,
 
   /* At 360 px the window folds to one page at a time. */
   gtk_window_set_default_size (GTK_WINDOW (fixture->window), 360, 720);
-  run_loop_for (100);
-  save_screenshot (GTK_WIDGET (fixture->window), "home-window-narrow.png");
-  leaflet = find_descendant (GTK_WIDGET (fixture->window), ADW_TYPE_LEAFLET);
+  tg_test_iterate_for (100);
+  tg_test_ui_save_screenshot (GTK_WIDGET (fixture->window), "home-window-narrow.png");
+  leaflet = tg_test_ui_find_descendant (GTK_WIDGET (fixture->window), ADW_TYPE_LEAFLET);
   g_assert_true (adw_leaflet_get_folded (ADW_LEAFLET (leaflet)));
   g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (fixture->window)), <=, 360);
   adw_leaflet_set_visible_child_name (ADW_LEAFLET (leaflet), "network");
-  run_loop_for (400);
-  save_screenshot (GTK_WIDGET (fixture->window), "home-window-narrow-network.png");
+  tg_test_iterate_for (400);
+  tg_test_ui_save_screenshot (GTK_WIDGET (fixture->window), "home-window-narrow-network.png");
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->window), "win.clear-log", NULL));
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (tg_session_get_request_log (fixture->session))), ==, 0);
 
@@ -946,11 +837,11 @@ test_home_window (HomeFixture   *fixture,
   tg_token_manager_sign_out_async (manager, NULL, on_done, &result);
   tg_test_ui_wait_until (result_ready, &result, "the sign-out");
   g_assert_true (tg_token_manager_sign_out_finish (manager, result, NULL));
-  g_assert_false (gtk_widget_is_sensitive (find_button_with_action (GTK_WIDGET (fixture->window), "win.send")));
-  g_assert_false (gtk_widget_is_sensitive (find_button_with_action (GTK_WIDGET (fixture->window), "win.break-access")));
+  g_assert_false (gtk_widget_is_sensitive (tg_test_ui_find_actionable (GTK_WIDGET (fixture->window), "win.send")));
+  g_assert_false (gtk_widget_is_sensitive (tg_test_ui_find_actionable (GTK_WIDGET (fixture->window), "win.break-access")));
   tg_home_window_send_requests (fixture->window, 3);
   g_assert_cmpuint (g_list_model_get_n_items (results), ==, 5);
-  run_loop_for (50);
+  tg_test_iterate_for (50);
 }
 
 typedef struct {
@@ -1000,7 +891,7 @@ test_home_window_burst_1000 (HomeFixture   *fixture,
   g_test_message ("Sending 1,000 requests took %.1f ms", (g_get_monotonic_time () - start) / 1000.0);
   tg_test_ui_wait_until (tg_test_ui_results_finished, fixture->window, "the 1,000 results");
   /* And until the view has caught up and drawn it. */
-  run_loop_for (500);
+  tg_test_iterate_for (500);
   g_source_remove (probe_id);
 
   g_object_get (manager, "refreshes-started", &refreshes_after, NULL);
@@ -1014,7 +905,7 @@ test_home_window_burst_1000 (HomeFixture   *fixture,
   g_assert_nonnull (strstr (summary, "1 refresh"));
   g_assert_cmpint (probe.longest, <, 5 * G_USEC_PER_SEC);
 
-  save_screenshot (GTK_WIDGET (fixture->window), "home-window-1000.png");
+  tg_test_ui_save_screenshot (GTK_WIDGET (fixture->window), "home-window-1000.png");
 }
 
 /* The window goes while its requests are still on their way: nothing may
@@ -1032,54 +923,22 @@ test_home_window_close_early (HomeFixture   *fixture,
   tg_test_assert_finalize_soon (g_steal_pointer (&fixture->window));
 
   /* Let the cancelled requests come back to nobody. */
-  run_loop_for (300);
+  tg_test_iterate_for (300);
 }
 
 int
 main (int   argc,
       char *argv[])
 {
-  GTestDBus *bus;
-  g_autofree char *display = NULL;
   int status;
 
-  /* Before tg_test_init(): with G_TEST_OPTION_ISOLATE_DIRS it points the XDG
-   * directories at empty temporary ones straight away, and GTK needs the
-   * system's MIME database (to tell its SVG icons apart) and icon theme. */
-  system_data_dirs = g_strdupv ((char **) g_get_system_data_dirs ());
-  system_mime_dirs = g_strdupv ((char **) g_content_type_get_mime_dirs ());
-
+  tg_test_ui_keep_system_data ();
   tg_test_init (&argc, &argv);
-  setup_data_dirs ();
-
-  /* A private session bus with nothing on it, up before GTK connects: the
-   * session's token store then finds no Secret Service and uses a file in
-   * the test's own directories, never the developer's keyring. */
-  display = g_strdup (g_getenv ("DISPLAY"));
-  bus = g_test_dbus_new (G_TEST_DBUS_NONE);
-  g_test_dbus_up (bus);
-  /* up() unsets DISPLAY (against D-Bus autolaunch); the X server is ours. */
-  if (display != NULL)
-    g_setenv ("DISPLAY", display, TRUE);
-
-  if (!gtk_init_check ())
+  if (!tg_test_ui_init_display ())
     {
       g_print ("1..0 # SKIP no display (run under xvfb-run, as build-aux/check does)\n");
-      g_test_dbus_stop (bus);
       return 0;
     }
-  adw_init ();
-
-  /* The icon theme would look in the test's empty data directories. */
-  {
-    g_autoptr(GPtrArray) icon_dirs = g_ptr_array_new_with_free_func (g_free);
-
-    for (guint i = 0; system_data_dirs[i] != NULL; i++)
-      g_ptr_array_add (icon_dirs, g_build_filename (system_data_dirs[i], "icons", NULL));
-    g_ptr_array_add (icon_dirs, NULL);
-    gtk_icon_theme_set_search_path (gtk_icon_theme_get_for_display (gdk_display_get_default ()),
-                                    (const char * const *) icon_dirs->pdata);
-  }
 
   g_test_add_func ("/ui/result-item", test_result_item);
   g_test_add_func ("/ui/network-view/summary", test_network_view_summary);
@@ -1096,11 +955,6 @@ main (int   argc,
 
   status = g_test_run ();
 
-  /* Not g_test_dbus_down(), and no unref (whose finalize calls down()):
-   * GTK keeps its bus connection until exit, and down() would wait for it
-   * to go, then warn. */
-  g_test_dbus_stop (bus);
-  g_strfreev (system_data_dirs);
-  g_strfreev (system_mime_dirs);
+  tg_test_ui_shutdown ();
   return status;
 }

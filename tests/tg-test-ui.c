@@ -1,16 +1,134 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * What the UI tests share: waiting in the main loop with a deadline, and the
- * home window's states they wait for. Apart from tg-test-util.c, which the
- * tests without a display use too.
+ * What the UI tests (and tests/bench/ui-stall.c) share: the private session bus
+ * and the display they run on, waiting in the main loop with a deadline,
+ * screenshots, finding widgets, and the home window's states they wait for.
+ * Apart from tg-test-util.c, which the tests without a display use too.
  */
 #include "config.h"
 
+#include <adwaita.h>
 #include <string.h>
 
 #include "tg-home-window.h"
 #include "tg-result-item.h"
 #include "tg-test-ui.h"
+
+/* ------------------------------------------------------------------------- */
+/* The bus and the display                                                   */
+
+static GTestDBus *test_bus;
+static char **system_data_dirs;
+static char **system_mime_dirs;
+
+/**
+ * tg_test_ui_keep_system_data:
+ *
+ * Remembers the system's data directories. Call it before tg_test_init() (or
+ * whatever isolates the XDG directories): the tests' own data directories are
+ * empty, with no MIME database (gdk-pixbuf could not tell an SVG icon from
+ * anything else) and no icon theme, and neither is the user's data, so
+ * tg_test_ui_init_display() and tg_test_ui_use_system_mime() point GTK at
+ * the system's.
+ */
+void
+tg_test_ui_keep_system_data (void)
+{
+  g_autoptr(GPtrArray) mime_dirs = g_ptr_array_new ();
+
+  g_assert_null (system_data_dirs);
+  system_data_dirs = g_strdupv ((char **) g_get_system_data_dirs ());
+  for (guint i = 0; system_data_dirs[i] != NULL; i++)
+    g_ptr_array_add (mime_dirs, g_build_filename (system_data_dirs[i], "mime", NULL));
+  g_ptr_array_add (mime_dirs, NULL);
+  system_mime_dirs = (char **) g_ptr_array_free (g_steal_pointer (&mime_dirs), FALSE);
+}
+
+/**
+ * tg_test_ui_use_system_mime:
+ *
+ * Points GIO's MIME database at the system's again: each test case gets
+ * empty XDG directories anew.
+ */
+void
+tg_test_ui_use_system_mime (void)
+{
+  g_assert_nonnull (system_mime_dirs);
+  g_content_type_set_mime_dirs ((const char * const *) system_mime_dirs);
+}
+
+/**
+ * tg_test_ui_init_display:
+ *
+ * Brings up a private session bus with nothing on it (GTestDBus), then GTK
+ * and libadwaita on the X server in $DISPLAY, with the system's icon theme
+ * and MIME database (see tg_test_ui_keep_system_data()). The bus comes first:
+ * GTK and libadwaita connect to the session bus once and keep that
+ * connection, and everything in the process must see the private one — the
+ * token store then finds no Secret Service and keeps its tokens in a file
+ * under the test's own directories, never in the developer's keyring. A
+ * g_test_subprocess() inherits its parent's bus.
+ *
+ * Returns: %FALSE if there is no display (the bus is down again then)
+ */
+gboolean
+tg_test_ui_init_display (void)
+{
+  g_autofree char *display = g_strdup (g_getenv ("DISPLAY"));
+  g_autoptr(GPtrArray) icon_dirs = g_ptr_array_new_with_free_func (g_free);
+
+  g_assert_nonnull (system_data_dirs);
+  if (!g_test_subprocess ())
+    {
+      test_bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+      g_test_dbus_up (test_bus);
+      /* up() unsets DISPLAY (against D-Bus autolaunch); the X server is ours. */
+      if (display != NULL)
+        g_setenv ("DISPLAY", display, TRUE);
+    }
+
+  if (!gtk_init_check ())
+    {
+      tg_test_ui_shutdown ();
+      return FALSE;
+    }
+  adw_init ();
+
+  for (guint i = 0; system_data_dirs[i] != NULL; i++)
+    g_ptr_array_add (icon_dirs, g_build_filename (system_data_dirs[i], "icons", NULL));
+  g_ptr_array_add (icon_dirs, NULL);
+  gtk_icon_theme_set_search_path (gtk_icon_theme_get_for_display (gdk_display_get_default ()),
+                                  (const char * const *) icon_dirs->pdata);
+  tg_test_ui_use_system_mime ();
+  return TRUE;
+}
+
+/**
+ * tg_test_ui_shutdown:
+ *
+ * Stops the private bus, at the end of main().
+ */
+void
+tg_test_ui_shutdown (void)
+{
+  /* Not g_test_dbus_down(), nor the unref that would call it: GTK and
+   * libadwaita keep the process's bus connection until it exits, and down()
+   * waits for it to go. Stop the daemon without making that connection's
+   * closing end the process. */
+  if (test_bus != NULL)
+    {
+      g_autoptr(GDBusConnection) connection = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
+
+      if (connection != NULL)
+        g_dbus_connection_set_exit_on_close (connection, FALSE);
+      g_test_dbus_stop (test_bus);
+    }
+  g_clear_pointer (&system_data_dirs, g_strfreev);
+  g_clear_pointer (&system_mime_dirs, g_strfreev);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Waiting                                                                   */
 
 /**
  * tg_test_ui_wait_until:
@@ -73,6 +191,144 @@ tg_test_ui_wait_for_frame (GtkWidget *widget)
   tg_test_ui_wait_until (counter_positive, &frames, "a frame to be drawn");
   g_signal_handler_disconnect (clock, handler);
 }
+
+/* ------------------------------------------------------------------------- */
+/* Screenshots and widgets                                                   */
+
+/**
+ * tg_test_ui_save_screenshot:
+ * @widget: a widget in a shown window, or the window
+ * @name: the file name, ending in `.png`
+ *
+ * Renders @widget as it is on screen once it has drawn a frame, and saves it
+ * to $TG_SCREENSHOT_DIR/@name. Without that variable it is rendered all the
+ * same (a rendering failure still fails the test), just not saved.
+ */
+void
+tg_test_ui_save_screenshot (GtkWidget  *widget,
+                            const char *name)
+{
+  const char *dir = g_getenv ("TG_SCREENSHOT_DIR");
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autofree char *path = NULL;
+  GtkSnapshot *snapshot;
+  GskRenderer *renderer;
+  GdkRGBA background = { 0.98f, 0.98f, 0.98f, 1.0f };
+  int width, height;
+
+  tg_test_ui_wait_for_frame (widget);
+  width = gtk_widget_get_width (widget);
+  height = gtk_widget_get_height (widget);
+  g_assert_cmpint (width, >, 0);
+  g_assert_cmpint (height, >, 0);
+
+  /* A widget alone may paint no background of its own: put the window's
+   * colour under it, so that the picture reads in any viewer, in either
+   * style. */
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  gtk_style_context_lookup_color (gtk_widget_get_style_context (GTK_WIDGET (gtk_widget_get_root (widget))),
+                                  "window_bg_color", &background);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+
+  snapshot = gtk_snapshot_new ();
+  gtk_snapshot_append_color (snapshot, &background, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  if (GTK_IS_NATIVE (widget))
+    {
+      /* A window draws itself (its frame and background, then its children
+       * from what they last rendered), without a parent to ask. */
+      GTK_WIDGET_GET_CLASS (widget)->snapshot (widget, snapshot);
+    }
+  else
+    {
+      paintable = gtk_widget_paintable_new (widget);
+      gdk_paintable_snapshot (paintable, GDK_SNAPSHOT (snapshot), width, height);
+    }
+  node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+
+  renderer = gtk_native_get_renderer (gtk_widget_get_native (widget));
+  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  g_assert_nonnull (texture);
+
+  if (dir == NULL)
+    {
+      g_test_message ("TG_SCREENSHOT_DIR is not set: %s rendered, not saved", name);
+      return;
+    }
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  path = g_build_filename (dir, name, NULL);
+  g_assert_true (gdk_texture_save_to_png (texture, path));
+  g_test_message ("Saved %s (%d × %d)", path, width, height);
+}
+
+/* The first widget of @widget's tree (itself included, depth first) that
+ * @matches. */
+static GtkWidget *
+find_first (GtkWidget *widget,
+            gboolean (*matches) (GtkWidget *widget, gconstpointer data),
+            gconstpointer data)
+{
+  if (matches (widget, data))
+    return widget;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_first (child, matches, data);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+is_of_type (GtkWidget     *widget,
+            gconstpointer  type)
+{
+  return G_TYPE_CHECK_INSTANCE_TYPE (widget, GPOINTER_TO_SIZE (type));
+}
+
+static gboolean
+has_action (GtkWidget     *widget,
+            gconstpointer  action_name)
+{
+  return GTK_IS_ACTIONABLE (widget) &&
+         g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (widget)), action_name) == 0;
+}
+
+/**
+ * tg_test_ui_find_descendant:
+ *
+ * Returns: (nullable) (transfer none): the first widget of type @type in
+ *   @widget's tree, @widget included
+ */
+GtkWidget *
+tg_test_ui_find_descendant (GtkWidget *widget,
+                            GType      type)
+{
+  return find_first (widget, is_of_type, GSIZE_TO_POINTER (type));
+}
+
+/**
+ * tg_test_ui_find_actionable:
+ *
+ * Returns: (nullable) (transfer none): the first #GtkActionable in @widget's
+ *   tree that activates @action_name (a button, a menu item), @widget included
+ */
+GtkWidget *
+tg_test_ui_find_actionable (GtkWidget  *widget,
+                            const char *action_name)
+{
+  return find_first (widget, has_action, action_name);
+}
+
+/* ------------------------------------------------------------------------- */
+/* The home window's states                                                  */
 
 /* A #TgTestUiPredicate: the home window shows the demo user's resource. */
 gboolean

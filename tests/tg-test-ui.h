@@ -14,11 +14,22 @@ G_BEGIN_DECLS
 
 typedef gboolean (*TgTestUiPredicate) (gpointer data);
 
-void     tg_test_ui_wait_until       (TgTestUiPredicate  predicate,
-                                      gpointer           data,
-                                      const char        *what);
-void     tg_test_ui_wait_for_frame   (GtkWidget         *widget);
-gboolean tg_test_ui_resource_loaded  (gpointer           home_window);
-gboolean tg_test_ui_results_finished (gpointer           home_window);
+void       tg_test_ui_keep_system_data (void);
+gboolean   tg_test_ui_init_display     (void);
+void       tg_test_ui_use_system_mime  (void);
+void       tg_test_ui_shutdown         (void);
+
+void       tg_test_ui_wait_until       (TgTestUiPredicate  predicate,
+                                        gpointer           data,
+                                        const char        *what);
+void       tg_test_ui_wait_for_frame   (GtkWidget         *widget);
+void       tg_test_ui_save_screenshot  (GtkWidget         *widget,
+                                        const char        *name);
+GtkWidget *tg_test_ui_find_descendant  (GtkWidget         *widget,
+                                        GType              type);
+GtkWidget *tg_test_ui_find_actionable  (GtkWidget         *widget,
+                                        const char        *action_name);
+gboolean   tg_test_ui_resource_loaded  (gpointer           home_window);
+gboolean   tg_test_ui_results_finished (gpointer           home_window);
 
 G_END_DECLS

@@ -135,6 +135,25 @@ tg_test_wait_until (gboolean (*predicate) (gpointer user_data),
   return TRUE;
 }
 
+/**
+ * tg_test_iterate_for:
+ * @ms: how long
+ *
+ * Iterates the thread-default main context for @ms milliseconds: for what
+ * must have happened by then (an answer held back come due, a cancelled
+ * request come back to nobody), or must still not have.
+ */
+void
+tg_test_iterate_for (guint ms)
+{
+  gint64 until = g_get_monotonic_time () + (gint64) ms * G_TIME_SPAN_MILLISECOND;
+  GMainContext *context = g_main_context_get_thread_default ();
+
+  while (g_get_monotonic_time () < until)
+    if (!g_main_context_iteration (context, FALSE))
+      g_usleep (500);
+}
+
 char *
 tg_test_make_tmpdir (void)
 {

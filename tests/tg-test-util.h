@@ -12,6 +12,7 @@ void     tg_test_wait          (gboolean     *done,
 gboolean tg_test_wait_until    (gboolean    (*predicate) (gpointer user_data),
                                 gpointer      user_data,
                                 guint         timeout_seconds);
+void     tg_test_iterate_for   (guint         ms);
 char    *tg_test_make_tmpdir   (void);
 void     tg_test_rm_rf         (const char   *path);
 void     tg_test_assert_finalize_soon (gpointer object);

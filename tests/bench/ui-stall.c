@@ -55,6 +55,7 @@
 #include "tg-result-item.h"
 #include "tg-server.h"
 #include "tg-session.h"
+#include "tg-test-ui.h"
 #include "tg-test-util.h"
 
 #define RESOURCE_TEXT    "protected resources"
@@ -765,8 +766,6 @@ print_longest (guint          run,
 /* ------------------------------------------------------------------------- */
 /* Setting up                                                                */
 
-static char **system_mime_dirs;
-
 /* Like tg_test_init(): the user's directories, settings and keyring are
  * never touched. The XDG user directories point into @tmpdir; the system's
  * data directories stay in view for GTK's MIME database and icon theme. */
@@ -924,10 +923,8 @@ main (int   argc,
   g_autoptr(TgSession) session = NULL;
   g_autoptr(TgHomeWindow) window = NULL;
   g_autofree char *tmpdir = NULL;
-  g_autofree char *display = NULL;
   g_autofree Figures *bursts = NULL;
   g_autofree Figures *idles = NULL;
-  GTestDBus *bus;
   Figures burst_median, idle_median;
   double longest[64];
   guint runs_done = 0;
@@ -959,27 +956,17 @@ main (int   argc,
       g_printerr ("ui-stall: %s\n", error->message);
       return 2;
     }
+  tg_test_ui_keep_system_data ();
   isolate (tmpdir);
-  system_mime_dirs = g_strdupv ((char **) g_content_type_get_mime_dirs ());
 
-  /* A private bus with nothing on it, up before GTK connects: the token
-   * store then finds no Secret Service and keeps the session in a file in
-   * @tmpdir. up() unsets DISPLAY (against D-Bus autolaunch). */
-  display = g_strdup (g_getenv ("DISPLAY"));
-  bus = g_test_dbus_new (G_TEST_DBUS_NONE);
-  g_test_dbus_up (bus);
-  if (display != NULL)
-    g_setenv ("DISPLAY", display, TRUE);
-
-  if (!gtk_init_check ())
+  /* As the UI tests do: the token store then finds no Secret Service on the
+   * private bus and keeps the session in a file in @tmpdir. */
+  if (!tg_test_ui_init_display ())
     {
       g_printerr ("ui-stall: no display (run it with tests/bench/ui-stall, which starts Xvfb)\n");
-      g_test_dbus_stop (bus);
       tg_test_rm_rf (tmpdir);
       return 2;
     }
-  adw_init ();
-  g_content_type_set_mime_dirs ((const char * const *) system_mime_dirs);
 
   heartbeat_id = g_timeout_add (50, heartbeat, NULL);
   bursts = g_new0 (Figures, opt_runs);
@@ -1083,16 +1070,7 @@ main (int   argc,
   g_clear_object (&settings);
   g_source_remove (heartbeat_id);
 
-  /* As the UI tests do: GTK keeps its bus connection until exit, and
-   * g_test_dbus_down() would wait for it to go. */
-  {
-    g_autoptr(GDBusConnection) connection = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
-
-    if (connection != NULL)
-      g_dbus_connection_set_exit_on_close (connection, FALSE);
-    g_test_dbus_stop (bus);
-  }
+  tg_test_ui_shutdown ();
   tg_test_rm_rf (tmpdir);
-  g_strfreev (system_mime_dirs);
   return status;
 }
