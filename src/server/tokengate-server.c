@@ -87,18 +87,33 @@ parse_listen (const char  *listen,
   return TRUE;
 }
 
+/* Whether @value fits the TgServer property that the option --@property
+ * sets: the ranges are the server's, stated once, in its class. */
 static gboolean
-check_range (const char  *name,
+check_range (const char  *property,
              gint64       value,
-             gint64       min,
-             gint64       max,
              GError     **error)
 {
+  g_autoptr(GTypeClass) klass = g_type_class_ref (TG_TYPE_SERVER);
+  GParamSpec *pspec = g_object_class_find_property (G_OBJECT_CLASS (klass), property);
+  gint64 min, max;
+
+  if (G_IS_PARAM_SPEC_INT64 (pspec))
+    {
+      min = G_PARAM_SPEC_INT64 (pspec)->minimum;
+      max = G_PARAM_SPEC_INT64 (pspec)->maximum;
+    }
+  else
+    {
+      min = G_PARAM_SPEC_UINT (pspec)->minimum;
+      max = G_PARAM_SPEC_UINT (pspec)->maximum;
+    }
+
   if (value < min || value > max)
     {
       g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                   "%s must be between %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT,
-                   name, min, max);
+                   "--%s must be between %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT,
+                   property, min, max);
       return FALSE;
     }
   return TRUE;
@@ -257,10 +272,10 @@ main (int   argc,
     }
 
   if (!parse_listen (options.listen != NULL ? options.listen : DEFAULT_LISTEN, &host, &port, &error) ||
-      !check_range ("--access-ttl", options.access_ttl, 1, G_MAXINT32, &error) ||
-      !check_range ("--refresh-ttl", options.refresh_ttl, 1, G_MAXINT32, &error) ||
-      !check_range ("--reuse-grace", options.reuse_grace, 0, 3600, &error) ||
-      !check_range ("--password-iterations", options.password_iterations, 1, 10000000, &error))
+      !check_range ("access-ttl", options.access_ttl, &error) ||
+      !check_range ("refresh-ttl", options.refresh_ttl, &error) ||
+      !check_range ("reuse-grace", options.reuse_grace, &error) ||
+      !check_range ("password-iterations", options.password_iterations, &error))
     return fail (NULL, error);
   if ((options.tls_certificate == NULL) != (options.tls_key == NULL))
     {
