@@ -1509,6 +1509,20 @@ test_fault_lost_answer_errors (void)
 
 /* ------------------------------------------------------------------------- */
 
+/* The demo's latency is a property as well as a control: with the controls
+ * off, the server still holds resource answers back by it. */
+static void
+test_disabled_latency (void)
+{
+  g_autoptr(TgTestServer) fixture = tg_test_server_new ("demo-controls", FALSE,
+                                                        "latency-ms", 300, NULL);
+  g_autofree char *access = tg_test_seed_sign_in (fixture, "demo", "demo", NULL);
+  gint64 start = g_get_monotonic_time ();
+
+  g_assert_cmpuint (tg_test_get_resource (fixture, access), ==, 200);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 300 * G_TIME_SPAN_MILLISECOND);
+}
+
 static void
 test_disabled (void)
 {
@@ -1963,6 +1977,7 @@ main (int   argc,
   g_test_add_func ("/server/demo/fault/lost-answer/count", test_fault_lost_answer_count);
   g_test_add_func ("/server/demo/fault/lost-answer/errors", test_fault_lost_answer_errors);
   g_test_add_func ("/server/demo/disabled", test_disabled);
+  g_test_add_func ("/server/demo/disabled/latency", test_disabled_latency);
   g_test_add_func ("/server/demo/foreign-origin", test_foreign_origin);
   g_test_add_func ("/server/demo/exact-paths", test_exact_paths);
   g_test_add_func ("/server/demo/expire-access-tokens/forged-key-id", test_forged_key_id);

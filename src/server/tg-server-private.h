@@ -193,8 +193,6 @@ gboolean _tg_server_is_loopback_peer (SoupServerMessage *msg);
 void     _tg_server_auth_register    (TgServer *self);
 gboolean _tg_server_auth_prepare     (TgServer *self,
                                       GError  **error);
-void     _tg_server_mark_family_revoked (TgServer *self,
-                                         gint64    family_id);
 gboolean _tg_server_expire_access_tokens (TgServer  *self,
                                           GError   **error);
 gboolean _tg_server_revoke_all_sessions  (TgServer  *self,
