@@ -33,7 +33,6 @@
   "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJkZW1vIiwiZXhwIjoxOTAwMDAwMDAwfQ." \
   "c2lnbmF0dXJlLW9mLXRoZS10ZXN0LXRva2VuLXRoYXQtbXVzdC1uZXZlci1iZS1zaG93bi13aG9sZQ"
 
-
 /* ------------------------------------------------------------------------- */
 /* Helpers                                                                   */
 
