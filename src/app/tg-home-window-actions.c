@@ -55,8 +55,8 @@ clear_log_action (GtkWidget  *widget,
 {
   TgHomeWindow *self = TG_HOME_WINDOW (widget);
 
-  if (self->session != NULL)
-    tg_request_log_clear (tg_session_get_request_log (self->session));
+  /* The shortcut of the network view's own Clear button. */
+  tg_network_view_clear_log (self->network_view);
 }
 
 /* ------------------------------------------------------------------------ */

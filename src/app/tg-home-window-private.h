@@ -63,7 +63,7 @@ struct _TgHomeWindow
 typedef struct {
   TgHomeWindow  *self;         /* unowned: valid while !cancelled */
   GCancellable  *cancellable;  /* owned */
-  gconstpointer  data;         /* unowned, static: what the operation was */
+  gconstpointer  data;         /* unowned, static: what the operation was about */
 } TgHomeWindowOp;
 
 TgHomeWindowOp *_tg_home_window_op_new            (TgHomeWindow   *self,

@@ -364,37 +364,40 @@ on_latency_read (GObject      *source,
   self->settings_known = TRUE;
 }
 
-/* Finishes a change of the demo server's settings. The controls say what was
- * asked already, so only a failure is news: returns the window, if it is
- * still there, when the change failed (@error says why); %NULL otherwise. */
-static TgHomeWindow *
-settings_change_failed (GObject         *source,
-                        GAsyncResult    *result,
-                        TgHomeWindowOp  *op,
-                        GError         **error)
-{
-  g_autoptr(JsonObject) settings = NULL;
-  TgHomeWindow *self;
+/* Which of the demo server's settings a change was about. */
+typedef enum {
+  SETTING_LATENCY = 1,
+  SETTING_GRACE,
+} Setting;
 
-  settings = tg_demo_controls_set_settings_finish (TG_DEMO_CONTROLS (source), result, error);
-  self = _tg_home_window_op_get_window (op);
-  return self != NULL && settings == NULL ? self : NULL;
-}
-
+/* The controls say what was asked already, so only a failure is news. */
 static void
-on_latency_written (GObject      *source,
-                    GAsyncResult *result,
-                    gpointer      user_data)
+on_settings_written (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
 {
   g_autoptr(TgHomeWindowOp) op = user_data;
+  g_autoptr(JsonObject) settings = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *text = NULL;
   TgHomeWindow *self;
 
-  if ((self = settings_change_failed (source, result, op, &error)) == NULL)
+  settings = tg_demo_controls_set_settings_finish (TG_DEMO_CONTROLS (source), result, &error);
+  if ((self = _tg_home_window_op_get_window (op)) == NULL || settings != NULL)
     return;
 
-  text = g_strdup_printf (_("Could not change the server’s latency: %s"), error->message);
+  if (GPOINTER_TO_INT (op->data) == SETTING_GRACE)
+    {
+      /* The switch shows what the server does: put it back, quietly. */
+      self->settings_known = FALSE;
+      gtk_switch_set_active (self->grace_switch, !gtk_switch_get_active (self->grace_switch));
+      self->settings_known = TRUE;
+      text = g_strdup_printf (_("Could not change the server’s reuse grace window: %s"), error->message);
+    }
+  else
+    {
+      text = g_strdup_printf (_("Could not change the server’s latency: %s"), error->message);
+    }
   _tg_home_window_show_toast (self, text);
 }
 
@@ -413,7 +416,8 @@ apply_latency (gpointer user_data)
   settings.latency_ms = (gint64) gtk_adjustment_get_value (self->latency_adjustment);
   settings.refresh_latency_ms = (gint64) gtk_adjustment_get_value (self->refresh_latency_adjustment);
   tg_demo_controls_set_settings_async (controls, &settings, self->cancellable,
-                                       on_latency_written, _tg_home_window_op_new (self, NULL));
+                                       on_settings_written,
+                                       _tg_home_window_op_new (self, GINT_TO_POINTER (SETTING_LATENCY)));
   return G_SOURCE_REMOVE;
 }
 
@@ -429,28 +433,6 @@ on_latency_changed (TgHomeWindow *self)
 }
 
 static void
-on_grace_written (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(TgHomeWindowOp) op = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = NULL;
-  TgHomeWindow *self;
-
-  if ((self = settings_change_failed (source, result, op, &error)) == NULL)
-    return;
-
-  /* The switch shows what the server does: put it back, quietly. */
-  self->settings_known = FALSE;
-  gtk_switch_set_active (self->grace_switch, !gtk_switch_get_active (self->grace_switch));
-  self->settings_known = TRUE;
-
-  text = g_strdup_printf (_("Could not change the server’s reuse grace window: %s"), error->message);
-  _tg_home_window_show_toast (self, text);
-}
-
-static void
 on_grace_toggled (TgHomeWindow *self)
 {
   TgDemoControls *controls = _tg_home_window_get_demo_controls (self);
@@ -461,7 +443,8 @@ on_grace_toggled (TgHomeWindow *self)
 
   settings.reuse_grace = gtk_switch_get_active (self->grace_switch) ? REUSE_GRACE_SECONDS : 0;
   tg_demo_controls_set_settings_async (controls, &settings, self->cancellable,
-                                       on_grace_written, _tg_home_window_op_new (self, NULL));
+                                       on_settings_written,
+                                       _tg_home_window_op_new (self, GINT_TO_POINTER (SETTING_GRACE)));
 }
 
 static char *

@@ -417,10 +417,7 @@ clear_action (GtkWidget  *widget,
               const char *action_name,
               GVariant   *parameter)
 {
-  TgNetworkView *self = TG_NETWORK_VIEW (widget);
-
-  if (self->log != NULL)
-    tg_request_log_clear (self->log);
+  tg_network_view_clear_log (TG_NETWORK_VIEW (widget));
 }
 
 static void
@@ -718,4 +715,19 @@ tg_network_view_get_summary (TgNetworkView *self)
     update_summary (self);
 
   return self->summary;
+}
+
+/**
+ * tg_network_view_clear_log:
+ * @self: a #TgNetworkView
+ *
+ * What Clear does: empties the request log shown, if any.
+ */
+void
+tg_network_view_clear_log (TgNetworkView *self)
+{
+  g_return_if_fail (TG_IS_NETWORK_VIEW (self));
+
+  if (self->log != NULL)
+    tg_request_log_clear (self->log);
 }
