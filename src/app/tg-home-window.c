@@ -133,7 +133,6 @@ body_to_text (GBytes *body)
   return g_steal_pointer (&text);
 }
 
-
 /* ------------------------------------------------------------------------ */
 /* The protected resource                                                   */
 

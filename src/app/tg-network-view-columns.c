@@ -134,7 +134,6 @@ _tg_network_view_format_ms (gint64 usec)
   return g_strdup_printf (_("%.0f ms"), ms);
 }
 
-
 static void
 update_cell (GtkInscription  *cell,
              TgRequestRecord *record,

@@ -118,7 +118,6 @@ _tg_network_view_get_time_origin (TgNetworkView *self,
   return first != NULL ? tg_request_record_get_start_time (first) : 0;
 }
 
-
 /* ------------------------------------------------------------------------ */
 /* Summary                                                                  */
 
