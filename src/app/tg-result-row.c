@@ -158,6 +158,8 @@ tg_result_row_class_init (TgResultRowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TgResultRow, text_label);
 
   gtk_widget_class_set_css_name (widget_class, "resultrow");
+  /* As the box that the rows used to be: a screen reader reads its labels. */
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
 }
 
 static void
