@@ -297,10 +297,23 @@ sign_in_as (TgSignInWindow *window,
   g_assert_true (gtk_widget_activate (tg_sign_in_window_get_sign_in_button (window)));
 }
 
+/* The sign-in window hands its session back; which window follows is the
+ * application's business. */
+static void
+on_signed_in (TgSignInWindow  *window,
+              TgSession       *session,
+              TgSession      **signed_in)
+{
+  g_assert_nonnull (session);
+  g_assert_null (*signed_in);
+  *signed_in = session;
+}
+
 static void
 demo_body (Fixture *fixture)
 {
   TgSignInWindow *sign_in = wait_for_sign_in (fixture);
+  TgSession *signed_in = NULL;
   g_autoptr(TgHomeWindow) home = NULL;
   TgRequestLog *log;
   TgRequestSummary summary;
@@ -312,8 +325,10 @@ demo_body (Fixture *fixture)
   g_assert_cmpstr (tg_sign_in_window_get_message (sign_in), ==, "");
   tg_test_ui_save_screenshot (GTK_WIDGET (sign_in), "sign-in.png");
 
+  g_signal_connect (sign_in, "signed-in", G_CALLBACK (on_signed_in), &signed_in);
   sign_in_as (sign_in, "demo", "demo");
   home = g_object_ref (wait_for_home (fixture));
+  g_assert_true (signed_in == tg_application_get_session (fixture->app));
   g_assert_nonnull (tg_session_get_demo_controls (tg_application_get_session (fixture->app)));
 
   /* The post's home page: the resource, fetched when the window opens. */
@@ -414,9 +429,12 @@ static void
 wrong_password_body (Fixture *fixture)
 {
   TgSignInWindow *sign_in = wait_for_sign_in (fixture);
+  TgSession *signed_in = NULL;
 
+  g_signal_connect (sign_in, "signed-in", G_CALLBACK (on_signed_in), &signed_in);
   sign_in_as (sign_in, "demo", "not the password");
   wait_for (fixture, sign_in_settled, sign_in, "the sign-in to fail");
+  g_assert_null (signed_in);
 
   g_assert_cmpstr (tg_sign_in_window_get_error (sign_in), ==, "Wrong user name or password.");
   g_assert_true (tg_application_get_current_window (fixture->app) == GTK_WINDOW (sign_in));

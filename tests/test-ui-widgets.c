@@ -20,7 +20,10 @@
 #include "tg-file-token-store.h"
 #include "tg-home-window.h"
 #include "tg-network-view.h"
+#include "tg-paced-list-model.h"
+#include "tg-pending-records.h"
 #include "tg-result-item.h"
+#include "tg-result-row.h"
 #include "tg-session.h"
 #include "tg-test-ui.h"
 #include "tg-test-util.h"
@@ -166,6 +169,216 @@ test_result_item (void)
 
   g_assert_finalize_object (item);
   g_assert_finalize_object (failed);
+}
+
+/* ------------------------------------------------------------------------- */
+/* TgResultRow                                                               */
+
+static GtkWidget *
+find_label_with_text (GtkWidget  *widget,
+                      const char *text)
+{
+  if (GTK_IS_LABEL (widget) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0)
+    return widget;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_label_with_text (child, text);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+static void
+test_result_row (void)
+{
+  GtkWidget *row = g_object_ref_sink (tg_result_row_new ());
+  TgResultItem *item = tg_result_item_new (2);
+  TgResultItem *other;
+  GtkWidget *status, *retried;
+
+  setup_data_dirs ();
+
+  tg_result_row_set_item (TG_RESULT_ROW (row), item);
+  g_assert_true (tg_result_row_get_item (TG_RESULT_ROW (row)) == item);
+  g_assert_nonnull (find_label_with_text (row, "Response 2"));
+  g_assert_nonnull (find_label_with_text (row, "Waiting…"));
+  retried = find_label_with_text (row, "retried");
+  g_assert_nonnull (retried);
+  g_assert_false (gtk_widget_get_visible (retried));
+
+  /* The answer arrives: the row follows its item. */
+  tg_result_item_set_response (item, 200, 2, "protected resources, username: demo, id: 2");
+  status = find_label_with_text (row, "200");
+  g_assert_nonnull (status);
+  g_assert_true (gtk_widget_has_css_class (status, "success"));
+  g_assert_true (gtk_widget_get_visible (retried));
+  g_assert_nonnull (find_label_with_text (row, "protected resources, username: demo, id: 2"));
+
+  /* Recycled for a 401 that was never retried: the old item is let go. */
+  other = tg_result_item_new (3);
+  tg_result_item_set_response (other, 401, 1, "");
+  tg_result_row_set_item (TG_RESULT_ROW (row), other);
+  g_assert_finalize_object (item);
+  item = other;
+  g_assert_true (gtk_widget_has_css_class (find_label_with_text (row, "401"), "warning"));
+  g_assert_false (gtk_widget_get_visible (retried));
+
+  /* Given back to the pool, it lets go of the item. */
+  tg_result_row_set_item (TG_RESULT_ROW (row), NULL);
+  g_assert_finalize_object (item);
+  g_assert_finalize_object (row);
+}
+
+/* ------------------------------------------------------------------------- */
+/* TgPacedListModel                                                          */
+
+typedef struct {
+  guint emissions;
+  guint most_added;
+} Changes;
+
+static void
+on_paced_items_changed (GListModel *model,
+                        guint       position,
+                        guint       removed,
+                        guint       added,
+                        Changes    *changes)
+{
+  changes->emissions++;
+  changes->most_added = MAX (changes->most_added, added);
+}
+
+static void
+append_results (GListStore *store,
+                guint       count)
+{
+  for (guint i = 0; i < count; i++)
+    {
+      g_autoptr(TgResultItem) item = tg_result_item_new (i + 1);
+
+      g_list_store_append (store, item);
+    }
+}
+
+static gboolean
+paced_has_150 (gpointer model)
+{
+  return g_list_model_get_n_items (model) == 150;
+}
+
+static gboolean
+paced_has_200 (gpointer model)
+{
+  return g_list_model_get_n_items (model) == 200;
+}
+
+static void
+test_paced_list_model (void)
+{
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *widget = gtk_label_new ("rows");
+  GListStore *store = g_list_store_new (TG_TYPE_RESULT_ITEM);
+  TgPacedListModel *paced;
+  Changes changes = { 0, 0 };
+  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
+
+  setup_data_dirs ();
+  gtk_window_set_child (GTK_WINDOW (window), widget);
+  paced = tg_paced_list_model_new (widget, 32);
+  g_signal_connect (paced, "items-changed", G_CALLBACK (on_paced_items_changed), &changes);
+
+  /* What the list holds already is shown at once. */
+  append_results (store, 50);
+  tg_paced_list_model_set_model (paced, G_LIST_MODEL (store));
+  g_assert_true (tg_paced_list_model_get_model (paced) == G_LIST_MODEL (store));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (paced)), ==, 50);
+  g_assert_cmpuint (changes.emissions, ==, 1);
+
+  /* Nothing mapped, no frames: what is added one by one arrives in one
+   * batch, after the code that added it. */
+  append_results (store, 100);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (paced)), ==, 50);
+  tg_test_ui_wait_until (paced_has_150, paced, "the unmapped catch-up");
+  g_assert_cmpuint (changes.emissions, ==, 2);
+
+  /* Mapped: a new list from the start is shown again from nothing, a batch
+   * of at most 32 per frame. */
+  gtk_window_present (GTK_WINDOW (window));
+  tg_test_ui_wait_for_frame (widget);
+  changes.most_added = 0;
+  for (guint i = 0; i < 200; i++)
+    g_ptr_array_add (items, tg_result_item_new (i + 1));
+  g_list_store_splice (store, 0, 150, items->pdata, items->len);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (paced)), ==, 0);
+  tg_test_ui_wait_until (paced_has_200, paced, "the paced catch-up");
+  g_assert_cmpuint (changes.most_added, <=, 32);
+
+  /* The widget goes first: the model lets go of it and catches up in an
+   * idle again. */
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_list_store_remove_all (store);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (paced)), ==, 0);
+  append_results (store, 150);
+  tg_test_ui_wait_until (paced_has_150, paced, "the catch-up without a widget");
+
+  g_assert_finalize_object (paced);
+  g_assert_finalize_object (store);
+}
+
+/* ------------------------------------------------------------------------- */
+/* TgPendingRecords                                                          */
+
+static void
+on_record_finished (TgPendingRecords *pending,
+                    TgRequestRecord  *record,
+                    guint            *count)
+{
+  g_assert_true (tg_request_record_is_finished (record));
+  (*count)++;
+}
+
+static void
+test_pending_records (void)
+{
+  g_autoptr(TgRequestLog) log = tg_request_log_new ();
+  TgPendingRecords *pending = tg_pending_records_new ();
+  TgRequestRecord *first, *second, *done;
+  guint finished = 0;
+
+  first = tg_request_log_begin (log, TG_REQUEST_KIND_RESOURCE, tg_request_log_next_request_id (log),
+                                1, "GET", "/api/resources/1", 1);
+  second = tg_request_log_begin (log, TG_REQUEST_KIND_RESOURCE, tg_request_log_next_request_id (log),
+                                 1, "GET", "/api/resources/2", 1);
+  done = tg_request_log_begin (log, TG_REQUEST_KIND_RESOURCE, tg_request_log_next_request_id (log),
+                               1, "GET", "/api/resources/3", 1);
+  tg_request_log_end (log, done, 200, NULL);
+
+  /* Twice the same record, or one that has ended already, count once or
+   * not at all. */
+  tg_pending_records_add (pending, first);
+  tg_pending_records_add (pending, first);
+  tg_pending_records_add (pending, second);
+  tg_pending_records_add (pending, done);
+  g_assert_cmpuint (tg_pending_records_get_size (pending), ==, 2);
+
+  g_signal_connect (pending, "record-finished", G_CALLBACK (on_record_finished), &finished);
+  tg_request_log_end (log, first, 401, NULL);
+  g_assert_cmpuint (finished, ==, 1);
+  g_assert_cmpuint (tg_pending_records_get_size (pending), ==, 1);
+
+  /* A new burst: the stragglers of the last one are no news. */
+  tg_pending_records_clear (pending);
+  g_assert_cmpuint (tg_pending_records_get_size (pending), ==, 0);
+  tg_request_log_end (log, second, 200, NULL);
+  g_assert_cmpuint (finished, ==, 1);
+
+  g_assert_finalize_object (pending);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -940,6 +1153,9 @@ main (int   argc,
     }
 
   g_test_add_func ("/ui/result-item", test_result_item);
+  g_test_add_func ("/ui/result-row", test_result_row);
+  g_test_add_func ("/ui/paced-list-model", test_paced_list_model);
+  g_test_add_func ("/ui/pending-records", test_pending_records);
   g_test_add_func ("/ui/network-view/summary", test_network_view_summary);
   g_test_add_func ("/ui/network-view/lifecycle", test_network_view_lifecycle);
   g_test_add_func ("/ui/network-view/10000-rows", test_network_view_10000);

@@ -3,7 +3,9 @@
  * TgApplication: the command line, the app actions, and which window is up.
  *
  * Exactly one of the sign-in window and the home window is the "current"
- * window. At start the app builds the session for the configured server,
+ * window, and only this file decides which: the sign-in window says when it
+ * is done (TgSignInWindow::signed-in), the token manager when the session has
+ * ended. At start the app builds the session for the configured server,
  * restores the stored tokens, and shows the home window if there were any,
  * the sign-in window otherwise. When the token manager says the session has
  * expired, the home window gives way to the sign-in window, which says why.
@@ -66,47 +68,35 @@ set_current_window (TgApplication *self,
   update_actions (self);
 }
 
+static void set_session (TgApplication *self,
+                         TgSession     *session);
+
+static void
+show_home (TgApplication *self)
+{
+  g_assert (self->session != NULL);
+
+  set_current_window (self, GTK_WINDOW (tg_home_window_new (self, self->session)));
+}
+
+static void
+on_signed_in (TgSignInWindow *window,
+              TgSession      *session,
+              TgApplication  *self)
+{
+  set_session (self, session);
+  show_home (self);
+}
+
 static TgSignInWindow *
 show_sign_in (TgApplication *self,
               const char    *reason)
 {
   TgSignInWindow *window = tg_sign_in_window_new (self, reason);
 
+  g_signal_connect_object (window, "signed-in", G_CALLBACK (on_signed_in), self, 0);
   set_current_window (self, GTK_WINDOW (window));
   return window;
-}
-
-/**
- * tg_application_show_sign_in:
- * @reason: (nullable): why the person must sign in again, shown above the form
- *
- * Replaces the current window with a new sign-in window.
- */
-void
-tg_application_show_sign_in (TgApplication *self,
-                             const char    *reason)
-{
-  g_return_if_fail (TG_IS_APPLICATION (self));
-
-  show_sign_in (self, reason);
-}
-
-/**
- * tg_application_show_home:
- *
- * Replaces the current window with the home window of the current session,
- * which must be signed in.
- */
-void
-tg_application_show_home (TgApplication *self)
-{
-  TgHomeWindow *window;
-
-  g_return_if_fail (TG_IS_APPLICATION (self));
-  g_return_if_fail (self->session != NULL);
-
-  window = tg_home_window_new (self, self->session);
-  set_current_window (self, GTK_WINDOW (window));
 }
 
 /**
@@ -163,21 +153,13 @@ on_session_expired (TgTokenManager *manager,
   g_idle_add (show_expiry, expiry);
 }
 
-/**
- * tg_application_set_session:
- * @session: (nullable): the new session
- *
- * Makes @session the one the windows use, shutting the previous one down
- * (its built-in server stops).
- */
-void
-tg_application_set_session (TgApplication *self,
-                            TgSession     *session)
+/* Makes @session (nullable) the one the windows use, shutting the previous
+ * one down (its built-in server stops). */
+static void
+set_session (TgApplication *self,
+             TgSession     *session)
 {
   g_autoptr(TgSession) old = NULL;
-
-  g_return_if_fail (TG_IS_APPLICATION (self));
-  g_return_if_fail (session == NULL || TG_IS_SESSION (session));
 
   if (self->session == session)
     return;
@@ -286,7 +268,7 @@ restored (GObject      *source,
   if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
       if (signed_in)
-        tg_application_show_home (self);
+        show_home (self);
       else
         show_sign_in (self, NULL);
     }
@@ -313,7 +295,7 @@ session_ready (GObject      *source,
       return;
     }
 
-  tg_application_set_session (self, session);
+  set_session (self, session);
   tg_token_manager_restore_async (tg_session_get_manager (session), self->cancellable,
                                   restored, g_object_ref (self));
 }
@@ -559,7 +541,7 @@ tg_application_shutdown (GApplication *app)
   TgApplication *self = TG_APPLICATION (app);
 
   g_cancellable_cancel (self->cancellable);
-  tg_application_set_session (self, NULL);
+  set_session (self, NULL);
 
   G_APPLICATION_CLASS (tg_application_parent_class)->shutdown (app);
 }
@@ -570,7 +552,7 @@ tg_application_dispose (GObject *object)
   TgApplication *self = TG_APPLICATION (object);
 
   g_cancellable_cancel (self->cancellable);
-  tg_application_set_session (self, NULL);
+  set_session (self, NULL);
   g_clear_weak_pointer (&self->current);
 
   G_OBJECT_CLASS (tg_application_parent_class)->dispose (object);

@@ -13,11 +13,6 @@ G_DECLARE_FINAL_TYPE (TgApplication, tg_application, TG, APPLICATION, AdwApplica
 TgApplication *tg_application_new          (void);
 GSettings     *tg_application_get_settings (TgApplication *self);
 TgSession     *tg_application_get_session  (TgApplication *self);
-void           tg_application_set_session  (TgApplication *self,
-                                            TgSession     *session);
-void           tg_application_show_sign_in (TgApplication *self,
-                                            const char    *reason);
-void           tg_application_show_home    (TgApplication *self);
 GtkWindow     *tg_application_get_current_window (TgApplication *self);
 char          *tg_application_dup_server_uri (TgApplication *self);
 TgAuthProtocolKind tg_application_get_protocol (TgApplication *self);

@@ -3,7 +3,8 @@
  * The window of the demo, the post's home page grown up: the protected
  * resource fetched on open, "Send N requests" with one result row each, the
  * token as the manager holds it, the demo server's controls, and the network
- * log drawn as a table and as a waterfall.
+ * log drawn as a table and as a waterfall. Its actions are in
+ * tg-home-window-actions.c, the struct in tg-home-window-private.h.
  *
  * Everything it starts runs on one GCancellable that is cancelled when the
  * window closes; the session (and its token manager) outlives the window, so
@@ -16,11 +17,9 @@
 
 #include <glib/gi18n.h>
 
-#include "tg-home-window.h"
-#include "tg-network-view.h"
+#include "tg-home-window-private.h"
 #include "tg-result-item.h"
-#include "tg-timeline.h"
-#include "tg-token-panel.h"
+#include "tg-result-row.h"
 
 /* The demo server's latency is applied after the slider rests this long: one
  * PUT per gesture instead of one per pixel dragged. */
@@ -34,53 +33,8 @@
 /* How much of an answer a result row shows. */
 #define MAX_BODY_CHARS 200
 
-/* Result rows handed to the list view per frame: a burst of 1,000 would
- * otherwise make it build its 200 or so rows in one frame. */
+/* Result rows handed to the list view per frame. */
 #define MAX_RESULT_ROWS_PER_FRAME 32
-
-struct _TgHomeWindow
-{
-  AdwApplicationWindow  parent_instance;
-
-  TgSession            *session;        /* owned */
-  GSettings            *settings;       /* owned, nullable */
-  GCancellable         *cancellable;    /* owned; cancelled on close */
-  GSignalGroup         *manager_signals; /* owned */
-  GListStore           *results;        /* owned; of TgResultItem */
-  GtkSliceListModel    *shown_results;  /* owned: the rows handed to the view so far */
-  guint                 results_tick_id;
-  char                 *resource_text;  /* owned: "" while loading */
-  guint                 latency_timeout_id;
-  guint                 fold_idle_id;
-  gboolean              settings_known;  /* the server's settings are shown: changes go out */
-
-  /* template children */
-  AdwWindowTitle       *window_title;
-  AdwToastOverlay      *toast_overlay;
-  AdwLeaflet           *leaflet;
-  GtkToggleButton      *network_button;
-  GtkStack             *resource_stack;
-  GtkSpinner           *resource_spinner;
-  GtkLabel             *resource_label;
-  GtkLabel             *resource_error_label;
-  TgTokenPanel         *token_panel;
-  GtkWidget            *expire_button;
-  GtkWidget            *revoke_button;
-  GtkWidget            *lose_answer_button;
-  GtkWidget            *grace_list;
-  GtkSwitch            *grace_switch;
-  GtkWidget            *latency_box;
-  GtkAdjustment        *latency_adjustment;
-  GtkScale             *latency_scale;
-  GtkAdjustment        *refresh_latency_adjustment;
-  GtkScale             *refresh_latency_scale;
-  GtkSpinButton        *count_spin;
-  GtkButton            *send_button;
-  GtkStack             *results_stack;
-  GtkListView          *results_view;
-  TgTimeline           *timeline;
-  TgNetworkView        *network_view;
-};
 
 G_DEFINE_FINAL_TYPE (TgHomeWindow, tg_home_window, ADW_TYPE_APPLICATION_WINDOW)
 
@@ -92,62 +46,66 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-/* What an operation of the window needs to get back to it: the window only
- * while the cancellable is not cancelled — it is, before the window goes. */
-typedef struct {
-  TgHomeWindow *self;         /* unowned: valid while !cancelled */
-  GCancellable *cancellable;  /* owned */
-} WindowOp;
-
-static WindowOp *
-window_op_new (TgHomeWindow *self)
+/**
+ * _tg_home_window_op_new:
+ * @data: (nullable): static data the callback needs, e.g. which control
+ *
+ * Returns: (transfer full): what an operation the window starts takes along
+ */
+TgHomeWindowOp *
+_tg_home_window_op_new (TgHomeWindow  *self,
+                        gconstpointer  data)
 {
-  WindowOp *op = g_new0 (WindowOp, 1);
+  TgHomeWindowOp *op = g_new0 (TgHomeWindowOp, 1);
 
   op->self = self;
   op->cancellable = g_object_ref (self->cancellable);
+  op->data = data;
   return op;
 }
 
-static TgHomeWindow *
-window_op_get_window (WindowOp *op)
+/**
+ * _tg_home_window_op_get_window:
+ *
+ * Returns: (transfer none) (nullable): the window, or %NULL when it has gone
+ */
+TgHomeWindow *
+_tg_home_window_op_get_window (TgHomeWindowOp *op)
 {
   return g_cancellable_is_cancelled (op->cancellable) ? NULL : op->self;
 }
 
-static void
-window_op_free (WindowOp *op)
+void
+_tg_home_window_op_free (TgHomeWindowOp *op)
 {
   g_clear_object (&op->cancellable);
   g_free (op);
 }
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (WindowOp, window_op_free)
-
-static gboolean show_more_results (TgHomeWindow  *self);
-static gboolean on_results_tick   (GtkWidget     *widget,
-                                   GdkFrameClock *frame_clock,
-                                   gpointer       user_data);
-
-static void
-show_toast (TgHomeWindow *self,
-            const char   *text)
+void
+_tg_home_window_show_toast (TgHomeWindow *self,
+                            const char   *text)
 {
   adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
 }
 
-static TgTokenManager *
-get_manager (TgHomeWindow *self)
+gboolean
+_tg_home_window_is_signed_in (TgHomeWindow *self)
 {
-  return self->session != NULL ? tg_session_get_manager (self->session) : NULL;
+  return self->session != NULL &&
+         tg_token_manager_get_state (tg_session_get_manager (self->session)) != TG_TOKEN_STATE_SIGNED_OUT;
 }
 
-static gboolean
-is_signed_in (TgHomeWindow *self)
+/**
+ * _tg_home_window_get_demo_controls:
+ *
+ * Returns: (transfer none) (nullable): the demo server's controls, when the
+ *   server has them
+ */
+TgDemoControls *
+_tg_home_window_get_demo_controls (TgHomeWindow *self)
 {
-  TgTokenManager *manager = get_manager (self);
-
-  return manager != NULL && tg_token_manager_get_state (manager) != TG_TOKEN_STATE_SIGNED_OUT;
+  return self->session != NULL ? tg_session_get_demo_controls (self->session) : NULL;
 }
 
 /* Bodies come from the network: show valid UTF-8 only, and not too much. */
@@ -191,7 +149,7 @@ on_resource_ready (GObject      *source,
                    GAsyncResult *result,
                    gpointer      user_data)
 {
-  g_autoptr(WindowOp) op = user_data;
+  g_autoptr(TgHomeWindowOp) op = user_data;
   g_autoptr(TgApiResponse) response = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *body = NULL;
@@ -200,7 +158,7 @@ on_resource_ready (GObject      *source,
 
   response = tg_api_client_get_finish (TG_API_CLIENT (source), result, &error);
 
-  if ((self = window_op_get_window (op)) == NULL)
+  if ((self = _tg_home_window_op_get_window (op)) == NULL)
     return;
 
   gtk_spinner_stop (self->resource_spinner);
@@ -231,10 +189,10 @@ on_resource_ready (GObject      *source,
   set_resource_text (self, text);
 }
 
-static void
-fetch_resource (TgHomeWindow *self)
+void
+_tg_home_window_fetch_resource (TgHomeWindow *self)
 {
-  if (self->session == NULL || !is_signed_in (self))
+  if (!_tg_home_window_is_signed_in (self))
     return;
 
   set_resource_text (self, "");
@@ -242,7 +200,7 @@ fetch_resource (TgHomeWindow *self)
   gtk_spinner_start (self->resource_spinner);
 
   tg_api_client_get_async (tg_session_get_client (self->session), "/api/resources",
-                           self->cancellable, on_resource_ready, window_op_new (self));
+                           self->cancellable, on_resource_ready, _tg_home_window_op_new (self, NULL));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -309,7 +267,7 @@ tg_home_window_send_requests (TgHomeWindow *self,
   g_return_if_fail (TG_IS_HOME_WINDOW (self));
   g_return_if_fail (count >= 1);
 
-  if (self->session == NULL || !is_signed_in (self))
+  if (!_tg_home_window_is_signed_in (self))
     return;
 
   client = tg_session_get_client (self->session);
@@ -318,21 +276,13 @@ tg_home_window_send_requests (TgHomeWindow *self,
   tg_timeline_mark_burst (self->timeline);
 
   /* One items-changed for the whole burst, not one per row; the view is
-   * shown none of them yet, then a batch per frame. */
+   * then handed them a batch per frame (shown_results). */
   items = g_ptr_array_new_full (count, g_object_unref);
   for (guint i = 1; i <= count; i++)
     g_ptr_array_add (items, tg_result_item_new (i));
-  gtk_slice_list_model_set_size (self->shown_results, 0);
+  gtk_stack_set_visible_child_name (self->results_stack, "results");
   g_list_store_splice (self->results, 0, g_list_model_get_n_items (G_LIST_MODEL (self->results)),
                        items->pdata, items->len);
-  gtk_stack_set_visible_child_name (self->results_stack, "results");
-  /* Paced only where frames are drawn; a hidden list takes them all, and
-   * nobody is waiting on it. */
-  if (!gtk_widget_get_mapped (GTK_WIDGET (self->results_view)))
-    gtk_slice_list_model_set_size (self->shown_results, count);
-  else if (show_more_results (self) && self->results_tick_id == 0)
-    self->results_tick_id = gtk_widget_add_tick_callback (GTK_WIDGET (self->results_view),
-                                                          on_results_tick, self, NULL);
 
   /* The requests of an earlier burst are left to finish: they are part of
    * what the log shows, and cancelling them would turn them into errors. */
@@ -346,149 +296,15 @@ tg_home_window_send_requests (TgHomeWindow *self,
 }
 
 /* ------------------------------------------------------------------------ */
+/* ------------------------------------------------------------------------ */
 /* Result rows                                                              */
-
-static gboolean
-show_more_results (TgHomeWindow *self)
-{
-  guint n_items = g_list_model_get_n_items (G_LIST_MODEL (self->results));
-  guint size = gtk_slice_list_model_get_size (self->shown_results);
-
-  if (size < n_items)
-    gtk_slice_list_model_set_size (self->shown_results,
-                                   size + MIN (n_items - size, MAX_RESULT_ROWS_PER_FRAME));
-
-  return gtk_slice_list_model_get_size (self->shown_results) < n_items;
-}
-
-static gboolean
-on_results_tick (GtkWidget     *widget,
-                 GdkFrameClock *frame_clock,
-                 gpointer       user_data)
-{
-  TgHomeWindow *self = user_data;
-
-  if (show_more_results (self))
-    return G_SOURCE_CONTINUE;
-
-  self->results_tick_id = 0;
-  return G_SOURCE_REMOVE;
-}
-
-typedef struct {
-  GtkLabel *title;
-  GtkLabel *status;
-  GtkLabel *retried;
-  GtkLabel *text;
-} ResultRow;
-
-static void
-result_row_free (ResultRow *row)
-{
-  g_free (row);
-}
-
-static void
-update_result_row (GtkWidget    *box,
-                   TgResultItem *item)
-{
-  ResultRow *row = g_object_get_data (G_OBJECT (box), "tg-result-row");
-  g_autofree char *title = NULL;
-  g_autofree char *status = NULL;
-  const char *status_class;
-  const char *text = tg_result_item_get_text (item);
-
-  /* Translators: "Response 1", the post's "First resp" */
-  title = g_strdup_printf (_("Response %u"), tg_result_item_get_index (item));
-  gtk_label_set_text (row->title, title);
-
-  if (!tg_result_item_get_finished (item))
-    {
-      gtk_label_set_text (row->status, "…");
-      /* Translators: a request that has not been answered yet */
-      gtk_label_set_text (row->text, _("Waiting…"));
-      status_class = "dim-label";
-    }
-  else
-    {
-      if (tg_result_item_get_status (item) != 0)
-        status = g_strdup_printf ("%u", tg_result_item_get_status (item));
-      gtk_label_set_text (row->status, status != NULL ? status : C_("status", "error"));
-      gtk_label_set_text (row->text, text != NULL ? text : "");
-
-      if (!tg_result_item_get_failed (item))
-        status_class = "success";
-      else if (tg_result_item_get_status (item) == 401)
-        status_class = "warning";
-      else
-        status_class = "error";
-    }
-
-  gtk_widget_set_css_classes (GTK_WIDGET (row->status),
-                              (const char *[]) { "heading", "numeric", status_class, NULL });
-  gtk_widget_set_visible (GTK_WIDGET (row->retried), tg_result_item_get_attempts (item) >= 2);
-}
-
-static void
-on_result_item_finished (TgResultItem *item,
-                         GParamSpec   *pspec,
-                         GtkWidget    *box)
-{
-  update_result_row (box, item);
-}
-
-static GtkLabel *
-new_label (float        xalign,
-           const char  *first_class,
-           const char  *second_class)
-{
-  GtkWidget *label = gtk_label_new (NULL);
-
-  gtk_label_set_xalign (GTK_LABEL (label), xalign);
-  if (first_class != NULL)
-    gtk_widget_add_css_class (label, first_class);
-  if (second_class != NULL)
-    gtk_widget_add_css_class (label, second_class);
-  return GTK_LABEL (label);
-}
 
 static void
 result_setup (GtkSignalListItemFactory *factory,
               GtkListItem              *list_item,
               gpointer                  user_data)
 {
-  ResultRow *row = g_new0 (ResultRow, 1);
-  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 2);
-  GtkWidget *line = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-
-  /* Two lines, so that the body still has room at 360 px:
-   *   Response 2            retried   200
-   *   protected resources, username: demo, id: 2 */
-  row->title = new_label (0.0f, NULL, NULL);
-  gtk_widget_set_hexpand (GTK_WIDGET (row->title), TRUE);
-  row->retried = new_label (1.0f, "caption", "accent");
-  /* Translators: a badge on a result row: the request was sent again after a token refresh */
-  gtk_label_set_text (row->retried, _("retried"));
-  /* Hidden until a row is bound (update_result_row shows it): a tooltip set
-   * on a visible widget makes GTK query the pointer — an X round trip per row. */
-  gtk_widget_set_visible (GTK_WIDGET (row->retried), FALSE);
-  gtk_widget_set_tooltip_text (GTK_WIDGET (row->retried),
-                               _("Answered 401 first, then sent again with the refreshed token"));
-  row->status = new_label (1.0f, "heading", "numeric");
-  gtk_label_set_width_chars (row->status, 4);
-  row->text = new_label (0.0f, "dim-label", NULL);
-  gtk_label_set_ellipsize (row->text, PANGO_ELLIPSIZE_END);
-
-  gtk_box_append (GTK_BOX (line), GTK_WIDGET (row->title));
-  gtk_box_append (GTK_BOX (line), GTK_WIDGET (row->retried));
-  gtk_box_append (GTK_BOX (line), GTK_WIDGET (row->status));
-  gtk_box_append (GTK_BOX (box), line);
-  gtk_box_append (GTK_BOX (box), GTK_WIDGET (row->text));
-  gtk_widget_set_margin_top (box, 4);
-  gtk_widget_set_margin_bottom (box, 4);
-
-  g_object_set_data_full (G_OBJECT (box), "tg-result-row", row, (GDestroyNotify) result_row_free);
-  gtk_list_item_set_child (list_item, box);
+  gtk_list_item_set_child (list_item, tg_result_row_new ());
 }
 
 static void
@@ -496,11 +312,8 @@ result_bind (GtkSignalListItemFactory *factory,
              GtkListItem              *list_item,
              gpointer                  user_data)
 {
-  GtkWidget *box = gtk_list_item_get_child (list_item);
-  TgResultItem *item = gtk_list_item_get_item (list_item);
-
-  update_result_row (box, item);
-  g_signal_connect_object (item, "notify::finished", G_CALLBACK (on_result_item_finished), box, 0);
+  tg_result_row_set_item (TG_RESULT_ROW (gtk_list_item_get_child (list_item)),
+                          gtk_list_item_get_item (list_item));
 }
 
 static void
@@ -508,95 +321,25 @@ result_unbind (GtkSignalListItemFactory *factory,
                GtkListItem              *list_item,
                gpointer                  user_data)
 {
-  GtkWidget *box = gtk_list_item_get_child (list_item);
-  TgResultItem *item = gtk_list_item_get_item (list_item);
-
-  if (item != NULL)
-    g_signal_handlers_disconnect_by_func (item, on_result_item_finished, box);
+  tg_result_row_set_item (TG_RESULT_ROW (gtk_list_item_get_child (list_item)), NULL);
 }
 
 /* ------------------------------------------------------------------------ */
-/* Demo controls                                                            */
-
-/* A demo control has answered: its action is usable again, and a toast says
- * how it went. */
-static void
-demo_control_answered (WindowOp   *op,
-                       const char *action_name,
-                       const char *toast)
-{
-  TgHomeWindow *self;
-
-  if ((self = window_op_get_window (op)) == NULL)
-    return;
-
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), action_name, is_signed_in (self));
-  show_toast (self, toast);
-}
-
-static void
-on_expired (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  g_autoptr(WindowOp) op = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = NULL;
-
-  if (!tg_demo_controls_expire_access_tokens_finish (TG_DEMO_CONTROLS (source), result, &error))
-    text = g_strdup_printf (_("Could not expire the tokens: %s"), error->message);
-
-  demo_control_answered (op, "win.expire-on-server",
-                         text != NULL ? text : _("The server now rejects every access token issued so far"));
-}
-
-static void
-on_revoked (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  g_autoptr(WindowOp) op = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = NULL;
-
-  if (!tg_demo_controls_revoke_sessions_finish (TG_DEMO_CONTROLS (source), result, &error))
-    text = g_strdup_printf (_("Could not revoke the session: %s"), error->message);
-
-  demo_control_answered (op, "win.revoke-on-server",
-                         text != NULL ? text : _("Session revoked on the server: the next refresh will be refused"));
-}
-
-static void
-on_lost_answer_armed (GObject      *source,
-                      GAsyncResult *result,
-                      gpointer      user_data)
-{
-  g_autoptr(WindowOp) op = user_data;
-  g_autoptr(JsonObject) settings = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = NULL;
-
-  settings = tg_demo_controls_arm_refresh_fault_finish (TG_DEMO_CONTROLS (source), result, &error);
-  if (settings == NULL)
-    text = g_strdup_printf (_("Could not arm the fault: %s"), error->message);
-
-  demo_control_answered (op, "win.lose-refresh-answer",
-                         text != NULL ? text : _("The next refresh answer will be lost"));
-}
+/* The demo server's settings                                               */
 
 static void
 on_latency_read (GObject      *source,
                  GAsyncResult *result,
                  gpointer      user_data)
 {
-  g_autoptr(WindowOp) op = user_data;
+  g_autoptr(TgHomeWindowOp) op = user_data;
   g_autoptr(JsonObject) settings = NULL;
   g_autoptr(GError) error = NULL;
   TgHomeWindow *self;
 
   settings = tg_demo_controls_set_settings_finish (TG_DEMO_CONTROLS (source), result, &error);
 
-  if ((self = window_op_get_window (op)) == NULL)
+  if ((self = _tg_home_window_op_get_window (op)) == NULL)
     return;
 
   if (settings == NULL)
@@ -620,31 +363,48 @@ on_latency_read (GObject      *source,
   self->settings_known = TRUE;
 }
 
+/* Which of the demo server's settings a change was about. */
+typedef enum {
+  SETTING_LATENCY = 1,
+  SETTING_GRACE,
+} Setting;
+
+/* The controls say what was asked already, so only a failure is news. */
 static void
-on_latency_written (GObject      *source,
-                    GAsyncResult *result,
-                    gpointer      user_data)
+on_settings_written (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
 {
-  g_autoptr(WindowOp) op = user_data;
+  g_autoptr(TgHomeWindowOp) op = user_data;
   g_autoptr(JsonObject) settings = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *text = NULL;
   TgHomeWindow *self;
 
   settings = tg_demo_controls_set_settings_finish (TG_DEMO_CONTROLS (source), result, &error);
-
-  if ((self = window_op_get_window (op)) == NULL || settings != NULL)
+  if ((self = _tg_home_window_op_get_window (op)) == NULL || settings != NULL)
     return;
 
-  text = g_strdup_printf (_("Could not change the server’s latency: %s"), error->message);
-  show_toast (self, text);
+  if (GPOINTER_TO_INT (op->data) == SETTING_GRACE)
+    {
+      /* The switch shows what the server does: put it back, quietly. */
+      self->settings_known = FALSE;
+      gtk_switch_set_active (self->grace_switch, !gtk_switch_get_active (self->grace_switch));
+      self->settings_known = TRUE;
+      text = g_strdup_printf (_("Could not change the server’s reuse grace window: %s"), error->message);
+    }
+  else
+    {
+      text = g_strdup_printf (_("Could not change the server’s latency: %s"), error->message);
+    }
+  _tg_home_window_show_toast (self, text);
 }
 
 static gboolean
 apply_latency (gpointer user_data)
 {
   TgHomeWindow *self = user_data;
-  TgDemoControls *controls = tg_session_get_demo_controls (self->session);
+  TgDemoControls *controls = _tg_home_window_get_demo_controls (self);
   TgDemoSettings settings = TG_DEMO_SETTINGS_INIT;
 
   self->latency_timeout_id = 0;
@@ -655,7 +415,8 @@ apply_latency (gpointer user_data)
   settings.latency_ms = (gint64) gtk_adjustment_get_value (self->latency_adjustment);
   settings.refresh_latency_ms = (gint64) gtk_adjustment_get_value (self->refresh_latency_adjustment);
   tg_demo_controls_set_settings_async (controls, &settings, self->cancellable,
-                                       on_latency_written, window_op_new (self));
+                                       on_settings_written,
+                                       _tg_home_window_op_new (self, GINT_TO_POINTER (SETTING_LATENCY)));
   return G_SOURCE_REMOVE;
 }
 
@@ -671,38 +432,9 @@ on_latency_changed (TgHomeWindow *self)
 }
 
 static void
-on_grace_written (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(WindowOp) op = user_data;
-  g_autoptr(JsonObject) settings = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = NULL;
-  TgHomeWindow *self;
-
-  settings = tg_demo_controls_set_settings_finish (TG_DEMO_CONTROLS (source), result, &error);
-
-  if ((self = window_op_get_window (op)) == NULL)
-    return;
-
-  /* The switch says it already; only a failure is news. */
-  if (settings != NULL)
-    return;
-
-  /* The switch shows what the server does: put it back, quietly. */
-  self->settings_known = FALSE;
-  gtk_switch_set_active (self->grace_switch, !gtk_switch_get_active (self->grace_switch));
-  self->settings_known = TRUE;
-
-  text = g_strdup_printf (_("Could not change the server’s reuse grace window: %s"), error->message);
-  show_toast (self, text);
-}
-
-static void
 on_grace_toggled (TgHomeWindow *self)
 {
-  TgDemoControls *controls = self->session != NULL ? tg_session_get_demo_controls (self->session) : NULL;
+  TgDemoControls *controls = _tg_home_window_get_demo_controls (self);
   TgDemoSettings settings = TG_DEMO_SETTINGS_INIT;
 
   if (!self->settings_known || controls == NULL)
@@ -710,7 +442,8 @@ on_grace_toggled (TgHomeWindow *self)
 
   settings.reuse_grace = gtk_switch_get_active (self->grace_switch) ? REUSE_GRACE_SECONDS : 0;
   tg_demo_controls_set_settings_async (controls, &settings, self->cancellable,
-                                       on_grace_written, window_op_new (self));
+                                       on_settings_written,
+                                       _tg_home_window_op_new (self, GINT_TO_POINTER (SETTING_GRACE)));
 }
 
 static char *
@@ -720,129 +453,6 @@ format_latency (GtkScale *scale,
 {
   /* Translators: the demo server's latency, e.g. "250 ms" */
   return g_strdup_printf (_("%.0f ms"), value);
-}
-
-/* ------------------------------------------------------------------------ */
-/* Actions                                                                  */
-
-static void
-update_actions (TgHomeWindow *self)
-{
-  gboolean signed_in = is_signed_in (self);
-  gboolean has_demo = self->session != NULL && tg_session_get_demo_controls (self->session) != NULL;
-
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.send", signed_in);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.reload", signed_in);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.break-access", signed_in);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.expire-on-server", signed_in && has_demo);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.revoke-on-server", signed_in && has_demo);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->latency_scale), signed_in && has_demo);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.lose-refresh-answer", signed_in && has_demo);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->refresh_latency_scale), signed_in && has_demo);
-  gtk_widget_set_sensitive (self->grace_list, signed_in && has_demo);
-  gtk_widget_set_sensitive (GTK_WIDGET (self->count_spin), signed_in);
-}
-
-static void
-send_action (GtkWidget  *widget,
-             const char *action_name,
-             GVariant   *parameter)
-{
-  TgHomeWindow *self = TG_HOME_WINDOW (widget);
-
-  /* Take what is typed even if Enter was not pressed in the spin button. */
-  gtk_spin_button_update (self->count_spin);
-  tg_home_window_send_requests (self, (guint) gtk_spin_button_get_value_as_int (self->count_spin));
-}
-
-static void
-reload_action (GtkWidget  *widget,
-               const char *action_name,
-               GVariant   *parameter)
-{
-  fetch_resource (TG_HOME_WINDOW (widget));
-}
-
-static void
-break_access_action (GtkWidget  *widget,
-                     const char *action_name,
-                     GVariant   *parameter)
-{
-  TgHomeWindow *self = TG_HOME_WINDOW (widget);
-  TgTokenManager *manager = get_manager (self);
-
-  if (manager == NULL || !is_signed_in (self))
-    return;
-
-  /* The post's `localStorage.setItem("token", "sdf")`. */
-  tg_token_manager_replace_access_token (manager, "sdf");
-  show_toast (self, _("Access token replaced with “sdf”: the next requests get 401"));
-}
-
-/* The demo controls for @action_name, which stays disabled until the server
- * answers: a second press would only say the same. NULL without controls. */
-static TgDemoControls *
-begin_demo_control (TgHomeWindow *self,
-                    const char   *action_name)
-{
-  TgDemoControls *controls = self->session != NULL ? tg_session_get_demo_controls (self->session) : NULL;
-
-  if (controls != NULL)
-    gtk_widget_action_set_enabled (GTK_WIDGET (self), action_name, FALSE);
-  return controls;
-}
-
-static void
-expire_on_server_action (GtkWidget  *widget,
-                         const char *action_name,
-                         GVariant   *parameter)
-{
-  TgHomeWindow *self = TG_HOME_WINDOW (widget);
-  TgDemoControls *controls = begin_demo_control (self, action_name);
-
-  if (controls != NULL)
-    tg_demo_controls_expire_access_tokens_async (controls, self->cancellable, on_expired,
-                                                 window_op_new (self));
-}
-
-static void
-revoke_on_server_action (GtkWidget  *widget,
-                         const char *action_name,
-                         GVariant   *parameter)
-{
-  TgHomeWindow *self = TG_HOME_WINDOW (widget);
-  TgDemoControls *controls = begin_demo_control (self, action_name);
-
-  if (controls != NULL)
-    tg_demo_controls_revoke_sessions_async (controls, self->cancellable, on_revoked,
-                                            window_op_new (self));
-}
-
-static void
-lose_refresh_answer_action (GtkWidget  *widget,
-                            const char *action_name,
-                            GVariant   *parameter)
-{
-  TgHomeWindow *self = TG_HOME_WINDOW (widget);
-  TgDemoControls *controls = begin_demo_control (self, action_name);
-
-  /* One answer: the next refresh — the one a burst after "Break Access
-   * Token" starts — is done at the server and never heard of here. */
-  if (controls != NULL)
-    tg_demo_controls_arm_refresh_fault_async (controls, TG_DEMO_REFRESH_FAULT_LOST_ANSWER, 1,
-                                              self->cancellable, on_lost_answer_armed,
-                                              window_op_new (self));
-}
-
-static void
-clear_log_action (GtkWidget  *widget,
-                  const char *action_name,
-                  GVariant   *parameter)
-{
-  TgHomeWindow *self = TG_HOME_WINDOW (widget);
-
-  if (self->session != NULL)
-    tg_request_log_clear (tg_session_get_request_log (self->session));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -899,9 +509,9 @@ on_manager_state_changed (TgHomeWindow *self)
   /* Signed out (the session expired or the user signed out): the
    * application closes this window; until then nothing here may start a
    * request that can only fail. */
-  update_actions (self);
+  _tg_home_window_actions_update (self);
 
-  if (!is_signed_in (self))
+  if (!_tg_home_window_is_signed_in (self))
     gtk_spinner_stop (self->resource_spinner);
 }
 
@@ -968,8 +578,8 @@ tg_home_window_constructed (GObject *object)
 
       tg_network_view_set_log (self->network_view, log);
       tg_timeline_set_log (self->timeline, log);
-      tg_token_panel_set_manager (self->token_panel, get_manager (self));
-      g_signal_group_set_target (self->manager_signals, get_manager (self));
+      tg_token_panel_set_manager (self->token_panel, tg_session_get_manager (self->session));
+      g_signal_group_set_target (self->manager_signals, tg_session_get_manager (self->session));
 
       if (tg_session_is_builtin (self->session))
         /* Translators: the window subtitle when the app runs its own server */
@@ -987,8 +597,8 @@ tg_home_window_constructed (GObject *object)
   gtk_widget_set_visible (self->lose_answer_button, controls != NULL);
   gtk_widget_set_visible (self->grace_list, controls != NULL);
 
-  update_actions (self);
-  fetch_resource (self);
+  _tg_home_window_actions_update (self);
+  _tg_home_window_fetch_resource (self);
 
   if (controls != NULL)
     {
@@ -996,7 +606,7 @@ tg_home_window_constructed (GObject *object)
       TgDemoSettings unchanged = TG_DEMO_SETTINGS_INIT;
 
       tg_demo_controls_set_settings_async (controls, &unchanged, self->cancellable,
-                                           on_latency_read, window_op_new (self));
+                                           on_latency_read, _tg_home_window_op_new (self, NULL));
     }
 }
 
@@ -1015,10 +625,6 @@ tg_home_window_dispose (GObject *object)
 
   if (self->manager_signals != NULL)
     g_signal_group_set_target (self->manager_signals, NULL);
-
-  if (self->results_tick_id != 0 && self->results_view != NULL)
-    gtk_widget_remove_tick_callback (GTK_WIDGET (self->results_view), self->results_tick_id);
-  self->results_tick_id = 0;
 
   if (self->results_view != NULL)
     gtk_list_view_set_model (self->results_view, NULL);
@@ -1104,19 +710,7 @@ tg_home_window_class_init (TgHomeWindowClass *klass)
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
-  gtk_widget_class_install_action (widget_class, "win.send", NULL, send_action);
-  gtk_widget_class_install_action (widget_class, "win.reload", NULL, reload_action);
-  gtk_widget_class_install_action (widget_class, "win.break-access", NULL, break_access_action);
-  gtk_widget_class_install_action (widget_class, "win.expire-on-server", NULL, expire_on_server_action);
-  gtk_widget_class_install_action (widget_class, "win.revoke-on-server", NULL, revoke_on_server_action);
-  gtk_widget_class_install_action (widget_class, "win.lose-refresh-answer", NULL, lose_refresh_answer_action);
-  gtk_widget_class_install_action (widget_class, "win.clear-log", NULL, clear_log_action);
-
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "win.send", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Enter, GDK_CONTROL_MASK, "win.send", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK, "win.reload", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F5, 0, "win.reload", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_l, GDK_CONTROL_MASK, "win.clear-log", NULL);
+  _tg_home_window_class_actions_init (klass);
 
   g_type_ensure (TG_TYPE_NETWORK_VIEW);
   g_type_ensure (TG_TYPE_TIMELINE);
@@ -1171,7 +765,10 @@ tg_home_window_init (TgHomeWindow *self)
   g_signal_connect (factory, "setup", G_CALLBACK (result_setup), NULL);
   g_signal_connect (factory, "bind", G_CALLBACK (result_bind), NULL);
   g_signal_connect (factory, "unbind", G_CALLBACK (result_unbind), NULL);
-  self->shown_results = gtk_slice_list_model_new (g_object_ref (G_LIST_MODEL (self->results)), 0, 0);
+  /* Paced by the frames of the list itself: a burst of 1,000 would otherwise
+   * make it build its 200 or so rows in one frame. */
+  self->shown_results = tg_paced_list_model_new (GTK_WIDGET (self->results_view), MAX_RESULT_ROWS_PER_FRAME);
+  tg_paced_list_model_set_model (self->shown_results, G_LIST_MODEL (self->results));
   selection = GTK_SELECTION_MODEL (gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->shown_results))));
   gtk_list_view_set_factory (self->results_view, factory);
   gtk_list_view_set_model (self->results_view, selection);

@@ -16,6 +16,7 @@ GtkWidget    *tg_network_view_new          (void);
 void          tg_network_view_set_log      (TgNetworkView *self,
                                             TgRequestLog  *log);
 void          tg_network_view_mark_burst   (TgNetworkView *self);
+void          tg_network_view_clear_log    (TgNetworkView *self);
 const char   *tg_network_view_get_summary  (TgNetworkView *self);
 
 G_END_DECLS

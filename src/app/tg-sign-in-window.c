@@ -4,9 +4,11 @@
  *
  * Signing in reuses the application's session when the chosen server is the
  * one it already talks to, and otherwise builds a new one (starting the
- * built-in server, or refusing an insecure URL) and hands it to the
- * application. The password goes from the entry to the token manager and
- * nowhere else: it is never shown back, logged, or kept in GSettings.
+ * built-in server, or refusing an insecure URL). The window does not decide
+ * what comes next: it emits TgSignInWindow::signed-in with the session, and
+ * the application shows what follows. The password goes from the entry to the
+ * token manager and nowhere else: it is never shown back, logged, or kept in
+ * GSettings.
  */
 #define G_LOG_DOMAIN "tg-sign-in-window"
 
@@ -41,10 +43,21 @@ struct _TgSignInWindow
   GtkLabel             *button_label;
 
   GCancellable         *cancellable;  /* cancelled when the window goes */
+  /* owned, nullable: the session of the last attempt. Kept when it fails, so
+   * that the next attempt at the same server reuses it instead of starting
+   * another built-in server. */
+  TgSession            *session;
   gboolean              busy;
 };
 
 G_DEFINE_FINAL_TYPE (TgSignInWindow, tg_sign_in_window, ADW_TYPE_APPLICATION_WINDOW)
+
+enum {
+  SIGNED_IN,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 static TgApplication *
 get_application (TgSignInWindow *self)
@@ -330,16 +343,16 @@ signed_in (GObject      *source,
 
   remember_choice (self);
   gtk_editable_set_text (GTK_EDITABLE (self->password_row), "");
-  tg_application_show_home (get_application (self));
+  g_signal_emit (self, signals[SIGNED_IN], 0, self->session);
 }
 
+/* Signs in to self->session with what the form says. */
 static void
-sign_in (TgSignInWindow *self,
-         TgSession      *session)
+sign_in (TgSignInWindow *self)
 {
   g_autofree char *user = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->user_row))));
 
-  tg_token_manager_sign_in_async (tg_session_get_manager (session), user,
+  tg_token_manager_sign_in_async (tg_session_get_manager (self->session), user,
                                   gtk_editable_get_text (GTK_EDITABLE (self->password_row)),
                                   self->cancellable, signed_in, g_object_ref (self));
 }
@@ -364,10 +377,24 @@ session_ready (GObject      *source,
       return;
     }
 
-  /* Kept even if the sign-in fails: the next attempt reuses it instead of
-   * starting another built-in server. */
-  tg_application_set_session (get_application (self), session);
-  sign_in (self, session);
+  g_set_object (&self->session, session);
+  sign_in (self);
+}
+
+/* The session to sign in to, if one for @server_uri and @protocol is already
+ * there: the last attempt's, else the application's. */
+static TgSession *
+find_session (TgSignInWindow     *self,
+              const char         *server_uri,
+              TgAuthProtocolKind  protocol)
+{
+  TgSession *session = tg_application_get_session (get_application (self));
+
+  if (self->session != NULL && tg_session_matches (self->session, server_uri, protocol))
+    return self->session;
+  if (session != NULL && tg_session_matches (session, server_uri, protocol))
+    return session;
+  return NULL;
 }
 
 static void
@@ -377,7 +404,7 @@ sign_in_activated (GtkWidget  *widget,
 {
   TgSignInWindow *self = TG_SIGN_IN_WINDOW (widget);
   TgApplication *app = get_application (self);
-  TgSession *session = tg_application_get_session (app);
+  TgSession *session;
   gboolean custom = adw_combo_row_get_selected (self->server_row) == SERVER_CUSTOM;
   TgAuthProtocolKind protocol = adw_combo_row_get_selected (self->protocol_row) == 1
                                 ? TG_AUTH_PROTOCOL_OAUTH2 : TG_AUTH_PROTOCOL_SEED;
@@ -406,8 +433,12 @@ sign_in_activated (GtkWidget  *widget,
     }
 
   set_busy (self, TRUE);
-  if (session != NULL && tg_session_matches (session, server_uri, protocol))
-    sign_in (self, session);
+  session = find_session (self, server_uri, protocol);
+  if (session != NULL)
+    {
+      g_set_object (&self->session, session);
+      sign_in (self);
+    }
   else
     tg_session_new_async (server_uri, protocol, tg_application_get_settings (app),
                           self->cancellable, session_ready, g_object_ref (self));
@@ -422,6 +453,7 @@ tg_sign_in_window_dispose (GObject *object)
   TgSignInWindow *self = TG_SIGN_IN_WINDOW (object);
 
   g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->session);
   gtk_widget_dispose_template (GTK_WIDGET (self), TG_TYPE_SIGN_IN_WINDOW);
 
   G_OBJECT_CLASS (tg_sign_in_window_parent_class)->dispose (object);
@@ -445,6 +477,19 @@ tg_sign_in_window_class_init (TgSignInWindowClass *klass)
 
   object_class->dispose = tg_sign_in_window_dispose;
   object_class->finalize = tg_sign_in_window_finalize;
+
+  /**
+   * TgSignInWindow::signed-in:
+   * @self: the window
+   * @session: the session, now signed in
+   *
+   * Signing in succeeded. What the window was for is done: the handler (the
+   * application) makes @session the one in use and replaces the window.
+   */
+  signals[SIGNED_IN] =
+    g_signal_new ("signed-in", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, TG_TYPE_SESSION);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/dev/tokengate/Tokengate/tg-sign-in-window.ui");
   gtk_widget_class_bind_template_child (widget_class, TgSignInWindow, server_row);

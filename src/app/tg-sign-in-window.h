@@ -10,6 +10,10 @@ G_BEGIN_DECLS
 #define TG_TYPE_SIGN_IN_WINDOW (tg_sign_in_window_get_type ())
 G_DECLARE_FINAL_TYPE (TgSignInWindow, tg_sign_in_window, TG, SIGN_IN_WINDOW, AdwApplicationWindow)
 
+/* The form, and why the last attempt failed. It does not decide what comes
+ * after: ::signed-in (TgSession *session) hands the signed-in session back
+ * to whoever showed it. */
+
 TgSignInWindow *tg_sign_in_window_new         (TgApplication  *application,
                                                const char     *reason);
 /* For tests: the widgets a person types into and presses. */

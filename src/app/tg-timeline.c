@@ -17,65 +17,21 @@
  * itself, as a GtkScrollable, so that the time axis stays put and 1,000 lanes
  * cost what 20 do), and continues every frame while records are in flight so
  * that pending bars and waits grow as a person watches.
+ *
+ * This file puts the records in lanes and on the time axis; the drawing is
+ * in tg-timeline-drawing.c.
  */
 #define G_LOG_DOMAIN "tg-timeline"
 
 #include "config.h"
 
 #include <glib/gi18n.h>
-#include <string.h>
 
-#include "tg-timeline.h"
+#include "tg-timeline-private.h"
 
-#define LANE_HEIGHT    22
-#define BAR_HEIGHT     14
-#define HEADER_HEIGHT  44   /* legend and axis labels, fixed above the lanes */
-#define FOOTER_PADDING 6
 #define MAX_NATURAL_LANES 16
 #define MIN_SPAN_USEC  (10 * 1000)   /* an axis never spans less than 10 ms */
 #define ANIMATION_INTERVAL_USEC (1000000 / 30)
-/* Less than this between the burst and a first send is the main loop, not a
- * wait worth drawing. */
-#define GATE_WAIT_MIN_USEC (3 * 1000)
-
-typedef enum {
-  LANE_REFRESH,
-  LANE_REQUEST,
-  LANE_OTHER,
-} LaneKind;
-
-typedef struct {
-  LaneKind   kind;
-  guint      request_id;
-  char      *label;     /* owned */
-  GPtrArray *records;   /* owned; of owned TgRequestRecord, in log order */
-} Lane;
-
-struct _TgTimeline
-{
-  GtkWidget      parent_instance;
-
-  TgRequestLog  *log;              /* owned, nullable */
-  GSignalGroup  *log_signals;      /* owned */
-
-  guint          burst_position;   /* first record shown */
-  gint64         burst_time;       /* monotonic µs of the mark; 0 without one */
-  guint          scanned;          /* records of the log already put in lanes */
-
-  GPtrArray     *lanes;            /* owned; of Lane; [0] is the refresh lane */
-  GHashTable    *lane_by_request;  /* request id → Lane (borrowed) */
-  GHashTable    *pending;          /* unfinished records shown: owned refs */
-
-  GtkAdjustment *hadjustment;      /* owned, nullable */
-  GtkAdjustment *vadjustment;      /* owned, nullable */
-  guint          hscroll_policy : 1;
-  guint          vscroll_policy : 1;
-
-  guint          tick_id;
-  gint64         last_frame_draw;
-  gboolean       draw_pending;
-  gboolean       resize_pending;
-};
 
 G_DEFINE_FINAL_TYPE_WITH_CODE (TgTimeline, tg_timeline, GTK_TYPE_WIDGET,
                                G_IMPLEMENT_INTERFACE (GTK_TYPE_SCROLLABLE, NULL))
@@ -124,33 +80,9 @@ lane_new (LaneKind    kind,
 }
 
 static void
-on_pending_record_finished (TgRequestRecord *record,
-                            GParamSpec      *pspec,
-                            TgTimeline      *self)
-{
-  g_signal_handlers_disconnect_by_func (record, on_pending_record_finished, self);
-  g_hash_table_remove (self->pending, record);
-  queue_redraw (self);
-}
-
-static void
-unwatch_all (TgTimeline *self)
-{
-  GHashTableIter iter;
-  gpointer record;
-
-  g_hash_table_iter_init (&iter, self->pending);
-  while (g_hash_table_iter_next (&iter, &record, NULL))
-    {
-      g_signal_handlers_disconnect_by_func (record, on_pending_record_finished, self);
-      g_hash_table_iter_remove (&iter);
-    }
-}
-
-static void
 reset_lanes (TgTimeline *self)
 {
-  unwatch_all (self);
+  tg_pending_records_clear (self->pending);
   g_hash_table_remove_all (self->lane_by_request);
   g_ptr_array_set_size (self->lanes, 0);
   /* The refresh lane is always there, first: an empty one says "no refresh"
@@ -201,11 +133,8 @@ add_record (TgTimeline      *self,
 
   g_ptr_array_add (lane->records, g_object_ref (record));
 
-  if (!tg_request_record_is_finished (record))
-    {
-      g_hash_table_add (self->pending, g_object_ref (record));
-      g_signal_connect (record, "notify::finished", G_CALLBACK (on_pending_record_finished), self);
-    }
+  /* Its bar grows until it ends. */
+  tg_pending_records_add (self->pending, record);
 }
 
 static void
@@ -271,7 +200,7 @@ on_tick (GtkWidget     *widget,
 {
   TgTimeline *self = TG_TIMELINE (widget);
   gint64 now = gdk_frame_clock_get_frame_time (frame_clock);
-  gboolean animating = g_hash_table_size (self->pending) > 0;
+  gboolean animating = tg_pending_records_get_size (self->pending) > 0;
 
   if (self->resize_pending)
     {
@@ -311,34 +240,32 @@ queue_redraw (TgTimeline *self)
 /* ------------------------------------------------------------------------ */
 /* Geometry                                                                 */
 
-typedef struct {
-  gint64 t0;          /* monotonic µs at x = bars_x */
-  gint64 t1;          /* at x = bars_x + bars_width */
-  gint64 now;
-  float  gutter;      /* lane labels */
-  float  bars_x;
-  float  bars_width;
-} Scale;
-
-static float
-time_to_x (const Scale *scale,
-           gint64       t)
+float
+_tg_timeline_time_to_x (const Scale *scale,
+                        gint64       t)
 {
   return scale->bars_x + (float) ((double) (t - scale->t0) / (double) (scale->t1 - scale->t0)
                                   * scale->bars_width);
 }
 
-static gint64
-record_end (TgRequestRecord *record,
-            gint64           now)
+gint64
+_tg_timeline_record_end (TgRequestRecord *record,
+                         gint64           now)
 {
   return tg_request_record_is_finished (record) ? tg_request_record_get_end_time (record) : now;
 }
 
-static void
-compute_scale (TgTimeline *self,
-               int         width,
-               Scale      *scale)
+/**
+ * _tg_timeline_compute_scale:
+ * @width: the widget's width
+ * @scale: (out caller-allocates): where time and lane labels go
+ *
+ * Fits the time of every record shown, from the burst mark on, to @width.
+ */
+void
+_tg_timeline_compute_scale (TgTimeline *self,
+                            int         width,
+                            Scale      *scale)
 {
   gint64 t0 = G_MAXINT64, t1 = 0;
 
@@ -353,7 +280,7 @@ compute_scale (TgTimeline *self,
           TgRequestRecord *record = g_ptr_array_index (lane->records, j);
 
           t0 = MIN (t0, tg_request_record_get_start_time (record));
-          t1 = MAX (t1, record_end (record, scale->now));
+          t1 = MAX (t1, _tg_timeline_record_end (record, scale->now));
         }
     }
 
@@ -379,406 +306,6 @@ static int
 content_height (TgTimeline *self)
 {
   return (int) self->lanes->len * LANE_HEIGHT + FOOTER_PADDING;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Drawing                                                                  */
-
-typedef struct {
-  GdkRGBA fg;
-  GdkRGBA dim;        /* lane stripes, grid */
-  GdkRGBA success;
-  GdkRGBA unauthorized;
-  GdkRGBA error;
-  GdkRGBA accent;
-  GdkRGBA pending;
-  GdkRGBA on_bar;
-} Palette;
-
-static void
-lookup_color (GtkStyleContext *context,
-              const char      *name,
-              const char      *fallback,
-              GdkRGBA         *color)
-{
-  /* libadwaita's named colours follow the light and dark styles; without
-   * them (a bare GTK theme) the GNOME palette will do. */
-  if (!gtk_style_context_lookup_color (context, name, color))
-    gdk_rgba_parse (color, fallback);
-}
-
-static void
-get_palette (TgTimeline *self,
-             Palette    *palette)
-{
-  GtkStyleContext *context = gtk_widget_get_style_context (GTK_WIDGET (self));
-
-  gtk_style_context_get_color (context, &palette->fg);
-
-  palette->dim = palette->fg;
-  palette->dim.alpha *= 0.08f;
-  palette->pending = palette->fg;
-  palette->pending.alpha *= 0.35f;
-
-  lookup_color (context, "success_bg_color", "#26a269", &palette->success);
-  lookup_color (context, "error_bg_color", "#c01c28", &palette->error);
-  lookup_color (context, "accent_bg_color", "#3584e4", &palette->accent);
-  /* 401 is the posts' orange, the same in both styles: it is the one colour a
-   * person looks for in the picture. */
-  gdk_rgba_parse (&palette->unauthorized, "#e66100");
-  gdk_rgba_parse (&palette->on_bar, "#ffffff");
-}
-
-static const GdkRGBA *
-record_color (const Palette   *palette,
-              TgRequestRecord *record)
-{
-  guint status = tg_request_record_get_status (record);
-
-  if (!tg_request_record_is_finished (record))
-    return &palette->pending;
-  if (status == 0)
-    return &palette->error;
-  if (tg_request_record_get_kind (record) == TG_REQUEST_KIND_REFRESH)
-    return status >= 200 && status < 400 ? &palette->accent : &palette->error;
-  if (status == 401)
-    return &palette->unauthorized;
-  if (status >= 200 && status < 400)
-    return &palette->success;
-  return &palette->error;
-}
-
-static void
-append_rect (GtkSnapshot   *snapshot,
-             const GdkRGBA *color,
-             float          x,
-             float          y,
-             float          width,
-             float          height)
-{
-  graphene_rect_t rect = GRAPHENE_RECT_INIT (x, y, width, height);
-
-  gtk_snapshot_append_color (snapshot, color, &rect);
-}
-
-static void
-append_bar (GtkSnapshot   *snapshot,
-            const GdkRGBA *color,
-            float          x,
-            float          y,
-            float          width,
-            float          height)
-{
-  GskRoundedRect rounded;
-  float radius = MIN (3.0f, width / 2.0f);
-
-  gsk_rounded_rect_init_from_rect (&rounded, &GRAPHENE_RECT_INIT (x, y, width, height), radius);
-  gtk_snapshot_push_rounded_clip (snapshot, &rounded);
-  append_rect (snapshot, color, x, y, width, height);
-  gtk_snapshot_pop (snapshot);
-}
-
-/* The wait for the refresh: a dashed line, like a connector in a waterfall. */
-static void
-append_dashes (GtkSnapshot   *snapshot,
-               const GdkRGBA *color,
-               float          x0,
-               float          x1,
-               float          y)
-{
-  for (float x = x0; x < x1; x += 7.0f)
-    append_rect (snapshot, color, x, y - 1.0f, MIN (4.0f, x1 - x), 2.0f);
-}
-
-static void
-append_text (GtkSnapshot   *snapshot,
-             PangoLayout   *layout,
-             const GdkRGBA *color,
-             float          x,
-             float          y)
-{
-  gtk_snapshot_save (snapshot);
-  gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (x, y));
-  gtk_snapshot_append_layout (snapshot, layout, color);
-  gtk_snapshot_restore (snapshot);
-}
-
-/* 1, 2 or 5 × 10ⁿ ms, so that ticks are at least @min_px apart. */
-static double
-nice_step_ms (double span_ms,
-              float  width,
-              float  min_px)
-{
-  double raw = span_ms / MAX (1.0, width / min_px);
-  double magnitude = 0.001;
-
-  while (magnitude * 10.0 <= raw)
-    magnitude *= 10.0;
-
-  if (raw <= magnitude)
-    return magnitude;
-  if (raw <= 2 * magnitude)
-    return 2 * magnitude;
-  if (raw <= 5 * magnitude)
-    return 5 * magnitude;
-  return 10 * magnitude;
-}
-
-static char *
-format_tick (double ms,
-             double step_ms)
-{
-  if (step_ms >= 1000.0)
-    /* Translators: a time axis label in seconds, e.g. "1.5 s" */
-    return g_strdup_printf (_("%.*f s"), step_ms >= 10000.0 ? 0 : 1, ms / 1000.0);
-  /* Translators: a time axis label in milliseconds, e.g. "250 ms" */
-  return g_strdup_printf (_("%.*f ms"), step_ms >= 1.0 ? 0 : 1, ms);
-}
-
-static void
-snapshot_header (TgTimeline    *self,
-                 GtkSnapshot   *snapshot,
-                 PangoLayout   *layout,
-                 const Palette *palette,
-                 const Scale   *scale,
-                 int            width)
-{
-  struct {
-    const GdkRGBA *color;
-    gboolean       dashed;
-    const char    *text;
-  } legend[] = {
-    { &palette->unauthorized, FALSE, C_("timeline legend", "401") },
-    { &palette->accent, FALSE, C_("timeline legend", "refresh") },
-    { &palette->fg, TRUE, C_("timeline legend", "waiting") },
-    { &palette->success, FALSE, C_("timeline legend", "2xx") },
-    { &palette->error, FALSE, C_("timeline legend", "error") },
-    { &palette->pending, FALSE, C_("timeline legend", "in flight") },
-  };
-  double span_ms = (scale->t1 - scale->t0) / 1000.0;
-  double step_ms = nice_step_ms (span_ms, scale->bars_width, 80.0f);
-  float x = 8.0f;
-  int text_width, text_height;
-
-  /* The legend, as far as it fits. */
-  pango_layout_set_width (layout, -1);
-  for (guint i = 0; i < G_N_ELEMENTS (legend); i++)
-    {
-      pango_layout_set_text (layout, legend[i].text, -1);
-      pango_layout_get_pixel_size (layout, &text_width, &text_height);
-      if (x + 14.0f + text_width > width - 4)
-        break;
-
-      if (legend[i].dashed)
-        append_dashes (snapshot, legend[i].color, x, x + 12.0f, 11.0f);
-      else
-        append_bar (snapshot, legend[i].color, x, 5.0f, 12.0f, 12.0f);
-      append_text (snapshot, layout, &palette->fg, x + 16.0f, 11.0f - text_height / 2.0f);
-      x += 16.0f + text_width + 14.0f;
-    }
-
-  /* Tick labels: centred on their tick, "0 ms" at the origin. */
-  for (double ms = 0.0; ms <= span_ms + step_ms / 2; ms += step_ms)
-    {
-      g_autofree char *label = format_tick (ms, step_ms);
-      float tick_x = time_to_x (scale, scale->t0 + (gint64) (ms * 1000.0));
-      float label_x;
-
-      if (tick_x > scale->bars_x + scale->bars_width + 1.0f)
-        break;
-
-      pango_layout_set_text (layout, label, -1);
-      pango_layout_get_pixel_size (layout, &text_width, &text_height);
-      label_x = CLAMP (tick_x - text_width / 2.0f, scale->bars_x - 4.0f, width - text_width - 2.0f);
-      append_text (snapshot, layout, &palette->fg, label_x, HEADER_HEIGHT - 6.0f - text_height);
-      append_rect (snapshot, &palette->fg, tick_x, HEADER_HEIGHT - 5.0f, 1.0f, 4.0f);
-    }
-
-  append_rect (snapshot, &palette->dim, 0, HEADER_HEIGHT - 1.0f, width, 1.0f);
-}
-
-static void
-snapshot_lane (TgTimeline    *self,
-               GtkSnapshot   *snapshot,
-               PangoLayout   *layout,
-               const Palette *palette,
-               const Scale   *scale,
-               Lane          *lane,
-               float          y)
-{
-  float centre = y + LANE_HEIGHT / 2.0f;
-  float bar_y = centre - BAR_HEIGHT / 2.0f;
-  gboolean still_waiting = g_hash_table_size (self->pending) > 0;
-  int text_width, text_height;
-  float previous_end = -1.0f;
-
-  /* The label; when the path does not fit, its last segment ("…/12") is
-   * what tells the lanes apart. */
-  pango_layout_set_width (layout, (int) ((scale->gutter - 8.0f) * PANGO_SCALE));
-  pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_START);
-  pango_layout_set_text (layout, lane->label, -1);
-  if (pango_layout_is_ellipsized (layout) && strrchr (lane->label, '/') != NULL)
-    {
-      g_autofree char *tail = g_strconcat ("…", strrchr (lane->label, '/'), NULL);
-
-      pango_layout_set_text (layout, tail, -1);
-    }
-  pango_layout_get_pixel_size (layout, &text_width, &text_height);
-  append_text (snapshot, layout,
-               lane->kind == LANE_REFRESH ? &palette->accent : &palette->fg,
-               scale->gutter - text_width, centre - text_height / 2.0f);
-  pango_layout_set_width (layout, -1);
-  pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_NONE);
-
-  if (lane->records->len == 0 && lane->kind == LANE_REFRESH)
-    {
-      pango_layout_set_text (layout, _("no refresh"), -1);
-      pango_layout_get_pixel_size (layout, &text_width, &text_height);
-      append_text (snapshot, layout, &palette->pending, scale->bars_x + 4.0f,
-                   centre - text_height / 2.0f);
-      return;
-    }
-
-  for (guint i = 0; i < lane->records->len; i++)
-    {
-      TgRequestRecord *record = g_ptr_array_index (lane->records, i);
-      gboolean finished = tg_request_record_is_finished (record);
-      float x0 = time_to_x (scale, tg_request_record_get_start_time (record));
-      float x1 = time_to_x (scale, record_end (record, scale->now));
-      float bar_width = MAX (x1 - x0, 3.0f);
-      guint status = tg_request_record_get_status (record);
-
-      /* Before the first attempt: the time it spent at the gate, when it
-       * was asked for with the burst but held back. After a 401: the wait
-       * for the refresh, up to the retry. */
-      if (i == 0 && lane->kind == LANE_REQUEST && x0 - scale->bars_x > 6.0f &&
-          tg_request_record_get_start_time (record) - scale->t0 >= GATE_WAIT_MIN_USEC)
-        append_dashes (snapshot, &palette->pending, scale->bars_x, x0 - 2.0f, centre);
-      else if (previous_end >= 0.0f && x0 - previous_end > 3.0f)
-        append_dashes (snapshot, &palette->fg, previous_end + 2.0f, x0 - 2.0f, centre);
-
-      append_bar (snapshot, record_color (palette, record), x0, bar_y, bar_width, BAR_HEIGHT);
-
-      if (finished && lane->kind != LANE_REFRESH)
-        {
-          g_autofree char *text = status != 0 ? g_strdup_printf ("%u", status)
-                                              : g_strdup (C_("status", "error"));
-
-          pango_layout_set_text (layout, text, -1);
-          pango_layout_get_pixel_size (layout, &text_width, &text_height);
-          if (text_width + 6 <= bar_width)
-            append_text (snapshot, layout, &palette->on_bar,
-                         x0 + (bar_width - text_width) / 2.0f, centre - text_height / 2.0f);
-        }
-      else if (lane->kind == LANE_REFRESH)
-        {
-          pango_layout_set_text (layout, C_("timeline bar", "refresh"), -1);
-          pango_layout_get_pixel_size (layout, &text_width, &text_height);
-          if (text_width + 6 <= bar_width)
-            append_text (snapshot, layout, &palette->on_bar,
-                         x0 + (bar_width - text_width) / 2.0f, centre - text_height / 2.0f);
-        }
-
-      previous_end = x0 + bar_width;
-
-      /* A 401 with no retry yet, while the burst is still going: it is
-       * waiting for the refresh right now. */
-      if (i == lane->records->len - 1 && finished && status == 401 && still_waiting)
-        append_dashes (snapshot, &palette->fg, previous_end + 2.0f,
-                       time_to_x (scale, scale->now), centre);
-    }
-}
-
-static void
-tg_timeline_snapshot (GtkWidget   *widget,
-                      GtkSnapshot *snapshot)
-{
-  TgTimeline *self = TG_TIMELINE (widget);
-  g_autoptr(PangoLayout) layout = NULL;
-  int width = gtk_widget_get_width (widget);
-  int height = gtk_widget_get_height (widget);
-  double offset = self->vadjustment != NULL ? gtk_adjustment_get_value (self->vadjustment) : 0.0;
-  Palette palette;
-  Scale scale;
-  guint first, last;
-  gboolean any_record = FALSE;
-
-  if (width <= 0 || height <= 0)
-    return;
-
-  get_palette (self, &palette);
-  compute_scale (self, width, &scale);
-  layout = gtk_widget_create_pango_layout (widget, NULL);
-
-  for (guint i = 0; i < self->lanes->len && !any_record; i++)
-    any_record = ((Lane *) g_ptr_array_index (self->lanes, i))->records->len > 0;
-
-  snapshot_header (self, snapshot, layout, &palette, &scale, width);
-
-  gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (0, HEADER_HEIGHT, width, height - HEADER_HEIGHT));
-
-  if (!any_record)
-    {
-      int text_width, text_height;
-
-      pango_layout_set_text (layout, _("Send requests to see them on a time axis"), -1);
-      pango_layout_set_width (layout, width * PANGO_SCALE);
-      pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
-      pango_layout_get_pixel_size (layout, &text_width, &text_height);
-      append_text (snapshot, layout, &palette.pending, 0,
-                   HEADER_HEIGHT + LANE_HEIGHT * 1.5f - text_height / 2.0f);
-      pango_layout_set_width (layout, -1);
-      pango_layout_set_alignment (layout, PANGO_ALIGN_LEFT);
-    }
-
-  /* Grid lines and the shade of the refresh, behind the lanes. */
-  {
-    double span_ms = (scale.t1 - scale.t0) / 1000.0;
-    double step_ms = nice_step_ms (span_ms, scale.bars_width, 80.0f);
-    Lane *refresh_lane = g_ptr_array_index (self->lanes, 0);
-    GdkRGBA shade = palette.accent;
-
-    shade.alpha = 0.12f;
-
-    for (double ms = 0.0; ms <= span_ms; ms += step_ms)
-      append_rect (snapshot, &palette.dim,
-                   time_to_x (&scale, scale.t0 + (gint64) (ms * 1000.0)), HEADER_HEIGHT,
-                   1.0f, height - HEADER_HEIGHT);
-
-    for (guint i = 0; i < refresh_lane->records->len; i++)
-      {
-        TgRequestRecord *record = g_ptr_array_index (refresh_lane->records, i);
-        float x0 = time_to_x (&scale, tg_request_record_get_start_time (record));
-        float x1 = time_to_x (&scale, record_end (record, scale.now));
-
-        append_rect (snapshot, &shade, x0, HEADER_HEIGHT, MAX (x1 - x0, 2.0f), height - HEADER_HEIGHT);
-      }
-  }
-
-  if (any_record)
-    {
-      /* Only the lanes in view: with 1,000 lanes the rest would be drawn
-       * just to be clipped away. */
-      first = (guint) MAX (0.0, offset / LANE_HEIGHT);
-      last = MIN (self->lanes->len,
-                  (guint) ((offset + height - HEADER_HEIGHT) / LANE_HEIGHT) + 1);
-
-      gtk_snapshot_save (snapshot);
-      gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (0, HEADER_HEIGHT - (float) offset));
-
-      for (guint i = first; i < last; i++)
-        {
-          Lane *lane = g_ptr_array_index (self->lanes, i);
-
-          if (i % 2 == 1)
-            append_rect (snapshot, &palette.dim, 0, i * LANE_HEIGHT, width, LANE_HEIGHT);
-          snapshot_lane (self, snapshot, layout, &palette, &scale, lane, i * LANE_HEIGHT);
-        }
-
-      gtk_snapshot_restore (snapshot);
-    }
-
-  gtk_snapshot_pop (snapshot);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -890,7 +417,7 @@ tg_timeline_query_tooltip (GtkWidget  *widget,
     return FALSE;
 
   lane = g_ptr_array_index (self->lanes, index);
-  compute_scale (self, gtk_widget_get_width (widget), &scale);
+  _tg_timeline_compute_scale (self, gtk_widget_get_width (widget), &scale);
   origin = scale.t0;
 
   text = g_string_new (NULL);
@@ -972,10 +499,11 @@ tg_timeline_dispose (GObject *object)
     }
 
   if (self->pending != NULL)
-    unwatch_all (self);
+    tg_pending_records_clear (self->pending);
   if (self->log_signals != NULL)
     g_signal_group_set_target (self->log_signals, NULL);
   g_clear_object (&self->log_signals);
+  g_clear_object (&self->pending);
   g_clear_object (&self->log);
 
   if (self->hadjustment != NULL)
@@ -995,7 +523,6 @@ tg_timeline_finalize (GObject *object)
 
   g_clear_pointer (&self->lane_by_request, g_hash_table_unref);
   g_clear_pointer (&self->lanes, g_ptr_array_unref);
-  g_clear_pointer (&self->pending, g_hash_table_unref);
 
   G_OBJECT_CLASS (tg_timeline_parent_class)->finalize (object);
 }
@@ -1084,7 +611,7 @@ tg_timeline_class_init (TgTimelineClass *klass)
   object_class->get_property = tg_timeline_get_property;
   object_class->set_property = tg_timeline_set_property;
 
-  widget_class->snapshot = tg_timeline_snapshot;
+  widget_class->snapshot = _tg_timeline_snapshot;
   widget_class->measure = tg_timeline_measure;
   widget_class->size_allocate = tg_timeline_size_allocate;
   widget_class->query_tooltip = tg_timeline_query_tooltip;
@@ -1125,7 +652,9 @@ tg_timeline_init (TgTimeline *self)
 {
   self->lanes = g_ptr_array_new_with_free_func ((GDestroyNotify) lane_free);
   self->lane_by_request = g_hash_table_new (NULL, NULL);
-  self->pending = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
+  self->pending = tg_pending_records_new ();
+  g_signal_connect_object (self->pending, "record-finished",
+                           G_CALLBACK (queue_redraw), self, G_CONNECT_SWAPPED);
   reset_lanes (self);
 
   self->log_signals = g_signal_group_new (TG_TYPE_REQUEST_LOG);

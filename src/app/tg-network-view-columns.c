@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The network view's table: one column per field of a request record, one
+ * GtkInscription per cell, coloured by the record's outcome.
+ *
+ * Cells are made once per visible row (GtkSignalListItemFactory::setup) and
+ * rebound as the user scrolls; a bound cell follows only its own record's
+ * notify::finished, and lets go of it on unbind — no handler per record for
+ * rows nobody sees.
+ */
+#define G_LOG_DOMAIN "tg-network-view"
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <libsoup/soup.h>
+
+#include "tg-network-view-private.h"
+
+typedef enum {
+  COLUMN_TIME,
+  COLUMN_METHOD,
+  COLUMN_PATH,
+  COLUMN_STATUS,
+  COLUMN_KIND,
+  COLUMN_GENERATION,
+  COLUMN_ATTEMPT,
+  COLUMN_DURATION,
+  N_COLUMNS
+} Column;
+
+/* The columns are a table rather than eight near-identical blocks of XML:
+ * every cell is the same GtkInscription, only its width and text differ. The
+ * character counts keep column widths steady while rows are recycled — the
+ * view measures only the rows it shows. */
+static const struct {
+  const char *title;
+  guint       min_chars;
+  guint       nat_chars;
+  float       xalign;
+  gboolean    expand;
+  gboolean    numeric;
+} column_info[N_COLUMNS] = {
+  /* Translators: column titles of the network log; keep them short */
+  [COLUMN_TIME]       = { N_("Time"),       8,  9, 1.0f, FALSE, TRUE  },
+  [COLUMN_METHOD]     = { N_("Method"),     4,  5, 0.0f, FALSE, FALSE },
+  [COLUMN_PATH]       = { N_("Path"),      14, 24, 0.0f, TRUE,  FALSE },
+  [COLUMN_STATUS]     = { N_("Status"),     3,  4, 1.0f, FALSE, TRUE  },
+  [COLUMN_KIND]       = { N_("Kind"),       7,  7, 0.0f, FALSE, FALSE },
+  /* Translators: the access-token generation a request went out with */
+  [COLUMN_GENERATION] = { N_("Gen."),       2,  3, 1.0f, FALSE, TRUE  },
+  /* Translators: 1 for a first send, 2 for the retry */
+  [COLUMN_ATTEMPT]    = { N_("Try"),        2,  3, 1.0f, FALSE, TRUE  },
+  [COLUMN_DURATION]   = { N_("Duration"),   8,  9, 1.0f, FALSE, TRUE  },
+};
+
+/* What a factory's handlers need: which view, which column. The view owns
+ * the column view, so the pointer back cannot dangle. */
+typedef struct {
+  TgNetworkView *self;
+  Column         column;
+} CellContext;
+
+static GQuark cell_context_quark;
+static GQuark cell_item_quark;
+static GQuark cell_class_quark;
+
+static gboolean
+status_is_success (guint status)
+{
+  return status >= 200 && status < 400;
+}
+
+/* The style class for a record's row: libadwaita's semantic colours, so that
+ * the dark style gets its own shades. */
+static const char *
+outcome_class (TgRequestRecord *record)
+{
+  guint status;
+
+  if (!tg_request_record_is_finished (record))
+    return "dim-label";
+
+  status = tg_request_record_get_status (record);
+
+  if (tg_request_record_get_error_message (record) != NULL && status == 0)
+    return "error";
+
+  if (tg_request_record_get_kind (record) == TG_REQUEST_KIND_REFRESH)
+    return status_is_success (status) ? "accent" : "error";
+
+  if (status_is_success (status))
+    return "success";
+  if (status == 401)
+    return "warning";
+  return "error";
+}
+
+static const char *
+kind_text (TgRequestRecord *record)
+{
+  switch (tg_request_record_get_kind (record))
+    {
+    case TG_REQUEST_KIND_SIGN_IN:
+      return C_("request kind", "sign-in");
+    case TG_REQUEST_KIND_REFRESH:
+      return C_("request kind", "refresh");
+    case TG_REQUEST_KIND_REVOKE:
+      return C_("request kind", "revoke");
+    case TG_REQUEST_KIND_RESOURCE:
+    default:
+      /* A second attempt of the same request is the retry after a refresh. */
+      return tg_request_record_get_attempt (record) >= 2
+        ? C_("request kind", "retry")
+        : C_("request kind", "request");
+    }
+}
+
+/**
+ * _tg_network_view_format_ms:
+ * @usec: a duration
+ *
+ * Returns: (transfer full): it in milliseconds, e.g. "3.2 ms" or "120 ms"
+ */
+char *
+_tg_network_view_format_ms (gint64 usec)
+{
+  double ms = usec / 1000.0;
+
+  if (ms < 10.0)
+    /* Translators: a duration in milliseconds, e.g. "3.2 ms" */
+    return g_strdup_printf (_("%.1f ms"), ms);
+  /* Translators: a duration in milliseconds, e.g. "120 ms" */
+  return g_strdup_printf (_("%.0f ms"), ms);
+}
+
+static void
+update_cell (GtkInscription  *cell,
+             TgRequestRecord *record,
+             gboolean         everything)
+{
+  CellContext *context = g_object_get_qdata (G_OBJECT (cell), cell_context_quark);
+  GtkListItem *item = g_object_get_qdata (G_OBJECT (cell), cell_item_quark);
+  gboolean finished = tg_request_record_is_finished (record);
+  g_autofree char *owned = NULL;
+  const char *text = NULL;
+  const char *classes[3] = { NULL, };
+  const char *outcome;
+  guint n_classes = 0;
+
+  switch (context->column)
+    {
+    case COLUMN_TIME:
+      if (everything)
+        {
+          gint64 origin = _tg_network_view_get_time_origin (context->self, gtk_list_item_get_position (item));
+          gint64 offset = tg_request_record_get_start_time (record) - origin;
+
+          /* Translators: a start time after the start of the burst, e.g. "+12 ms" */
+          text = owned = g_strdup_printf (_("+%.0f ms"), MAX (offset, 0) / 1000.0);
+        }
+      break;
+
+    case COLUMN_METHOD:
+      if (everything)
+        text = tg_request_record_get_method (record);
+      break;
+
+    case COLUMN_PATH:
+      if (everything)
+        text = tg_request_record_get_path (record);
+      break;
+
+    case COLUMN_STATUS:
+      {
+        guint status = tg_request_record_get_status (record);
+
+        /* The tooltip (the error, or the status phrase) is asked for when
+         * shown, in on_status_query_tooltip(): setting it here, for every row
+         * as records finish, costs an X server round trip per call on X11 and
+         * stalled big bursts. */
+        if (!finished)
+          text = "…";
+        else if (status == 0)
+          /* Translators: in the Status column, for an exchange without an HTTP answer */
+          text = C_("status", "error");
+        else
+          text = owned = g_strdup_printf ("%u", status);
+      }
+      break;
+
+    case COLUMN_KIND:
+      if (everything)
+        text = kind_text (record);
+      break;
+
+    case COLUMN_GENERATION:
+      if (everything)
+        text = owned = g_strdup_printf ("%u", tg_request_record_get_generation (record));
+      break;
+
+    case COLUMN_ATTEMPT:
+      if (everything)
+        text = owned = g_strdup_printf ("%u", tg_request_record_get_attempt (record));
+      break;
+
+    case COLUMN_DURATION:
+      if (finished)
+        text = owned = _tg_network_view_format_ms (tg_request_record_get_end_time (record)
+                                  - tg_request_record_get_start_time (record));
+      else
+        text = "…";
+      break;
+
+    case N_COLUMNS:
+    default:
+      g_assert_not_reached ();
+    }
+
+  /* A recycled cell often shows the same thing again ("GET", "200",
+   * "success"): skip what did not change. Above all the style class — a
+   * class change restyles the cell, and after a jump to the newest row a
+   * whole screen of cells is rebound in one frame. */
+  if (text != NULL && g_strcmp0 (text, gtk_inscription_get_text (cell)) != 0)
+    gtk_inscription_set_text (cell, text);
+
+  outcome = outcome_class (record);
+  if (g_object_get_qdata (G_OBJECT (cell), cell_class_quark) != outcome)
+    {
+      if (column_info[context->column].numeric)
+        classes[n_classes++] = "numeric";
+      classes[n_classes++] = outcome;
+      gtk_widget_set_css_classes (GTK_WIDGET (cell), classes);
+      /* The classes are static strings: their addresses tell them apart. */
+      g_object_set_qdata (G_OBJECT (cell), cell_class_quark, (gpointer) outcome);
+    }
+}
+
+static void
+on_cell_record_finished (TgRequestRecord *record,
+                         GParamSpec      *pspec,
+                         GtkInscription  *cell)
+{
+  update_cell (cell, record, FALSE);
+}
+
+static gboolean
+on_status_query_tooltip (GtkWidget  *cell,
+                         int         x,
+                         int         y,
+                         gboolean    keyboard,
+                         GtkTooltip *tooltip,
+                         gpointer    user_data)
+{
+  GtkListItem *item = g_object_get_qdata (G_OBJECT (cell), cell_item_quark);
+  TgRequestRecord *record = item != NULL ? gtk_list_item_get_item (item) : NULL;
+  const char *text;
+  guint status;
+
+  if (record == NULL)
+    return FALSE;
+
+  status = tg_request_record_get_status (record);
+  text = tg_request_record_get_error_message (record);
+  if (text == NULL && tg_request_record_is_finished (record) && status != 0)
+    text = soup_status_get_phrase (status);
+  if (text == NULL)
+    return FALSE;
+
+  gtk_tooltip_set_text (tooltip, text);
+  return TRUE;
+}
+
+static void
+cell_setup (GtkSignalListItemFactory *factory,
+            GtkListItem              *item,
+            CellContext              *context)
+{
+  GtkWidget *cell = gtk_inscription_new (NULL);
+
+  gtk_inscription_set_min_chars (GTK_INSCRIPTION (cell), column_info[context->column].min_chars);
+  gtk_inscription_set_nat_chars (GTK_INSCRIPTION (cell), column_info[context->column].nat_chars);
+  gtk_inscription_set_xalign (GTK_INSCRIPTION (cell), column_info[context->column].xalign);
+  gtk_inscription_set_text_overflow (GTK_INSCRIPTION (cell),
+                                     context->column == COLUMN_PATH
+                                       ? GTK_INSCRIPTION_OVERFLOW_ELLIPSIZE_MIDDLE
+                                       : GTK_INSCRIPTION_OVERFLOW_ELLIPSIZE_END);
+  g_object_set_qdata (G_OBJECT (cell), cell_context_quark, context);
+  /* The item owns the cell, so a plain pointer back cannot dangle. */
+  g_object_set_qdata (G_OBJECT (cell), cell_item_quark, item);
+  if (context->column == COLUMN_STATUS)
+    {
+      gtk_widget_set_has_tooltip (GTK_WIDGET (cell), TRUE);
+      g_signal_connect (cell, "query-tooltip", G_CALLBACK (on_status_query_tooltip), NULL);
+    }
+
+  gtk_list_item_set_child (item, cell);
+}
+
+static void
+cell_bind (GtkSignalListItemFactory *factory,
+           GtkListItem              *item,
+           CellContext              *context)
+{
+  GtkWidget *cell = gtk_list_item_get_child (item);
+  TgRequestRecord *record = gtk_list_item_get_item (item);
+
+  update_cell (GTK_INSCRIPTION (cell), record, TRUE);
+
+  if (!tg_request_record_is_finished (record))
+    g_signal_connect_object (record, "notify::finished",
+                             G_CALLBACK (on_cell_record_finished), cell, 0);
+}
+
+static void
+cell_unbind (GtkSignalListItemFactory *factory,
+             GtkListItem              *item,
+             CellContext              *context)
+{
+  GtkWidget *cell = gtk_list_item_get_child (item);
+  TgRequestRecord *record = gtk_list_item_get_item (item);
+
+  if (record != NULL)
+    g_signal_handlers_disconnect_by_func (record, on_cell_record_finished, cell);
+}
+
+/**
+ * _tg_network_view_add_columns:
+ * @self: the view whose records the cells show
+ * @column_view: its column view
+ *
+ * Adds the columns of the table, one per field of a record.
+ */
+void
+_tg_network_view_add_columns (TgNetworkView *self,
+                              GtkColumnView *column_view)
+{
+  cell_context_quark = g_quark_from_static_string ("tg-network-view-cell-context");
+  cell_item_quark = g_quark_from_static_string ("tg-network-view-cell-item");
+  cell_class_quark = g_quark_from_static_string ("tg-network-view-cell-class");
+
+  for (guint i = 0; i < N_COLUMNS; i++)
+    {
+      g_autoptr(GtkListItemFactory) factory = gtk_signal_list_item_factory_new ();
+      g_autoptr(GtkColumnViewColumn) column = NULL;
+      CellContext *context = g_new0 (CellContext, 1);
+
+      context->self = self;
+      context->column = i;
+
+      /* The context lives as long as the factory. */
+      g_signal_connect_data (factory, "setup", G_CALLBACK (cell_setup), context,
+                             (GClosureNotify) (void (*) (void)) g_free, 0);
+      g_signal_connect (factory, "bind", G_CALLBACK (cell_bind), context);
+      g_signal_connect (factory, "unbind", G_CALLBACK (cell_unbind), context);
+
+      column = gtk_column_view_column_new (_(column_info[i].title), g_steal_pointer (&factory));
+      gtk_column_view_column_set_expand (column, column_info[i].expand);
+      gtk_column_view_column_set_resizable (column, TRUE);
+      gtk_column_view_append_column (column_view, column);
+    }
+}

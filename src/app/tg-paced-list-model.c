@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * TgPacedListModel: the list a list view is given when the list it shows can
+ * grow by thousands of items at once (a burst's result rows, the request
+ * log).
+ *
+ * GTK 4.8's list item manager does work proportional to the model on every
+ * items-changed, and a list view builds (or rebinds) a row for every item it
+ * keeps around the visible ones — up to 200 — when they arrive. So the items
+ * reach the view in batches: at most `max-per-frame` of them per frame of
+ * the view (a tick callback), which keeps each frame short while a burst of
+ * thousands scrolls by. While the view is not mapped there are no frames and
+ * nobody watches: the rest arrives at once, in an idle after the callbacks
+ * that added them (the model must still catch up for whoever reads it).
+ *
+ * What the source already holds when it is set is shown at once: one
+ * items-changed, whatever its size, costs the view once. A change inside the
+ * part already shown (a clear, a whole new burst) hides everything from the
+ * changed position on, which then comes back at the same pace: the list
+ * starts again from there rather than rebinding rows that are about to be
+ * replaced.
+ */
+#define G_LOG_DOMAIN "tg-paced-list-model"
+
+#include "config.h"
+
+#include "tg-paced-list-model.h"
+
+struct _TgPacedListModel
+{
+  GObject     parent_instance;
+
+  GListModel *model;          /* owned, nullable: the source */
+  GtkWidget  *widget;         /* weak: whose frames set the pace */
+  guint       max_per_frame;
+  guint       n_shown;        /* the first n_shown items of the source */
+  guint       tick_id;
+  guint       idle_id;
+};
+
+static void tg_paced_list_model_iface_init (GListModelInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TgPacedListModel, tg_paced_list_model, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, tg_paced_list_model_iface_init))
+
+static guint
+source_size (TgPacedListModel *self)
+{
+  return self->model != NULL ? g_list_model_get_n_items (self->model) : 0;
+}
+
+/* Shows up to @max more items; returns whether the source is still ahead. */
+static gboolean
+grow (TgPacedListModel *self,
+      guint             max)
+{
+  guint n_items = source_size (self);
+  guint position = self->n_shown;
+
+  if (position < n_items)
+    {
+      self->n_shown += MIN (n_items - position, max);
+      g_list_model_items_changed (G_LIST_MODEL (self), position, 0, self->n_shown - position);
+    }
+
+  return self->n_shown < n_items;
+}
+
+static gboolean
+on_tick (GtkWidget     *widget,
+         GdkFrameClock *frame_clock,
+         gpointer       user_data)
+{
+  TgPacedListModel *self = user_data;
+
+  if (grow (self, self->max_per_frame))
+    return G_SOURCE_CONTINUE;
+
+  self->tick_id = 0;
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_idle (gpointer user_data)
+{
+  TgPacedListModel *self = user_data;
+
+  self->idle_id = 0;
+  grow (self, G_MAXUINT);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+remove_tick (TgPacedListModel *self)
+{
+  if (self->tick_id != 0 && self->widget != NULL)
+    gtk_widget_remove_tick_callback (self->widget, self->tick_id);
+  self->tick_id = 0;
+}
+
+static void
+catch_up (TgPacedListModel *self)
+{
+  if (self->n_shown >= source_size (self))
+    return;
+
+  if (self->widget != NULL && gtk_widget_get_mapped (self->widget))
+    {
+      if (self->tick_id == 0)
+        self->tick_id = gtk_widget_add_tick_callback (self->widget, on_tick, self, NULL);
+    }
+  else if (self->idle_id == 0)
+    {
+      self->idle_id = g_idle_add_full (G_PRIORITY_HIGH_IDLE + 15, on_idle, self, NULL);
+      g_source_set_name_by_id (self->idle_id, "[tokengate] paced list model");
+    }
+}
+
+static void
+on_widget_map (TgPacedListModel *self)
+{
+  g_clear_handle_id (&self->idle_id, g_source_remove);
+  catch_up (self);
+}
+
+static void
+on_widget_unmap (TgPacedListModel *self)
+{
+  /* No frames until it is mapped again: finish without them. */
+  remove_tick (self);
+  catch_up (self);
+}
+
+static void
+on_model_items_changed (TgPacedListModel *self,
+                        guint             position,
+                        guint             removed,
+                        guint             added,
+                        GListModel       *model)
+{
+  guint n_hidden;
+
+  if (position < self->n_shown)
+    {
+      n_hidden = self->n_shown - position;
+      self->n_shown = position;
+      g_list_model_items_changed (G_LIST_MODEL (self), position, n_hidden, 0);
+    }
+
+  catch_up (self);
+}
+
+/* ------------------------------------------------------------------------ */
+/* GListModel                                                               */
+
+static GType
+tg_paced_list_model_get_item_type (GListModel *list)
+{
+  TgPacedListModel *self = TG_PACED_LIST_MODEL (list);
+
+  return self->model != NULL ? g_list_model_get_item_type (self->model) : G_TYPE_OBJECT;
+}
+
+static guint
+tg_paced_list_model_get_n_items (GListModel *list)
+{
+  return TG_PACED_LIST_MODEL (list)->n_shown;
+}
+
+static gpointer
+tg_paced_list_model_get_item (GListModel *list,
+                              guint       position)
+{
+  TgPacedListModel *self = TG_PACED_LIST_MODEL (list);
+
+  return position < self->n_shown ? g_list_model_get_item (self->model, position) : NULL;
+}
+
+static void
+tg_paced_list_model_iface_init (GListModelInterface *iface)
+{
+  iface->get_item_type = tg_paced_list_model_get_item_type;
+  iface->get_n_items = tg_paced_list_model_get_n_items;
+  iface->get_item = tg_paced_list_model_get_item;
+}
+
+/* ------------------------------------------------------------------------ */
+
+static void
+tg_paced_list_model_dispose (GObject *object)
+{
+  TgPacedListModel *self = TG_PACED_LIST_MODEL (object);
+
+  remove_tick (self);
+  g_clear_handle_id (&self->idle_id, g_source_remove);
+  if (self->model != NULL)
+    g_signal_handlers_disconnect_by_func (self->model, on_model_items_changed, self);
+  g_clear_object (&self->model);
+  g_clear_weak_pointer (&self->widget);
+
+  G_OBJECT_CLASS (tg_paced_list_model_parent_class)->dispose (object);
+}
+
+static void
+tg_paced_list_model_class_init (TgPacedListModelClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = tg_paced_list_model_dispose;
+}
+
+static void
+tg_paced_list_model_init (TgPacedListModel *self)
+{
+}
+
+/**
+ * tg_paced_list_model_new:
+ * @widget: the widget whose frames set the pace: the list view, or a widget
+ *   that contains it
+ * @max_per_frame: how many items may reach the view in one frame, at least 1
+ *
+ * Returns: (transfer full): a model showing nothing until a source is set
+ */
+TgPacedListModel *
+tg_paced_list_model_new (GtkWidget *widget,
+                         guint      max_per_frame)
+{
+  TgPacedListModel *self;
+
+  g_return_val_if_fail (GTK_IS_WIDGET (widget), NULL);
+  g_return_val_if_fail (max_per_frame >= 1, NULL);
+
+  self = g_object_new (TG_TYPE_PACED_LIST_MODEL, NULL);
+  self->max_per_frame = max_per_frame;
+  g_set_weak_pointer (&self->widget, widget);
+  g_signal_connect_object (widget, "map", G_CALLBACK (on_widget_map), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (widget, "unmap", G_CALLBACK (on_widget_unmap), self, G_CONNECT_SWAPPED);
+
+  return self;
+}
+
+/**
+ * tg_paced_list_model_set_model:
+ * @self: a #TgPacedListModel
+ * @model: (nullable): the list to show
+ *
+ * Shows @model: the items it holds now at once, what is added to it later
+ * at the pace of the widget's frames.
+ */
+void
+tg_paced_list_model_set_model (TgPacedListModel *self,
+                               GListModel       *model)
+{
+  guint removed;
+
+  g_return_if_fail (TG_IS_PACED_LIST_MODEL (self));
+  g_return_if_fail (model == NULL || G_IS_LIST_MODEL (model));
+
+  if (self->model == model)
+    return;
+
+  if (self->model != NULL)
+    g_signal_handlers_disconnect_by_func (self->model, on_model_items_changed, self);
+  g_set_object (&self->model, model);
+  if (model != NULL)
+    g_signal_connect_object (model, "items-changed", G_CALLBACK (on_model_items_changed),
+                             self, G_CONNECT_SWAPPED);
+
+  removed = self->n_shown;
+  self->n_shown = source_size (self);
+  if (removed > 0 || self->n_shown > 0)
+    g_list_model_items_changed (G_LIST_MODEL (self), 0, removed, self->n_shown);
+}
+
+/**
+ * tg_paced_list_model_get_model:
+ * @self: a #TgPacedListModel
+ *
+ * Returns: (transfer none) (nullable): the list shown
+ */
+GListModel *
+tg_paced_list_model_get_model (TgPacedListModel *self)
+{
+  g_return_val_if_fail (TG_IS_PACED_LIST_MODEL (self), NULL);
+
+  return self->model;
+}
