@@ -202,7 +202,7 @@ test_result_row (void)
   TgResultItem *other;
   GtkWidget *status, *retried;
 
-  setup_data_dirs ();
+  tg_test_ui_use_system_mime ();
 
   tg_result_row_set_item (TG_RESULT_ROW (row), item);
   g_assert_true (tg_result_row_get_item (TG_RESULT_ROW (row)) == item);
@@ -288,7 +288,7 @@ test_paced_list_model (void)
   Changes changes = { 0, 0 };
   g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
 
-  setup_data_dirs ();
+  tg_test_ui_use_system_mime ();
   gtk_window_set_child (GTK_WINDOW (window), widget);
   paced = tg_paced_list_model_new (widget, 32);
   g_signal_connect (paced, "items-changed", G_CALLBACK (on_paced_items_changed), &changes);
