@@ -270,14 +270,15 @@ secret_service_ready (GObject      *source,
 /**
  * tg_token_store_new_default_async:
  * @cancellable: (nullable): a #GCancellable
- * @callback: called with the store
- * @user_data: data for @callback
+ * @callback: (scope async): called with the store
+ * @user_data: (closure): data for @callback
  *
- * Picks the store for this session: a #TgSecretTokenStore when the Secret
- * Service can be reached and its default collection exists and is unlocked
- * (inside Flatpak: when libsecret's portal-backed keyring answers), otherwise
- * a #TgFileTokenStore in `$XDG_STATE_HOME/tokengate` (inside Flatpak, the
- * app's own directory). The fallback is announced once per process.
+ * Picks the store for this session: the Secret Service when it can be reached
+ * and its default collection exists and is unlocked (inside Flatpak: when
+ * libsecret's portal-backed keyring answers), otherwise a private file store
+ * in `$XDG_STATE_HOME/tokengate` (inside Flatpak, the app's own directory),
+ * each pair in a file only its owner can read. The fallback is announced once
+ * per process.
  */
 void
 tg_token_store_new_default_async (GCancellable        *cancellable,
@@ -300,7 +301,8 @@ tg_token_store_new_default_async (GCancellable        *cancellable,
  * @result: the #GAsyncResult passed to the callback
  * @error: return location for a #GError
  *
- * Fails only when cancelled: an unreachable Secret Service gives a file store.
+ * Finishes tg_token_store_new_default_async(). Fails only when cancelled: an
+ * unreachable Secret Service gives a file store.
  *
  * Returns: (transfer full): the store, or %NULL with @error set
  */
