@@ -41,6 +41,14 @@ struct _TgAuthProtocol
   char               *scope;           /* owned, nullable */
 };
 
+/**
+ * TgAuthProtocol:
+ *
+ * How a sign-in and a token refresh look on the wire: the seed API's JSON
+ * endpoints (tg_auth_protocol_new_seed()) or standard OAuth 2.0
+ * (tg_auth_protocol_new_oauth2()). Pass one to tg_token_manager_new().
+ * Immutable once made, so one protocol may serve several managers.
+ */
 G_DEFINE_FINAL_TYPE (TgAuthProtocol, tg_auth_protocol, G_TYPE_OBJECT)
 
 enum {
@@ -85,7 +93,7 @@ host_is_valid (const char *host)
   return g_utf8_validate (host, -1, NULL);
 }
 
-/**
+/*
  * tg_uri_is_safe_for_tokens:
  * @uri: where a password or token is about to be sent
  * @error: return location for a #GError
@@ -544,7 +552,7 @@ new_form_post (TgAuthProtocol *self,
   return msg;
 }
 
-/**
+/*
  * tg_auth_protocol_new_sign_in_message:
  * @self: a #TgAuthProtocol
  * @user_name: the user name
@@ -595,7 +603,7 @@ tg_auth_protocol_new_sign_in_message (TgAuthProtocol *self,
   return msg;
 }
 
-/**
+/*
  * tg_auth_protocol_new_refresh_message:
  * @self: a #TgAuthProtocol
  * @refresh_token: the refresh token
@@ -658,7 +666,7 @@ new_revoke_post (TgAuthProtocol *self,
   return msg;
 }
 
-/**
+/*
  * tg_auth_protocol_new_revoke_message:
  * @self: a #TgAuthProtocol
  * @refresh_token: the refresh token to revoke
@@ -683,7 +691,7 @@ tg_auth_protocol_new_revoke_message (TgAuthProtocol *self,
   return new_revoke_post (self, refresh_token);
 }
 
-/**
+/*
  * tg_auth_protocol_parse_reply:
  * @self: a #TgAuthProtocol
  * @operation: which request @reply answers
@@ -758,7 +766,7 @@ tg_auth_protocol_parse_reply (TgAuthProtocol     *self,
   return tokens;
 }
 
-/**
+/*
  * tg_auth_protocol_read_refresh_token:
  * @self: a #TgAuthProtocol
  * @reply: a 2xx answer to a refresh that tg_auth_protocol_parse_reply()
@@ -783,7 +791,7 @@ tg_auth_protocol_read_refresh_token (TgAuthProtocol    *self,
   return _tg_auth_answer_read_refresh_token (self->kind, reply);
 }
 
-/**
+/*
  * tg_auth_protocol_parse_answer:
  * @self: a #TgAuthProtocol
  * @operation: which request @msg was

@@ -345,7 +345,7 @@ tg_file_token_store_class_init (TgFileTokenStoreClass *klass)
   object_class->set_property = tg_file_token_store_set_property;
   store_class->run = tg_file_token_store_run;
 
-  /**
+  /*
    * TgFileTokenStore:directory:
    *
    * Where the files go; created (0700) at the first save.
@@ -363,7 +363,7 @@ tg_file_token_store_init (TgFileTokenStore *self)
 {
 }
 
-/**
+/*
  * tg_file_token_store_new:
  * @directory: where to keep the files; created with mode 0700 when needed
  *

@@ -163,7 +163,7 @@ tg_secret_token_store_init (TgSecretTokenStore *self)
 {
 }
 
-/**
+/*
  * tg_secret_token_store_new:
  *
  * A store in the Secret Service's default collection. It does not check that

@@ -169,6 +169,14 @@ struct _TgTokenManager
   GCancellable    *cancellable;     /* cancelled in dispose: store I/O */
 };
 
+/**
+ * TgTokenManager:
+ *
+ * Holds a session's token pair and performs exactly one refresh for every
+ * request that fails with an expired token. A #TgApiClient sends requests
+ * through it; applications sign in, restore and sign out here, and watch
+ * #TgTokenManager:state, #TgTokenManager:generation and the counters.
+ */
 G_DEFINE_FINAL_TYPE (TgTokenManager, tg_token_manager, G_TYPE_OBJECT)
 
 enum {
@@ -759,7 +767,7 @@ late_answer (TgTokenManager    *self,
 /* ------------------------------------------------------------------------- */
 /* Rule 2: the generation check, for every 401                               */
 
-/**
+/*
  * tg_token_manager_refresh_async:
  * @self: a #TgTokenManager
  * @stale_generation: the generation of the token the server rejected
@@ -814,7 +822,7 @@ tg_token_manager_refresh_async (TgTokenManager      *self,
     }
 }
 
-/**
+/*
  * tg_token_manager_refresh_finish:
  * @out_grant: (out caller-allocates) (optional): the token to retry with
  *
@@ -832,7 +840,7 @@ tg_token_manager_refresh_finish (TgTokenManager  *self,
 /* ------------------------------------------------------------------------- */
 /* Rule 3: the gate, for every request                                       */
 
-/**
+/*
  * tg_token_manager_try_get_token:
  * @self: a #TgTokenManager
  * @out_grant: (out caller-allocates): the token to use, if %TRUE
@@ -857,7 +865,7 @@ tg_token_manager_try_get_token (TgTokenManager *self,
   return TRUE;
 }
 
-/**
+/*
  * tg_token_manager_await_token_async:
  * @self: a #TgTokenManager
  * @cancellable: (nullable): cancels this wait only
@@ -890,7 +898,7 @@ tg_token_manager_await_token_async (TgTokenManager      *self,
     waiter_succeed_now (self, waiter);
 }
 
-/**
+/*
  * tg_token_manager_await_token_finish:
  * @out_grant: (out caller-allocates) (optional): the token to use
  *
@@ -1020,7 +1028,7 @@ on_canary_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/**
+/*
  * tg_token_manager_report_retry:
  * @self: a #TgTokenManager
  * @grant: the grant the retried request was sent with
@@ -1698,8 +1706,8 @@ sign_in_answered (GObject      *source,
  * @user_name: the user name
  * @password: the password; not kept
  * @cancellable: (nullable): a #GCancellable
- * @callback: called when signed in, or not
- * @user_data: data for @callback
+ * @callback: (scope async): called when signed in, or not
+ * @user_data: (closure): data for @callback
  *
  * Signs in at the token endpoint and stores the new session. Fails with
  * %TG_AUTH_ERROR_BAD_CREDENTIALS for a wrong user name or password, a TLS or
@@ -1727,6 +1735,18 @@ tg_token_manager_sign_in_async (TgTokenManager      *self,
              sign_in_answered);
 }
 
+/**
+ * tg_token_manager_sign_in_finish:
+ * @self: a #TgTokenManager
+ * @result: the #GAsyncResult passed to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes tg_token_manager_sign_in_async(). On success the manager holds
+ * the new session (#TgTokenManager:state is %TG_TOKEN_STATE_VALID); a failure
+ * to store it is only warned about, because the session works in memory.
+ *
+ * Returns: %TRUE if signed in, or %FALSE with @error set
+ */
 gboolean
 tg_token_manager_sign_in_finish (TgTokenManager  *self,
                                  GAsyncResult    *result,
@@ -1762,9 +1782,13 @@ restored (GObject      *source,
 
 /**
  * tg_token_manager_restore_async:
+ * @self: a #TgTokenManager
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the store has been read
+ * @user_data: (closure): data for @callback
  *
  * Loads the session kept in the store, as the posts' app does from
- * localStorage. Finishes with %TRUE if there was one.
+ * localStorage. A session signed in meanwhile is kept, not replaced.
  */
 void
 tg_token_manager_restore_async (TgTokenManager      *self,
@@ -1787,6 +1811,19 @@ tg_token_manager_restore_async (TgTokenManager      *self,
   tg_token_store_load_async (self->store, self->account, cancellable, restored, g_steal_pointer (&task));
 }
 
+/**
+ * tg_token_manager_restore_finish:
+ * @self: a #TgTokenManager
+ * @result: the #GAsyncResult passed to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes tg_token_manager_restore_async(). Nothing stored, a stored session
+ * that cannot be read, no store at all and a store that cannot be asked all
+ * finish with %FALSE and no error (the last with a warning): the user signs in
+ * again.
+ *
+ * Returns: %TRUE if a stored session was found
+ */
 gboolean
 tg_token_manager_restore_finish (TgTokenManager  *self,
                                  GAsyncResult    *result,
@@ -1832,6 +1869,10 @@ sign_out_revoked (GObject      *source,
 
 /**
  * tg_token_manager_sign_out_async:
+ * @self: a #TgTokenManager
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (nullable) (scope async): called when the session is forgotten
+ * @user_data: (closure): data for @callback
  *
  * Ends the session: every waiter fails with %TG_AUTH_ERROR_SIGNED_OUT, the
  * refresh token is revoked at the server where the protocol has a revocation
@@ -1869,6 +1910,18 @@ tg_token_manager_sign_out_async (TgTokenManager      *self,
     store_write_then_return (self, NULL, sign_out_forgotten, g_steal_pointer (&task));
 }
 
+/**
+ * tg_token_manager_sign_out_finish:
+ * @self: a #TgTokenManager
+ * @result: the #GAsyncResult passed to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes tg_token_manager_sign_out_async(). The session in memory is gone
+ * either way, as soon as the sign-out starts; an error means the store could
+ * not forget it. A failed revocation is not an error.
+ *
+ * Returns: %TRUE if the store no longer holds the session
+ */
 gboolean
 tg_token_manager_sign_out_finish (TgTokenManager  *self,
                                   GAsyncResult    *result,
@@ -1910,6 +1963,12 @@ tg_token_manager_replace_access_token (TgTokenManager *self,
 /* ------------------------------------------------------------------------- */
 /* Accessors                                                                 */
 
+/**
+ * tg_token_manager_get_protocol:
+ * @self: a #TgTokenManager
+ *
+ * Returns: (transfer none): how sign-ins and refreshes look on the wire
+ */
 TgAuthProtocol *
 tg_token_manager_get_protocol (TgTokenManager *self)
 {
@@ -1919,6 +1978,7 @@ tg_token_manager_get_protocol (TgTokenManager *self)
 
 /**
  * tg_token_manager_get_request_log:
+ * @self: a #TgTokenManager
  *
  * Returns: (transfer none): every exchange made for this session, resource
  *   requests of the #TgApiClient using this manager included
@@ -1930,6 +1990,12 @@ tg_token_manager_get_request_log (TgTokenManager *self)
   return self->log;
 }
 
+/**
+ * tg_token_manager_get_state:
+ * @self: a #TgTokenManager
+ *
+ * Returns: whether there is a session, and whether a refresh is under way
+ */
 TgTokenState
 tg_token_manager_get_state (TgTokenManager *self)
 {
@@ -1937,6 +2003,13 @@ tg_token_manager_get_state (TgTokenManager *self)
   return self->state;
 }
 
+/**
+ * tg_token_manager_get_generation:
+ * @self: a #TgTokenManager
+ *
+ * Returns: how many access tokens have been installed; it never goes back,
+ *   not even across sign-outs
+ */
 guint
 tg_token_manager_get_generation (TgTokenManager *self)
 {
@@ -1944,6 +2017,14 @@ tg_token_manager_get_generation (TgTokenManager *self)
   return self->generation;
 }
 
+/**
+ * tg_token_manager_get_expires_at:
+ * @self: a #TgTokenManager
+ *
+ * Returns: when the access token expires, in µs since the epoch by
+ *   #TgTokenManager:clock (already corrected for the server's clock skew),
+ *   or 0 if it is not known or there is no session
+ */
 gint64
 tg_token_manager_get_expires_at (TgTokenManager *self)
 {
@@ -1953,6 +2034,7 @@ tg_token_manager_get_expires_at (TgTokenManager *self)
 
 /**
  * tg_token_manager_get_refresh_due_at:
+ * @self: a #TgTokenManager
  *
  * When the gate will refresh the current access token before handing it out
  * (rule 4): its expiry less the `expiry-skew`, the skew clamped to half the
@@ -1970,6 +2052,7 @@ tg_token_manager_get_refresh_due_at (TgTokenManager *self)
 
 /**
  * tg_token_manager_dup_access_token:
+ * @self: a #TgTokenManager
  *
  * For showing (shortened!) in a user interface; requests get theirs from the
  * gate.
@@ -2186,10 +2269,27 @@ tg_token_manager_class_init (TgTokenManagerClass *klass)
   object_class->get_property = tg_token_manager_get_property;
   object_class->set_property = tg_token_manager_set_property;
 
+  /**
+   * TgTokenManager:protocol:
+   *
+   * How sign-ins, refreshes and revocations look on the wire.
+   */
   properties[PROP_PROTOCOL] =
     g_param_spec_object ("protocol", NULL, NULL, TG_TYPE_AUTH_PROTOCOL, construct_only);
+  /**
+   * TgTokenManager:store:
+   *
+   * Where the session is kept between runs, or %NULL to keep it in memory
+   * only.
+   */
   properties[PROP_STORE] =
     g_param_spec_object ("store", NULL, NULL, TG_TYPE_TOKEN_STORE, construct_only);
+  /**
+   * TgTokenManager:account:
+   *
+   * The session's name in #TgTokenManager:store, or %NULL for the token
+   * endpoint's URI.
+   */
   properties[PROP_ACCOUNT] =
     g_param_spec_string ("account", NULL, NULL, NULL, construct_only);
   /**
@@ -2207,26 +2307,91 @@ tg_token_manager_class_init (TgTokenManagerClass *klass)
    */
   properties[PROP_CLOCK] =
     g_param_spec_object ("clock", NULL, NULL, TG_TYPE_CLOCK, construct_only);
+  /**
+   * TgTokenManager:request-log:
+   *
+   * Every exchange of this session: sign-ins, refreshes and revocations, and
+   * the resource requests of the #TgApiClient that uses this manager.
+   */
   properties[PROP_REQUEST_LOG] =
     g_param_spec_object ("request-log", NULL, NULL, TG_TYPE_REQUEST_LOG, readable);
+  /**
+   * TgTokenManager:state:
+   *
+   * Signed out, valid, or refreshing (the gate is closed meanwhile).
+   */
   properties[PROP_STATE] =
     g_param_spec_enum ("state", NULL, NULL, TG_TYPE_TOKEN_STATE, TG_TOKEN_STATE_SIGNED_OUT, readable);
+  /**
+   * TgTokenManager:generation:
+   *
+   * Bumped each time a new access token is installed: a request remembers
+   * the generation it was sent with, so that a late 401 for an older token
+   * is retried with the current one instead of starting a second refresh.
+   */
   properties[PROP_GENERATION] =
     g_param_spec_uint ("generation", NULL, NULL, 0, G_MAXUINT, 0, readable);
+  /**
+   * TgTokenManager:expires-at:
+   *
+   * When the access token expires (see tg_token_manager_get_expires_at()).
+   */
   properties[PROP_EXPIRES_AT] =
     g_param_spec_int64 ("expires-at", NULL, NULL, 0, G_MAXINT64, 0, readable);
+  /**
+   * TgTokenManager:retry-policy:
+   *
+   * After a refresh, whether every waiting request goes at once or the first
+   * one tries the new token alone.
+   */
   properties[PROP_RETRY_POLICY] =
     g_param_spec_enum ("retry-policy", NULL, NULL, TG_TYPE_RETRY_POLICY, TG_RETRY_POLICY_ALL, setting);
+  /**
+   * TgTokenManager:proactive:
+   *
+   * Whether a token about to expire (see #TgTokenManager:expiry-skew) is
+   * refreshed before it is handed to a request, rather than only after the
+   * server rejects it.
+   */
   properties[PROP_PROACTIVE] =
     g_param_spec_boolean ("proactive", NULL, NULL, TRUE, setting);
+  /**
+   * TgTokenManager:expiry-skew:
+   *
+   * How many seconds before its expiry a token counts as expired, at most
+   * half of its lifetime.
+   */
   properties[PROP_EXPIRY_SKEW] =
     g_param_spec_uint ("expiry-skew", NULL, NULL, 0, 3600, DEFAULT_EXPIRY_SKEW, setting);
+  /**
+   * TgTokenManager:refresh-timeout:
+   *
+   * How many seconds a refresh may take, all its attempts and its store write
+   * included, before the requests waiting on it fail.
+   */
   properties[PROP_REFRESH_TIMEOUT] =
     g_param_spec_uint ("refresh-timeout", NULL, NULL, 1, 3600, DEFAULT_REFRESH_TIMEOUT, setting);
+  /**
+   * TgTokenManager:refreshes-started:
+   *
+   * How many refreshes this manager has sent.
+   */
   properties[PROP_REFRESHES_STARTED] =
     g_param_spec_uint ("refreshes-started", NULL, NULL, 0, G_MAXUINT, 0, readable);
+  /**
+   * TgTokenManager:refreshes-joined:
+   *
+   * How many times a caller that needed a refresh joined the one in flight
+   * instead of starting another.
+   */
   properties[PROP_REFRESHES_JOINED] =
     g_param_spec_uint ("refreshes-joined", NULL, NULL, 0, G_MAXUINT, 0, readable);
+  /**
+   * TgTokenManager:stale-401s:
+   *
+   * How many 401s were for a token already replaced, and were answered with
+   * the current token without a refresh.
+   */
   properties[PROP_STALE_401S] =
     g_param_spec_uint ("stale-401s", NULL, NULL, 0, G_MAXUINT, 0, readable);
 
@@ -2234,6 +2399,7 @@ tg_token_manager_class_init (TgTokenManagerClass *klass)
 
   /**
    * TgTokenManager::session-expired:
+   * @self: the manager
    * @reason: why, in a sentence a person can read
    *
    * The session ended without the user asking: the refresh token was rejected
