@@ -247,6 +247,9 @@ static void      refresh_succeeded         (TgTokenManager     *self,
 /* ------------------------------------------------------------------------- */
 /* The session: the pair, its generation, its state                          */
 
+/* What every rule reads: the pair in use, the generation that counts the
+ * access tokens installed, and the state the gate is in. */
+
 static void
 set_state (TgTokenManager *self,
            TgTokenState    state)
@@ -317,6 +320,10 @@ signed_out_error (TgTokenManager *self,
 
 /* ------------------------------------------------------------------------- */
 /* Grants and waiters: what the gate hands out, and who waits for it         */
+
+/* A grant is a token with its generation, so that a 401 can be matched with
+ * the token it was for (rule 2). A waiter is a caller's GTask in the FIFO that
+ * a refresh completes (rules 1, 3 and 7). */
 
 void
 tg_token_grant_clear (TgTokenGrant *grant)
@@ -502,6 +509,9 @@ waiter_enqueue (TgTokenManager *self,
 /* ------------------------------------------------------------------------- */
 /* The token endpoint: timers and logged exchanges                           */
 
+/* Timeouts run on the manager's TgClock, so that the simulation can run them
+ * on virtual time; every exchange is in the request log. */
+
 static GSource *
 clock_source_new (TgTokenManager *self,
                   guint           interval_ms,
@@ -592,6 +602,11 @@ call_finish (GTask         *task,
 /* ------------------------------------------------------------------------- */
 /* Rule 1: single flight                                                     */
 
+/* A refresh is a shared future that no caller owns: the first caller that
+ * needs one starts it, everyone else joins it. One that outlived its deadline
+ * is still listened for (self->listening), and the next caller joins that
+ * instead of presenting the same refresh token again. */
+
 static Refresh *
 refresh_ref (Refresh *refresh)
 {
@@ -650,6 +665,7 @@ refresh_drop (Refresh **slot)
     refresh_stop (refresh, TRUE);
 }
 
+/* One attempt: the refresh request, at the front of every queue it meets. */
 static void
 send_refresh (Refresh *refresh)
 {
@@ -767,6 +783,9 @@ late_answer (TgTokenManager    *self,
 /* ------------------------------------------------------------------------- */
 /* Rule 2: the generation check, for every 401                               */
 
+/* A 401 for a token that has been replaced already is answered with the
+ * current token: the refresh it would start has happened. */
+
 /*
  * tg_token_manager_refresh_async:
  * @self: a #TgTokenManager
@@ -839,6 +858,9 @@ tg_token_manager_refresh_finish (TgTokenManager  *self,
 
 /* ------------------------------------------------------------------------- */
 /* Rule 3: the gate, for every request                                       */
+
+/* No token is handed out while a refresh is in flight: a request that starts
+ * meanwhile waits in the same FIFO as the 401s. */
 
 /*
  * tg_token_manager_try_get_token:
@@ -916,6 +938,9 @@ tg_token_manager_await_token_finish (TgTokenManager  *self,
 /* ------------------------------------------------------------------------- */
 /* Rule 4: proactive refresh                                                 */
 
+/* A token about to expire is refreshed before it is handed out; the 401 path
+ * stays, because tokens can be revoked early. */
+
 /* Rule 4: when the current access token is due for a proactive refresh, in
  * clock time; 0 for never (proactive refresh off, or no known expiry). */
 static gint64
@@ -950,6 +975,9 @@ token_is_fresh (TgTokenManager *self)
 
 /* ------------------------------------------------------------------------- */
 /* Rule 5: canary or all at once                                             */
+
+/* After a refresh, every waiter gets the new token at once, or (canary) the
+ * first one tries it alone and the others follow only if it is accepted. */
 
 static void
 release_canary (TgTokenManager *self)
@@ -1070,6 +1098,10 @@ tg_token_manager_report_retry (TgTokenManager     *self,
 
 /* ------------------------------------------------------------------------- */
 /* Rule 6: only invalid_grant signs out                                      */
+
+/* Reading a refresh's answer: only a dead refresh token (invalid_grant) ends
+ * the session; what may go better in a moment is retried within the deadline;
+ * anything else fails the waiters and keeps the session. */
 
 /* The answer to a refresh: the new pair, or why not — SESSION_EXPIRED for
  * invalid_grant, which alone ends the session. */
@@ -1311,6 +1343,9 @@ end_session (TgTokenManager *self,
 /* ------------------------------------------------------------------------- */
 /* Rule 7: nothing hangs                                                     */
 
+/* Every waiter is completed: by the refresh, by its own cancellable, by the
+ * refresh's deadline, by a sign-out or by dispose. */
+
 /* Rule 7: a caller that cancels leaves the queue at once — and only it does:
  * the refresh it was waiting on goes on for everyone else. */
 static gboolean
@@ -1423,6 +1458,9 @@ on_exchange_limit (gpointer user_data)
 
 /* ------------------------------------------------------------------------- */
 /* Rule 8: persist before release; the store, one write at a time            */
+
+/* A rotated refresh token may be the only valid one: it is in the store
+ * before any waiter acts on the new pair. */
 
 /* A write asked for: a pair to save, or none to clear the store. */
 typedef struct {
