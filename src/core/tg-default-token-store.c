@@ -18,7 +18,6 @@
 #include "tg-secret-token-store.h"
 #include "tg-token-store.h"
 
-
 static void
 return_file_store (GTask       *task,
                    const char  *why)
