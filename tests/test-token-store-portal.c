@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tg-default-token-store-private.h"
 #include "tg-file-token-store.h"
 #include "tg-secret-token-store.h"
 #include "tg-test-util.h"

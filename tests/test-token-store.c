@@ -457,6 +457,42 @@ test_cancelled (Fixture       *f,
   assert_loads (f->store, account, "access-1", "refresh-1", 1);
 }
 
+/* An operation cancelled while it waits behind others never happens, and
+ * does not hold up the ones queued after it. */
+static void
+test_cancelled_in_queue (Fixture       *f,
+                         gconstpointer  user_data)
+{
+  g_autofree char *account = account_name (f, "alice");
+  g_autoptr(TgTokens) first = tg_tokens_new ("access-1", "refresh-1", 1);
+  g_autoptr(TgTokens) second = tg_tokens_new ("access-2", "refresh-2", 2);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) first_result = NULL;
+  g_autoptr(GAsyncResult) second_result = NULL;
+  g_autoptr(GAsyncResult) load_result = NULL;
+  g_autoptr(TgTokens) loaded = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* Started together: the second waits for the first, and is cancelled
+   * while it waits. */
+  tg_token_store_save_async (f->store, account, first, NULL, got_result, &first_result);
+  tg_token_store_save_async (f->store, account, second, cancellable, got_result, &second_result);
+  tg_token_store_load_async (f->store, account, NULL, got_result, &load_result);
+  g_cancellable_cancel (cancellable);
+
+  loaded = tg_token_store_load_finish (f->store, wait_result (&load_result), &error);
+  g_assert_no_error (error);
+  assert_tokens (loaded, "access-1", "refresh-1", 1);
+
+  /* The load came after both saves, so both have answered by now. */
+  g_assert_nonnull (first_result);
+  g_assert_true (tg_token_store_save_finish (f->store, first_result, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (second_result);
+  g_assert_false (tg_token_store_save_finish (f->store, second_result, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
 /* ------------------------------------------------------------------------- */
 /* The stored document                                                       */
 
@@ -1150,6 +1186,7 @@ main (int   argc,
   add_for_both ("two-accounts", test_two_accounts);
   add_for_both ("in-order", test_in_order);
   add_for_both ("cancelled", test_cancelled);
+  add_for_both ("cancelled-in-queue", test_cancelled_in_queue);
 
   add_file_test ("permissions", test_file_permissions);
   add_file_test ("damaged", test_file_damaged);

@@ -5,11 +5,8 @@
  * names say nothing about the server or the user), holding the same JSON
  * document as the keyring item, readable by its owner only.
  *
- * All disk I/O happens in a worker thread, and one store's operations run one
- * after the other in the order they were started: the token manager saves
- * without waiting (e.g. the demo's "replace the access token") and clears on
- * sign-out, and a save that overtook a later clear would bring a dead session
- * back at the next start.
+ * All disk I/O happens in a worker thread, one operation at a time, in the
+ * order they were started (TgQueuedTokenStore).
  */
 #define G_LOG_DOMAIN "tg-file-token-store"
 
@@ -26,42 +23,17 @@
 #include <glib/gstdio.h>
 
 #include "tg-file-token-store.h"
-
-typedef enum {
-  OP_LOAD,
-  OP_SAVE,
-  OP_CLEAR,
-} OpKind;
-
-/* What one load, save or clear needs, computed when it is started. */
-typedef struct {
-  OpKind    kind;
-  char     *directory;  /* owned */
-  char     *path;       /* owned: the account's file */
-  TgTokens *tokens;     /* owned, nullable: what a save writes */
-} Op;
-
-/* The operations waiting for the worker thread, shared by the store and the
- * thread that drains it, so that the thread never keeps the store alive. */
-typedef struct {
-  GMutex    lock;
-  GQueue    tasks;     /* of GTask (owned), oldest first; protected by @lock */
-  gboolean  draining;  /* a thread is working through @tasks; protected by @lock */
-} OpQueue;
+#include "tg-token-document-private.h"
 
 struct _TgFileTokenStore
 {
-  GObject   parent_instance;
+  TgQueuedTokenStore  parent_instance;
 
-  char     *directory;  /* owned */
-  OpQueue  *queue;      /* owned reference */
+  char               *directory;  /* owned; set at construction, then read by
+                                     the worker thread too */
 };
 
-static void tg_file_token_store_iface_init (TgTokenStoreInterface *iface);
-
-G_DEFINE_FINAL_TYPE_WITH_CODE (TgFileTokenStore, tg_file_token_store, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (TG_TYPE_TOKEN_STORE,
-                                                      tg_file_token_store_iface_init))
+G_DEFINE_FINAL_TYPE (TgFileTokenStore, tg_file_token_store, TG_TYPE_QUEUED_TOKEN_STORE)
 
 enum {
   PROP_0,
@@ -70,46 +42,6 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
-
-static void
-op_free (Op *op)
-{
-  g_free (op->directory);
-  g_free (op->path);
-  g_clear_pointer (&op->tokens, tg_tokens_unref);
-  g_free (op);
-}
-
-static OpQueue *
-op_queue_new (void)
-{
-  OpQueue *queue = g_atomic_rc_box_new0 (OpQueue);
-
-  g_mutex_init (&queue->lock);
-  g_queue_init (&queue->tasks);
-  return queue;
-}
-
-static void
-op_queue_clear (OpQueue *queue)
-{
-  /* Every queued task holds a reference to its store, so the queue is empty
-   * by the time the last reference to it goes. */
-  g_assert (g_queue_is_empty (&queue->tasks));
-  g_mutex_clear (&queue->lock);
-}
-
-static OpQueue *
-op_queue_ref (OpQueue *queue)
-{
-  return g_atomic_rc_box_acquire (queue);
-}
-
-static void
-op_queue_unref (OpQueue *queue)
-{
-  g_atomic_rc_box_release_full (queue, (GDestroyNotify) op_queue_clear);
-}
 
 /* ------------------------------------------------------------------------- */
 /* The blocking part, in the worker thread                                   */
@@ -131,7 +63,7 @@ warn_unreadable (const char *path,
   g_warning ("%s: ignoring an unreadable stored session (%s)", path, why);
 }
 
-/* Reads the whole file, at most _TG_TOKEN_STORE_MAX_DOCUMENT_SIZE bytes of it.
+/* Reads the whole file, at most TG_TOKEN_DOCUMENT_MAX_SIZE bytes of it.
  * Returns NULL (with *absent set when there is simply no file) after warning
  * about anything else. */
 static char *
@@ -181,7 +113,7 @@ read_private_file (const char *path,
       return NULL;
     }
 
-  if (st.st_size > _TG_TOKEN_STORE_MAX_DOCUMENT_SIZE)
+  if (st.st_size > TG_TOKEN_DOCUMENT_MAX_SIZE)
     {
       warn_unreadable (path, "larger than 64 KiB");
       g_close (fd, NULL);
@@ -190,10 +122,10 @@ read_private_file (const char *path,
 
   /* One byte more than allowed, so that a file that grew since fstat() is
    * caught instead of silently cut. */
-  data = g_malloc (_TG_TOKEN_STORE_MAX_DOCUMENT_SIZE + 1);
-  while (length <= _TG_TOKEN_STORE_MAX_DOCUMENT_SIZE)
+  data = g_malloc (TG_TOKEN_DOCUMENT_MAX_SIZE + 1);
+  while (length <= TG_TOKEN_DOCUMENT_MAX_SIZE)
     {
-      gssize n = read (fd, data + length, _TG_TOKEN_STORE_MAX_DOCUMENT_SIZE + 1 - length);
+      gssize n = read (fd, data + length, TG_TOKEN_DOCUMENT_MAX_SIZE + 1 - length);
 
       if (n < 0 && errno == EINTR)
         continue;
@@ -229,7 +161,7 @@ load_file (const char *path)
   if (data == NULL)
     return NULL;
 
-  tokens = _tg_token_store_parse (data, length, &error);
+  tokens = _tg_token_document_parse (data, length, &error);
   wipe_free (data, length);
   if (tokens == NULL)
     warn_unreadable (path, error->message);
@@ -263,7 +195,7 @@ save_file (const char  *directory,
    * rename, so that a rotated refresh token is really on disk before the
    * token manager lets anyone use the new pair. The temporary file is created
    * 0600 too. */
-  document = _tg_token_store_serialize (tokens, &length);
+  document = _tg_token_document_serialize (tokens, &length);
   ok = g_file_set_contents_full (path, document, (gssize) length,
                                  G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
                                  0600, error);
@@ -288,160 +220,66 @@ clear_file (const char  *path,
   return TRUE;
 }
 
-static void
-run_op (GTask *task)
+/* The account's file: named after the SHA-256 of the account, so that the
+ * file names say nothing about the server or the user. */
+static char *
+account_path (TgFileTokenStore *self,
+              const char       *account)
 {
-  Op *op = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
+  g_autofree char *name = g_compute_checksum_for_string (G_CHECKSUM_SHA256, account, -1);
+  g_autofree char *file_name = g_strconcat (name, ".json", NULL);
 
-  /* Cancelled while waiting for its turn: it never happens. */
+  return g_build_filename (self->directory, file_name, NULL);
+}
+
+static void
+run_in_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  TgFileTokenStore *self = source_object;
+  TgStoreOp *op = task_data;
+  g_autofree char *path = account_path (self, op->account);
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  /* Cancelled before the thread got to it: it never happens. */
   if (g_task_return_error_if_cancelled (task))
     return;
 
   switch (op->kind)
     {
-    case OP_LOAD:
-      g_task_return_pointer (task, load_file (op->path), (GDestroyNotify) tg_tokens_unref);
+    case TG_STORE_OP_LOAD:
+      g_task_return_pointer (task, load_file (path), (GDestroyNotify) tg_tokens_unref);
+      return;
+
+    case TG_STORE_OP_SAVE:
+      ok = save_file (self->directory, path, op->tokens, &error);
       break;
 
-    case OP_SAVE:
-      if (save_file (op->directory, op->path, op->tokens, &error))
-        g_task_return_boolean (task, TRUE);
-      else
-        g_task_return_error (task, g_steal_pointer (&error));
-      break;
-
-    case OP_CLEAR:
-      if (clear_file (op->path, &error))
-        g_task_return_boolean (task, TRUE);
-      else
-        g_task_return_error (task, g_steal_pointer (&error));
+    case TG_STORE_OP_CLEAR:
+      ok = clear_file (path, &error);
       break;
 
     default:
       g_assert_not_reached ();
     }
+
+  if (ok)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, g_steal_pointer (&error));
 }
 
+/* Returning from the worker thread hands the result to the task's own main
+ * context, where the queue starts the next operation. */
 static void
-drain_queue (GTask        *runner,
-             gpointer      source_object,
-             gpointer      task_data,
-             GCancellable *cancellable)
+tg_file_token_store_run (TgQueuedTokenStore *store,
+                         GTask              *task,
+                         TgStoreOp          *op)
 {
-  OpQueue *queue = task_data;
-
-  for (;;)
-    {
-      g_autoptr(GTask) task = NULL;
-
-      g_mutex_lock (&queue->lock);
-      task = g_queue_pop_head (&queue->tasks);
-      if (task == NULL)
-        queue->draining = FALSE;
-      g_mutex_unlock (&queue->lock);
-
-      if (task == NULL)
-        break;
-
-      /* Returning from this thread hands the result to the task's own main
-       * context, in order, so callbacks run in the order of the operations. */
-      run_op (task);
-    }
-
-  g_task_return_boolean (runner, TRUE);
-}
-
-/* ------------------------------------------------------------------------- */
-/* The interface, in the caller's thread                                     */
-
-static void
-start_op (TgFileTokenStore    *self,
-          OpKind               kind,
-          gpointer             source_tag,
-          const char          *account,
-          TgTokens            *tokens,
-          GCancellable        *cancellable,
-          GAsyncReadyCallback  callback,
-          gpointer             user_data)
-{
-  g_autoptr(GTask) task = NULL;
-  g_autofree char *name = NULL;
-  g_autofree char *file_name = NULL;
-  Op *op;
-  gboolean start_thread;
-
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, source_tag);
-
-  name = g_compute_checksum_for_string (G_CHECKSUM_SHA256, account, -1);
-  file_name = g_strconcat (name, ".json", NULL);
-
-  op = g_new0 (Op, 1);
-  op->kind = kind;
-  op->directory = g_strdup (self->directory);
-  op->path = g_build_filename (self->directory, file_name, NULL);
-  op->tokens = tokens != NULL ? tg_tokens_ref (tokens) : NULL;
-  g_task_set_task_data (task, op, (GDestroyNotify) op_free);
-
-  g_mutex_lock (&self->queue->lock);
-  g_queue_push_tail (&self->queue->tasks, g_steal_pointer (&task));
-  start_thread = !self->queue->draining;
-  self->queue->draining = TRUE;
-  g_mutex_unlock (&self->queue->lock);
-
-  /* At most one thread per store: it takes the operations queued meanwhile,
-   * which is what keeps them in order. */
-  if (start_thread)
-    {
-      g_autoptr(GTask) runner = g_task_new (NULL, NULL, NULL, NULL);
-
-      g_task_set_source_tag (runner, drain_queue);
-      g_task_set_task_data (runner, op_queue_ref (self->queue), (GDestroyNotify) op_queue_unref);
-      g_task_run_in_thread (runner, drain_queue);
-    }
-}
-
-static void
-tg_file_token_store_load_async (TgTokenStore        *store,
-                                const char          *account,
-                                GCancellable        *cancellable,
-                                GAsyncReadyCallback  callback,
-                                gpointer             user_data)
-{
-  start_op (TG_FILE_TOKEN_STORE (store), OP_LOAD, tg_token_store_load_async,
-            account, NULL, cancellable, callback, user_data);
-}
-
-static void
-tg_file_token_store_save_async (TgTokenStore        *store,
-                                const char          *account,
-                                TgTokens            *tokens,
-                                GCancellable        *cancellable,
-                                GAsyncReadyCallback  callback,
-                                gpointer             user_data)
-{
-  start_op (TG_FILE_TOKEN_STORE (store), OP_SAVE, tg_token_store_save_async,
-            account, tokens, cancellable, callback, user_data);
-}
-
-static void
-tg_file_token_store_clear_async (TgTokenStore        *store,
-                                 const char          *account,
-                                 GCancellable        *cancellable,
-                                 GAsyncReadyCallback  callback,
-                                 gpointer             user_data)
-{
-  start_op (TG_FILE_TOKEN_STORE (store), OP_CLEAR, tg_token_store_clear_async,
-            account, NULL, cancellable, callback, user_data);
-}
-
-static void
-tg_file_token_store_iface_init (TgTokenStoreInterface *iface)
-{
-  iface->load_async = tg_file_token_store_load_async;
-  iface->save_async = tg_file_token_store_save_async;
-  iface->clear_async = tg_file_token_store_clear_async;
+  g_task_run_in_thread (task, run_in_thread);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -453,7 +291,6 @@ tg_file_token_store_finalize (GObject *object)
   TgFileTokenStore *self = TG_FILE_TOKEN_STORE (object);
 
   g_clear_pointer (&self->directory, g_free);
-  g_clear_pointer (&self->queue, op_queue_unref);
 
   G_OBJECT_CLASS (tg_file_token_store_parent_class)->finalize (object);
 }
@@ -501,12 +338,14 @@ static void
 tg_file_token_store_class_init (TgFileTokenStoreClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  TgQueuedTokenStoreClass *store_class = TG_QUEUED_TOKEN_STORE_CLASS (klass);
 
   object_class->finalize = tg_file_token_store_finalize;
   object_class->get_property = tg_file_token_store_get_property;
   object_class->set_property = tg_file_token_store_set_property;
+  store_class->run = tg_file_token_store_run;
 
-  /**
+  /*
    * TgFileTokenStore:directory:
    *
    * Where the files go; created (0700) at the first save.
@@ -522,10 +361,9 @@ tg_file_token_store_class_init (TgFileTokenStoreClass *klass)
 static void
 tg_file_token_store_init (TgFileTokenStore *self)
 {
-  self->queue = op_queue_new ();
 }
 
-/**
+/*
  * tg_file_token_store_new:
  * @directory: where to keep the files; created with mode 0700 when needed
  *

@@ -3,8 +3,24 @@
  * TgTokenManager: the token pair, its generation, and the one refresh.
  *
  * Every request passes the gate here before it is sent, and every 401 comes
- * back here before it is retried. The rules, in the order this file enforces
- * them (DESIGN.md, "The rules of the token manager"):
+ * back here before it is retried. This file reads as DESIGN.md's "The rules
+ * of the token manager" do: first what the rules speak of (the session and
+ * its generation, the grants handed to requests and the waiters queued for
+ * them, the logged exchanges with the token endpoint), then one section per
+ * rule in the rules' order, then sign-in, restore and sign-out, and last the
+ * GObject parts.
+ *
+ * Why one file of this length: the rules are one state machine over one
+ * struct (the refresh in flight, the waiter queue, the state of the gate, the
+ * store's queue of writes), and each rule changes what the others see: a
+ * deadline (7) turns the refresh into one that is only listened for (1), the
+ * canary (5) keeps the gate (3) shut, a sign-out must fail what a refresh
+ * would release (8). Split into files, every part would need the whole struct
+ * and most of the others' helpers through a private header; whole, the rules
+ * can be read and checked against each other from top to bottom, as the
+ * simulation in tests/sim checks them.
+ *
+ * The rules, and where each is kept:
  *
  *  1. Single flight. At most one refresh is in flight; whoever needs one while
  *     it runs joins it (start_or_join_refresh()). A refresh whose deadline
@@ -31,10 +47,11 @@
  *     TG_AUTH_ERROR_SESSION_EXPIRED (and tg_token_manager_report_retry() for a
  *     retried request rejected again). Everything else fails the waiters with
  *     REFRESH_FAILED and keeps the session — after retrying within the
- *     deadline what is safe to retry (refresh_error_is_transient()): a
- *     connection refused or dropped before an answer, 502, 503, 504, and 429
- *     after its Retry-After. Retries wait with exponential backoff and jitter,
- *     so that a fleet of clients does not come back in step.
+ *     deadline what is safe to retry (transport_error_is_transient(),
+ *     status_is_transient()): a connection refused or dropped before an
+ *     answer, 502, 503, 504, and 429 after its Retry-After. Retries wait with
+ *     exponential backoff and jitter, so that a fleet of clients does not come
+ *     back in step.
  *  7. Nothing hangs. The refresh owns its GCancellable and a deadline
  *     (`refresh-timeout`) that covers every attempt and the store; a waiter's
  *     GCancellable cancels that waiter only; signing out, an ended session and
@@ -152,6 +169,14 @@ struct _TgTokenManager
   GCancellable    *cancellable;     /* cancelled in dispose: store I/O */
 };
 
+/**
+ * TgTokenManager:
+ *
+ * Holds a session's token pair and performs exactly one refresh for every
+ * request that fails with an expired token. A #TgApiClient sends requests
+ * through it; applications sign in, restore and sign out here, and watch
+ * #TgTokenManager:state, #TgTokenManager:generation and the counters.
+ */
 G_DEFINE_FINAL_TYPE (TgTokenManager, tg_token_manager, G_TYPE_OBJECT)
 
 enum {
@@ -182,15 +207,123 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
+
 static guint signals[N_SIGNALS];
 
-static void start_or_join_refresh (TgTokenManager *self,
-                                   Waiter         *waiter);
-static void end_session           (TgTokenManager *self,
-                                   const char     *reason);
+/* The rules call each other across their sections: rule 1's refresh ends in
+ * rule 6's reading of its answer, rule 7's deadline and rule 8's write. */
+static gboolean  token_is_fresh            (TgTokenManager     *self);
+static void      start_or_join_refresh     (TgTokenManager     *self,
+                                            Waiter             *waiter);
+static void      refresh_drop              (Refresh           **slot);
+static void      refresh_answered          (GObject            *source,
+                                            GAsyncResult       *result,
+                                            gpointer            user_data);
+static TgTokens *parse_refresh_reply       (TgTokenManager     *self,
+                                            const TgHttpReply  *reply,
+                                            GError            **error);
+static void      salvage_refresh_token     (TgTokenManager     *self,
+                                            const TgHttpReply  *reply);
+static void      refresh_failed            (TgTokenManager     *self,
+                                            GError             *error);
+static void      end_session               (TgTokenManager     *self,
+                                            const char         *reason);
+static gboolean  on_canary_timeout         (gpointer            user_data);
+static gboolean  on_waiter_cancelled       (GCancellable       *cancellable,
+                                            gpointer            user_data);
+static void      fail_all_waiters          (TgTokenManager     *self,
+                                            const GError       *error);
+static void      arm_deadline              (Refresh            *refresh);
+static gboolean  on_refresh_deadline       (gpointer            user_data);
+static gboolean  on_exchange_limit         (gpointer            user_data);
+static void      store_write_next          (TgTokenManager     *self);
+static void      store_write_in_background (TgTokenManager     *self,
+                                            TgTokens           *tokens);
+static void      refresh_release           (TgTokenManager     *self);
+static void      refresh_succeeded         (TgTokenManager     *self,
+                                            Refresh            *refresh,
+                                            TgTokens           *tokens);
 
 /* ------------------------------------------------------------------------- */
-/* Grants                                                                    */
+/* The session: the pair, its generation, its state                          */
+
+/* What every rule reads: the pair in use, the generation that counts the
+ * access tokens installed, and the state the gate is in. */
+
+static void
+set_state (TgTokenManager *self,
+           TgTokenState    state)
+{
+  if (self->state == state)
+    return;
+  self->state = state;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+}
+
+/* Installs a new pair (or none): a new access token is a new generation. */
+static void
+install_tokens (TgTokenManager *self,
+                TgTokens       *tokens)
+{
+  gint64 old_expiry = self->tokens != NULL ? tg_tokens_get_expires_at (self->tokens) : 0;
+  gint64 new_expiry = tokens != NULL ? tg_tokens_get_expires_at (tokens) : 0;
+
+  /* Whatever an abandoned refresh would still bring is older than this. */
+  refresh_drop (&self->listening);
+
+  g_clear_pointer (&self->tokens, tg_tokens_unref);
+  if (tokens != NULL)
+    {
+      self->tokens = tg_tokens_ref (tokens);
+      self->installed_at = tg_clock_get_real_time (self->clock);
+      self->generation++;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_GENERATION]);
+      g_clear_error (&self->ended);
+    }
+  if (old_expiry != new_expiry)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EXPIRES_AT]);
+
+  g_signal_emit (self, signals[TOKENS_CHANGED], 0);
+}
+
+/* Installs the first pair of a new session. */
+static void
+install_session (TgTokenManager *self,
+                 TgTokens       *tokens)
+{
+  install_tokens (self, tokens);
+  self->session_start = self->generation;
+  set_state (self, TG_TOKEN_STATE_VALID);
+}
+
+static void
+increment (TgTokenManager *self,
+           guint          *counter,
+           guint           prop_id)
+{
+  (*counter)++;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop_id]);
+}
+
+static const GError *
+signed_out_error (TgTokenManager *self,
+                  GError        **storage)
+{
+  /* Late callers of an ended session learn why it ended; others that there is
+   * no session. */
+  if (self->ended != NULL)
+    return self->ended;
+
+  *storage = g_error_new_literal (TG_AUTH_ERROR, TG_AUTH_ERROR_SIGNED_OUT, _("Not signed in"));
+  return *storage;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Grants and waiters: what the gate hands out, and who waits for it         */
+
+/* A grant is a token with its generation, so that a 401 can be matched with
+ * the token it was for (rule 2). A waiter is a caller's GTask in the FIFO that
+ * a refresh completes (rules 1, 3 and 7). */
 
 void
 tg_token_grant_clear (TgTokenGrant *grant)
@@ -231,13 +364,39 @@ grant_init (TgTokenManager *self,
   grant->canary = canary;
 }
 
-static gboolean
-grant_propagate (GTask         *task,
-                 TgTokenGrant  *out_grant,
-                 GError       **error)
-{
-  TgTokenGrant *grant = g_task_propagate_pointer (task, error);
+/* The finish functions: each checks that @result is one of its own tasks. */
 
+static gboolean
+is_own_task (TgTokenManager *self,
+             GAsyncResult   *result,
+             gpointer        source_tag)
+{
+  return g_task_is_valid (result, self) && g_task_get_source_tag (G_TASK (result)) == source_tag;
+}
+
+static gboolean
+boolean_propagate (TgTokenManager  *self,
+                   GAsyncResult    *result,
+                   gpointer         source_tag,
+                   GError         **error)
+{
+  g_return_val_if_fail (is_own_task (self, result, source_tag), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static gboolean
+grant_propagate (TgTokenManager  *self,
+                 GAsyncResult    *result,
+                 gpointer         source_tag,
+                 TgTokenGrant    *out_grant,
+                 GError         **error)
+{
+  TgTokenGrant *grant;
+
+  g_return_val_if_fail (is_own_task (self, result, source_tag), FALSE);
+
+  grant = g_task_propagate_pointer (G_TASK (result), error);
   if (grant == NULL)
     return FALSE;
   if (out_grant != NULL)
@@ -249,56 +408,538 @@ grant_propagate (GTask         *task,
   return TRUE;
 }
 
-/* ------------------------------------------------------------------------- */
-/* State                                                                     */
-
 static void
-set_state (TgTokenManager *self,
-           TgTokenState    state)
+waiter_free (Waiter *waiter)
 {
-  if (self->state == state)
-    return;
-  self->state = state;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STATE]);
+  if (waiter->cancel_watch != NULL)
+    {
+      g_source_destroy (waiter->cancel_watch);
+      g_source_unref (waiter->cancel_watch);
+    }
+  g_clear_object (&waiter->task);
+  g_free (waiter);
 }
 
-static void refresh_stop_listening (TgTokenManager *self);
-
-/* Installs a new pair (or none): a new access token is a new generation. */
 static void
-install_tokens (TgTokenManager *self,
-                TgTokens       *tokens)
+waiter_succeed (Waiter             *waiter,
+                const TgTokenGrant *grant)
 {
-  gint64 old_expiry = self->tokens != NULL ? tg_tokens_get_expires_at (self->tokens) : 0;
-  gint64 new_expiry = tokens != NULL ? tg_tokens_get_expires_at (tokens) : 0;
+  g_task_return_pointer (waiter->task, grant_copy (grant), grant_free);
+  waiter_free (waiter);
+}
 
-  /* Whatever an abandoned refresh would still bring is older than this. */
-  refresh_stop_listening (self);
+static void
+waiter_succeed_now (TgTokenManager *self,
+                    Waiter         *waiter)
+{
+  g_auto(TgTokenGrant) grant = { 0 };
 
-  g_clear_pointer (&self->tokens, tg_tokens_unref);
+  grant_init (self, &grant, FALSE);
+  waiter_succeed (waiter, &grant);
+}
+
+static void
+waiter_fail (Waiter       *waiter,
+             const GError *error)
+{
+  g_task_return_error (waiter->task, g_error_copy (error));
+  waiter_free (waiter);
+}
+
+static Waiter *
+waiter_new (TgTokenManager      *self,
+            GCancellable        *cancellable,
+            GAsyncReadyCallback  callback,
+            gpointer             user_data,
+            gpointer             source_tag)
+{
+  Waiter *waiter = g_new0 (Waiter, 1);
+
+  waiter->task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (waiter->task, source_tag);
+  /* A token handed out must reach the caller even if it cancels in the same
+   * iteration; the cancel watch below handles cancels while it waits. */
+  g_task_set_check_cancellable (waiter->task, FALSE);
+
+  return waiter;
+}
+
+/* A caller of the gate or of a refresh, or %NULL when it has been answered
+ * already: it cancelled before it asked, or there is no session to wait in. */
+static Waiter *
+waiter_begin (TgTokenManager      *self,
+              GCancellable        *cancellable,
+              GAsyncReadyCallback  callback,
+              gpointer             user_data,
+              gpointer             source_tag)
+{
+  Waiter *waiter = waiter_new (self, cancellable, callback, user_data, source_tag);
+  g_autoptr(GError) storage = NULL;
+
+  if (g_task_return_error_if_cancelled (waiter->task))
+    {
+      waiter_free (waiter);
+      return NULL;
+    }
+  if (self->tokens == NULL)
+    {
+      waiter_fail (waiter, signed_out_error (self, &storage));
+      return NULL;
+    }
+  return waiter;
+}
+
+static void
+waiter_enqueue (TgTokenManager *self,
+                Waiter         *waiter)
+{
+  GCancellable *cancellable = g_task_get_cancellable (waiter->task);
+
+  if (cancellable != NULL)
+    {
+      waiter->cancel_watch = g_cancellable_source_new (cancellable);
+      g_source_set_callback (waiter->cancel_watch, G_SOURCE_FUNC (on_waiter_cancelled), waiter, NULL);
+      g_source_set_name (waiter->cancel_watch, "[tg-token-manager] waiter cancelled");
+      g_source_attach (waiter->cancel_watch, g_main_context_get_thread_default ());
+    }
+
+  g_queue_push_tail (&self->waiters, waiter);
+}
+
+/* ------------------------------------------------------------------------- */
+/* The token endpoint: timers and logged exchanges                           */
+
+/* Timeouts run on the manager's TgClock, so that the simulation can run them
+ * on virtual time; every exchange is in the request log. */
+
+static GSource *
+clock_source_new (TgTokenManager *self,
+                  guint           interval_ms,
+                  GSourceFunc     callback,
+                  gpointer        data,
+                  GDestroyNotify  notify,
+                  const char     *name)
+{
+  GSource *source = tg_clock_timeout_source_new (self->clock, interval_ms);
+
+  g_source_set_callback (source, callback, data, notify);
+  g_source_set_name (source, name);
+  g_source_attach (source, g_main_context_get_thread_default ());
+  return source;
+}
+
+/* Every exchange with the token endpoint is in the request log, as the
+ * resource requests are: a refresh attempt, a sign-in, a revocation. */
+static TgRequestRecord *
+record_begin (TgTokenManager *self,
+              TgRequestKind   kind,
+              guint           attempt,
+              SoupMessage    *msg,
+              guint           generation)
+{
+  return g_object_ref (tg_request_log_begin (self->log, kind, tg_request_log_next_request_id (self->log),
+                                             attempt, soup_message_get_method (msg),
+                                             g_uri_get_path (soup_message_get_uri (msg)), generation));
+}
+
+static void
+record_end (TgTokenManager     *self,
+            TgRequestRecord   **record,
+            const TgHttpReply  *reply,
+            const GError       *error)
+{
+  tg_request_log_end (self->log, *record, reply != NULL ? reply->status : 0, error);
+  g_clear_object (record);
+}
+
+/* A sign-in or a revocation: the task data while its request is out. */
+typedef struct {
+  SoupMessage     *msg;        /* owned */
+  TgRequestRecord *record;     /* owned, nullable once ended */
+  guint            sign_outs;  /* self->sign_outs when it was sent */
+} Call;
+
+static void
+call_free (Call *call)
+{
+  g_clear_object (&call->msg);
+  g_clear_object (&call->record);
+  g_free (call);
+}
+
+/* Sends @msg (owned) for @task (owned); @callback gets @task back. */
+static void
+call_send (TgTokenManager      *self,
+           GTask               *task,
+           TgRequestKind        kind,
+           SoupMessage         *msg,
+           GAsyncReadyCallback  callback)
+{
+  Call *call = g_new0 (Call, 1);
+
+  call->msg = msg;
+  call->record = record_begin (self, kind, 1, msg, self->generation);
+  call->sign_outs = self->sign_outs;
+  g_task_set_task_data (task, call, (GDestroyNotify) call_free);
+
+  tg_transport_send_async (self->transport, msg, G_PRIORITY_HIGH, g_task_get_cancellable (task),
+                           callback, task);
+}
+
+static TgHttpReply *
+call_finish (GTask         *task,
+             GAsyncResult  *result,
+             GError       **error)
+{
+  TgTokenManager *self = g_task_get_source_object (task);
+  Call *call = g_task_get_task_data (task);
+  TgHttpReply *reply = tg_transport_send_finish (self->transport, result, error);
+
+  record_end (self, &call->record, reply, reply == NULL ? *error : NULL);
+  return reply;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Rule 1: single flight                                                     */
+
+/* A refresh is a shared future that no caller owns: the first caller that
+ * needs one starts it, everyone else joins it. One that outlived its deadline
+ * is still listened for (self->listening), and the next caller joins that
+ * instead of presenting the same refresh token again. */
+
+static Refresh *
+refresh_ref (Refresh *refresh)
+{
+  g_ref_count_inc (&refresh->ref_count);
+  return refresh;
+}
+
+static void
+refresh_clear_source (GSource **source)
+{
+  if (*source == NULL)
+    return;
+  g_source_destroy (*source);
+  g_clear_pointer (source, g_source_unref);
+}
+
+static void
+refresh_unref (gpointer data)
+{
+  Refresh *refresh = data;
+
+  if (!g_ref_count_dec (&refresh->ref_count))
+    return;
+
+  g_assert (refresh->deadline == NULL && refresh->backoff == NULL && refresh->exchange_limit == NULL);
+  g_clear_object (&refresh->cancellable);
+  g_clear_object (&refresh->record);
+  g_clear_weak_pointer (&refresh->manager);
+  g_free (refresh);
+}
+
+/* Ends what the refresh has going — its timers and, with @cancel, its HTTP
+ * exchange — and drops the manager's reference. Its store write, if any, goes
+ * on: stopping a write halfway would be worse than letting it land. */
+static void
+refresh_stop (Refresh  *refresh,
+              gboolean  cancel)
+{
+  refresh_clear_source (&refresh->deadline);
+  refresh_clear_source (&refresh->backoff);
+  refresh_clear_source (&refresh->exchange_limit);
+  if (cancel && refresh->cancellable != NULL)
+    g_cancellable_cancel (refresh->cancellable);
+  refresh_unref (refresh);
+}
+
+/* Ends the refresh in @slot — self->refresh, or self->listening — if there is
+ * one: it is no longer current, its exchange is cancelled, and whatever still
+ * arrives for it is ignored. */
+static void
+refresh_drop (Refresh **slot)
+{
+  Refresh *refresh = g_steal_pointer (slot);
+
+  if (refresh != NULL)
+    refresh_stop (refresh, TRUE);
+}
+
+/* One attempt: the refresh request, at the front of every queue it meets. */
+static void
+send_refresh (Refresh *refresh)
+{
+  TgTokenManager *self = refresh->manager;
+  g_autoptr(SoupMessage) msg = NULL;
+  Exchange *exchange;
+
+  msg = tg_auth_protocol_new_refresh_message (self->protocol, tg_tokens_get_refresh_token (self->tokens));
+  /* The token endpoint has a transport of its own, so nothing of ours queues
+   * in front of the refresh; the priority says the same to libsoup in case an
+   * application shares that session. */
+  soup_message_set_priority (msg, SOUP_MESSAGE_PRIORITY_VERY_HIGH);
+
+  refresh->record = record_begin (self, TG_REQUEST_KIND_REFRESH, refresh->attempt, msg,
+                                  refresh->stale_generation);
+  refresh->exchanging = TRUE;
+  refresh->cancellable = g_cancellable_new ();
+  /* Listened for past the deadline (rule 1), but not forever: an answer that
+   * never comes must not keep every later caller waiting on it in turn. */
+  refresh->exchange_limit = clock_source_new (self, (self->refresh_timeout + LATE_ANSWER_SECONDS) * 1000,
+                                              on_exchange_limit, refresh_ref (refresh), refresh_unref,
+                                              "[tg-token-manager] refresh exchange limit");
+
+  exchange = g_new0 (Exchange, 1);
+  exchange->refresh = refresh_ref (refresh);
+  exchange->id = ++refresh->exchange;
+  tg_transport_send_async (self->transport, msg, G_PRIORITY_HIGH, refresh->cancellable,
+                           refresh_answered, exchange);
+}
+
+static void
+start_refresh (TgTokenManager *self)
+{
+  Refresh *refresh;
+
+  g_assert (self->refresh == NULL);
+
+  if (self->listening != NULL)
+    {
+      /* Rule 1: the same refresh token is already out there; wait for that
+       * answer again instead of presenting it a second time. */
+      refresh = g_steal_pointer (&self->listening);
+      self->refresh = refresh;
+      arm_deadline (refresh);
+      increment (self, &self->refreshes_joined, PROP_REFRESHES_JOINED);
+      set_state (self, TG_TOKEN_STATE_REFRESHING);
+      return;
+    }
+
+  if (tg_tokens_get_refresh_token (self->tokens) == NULL)
+    {
+      end_session (self, _("The server issued no refresh token; sign in again"));
+      return;
+    }
+
+  refresh = g_new0 (Refresh, 1);
+  g_ref_count_init (&refresh->ref_count);
+  g_set_weak_pointer (&refresh->manager, self);
+  refresh->stale_generation = self->generation;
+  refresh->attempt = 1;
+  self->refresh = refresh;
+  arm_deadline (refresh);
+
+  increment (self, &self->refreshes_started, PROP_REFRESHES_STARTED);
+  set_state (self, TG_TOKEN_STATE_REFRESHING);
+
+  send_refresh (refresh);
+}
+
+/* Rule 1: the first caller that needs a refresh starts it; everyone else
+ * queues behind the same one. */
+static void
+start_or_join_refresh (TgTokenManager *self,
+                       Waiter         *waiter)
+{
+  waiter_enqueue (self, waiter);
+
+  if (self->state == TG_TOKEN_STATE_REFRESHING)
+    increment (self, &self->refreshes_joined, PROP_REFRESHES_JOINED);
+  else
+    start_refresh (self);
+}
+
+/* The answer arrived for a refresh that is no longer current because its
+ * deadline passed (rule 1, Refresh.listening): its waiters have failed, but
+ * the pair it brings is the one the server now knows. */
+static void
+late_answer (TgTokenManager    *self,
+             Refresh           *refresh,
+             const TgHttpReply *reply,
+             const GError      *transport_error)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TgTokens) tokens = NULL;
+
+  self->listening = NULL;
+  refresh_stop (refresh, FALSE);
+
+  if (reply == NULL)
+    return;
+
+  tokens = parse_refresh_reply (self, reply, &error);
   if (tokens != NULL)
     {
-      self->tokens = tg_tokens_ref (tokens);
-      self->installed_at = tg_clock_get_real_time (self->clock);
-      self->generation++;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_GENERATION]);
-      g_clear_error (&self->ended);
+      g_debug ("The answer to a timed-out refresh arrived late; installing it");
+      install_tokens (self, tokens);
+      store_write_in_background (self, tokens);
     }
-  if (old_expiry != new_expiry)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EXPIRES_AT]);
-
-  g_signal_emit (self, signals[TOKENS_CHANGED], 0);
+  else if (g_error_matches (error, TG_AUTH_ERROR, TG_AUTH_ERROR_SESSION_EXPIRED))
+    end_session (self, error->message);
+  else
+    salvage_refresh_token (self, reply);
 }
 
-/* Installs the first pair of a new session. */
-static void
-install_session (TgTokenManager *self,
-                 TgTokens       *tokens)
+/* ------------------------------------------------------------------------- */
+/* Rule 2: the generation check, for every 401                               */
+
+/* A 401 for a token that has been replaced already is answered with the
+ * current token: the refresh it would start has happened. */
+
+/*
+ * tg_token_manager_refresh_async:
+ * @self: a #TgTokenManager
+ * @stale_generation: the generation of the token the server rejected
+ * @cancellable: (nullable): cancels this wait only, never the shared refresh
+ * @callback: called with the token to retry with
+ * @user_data: data for @callback
+ *
+ * What a request does with its 401. If a newer token of the same session than
+ * @stale_generation is already installed, the caller gets it at once and no
+ * refresh starts (rule 2): the 401 was for a token that has already been
+ * replaced. Otherwise the caller joins the refresh in flight, or starts it
+ * (rule 1). A token of an earlier session (the user signed out, or in again,
+ * since) fails with %TG_AUTH_ERROR_SIGNED_OUT: this session's token must not
+ * be sent on behalf of another.
+ */
+void
+tg_token_manager_refresh_async (TgTokenManager      *self,
+                                guint                stale_generation,
+                                GCancellable        *cancellable,
+                                GAsyncReadyCallback  callback,
+                                gpointer             user_data)
 {
-  install_tokens (self, tokens);
-  self->session_start = self->generation;
-  set_state (self, TG_TOKEN_STATE_VALID);
+  Waiter *waiter;
+
+  g_return_if_fail (TG_IS_TOKEN_MANAGER (self));
+
+  waiter = waiter_begin (self, cancellable, callback, user_data, tg_token_manager_refresh_async);
+
+  if (waiter == NULL)
+    {
+      /* Answered already. */
+    }
+  else if (stale_generation < self->session_start)
+    {
+      g_autoptr(GError) error = g_error_new_literal (TG_AUTH_ERROR, TG_AUTH_ERROR_SIGNED_OUT,
+                                                     _("The session this request was sent in has ended"));
+      waiter_fail (waiter, error);
+    }
+  else if (stale_generation < self->generation)
+    {
+      increment (self, &self->stale_401s, PROP_STALE_401S);
+      /* Newer than the rejected token — but while a refresh or a canary is
+       * under way the gate is closed to everyone, this caller included. */
+      if (self->state == TG_TOKEN_STATE_REFRESHING)
+        waiter_enqueue (self, waiter);
+      else
+        waiter_succeed_now (self, waiter);
+    }
+  else
+    {
+      start_or_join_refresh (self, waiter);
+    }
 }
+
+/*
+ * tg_token_manager_refresh_finish:
+ * @out_grant: (out caller-allocates) (optional): the token to retry with
+ *
+ * Returns: %TRUE if @out_grant was filled
+ */
+gboolean
+tg_token_manager_refresh_finish (TgTokenManager  *self,
+                                 GAsyncResult    *result,
+                                 TgTokenGrant    *out_grant,
+                                 GError         **error)
+{
+  return grant_propagate (self, result, tg_token_manager_refresh_async, out_grant, error);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Rule 3: the gate, for every request                                       */
+
+/* No token is handed out while a refresh is in flight: a request that starts
+ * meanwhile waits in the same FIFO as the 401s. */
+
+/*
+ * tg_token_manager_try_get_token:
+ * @self: a #TgTokenManager
+ * @out_grant: (out caller-allocates): the token to use, if %TRUE
+ *
+ * The gate's fast path: when a fresh token is installed and no refresh is
+ * under way, hands it out at once, without a main-loop turn. Otherwise the
+ * caller must go through tg_token_manager_await_token_async().
+ *
+ * Returns: %TRUE if @out_grant was filled
+ */
+gboolean
+tg_token_manager_try_get_token (TgTokenManager *self,
+                                TgTokenGrant   *out_grant)
+{
+  g_return_val_if_fail (TG_IS_TOKEN_MANAGER (self), FALSE);
+  g_return_val_if_fail (out_grant != NULL, FALSE);
+
+  if (self->state != TG_TOKEN_STATE_VALID || !token_is_fresh (self))
+    return FALSE;
+
+  grant_init (self, out_grant, FALSE);
+  return TRUE;
+}
+
+/*
+ * tg_token_manager_await_token_async:
+ * @self: a #TgTokenManager
+ * @cancellable: (nullable): cancels this wait only
+ * @callback: called with the token to use
+ * @user_data: data for @callback
+ *
+ * The gate (rule 3): every request passes here before it is sent. While a
+ * refresh is in flight the caller waits for it; a token past its expiry (less
+ * the skew) is refreshed first (rule 4). Fails with
+ * %TG_AUTH_ERROR_SIGNED_OUT or %TG_AUTH_ERROR_SESSION_EXPIRED when there is no
+ * session, and with the refresh's error when the refresh it waited on failed.
+ */
+void
+tg_token_manager_await_token_async (TgTokenManager      *self,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data)
+{
+  Waiter *waiter;
+
+  g_return_if_fail (TG_IS_TOKEN_MANAGER (self));
+
+  waiter = waiter_begin (self, cancellable, callback, user_data, tg_token_manager_await_token_async);
+
+  if (waiter == NULL)
+    return;  /* answered already */
+  if (self->state == TG_TOKEN_STATE_REFRESHING || !token_is_fresh (self))
+    start_or_join_refresh (self, waiter);
+  else
+    waiter_succeed_now (self, waiter);
+}
+
+/*
+ * tg_token_manager_await_token_finish:
+ * @out_grant: (out caller-allocates) (optional): the token to use
+ *
+ * Returns: %TRUE if @out_grant was filled
+ */
+gboolean
+tg_token_manager_await_token_finish (TgTokenManager  *self,
+                                     GAsyncResult    *result,
+                                     TgTokenGrant    *out_grant,
+                                     GError         **error)
+{
+  return grant_propagate (self, result, tg_token_manager_await_token_async, out_grant, error);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Rule 4: proactive refresh                                                 */
+
+/* A token about to expire is refreshed before it is handed out; the 401 path
+ * stays, because tokens can be revoked early. */
 
 /* Rule 4: when the current access token is due for a proactive refresh, in
  * clock time; 0 for never (proactive refresh off, or no known expiry). */
@@ -332,17 +973,494 @@ token_is_fresh (TgTokenManager *self)
   return due_at == 0 || tg_clock_get_real_time (self->clock) < due_at;
 }
 
+/* ------------------------------------------------------------------------- */
+/* Rule 5: canary or all at once                                             */
+
+/* After a refresh, every waiter gets the new token at once, or (canary) the
+ * first one tries it alone and the others follow only if it is accepted. */
+
 static void
-increment (TgTokenManager *self,
-           guint          *counter,
-           guint           prop_id)
+release_canary (TgTokenManager *self)
 {
-  (*counter)++;
-  g_object_notify_by_pspec (G_OBJECT (self), properties[prop_id]);
+  Waiter *canary = g_queue_pop_head (&self->waiters);
+  g_auto(TgTokenGrant) grant = { 0 };
+
+  if (canary == NULL)
+    {
+      /* Nobody to try the token with: the next request will be sent with it
+       * like any other. (Its timer goes too: firing later, it would hand the
+       * next refresh's first waiter this token as a canary.) */
+      self->canary_pending = FALSE;
+      g_clear_pointer (&self->canary_timeout, g_source_destroy);
+      set_state (self, TG_TOKEN_STATE_VALID);
+      return;
+    }
+
+  self->canary_pending = TRUE;
+  /* A canary whose verdict never comes must not keep the gate shut. */
+  g_clear_pointer (&self->canary_timeout, g_source_destroy);
+  self->canary_timeout = clock_source_new (self, self->refresh_timeout * 1000, on_canary_timeout,
+                                           self, NULL, "[tg-token-manager] canary timeout");
+  g_source_unref (self->canary_timeout);
+
+  grant_init (self, &grant, TRUE);
+  waiter_succeed (canary, &grant);
+}
+
+/* Opens the gate: every waiter gets the current token. */
+static void
+release_all (TgTokenManager *self)
+{
+  GQueue waiters = self->waiters;
+  g_auto(TgTokenGrant) grant = { 0 };
+  Waiter *waiter;
+
+  self->canary_pending = FALSE;
+  g_clear_pointer (&self->canary_timeout, g_source_destroy);
+  set_state (self, TG_TOKEN_STATE_VALID);
+
+  /* Rule 7: take the queue first (see fail_all_waiters()), and hand out the
+   * token that was current when the gate opened. */
+  g_queue_init (&self->waiters);
+  grant_init (self, &grant, FALSE);
+  while ((waiter = g_queue_pop_head (&waiters)) != NULL)
+    {
+      g_autoptr(GError) storage = NULL;
+
+      /* A callback signed out or in: the rest belong to a session that is over. */
+      if (self->tokens == NULL || self->generation != grant.generation)
+        waiter_fail (waiter, signed_out_error (self, &storage));
+      else
+        waiter_succeed (waiter, &grant);
+    }
+}
+
+static void
+release_waiters (TgTokenManager *self)
+{
+  if (self->retry_policy == TG_RETRY_POLICY_CANARY)
+    release_canary (self);
+  else
+    release_all (self);
+}
+
+static gboolean
+on_canary_timeout (gpointer user_data)
+{
+  TgTokenManager *self = user_data;
+
+  self->canary_timeout = NULL;
+  g_debug ("No verdict from the canary retry; trying the next waiter");
+  release_canary (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+/*
+ * tg_token_manager_report_retry:
+ * @self: a #TgTokenManager
+ * @grant: the grant the retried request was sent with
+ * @verdict: what the server said to it
+ *
+ * Tells the manager what became of a request sent with a refreshed token (an
+ * attempt-2 request, or any request holding the canary grant). A rejected
+ * retry means the new token is no good either: the session ends (rule 6). For
+ * the canary policy, the verdict on the canary decides whether the others
+ * follow (rule 5).
+ */
+void
+tg_token_manager_report_retry (TgTokenManager     *self,
+                               const TgTokenGrant *grant,
+                               TgRetryVerdict      verdict)
+{
+  g_return_if_fail (TG_IS_TOKEN_MANAGER (self));
+  g_return_if_fail (grant != NULL);
+
+  /* About a token that is no longer current: a newer one was installed since,
+   * or the session is gone. Nothing to learn. */
+  if (self->tokens == NULL || grant->generation != self->generation)
+    return;
+
+  if (verdict == TG_RETRY_VERDICT_REJECTED)
+    {
+      end_session (self, _("The server rejected the refreshed access token"));
+      return;
+    }
+
+  if (!grant->canary || !self->canary_pending)
+    return;
+
+  if (verdict == TG_RETRY_VERDICT_ACCEPTED)
+    release_all (self);
+  else
+    release_canary (self);
 }
 
 /* ------------------------------------------------------------------------- */
-/* Rule 8: the store, one write at a time                                    */
+/* Rule 6: only invalid_grant signs out                                      */
+
+/* Reading a refresh's answer: only a dead refresh token (invalid_grant) ends
+ * the session; what may go better in a moment is retried within the deadline;
+ * anything else fails the waiters and keeps the session. */
+
+/* The answer to a refresh: the new pair, or why not — SESSION_EXPIRED for
+ * invalid_grant, which alone ends the session. */
+static TgTokens *
+parse_refresh_reply (TgTokenManager     *self,
+                     const TgHttpReply  *reply,
+                     GError            **error)
+{
+  return tg_auth_protocol_parse_reply (self->protocol, TG_AUTH_OPERATION_REFRESH, NULL, reply,
+                                       tg_tokens_get_refresh_token (self->tokens),
+                                       tg_clock_get_real_time (self->clock), error);
+}
+
+/* Safe to send again, and likely to go better in a moment: the server was not
+ * there (refused), or the connection broke before a whole answer came back
+ * (reset, closed, truncated). A broken connection may come after the server
+ * used up the refresh token ("lost answer"): the retry then presents a used
+ * token, which a server with a reuse grace window (RFC 9700 §4.14.2) answers
+ * with the same new pair, and any other with invalid_grant — the session the
+ * lost answer had already ended either way. DNS and TLS failures will not go
+ * away within a deadline of seconds, and are not retried. */
+static gboolean
+transport_error_is_transient (const GError *error)
+{
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT) ||
+         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+}
+
+/* RFC 9110 §15.6.3–5: a gateway that could not reach the server, or a server
+ * that says it is briefly unavailable; RFC 6585 §4: too many requests. */
+static gboolean
+status_is_transient (guint status)
+{
+  return status == SOUP_STATUS_BAD_GATEWAY ||
+         status == SOUP_STATUS_SERVICE_UNAVAILABLE ||
+         status == SOUP_STATUS_GATEWAY_TIMEOUT ||
+         status == 429;  /* no SOUP_STATUS_ name in libsoup 3.2 */
+}
+
+/* Equal jitter: half the doubling delay, plus a random part of the other half. */
+static guint
+retry_backoff_ms (guint attempt)
+{
+  guint delay = RETRY_BASE_MS << MIN (attempt - 1, 8u);
+
+  delay = MIN (delay, RETRY_MAX_MS);
+  return delay / 2 + g_random_int_range (0, delay / 2 + 1);
+}
+
+static gboolean
+on_refresh_backoff (gpointer user_data)
+{
+  Refresh *refresh = user_data;
+
+  g_clear_pointer (&refresh->backoff, g_source_unref);
+  send_refresh (refresh);
+  return G_SOURCE_REMOVE;
+}
+
+/* Another attempt after @delay_ms (-1: the backoff's), if it can still end
+ * before the deadline; otherwise the refresh fails with @error. */
+static void
+retry_or_fail (Refresh *refresh,
+               gint64   delay_ms,
+               GError  *error)
+{
+  TgTokenManager *self = refresh->manager;
+  gint64 now = tg_clock_get_real_time (self->clock);
+
+  if (delay_ms < 0)
+    delay_ms = retry_backoff_ms (refresh->attempt);
+
+  if (now + delay_ms * 1000 >= refresh->deadline_at)
+    {
+      refresh_failed (self, error);
+      return;
+    }
+
+  g_debug ("Refresh attempt %u failed (%s); trying again in %" G_GINT64_FORMAT " ms",
+           refresh->attempt, error->message, delay_ms);
+  g_error_free (error);
+  refresh->attempt++;
+  refresh->backoff = clock_source_new (self, delay_ms, on_refresh_backoff, refresh_ref (refresh),
+                                       refresh_unref, "[tg-token-manager] refresh backoff");
+}
+
+static void
+refresh_failed (TgTokenManager *self,
+                GError         *error)
+{
+  g_autoptr(GError) failure = error;
+
+  g_debug ("Refresh failed, keeping the session: %s", failure->message);
+  refresh_drop (&self->refresh);
+  set_state (self, self->tokens != NULL ? TG_TOKEN_STATE_VALID : TG_TOKEN_STATE_SIGNED_OUT);
+  fail_all_waiters (self, failure);
+}
+
+/* A rotated refresh token that came in an answer we could not otherwise read:
+ * the old one is used up, so this is the only one the session has left. */
+static void
+salvage_refresh_token (TgTokenManager    *self,
+                       const TgHttpReply *reply)
+{
+  g_autofree char *refresh_token = tg_auth_protocol_read_refresh_token (self->protocol, reply);
+  g_autoptr(TgTokens) tokens = NULL;
+
+  if (refresh_token == NULL || self->tokens == NULL ||
+      g_strcmp0 (refresh_token, tg_tokens_get_refresh_token (self->tokens)) == 0)
+    return;
+
+  g_debug ("Keeping the rotated refresh token of an answer that could not be read");
+  tokens = tg_tokens_new (tg_tokens_get_access_token (self->tokens), refresh_token,
+                          tg_tokens_get_expires_at (self->tokens));
+  g_clear_pointer (&self->tokens, tg_tokens_unref);
+  self->tokens = tg_tokens_ref (tokens);
+  store_write_in_background (self, tokens);
+}
+
+static void
+refresh_answered (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  Exchange *sent = user_data;
+  Refresh *refresh = sent->refresh;
+  TgTokenManager *self = refresh->manager;
+  guint exchange = sent->id;
+  g_autoptr(TgHttpReply) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TgTokens) tokens = NULL;
+
+  g_free (sent);
+  reply = tg_transport_send_finish (TG_TRANSPORT (source), result, &error);
+
+  /* The manager is gone (its dispose told the waiters), or this exchange
+   * was given up at its limit (on_exchange_limit()). */
+  if (self == NULL || exchange != refresh->exchange)
+    {
+      refresh_unref (refresh);
+      return;
+    }
+
+  refresh->exchanging = FALSE;
+  refresh_clear_source (&refresh->exchange_limit);
+  g_clear_object (&refresh->cancellable);
+
+  record_end (self, &refresh->record, reply, error);
+
+  if (self->listening == refresh)
+    {
+      late_answer (self, refresh, reply, error);
+    }
+  else if (self->refresh != refresh)
+    {
+      /* Not ours any more: signed out, signed in anew or disposed while it ran. */
+    }
+  else if (reply == NULL)
+    {
+      g_autoptr(GError) failure = g_error_new (TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED,
+                                               _("Could not reach the server to refresh the token: %s"),
+                                               error->message);
+
+      if (transport_error_is_transient (error))
+        retry_or_fail (refresh, -1, g_steal_pointer (&failure));
+      else
+        refresh_failed (self, g_steal_pointer (&failure));
+    }
+  else if ((tokens = parse_refresh_reply (self, reply, &error)) == NULL)
+    {
+      if (g_error_matches (error, TG_AUTH_ERROR, TG_AUTH_ERROR_SESSION_EXPIRED))
+        {
+          end_session (self, error->message);
+        }
+      else if (status_is_transient (reply->status))
+        {
+          retry_or_fail (refresh, tg_http_reply_get_retry_after_ms (reply, tg_clock_get_real_time (self->clock)),
+                         g_steal_pointer (&error));
+        }
+      else
+        {
+          salvage_refresh_token (self, reply);
+          if (g_error_matches (error, TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED))
+            refresh_failed (self, g_steal_pointer (&error));
+          else
+            refresh_failed (self, g_error_new (TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED,
+                                               _("The token refresh failed: %s"), error->message));
+        }
+    }
+  else
+    {
+      refresh_succeeded (self, refresh, tokens);
+    }
+
+  refresh_unref (refresh);
+}
+
+/* Drops the session in memory: no refresh, no tokens, every waiter told why.
+ * The store is the caller's business — a new sign-in overwrites it, an ended
+ * session clears it. */
+static void
+abandon_session (TgTokenManager *self,
+                 const GError   *error)
+{
+  refresh_drop (&self->refresh);
+  refresh_drop (&self->listening);
+  self->canary_pending = FALSE;
+  g_clear_pointer (&self->canary_timeout, g_source_destroy);
+
+  if (self->tokens != NULL)
+    install_tokens (self, NULL);
+  set_state (self, TG_TOKEN_STATE_SIGNED_OUT);
+  fail_all_waiters (self, error);
+}
+
+static void
+end_session (TgTokenManager *self,
+             const char     *reason)
+{
+  gboolean had_session = self->tokens != NULL;
+  g_autofree char *why = g_strdup (reason);  /* @reason may be freed below */
+
+  g_clear_error (&self->ended);
+  self->ended = g_error_new (TG_AUTH_ERROR, TG_AUTH_ERROR_SESSION_EXPIRED,
+                             _("Your session has ended: %s"), why);
+  abandon_session (self, self->ended);
+
+  if (had_session)
+    {
+      /* The refresh token is dead: don't offer it again at the next start. */
+      store_write_in_background (self, NULL);
+      g_signal_emit (self, signals[SESSION_EXPIRED], 0, why);
+    }
+}
+
+/* ------------------------------------------------------------------------- */
+/* Rule 7: nothing hangs                                                     */
+
+/* Every waiter is completed: by the refresh, by its own cancellable, by the
+ * refresh's deadline, by a sign-out or by dispose. */
+
+/* Rule 7: a caller that cancels leaves the queue at once — and only it does:
+ * the refresh it was waiting on goes on for everyone else. */
+static gboolean
+on_waiter_cancelled (GCancellable *cancellable,
+                     gpointer      user_data)
+{
+  Waiter *waiter = user_data;
+  TgTokenManager *self = g_task_get_source_object (waiter->task);
+
+  g_queue_remove (&self->waiters, waiter);
+  g_task_return_error_if_cancelled (waiter->task);
+  waiter_free (waiter);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Rule 7: the queue is emptied before anyone hears: a callback that needs a
+ * refresh queues for the next one, and must not be failed with this one's
+ * error by the loop below. */
+static void
+fail_all_waiters (TgTokenManager *self,
+                  const GError   *error)
+{
+  GQueue waiters = self->waiters;
+  Waiter *waiter;
+
+  g_queue_init (&self->waiters);
+  while ((waiter = g_queue_pop_head (&waiters)) != NULL)
+    waiter_fail (waiter, error);
+}
+
+static void
+arm_deadline (Refresh *refresh)
+{
+  TgTokenManager *self = refresh->manager;
+
+  refresh->deadline_at = tg_clock_get_real_time (self->clock) +
+                         (gint64) self->refresh_timeout * G_USEC_PER_SEC;
+  refresh->deadline = clock_source_new (self, self->refresh_timeout * 1000, on_refresh_deadline,
+                                        refresh_ref (refresh), refresh_unref,
+                                        "[tg-token-manager] refresh deadline");
+}
+
+/* Rule 7: the deadline of the refresh, whichever step it is in. */
+static gboolean
+on_refresh_deadline (gpointer user_data)
+{
+  Refresh *refresh = user_data;
+  TgTokenManager *self = refresh->manager;
+  g_autoptr(GError) error = NULL;
+
+  g_clear_pointer (&refresh->deadline, g_source_unref);
+  g_assert (self->refresh == refresh);
+
+  if (refresh->saving)
+    {
+      /* The new pair is installed; only the store is slow. The waiters get
+       * it now, and the write goes on (rule 8). */
+      g_debug ("The store is still writing the refreshed session; releasing the waiters");
+      refresh_release (self);
+      return G_SOURCE_REMOVE;
+    }
+
+  error = g_error_new (TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED,
+                       _("The token refresh timed out after %u s"), self->refresh_timeout);
+
+  if (refresh->exchanging)
+    {
+      /* The server may have used up the refresh token already, and its answer
+       * would then be the only way to carry on (rule 1, Refresh.listening):
+       * fail the waiters, but keep the exchange. */
+      self->refresh = NULL;
+      self->listening = refresh;
+      set_state (self, TG_TOKEN_STATE_VALID);
+      fail_all_waiters (self, error);
+      return G_SOURCE_REMOVE;
+    }
+
+  refresh_failed (self, g_steal_pointer (&error));
+  return G_SOURCE_REMOVE;
+}
+
+/* The exchange has taken LATE_ANSWER_SECONDS longer than a whole refresh may:
+ * its answer is taken for lost. Listened for, it is dropped; the current
+ * refresh tries again, if its deadline allows. */
+static gboolean
+on_exchange_limit (gpointer user_data)
+{
+  Refresh *refresh = user_data;
+  TgTokenManager *self = refresh->manager;
+  g_autoptr(GError) error = NULL;
+
+  g_clear_pointer (&refresh->exchange_limit, g_source_unref);
+
+  error = g_error_new (TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED,
+                       _("The server did not answer the token refresh"));
+  record_end (self, &refresh->record, NULL, error);
+  refresh->exchange++;  /* its callback, should it still come, is ignored */
+  refresh->exchanging = FALSE;
+  g_cancellable_cancel (refresh->cancellable);
+  g_clear_object (&refresh->cancellable);
+
+  if (self->listening == refresh)
+    refresh_drop (&self->listening);
+  else if (self->refresh == refresh)
+    retry_or_fail (refresh, -1, g_steal_pointer (&error));
+
+  return G_SOURCE_REMOVE;
+}
+
+/* ------------------------------------------------------------------------- */
+/* Rule 8: persist before release; the store, one write at a time            */
+
+/* A rotated refresh token may be the only valid one: it is in the store
+ * before any waiter acts on the new pair. */
 
 /* A write asked for: a pair to save, or none to clear the store. */
 typedef struct {
@@ -357,8 +1475,6 @@ store_write_free (StoreWrite *write)
   g_ptr_array_unref (write->riders);
   g_free (write);
 }
-
-static void store_write_next (TgTokenManager *self);
 
 static void
 store_written (GObject      *source,
@@ -457,457 +1573,66 @@ store_write_finish (TgTokenManager  *self,
                     GAsyncResult    *result,
                     GError         **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return boolean_propagate (self, result, store_write_async, error);
 }
 
+/* A failed write of a pair that works in memory: worth a warning (@what:
+ * "store the session"), not a failure. */
 static void
-forgotten (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
+warn_unless_written (TgTokenManager *self,
+                     GAsyncResult   *result,
+                     const char     *what)
 {
   g_autoptr(GError) error = NULL;
 
-  if (!store_write_finish (TG_TOKEN_MANAGER (source), result, &error) &&
+  if (!store_write_finish (self, result, &error) &&
       !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    g_warning ("Could not remove the stored session: %s", error->message);
+    g_warning ("Could not %s: %s", what, error->message);
 }
 
 static void
-stored (GObject      *source,
-        GAsyncResult *result,
-        gpointer      user_data)
+written_in_background (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
 {
-  g_autoptr(GError) error = NULL;
-
-  if (!store_write_finish (TG_TOKEN_MANAGER (source), result, &error) &&
-      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    g_warning ("Could not store the session: %s", error->message);
+  warn_unless_written (TG_TOKEN_MANAGER (source), result, user_data);
 }
 
-/* ------------------------------------------------------------------------- */
-/* Waiters                                                                   */
-
+/* Saves @tokens, or clears the store for %NULL, with nobody waiting for it. */
 static void
-waiter_free (Waiter *waiter)
+store_write_in_background (TgTokenManager *self,
+                           TgTokens       *tokens)
 {
-  if (waiter->cancel_watch != NULL)
+  if (self->store == NULL)
+    return;
+  store_write_async (self, tokens, written_in_background,
+                     tokens != NULL ? "store the session" : "remove the stored session");
+}
+
+/* Saves @tokens, or clears the store for %NULL, then @written completes
+ * @task (owned). Without a store there is nothing to wait for. */
+static void
+store_write_then_return (TgTokenManager      *self,
+                         TgTokens            *tokens,
+                         GAsyncReadyCallback  written,
+                         GTask               *task)
+{
+  if (self->store == NULL)
     {
-      g_source_destroy (waiter->cancel_watch);
-      g_source_unref (waiter->cancel_watch);
-    }
-  g_clear_object (&waiter->task);
-  g_free (waiter);
-}
-
-static void
-waiter_succeed (Waiter             *waiter,
-                const TgTokenGrant *grant)
-{
-  g_task_return_pointer (waiter->task, grant_copy (grant), grant_free);
-  waiter_free (waiter);
-}
-
-static void
-waiter_succeed_now (TgTokenManager *self,
-                    Waiter         *waiter)
-{
-  g_auto(TgTokenGrant) grant = { 0 };
-
-  grant_init (self, &grant, FALSE);
-  waiter_succeed (waiter, &grant);
-}
-
-static void
-waiter_fail (Waiter       *waiter,
-             const GError *error)
-{
-  g_task_return_error (waiter->task, g_error_copy (error));
-  waiter_free (waiter);
-}
-
-/* Rule 7: the queue is emptied before anyone hears: a callback that needs a
- * refresh queues for the next one, and must not be failed with this one's
- * error by the loop below. */
-static void
-fail_all_waiters (TgTokenManager *self,
-                  const GError   *error)
-{
-  GQueue waiters = self->waiters;
-  Waiter *waiter;
-
-  g_queue_init (&self->waiters);
-  while ((waiter = g_queue_pop_head (&waiters)) != NULL)
-    waiter_fail (waiter, error);
-}
-
-/* Rule 7: a caller that cancels leaves the queue at once — and only it does:
- * the refresh it was waiting on goes on for everyone else. */
-static gboolean
-on_waiter_cancelled (GCancellable *cancellable,
-                     gpointer      user_data)
-{
-  Waiter *waiter = user_data;
-  TgTokenManager *self = g_task_get_source_object (waiter->task);
-
-  g_queue_remove (&self->waiters, waiter);
-  g_task_return_error_if_cancelled (waiter->task);
-  waiter_free (waiter);
-
-  return G_SOURCE_REMOVE;
-}
-
-static Waiter *
-waiter_new (TgTokenManager      *self,
-            GCancellable        *cancellable,
-            GAsyncReadyCallback  callback,
-            gpointer             user_data,
-            gpointer             source_tag)
-{
-  Waiter *waiter = g_new0 (Waiter, 1);
-
-  waiter->task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (waiter->task, source_tag);
-  /* A token handed out must reach the caller even if it cancels in the same
-   * iteration; the cancel watch below handles cancels while it waits. */
-  g_task_set_check_cancellable (waiter->task, FALSE);
-
-  return waiter;
-}
-
-static void
-waiter_enqueue (TgTokenManager *self,
-                Waiter         *waiter)
-{
-  GCancellable *cancellable = g_task_get_cancellable (waiter->task);
-
-  if (cancellable != NULL)
-    {
-      waiter->cancel_watch = g_cancellable_source_new (cancellable);
-      g_source_set_callback (waiter->cancel_watch, G_SOURCE_FUNC (on_waiter_cancelled), waiter, NULL);
-      g_source_set_name (waiter->cancel_watch, "[tg-token-manager] waiter cancelled");
-      g_source_attach (waiter->cancel_watch, g_main_context_get_thread_default ());
-    }
-
-  g_queue_push_tail (&self->waiters, waiter);
-}
-
-static const GError *
-signed_out_error (TgTokenManager *self,
-                  GError        **storage)
-{
-  /* Late callers of an ended session learn why it ended; others that there is
-   * no session. */
-  if (self->ended != NULL)
-    return self->ended;
-
-  *storage = g_error_new_literal (TG_AUTH_ERROR, TG_AUTH_ERROR_SIGNED_OUT, _("Not signed in"));
-  return *storage;
-}
-
-/* ------------------------------------------------------------------------- */
-/* Rule 5: releasing the waiters after a refresh                             */
-
-static gboolean on_canary_timeout (gpointer user_data);
-
-static GSource *
-clock_source_new (TgTokenManager *self,
-                  guint           interval_ms,
-                  GSourceFunc     callback,
-                  gpointer        data,
-                  GDestroyNotify  notify,
-                  const char     *name)
-{
-  GSource *source = tg_clock_timeout_source_new (self->clock, interval_ms);
-
-  g_source_set_callback (source, callback, data, notify);
-  g_source_set_name (source, name);
-  g_source_attach (source, g_main_context_get_thread_default ());
-  return source;
-}
-
-static void
-release_canary (TgTokenManager *self)
-{
-  Waiter *canary = g_queue_pop_head (&self->waiters);
-  g_auto(TgTokenGrant) grant = { 0 };
-
-  if (canary == NULL)
-    {
-      /* Nobody to try the token with: the next request will be sent with it
-       * like any other. (Its timer goes too: firing later, it would hand the
-       * next refresh's first waiter this token as a canary.) */
-      self->canary_pending = FALSE;
-      g_clear_pointer (&self->canary_timeout, g_source_destroy);
-      set_state (self, TG_TOKEN_STATE_VALID);
+      g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
       return;
     }
-
-  self->canary_pending = TRUE;
-  /* A canary whose verdict never comes must not keep the gate shut. */
-  g_clear_pointer (&self->canary_timeout, g_source_destroy);
-  self->canary_timeout = clock_source_new (self, self->refresh_timeout * 1000, on_canary_timeout,
-                                           self, NULL, "[tg-token-manager] canary timeout");
-  g_source_unref (self->canary_timeout);
-
-  grant_init (self, &grant, TRUE);
-  waiter_succeed (canary, &grant);
+  store_write_async (self, tokens, written, task);
 }
 
-/* Opens the gate: every waiter gets the current token. */
+/* The refresh is over and its pair installed: its waiters get the new token. */
 static void
-release_all (TgTokenManager *self)
+refresh_release (TgTokenManager *self)
 {
-  GQueue waiters = self->waiters;
-  g_auto(TgTokenGrant) grant = { 0 };
-  Waiter *waiter;
-
-  self->canary_pending = FALSE;
-  g_clear_pointer (&self->canary_timeout, g_source_destroy);
-  set_state (self, TG_TOKEN_STATE_VALID);
-
-  /* Rule 7: take the queue first (see fail_all_waiters()), and hand out the
-   * token that was current when the gate opened. */
-  g_queue_init (&self->waiters);
-  grant_init (self, &grant, FALSE);
-  while ((waiter = g_queue_pop_head (&waiters)) != NULL)
-    {
-      g_autoptr(GError) storage = NULL;
-
-      /* A callback signed out or in: the rest belong to a session that is over. */
-      if (self->tokens == NULL || self->generation != grant.generation)
-        waiter_fail (waiter, signed_out_error (self, &storage));
-      else
-        waiter_succeed (waiter, &grant);
-    }
+  refresh_drop (&self->refresh);
+  release_waiters (self);
 }
-
-static void
-release_waiters (TgTokenManager *self)
-{
-  if (self->retry_policy == TG_RETRY_POLICY_CANARY)
-    release_canary (self);
-  else
-    release_all (self);
-}
-
-static gboolean
-on_canary_timeout (gpointer user_data)
-{
-  TgTokenManager *self = user_data;
-
-  self->canary_timeout = NULL;
-  g_debug ("No verdict from the canary retry; trying the next waiter");
-  release_canary (self);
-
-  return G_SOURCE_REMOVE;
-}
-
-/**
- * tg_token_manager_report_retry:
- * @self: a #TgTokenManager
- * @grant: the grant the retried request was sent with
- * @verdict: what the server said to it
- *
- * Tells the manager what became of a request sent with a refreshed token (an
- * attempt-2 request, or any request holding the canary grant). A rejected
- * retry means the new token is no good either: the session ends (rule 6). For
- * the canary policy, the verdict on the canary decides whether the others
- * follow (rule 5).
- */
-void
-tg_token_manager_report_retry (TgTokenManager     *self,
-                               const TgTokenGrant *grant,
-                               TgRetryVerdict      verdict)
-{
-  g_return_if_fail (TG_IS_TOKEN_MANAGER (self));
-  g_return_if_fail (grant != NULL);
-
-  /* About a token that is no longer current: a newer one was installed since,
-   * or the session is gone. Nothing to learn. */
-  if (self->tokens == NULL || grant->generation != self->generation)
-    return;
-
-  if (verdict == TG_RETRY_VERDICT_REJECTED)
-    {
-      end_session (self, _("The server rejected the refreshed access token"));
-      return;
-    }
-
-  if (!grant->canary || !self->canary_pending)
-    return;
-
-  if (verdict == TG_RETRY_VERDICT_ACCEPTED)
-    release_all (self);
-  else
-    release_canary (self);
-}
-
-/* ------------------------------------------------------------------------- */
-/* Rule 1: the one refresh                                                   */
-
-static Refresh *
-refresh_ref (Refresh *refresh)
-{
-  g_ref_count_inc (&refresh->ref_count);
-  return refresh;
-}
-
-static void
-refresh_clear_source (GSource **source)
-{
-  if (*source == NULL)
-    return;
-  g_source_destroy (*source);
-  g_clear_pointer (source, g_source_unref);
-}
-
-static void
-refresh_unref (gpointer data)
-{
-  Refresh *refresh = data;
-
-  if (!g_ref_count_dec (&refresh->ref_count))
-    return;
-
-  g_assert (refresh->deadline == NULL && refresh->backoff == NULL && refresh->exchange_limit == NULL);
-  g_clear_object (&refresh->cancellable);
-  g_clear_object (&refresh->record);
-  g_clear_weak_pointer (&refresh->manager);
-  g_free (refresh);
-}
-
-/* Ends what the refresh has going — its timers and, with @cancel, its HTTP
- * exchange — and drops the manager's reference. Its store write, if any, goes
- * on: stopping a write halfway would be worse than letting it land. */
-static void
-refresh_stop (Refresh  *refresh,
-              gboolean  cancel)
-{
-  refresh_clear_source (&refresh->deadline);
-  refresh_clear_source (&refresh->backoff);
-  refresh_clear_source (&refresh->exchange_limit);
-  if (cancel && refresh->cancellable != NULL)
-    g_cancellable_cancel (refresh->cancellable);
-  refresh_unref (refresh);
-}
-
-/* The refresh is over, one way or the other: it is no longer current, and
- * whatever still arrives for it is ignored. */
-static void
-refresh_detach (TgTokenManager *self)
-{
-  Refresh *refresh = g_steal_pointer (&self->refresh);
-
-  if (refresh != NULL)
-    refresh_stop (refresh, TRUE);
-}
-
-static void
-refresh_stop_listening (TgTokenManager *self)
-{
-  Refresh *refresh = g_steal_pointer (&self->listening);
-
-  if (refresh != NULL)
-    refresh_stop (refresh, TRUE);
-}
-
-static void
-refresh_failed (TgTokenManager *self,
-                GError         *error)
-{
-  g_autoptr(GError) failure = error;
-
-  g_debug ("Refresh failed, keeping the session: %s", failure->message);
-  refresh_detach (self);
-  set_state (self, self->tokens != NULL ? TG_TOKEN_STATE_VALID : TG_TOKEN_STATE_SIGNED_OUT);
-  fail_all_waiters (self, failure);
-}
-
-static void send_refresh (Refresh *refresh);
-
-/* ------------------------------------------------------------------------- */
-/* Rule 6: which refresh failures are worth another attempt                  */
-
-/* Safe to send again, and likely to go better in a moment: the server was not
- * there (refused), or the connection broke before a whole answer came back
- * (reset, closed, truncated). A broken connection may come after the server
- * used up the refresh token ("lost answer"): the retry then presents a used
- * token, which a server with a reuse grace window (RFC 9700 §4.14.2) answers
- * with the same new pair, and any other with invalid_grant — the session the
- * lost answer had already ended either way. DNS and TLS failures will not go
- * away within a deadline of seconds, and are not retried. */
-static gboolean
-transport_error_is_transient (const GError *error)
-{
-  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) ||
-         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED) ||
-         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_BROKEN_PIPE) ||
-         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PARTIAL_INPUT) ||
-         g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
-}
-
-/* RFC 9110 §15.6.3–5: a gateway that could not reach the server, or a server
- * that says it is briefly unavailable; RFC 6585 §4: too many requests. */
-static gboolean
-status_is_transient (guint status)
-{
-  return status == SOUP_STATUS_BAD_GATEWAY ||
-         status == SOUP_STATUS_SERVICE_UNAVAILABLE ||
-         status == SOUP_STATUS_GATEWAY_TIMEOUT ||
-         status == 429;  /* no SOUP_STATUS_ name in libsoup 3.2 */
-}
-
-/* Equal jitter: half the doubling delay, plus a random part of the other half. */
-static guint
-retry_backoff_ms (guint attempt)
-{
-  guint delay = RETRY_BASE_MS << MIN (attempt - 1, 8u);
-
-  delay = MIN (delay, RETRY_MAX_MS);
-  return delay / 2 + g_random_int_range (0, delay / 2 + 1);
-}
-
-static gboolean
-on_refresh_backoff (gpointer user_data)
-{
-  Refresh *refresh = user_data;
-
-  g_clear_pointer (&refresh->backoff, g_source_unref);
-  send_refresh (refresh);
-  return G_SOURCE_REMOVE;
-}
-
-/* Another attempt after @delay_ms (-1: the backoff's), if it can still end
- * before the deadline; otherwise the refresh fails with @error. */
-static void
-retry_or_fail (Refresh *refresh,
-               gint64   delay_ms,
-               GError  *error)
-{
-  TgTokenManager *self = refresh->manager;
-  gint64 now = tg_clock_get_real_time (self->clock);
-
-  if (delay_ms < 0)
-    delay_ms = retry_backoff_ms (refresh->attempt);
-
-  if (now + delay_ms * 1000 >= refresh->deadline_at)
-    {
-      refresh_failed (self, error);
-      return;
-    }
-
-  g_debug ("Refresh attempt %u failed (%s); trying again in %" G_GINT64_FORMAT " ms",
-           refresh->attempt, error->message, delay_ms);
-  g_error_free (error);
-  refresh->attempt++;
-  refresh->backoff = clock_source_new (self, delay_ms, on_refresh_backoff, refresh_ref (refresh),
-                                       refresh_unref, "[tg-token-manager] refresh backoff");
-}
-
-/* ------------------------------------------------------------------------- */
-/* The refresh's steps: send, read the answer, persist, release              */
 
 static void
 refresh_persisted (GObject      *source,
@@ -916,572 +1641,42 @@ refresh_persisted (GObject      *source,
 {
   Refresh *refresh = user_data;
   TgTokenManager *self = TG_TOKEN_MANAGER (source);
-  g_autoptr(GError) error = NULL;
 
   refresh->saving = FALSE;
 
   /* The new pair is in memory and works; only a crash before the next save
    * could lose it. Say so, and go on. */
-  if (!store_write_finish (self, result, &error) &&
-      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    g_warning ("Could not store the refreshed session: %s", error->message);
+  warn_unless_written (self, result, "store the refreshed session");
 
   /* Detached meanwhile — signed out, signed in anew, disposed, or released
    * at its deadline — its waiters were completed then. Another refresh may
    * be current by now: it is not ours to release. */
   if (self->refresh == refresh)
-    {
-      refresh_detach (self);
-      release_waiters (self);
-    }
+    refresh_release (self);
 
   refresh_unref (refresh);
 }
 
-/* A rotated refresh token that came in an answer we could not otherwise read:
- * the old one is used up, so this is the only one the session has left. */
+/* The refresh token we were just handed may be the only valid one (the old
+ * one is used up): it is stored before anybody acts on the new pair. */
 static void
-salvage_refresh_token (TgTokenManager    *self,
-                       const TgHttpReply *reply)
+refresh_succeeded (TgTokenManager *self,
+                   Refresh        *refresh,
+                   TgTokens       *tokens)
 {
-  g_autofree char *refresh_token = tg_auth_protocol_read_refresh_token (self->protocol, reply);
-  g_autoptr(TgTokens) tokens = NULL;
+  install_tokens (self, tokens);
 
-  if (refresh_token == NULL || self->tokens == NULL ||
-      g_strcmp0 (refresh_token, tg_tokens_get_refresh_token (self->tokens)) == 0)
-    return;
-
-  g_debug ("Keeping the rotated refresh token of an answer that could not be read");
-  tokens = tg_tokens_new (tg_tokens_get_access_token (self->tokens), refresh_token,
-                          tg_tokens_get_expires_at (self->tokens));
-  g_clear_pointer (&self->tokens, tg_tokens_unref);
-  self->tokens = tg_tokens_ref (tokens);
-  if (self->store != NULL)
-    store_write_async (self, tokens, stored, NULL);
-}
-
-/* The answer arrived for a refresh that is no longer current because its
- * deadline passed (rule 1, Refresh.listening): its waiters have failed, but
- * the pair it brings is the one the server now knows. */
-static void
-late_answer (TgTokenManager    *self,
-             Refresh           *refresh,
-             const TgHttpReply *reply,
-             const GError      *transport_error)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TgTokens) tokens = NULL;
-
-  self->listening = NULL;
-  refresh_stop (refresh, FALSE);
-
-  if (reply == NULL)
-    return;
-
-  tokens = tg_auth_protocol_parse_reply (self->protocol, TG_AUTH_OPERATION_REFRESH, NULL, reply,
-                                         tg_tokens_get_refresh_token (self->tokens),
-                                         tg_clock_get_real_time (self->clock), &error);
-  if (tokens != NULL)
+  if (self->store == NULL)
     {
-      g_debug ("The answer to a timed-out refresh arrived late; installing it");
-      install_tokens (self, tokens);
-      if (self->store != NULL)
-        store_write_async (self, tokens, stored, NULL);
-    }
-  else if (g_error_matches (error, TG_AUTH_ERROR, TG_AUTH_ERROR_SESSION_EXPIRED))
-    end_session (self, error->message);
-  else
-    salvage_refresh_token (self, reply);
-}
-
-static void
-refresh_answered (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  Exchange *sent = user_data;
-  Refresh *refresh = sent->refresh;
-  TgTokenManager *self = refresh->manager;
-  guint exchange = sent->id;
-  g_autoptr(TgHttpReply) reply = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TgTokens) tokens = NULL;
-
-  g_free (sent);
-  reply = tg_transport_send_finish (TG_TRANSPORT (source), result, &error);
-
-  /* The manager is gone (its dispose told the waiters), or this exchange
-   * was given up at its limit (on_exchange_limit()). */
-  if (self == NULL || exchange != refresh->exchange)
-    {
-      refresh_unref (refresh);
+      refresh_release (self);
       return;
     }
-
-  refresh->exchanging = FALSE;
-  refresh_clear_source (&refresh->exchange_limit);
-  g_clear_object (&refresh->cancellable);
-
-  tg_request_log_end (self->log, refresh->record, reply != NULL ? reply->status : 0, error);
-  g_clear_object (&refresh->record);
-
-  if (self->listening == refresh)
-    {
-      late_answer (self, refresh, reply, error);
-    }
-  else if (self->refresh != refresh)
-    {
-      /* Not ours any more: signed out, signed in anew or disposed while it ran. */
-    }
-  else if (reply == NULL)
-    {
-      g_autoptr(GError) failure = g_error_new (TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED,
-                                               _("Could not reach the server to refresh the token: %s"),
-                                               error->message);
-
-      if (transport_error_is_transient (error))
-        retry_or_fail (refresh, -1, g_steal_pointer (&failure));
-      else
-        refresh_failed (self, g_steal_pointer (&failure));
-    }
-  else if ((tokens = tg_auth_protocol_parse_reply (self->protocol, TG_AUTH_OPERATION_REFRESH, NULL, reply,
-                                                   tg_tokens_get_refresh_token (self->tokens),
-                                                   tg_clock_get_real_time (self->clock),
-                                                   &error)) == NULL)
-    {
-      if (g_error_matches (error, TG_AUTH_ERROR, TG_AUTH_ERROR_SESSION_EXPIRED))
-        {
-          end_session (self, error->message);
-        }
-      else if (status_is_transient (reply->status))
-        {
-          retry_or_fail (refresh, tg_http_reply_get_retry_after_ms (reply, tg_clock_get_real_time (self->clock)),
-                         g_steal_pointer (&error));
-        }
-      else
-        {
-          salvage_refresh_token (self, reply);
-          if (g_error_matches (error, TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED))
-            refresh_failed (self, g_steal_pointer (&error));
-          else
-            refresh_failed (self, g_error_new (TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED,
-                                               _("The token refresh failed: %s"), error->message));
-        }
-    }
-  else
-    {
-      install_tokens (self, tokens);
-
-      /* Rule 8: the refresh token we were just handed may be the only valid
-       * one (the old one is used up). Store it before anybody acts on the new
-       * pair. */
-      if (self->store == NULL)
-        {
-          refresh_detach (self);
-          release_waiters (self);
-        }
-      else
-        {
-          refresh->saving = TRUE;
-          store_write_async (self, tokens, refresh_persisted, refresh_ref (refresh));
-        }
-    }
-
-  refresh_unref (refresh);
-}
-
-static gboolean on_exchange_limit (gpointer user_data);
-
-static void
-send_refresh (Refresh *refresh)
-{
-  TgTokenManager *self = refresh->manager;
-  g_autoptr(SoupMessage) msg = NULL;
-  Exchange *exchange;
-
-  msg = tg_auth_protocol_new_refresh_message (self->protocol, tg_tokens_get_refresh_token (self->tokens));
-  /* The token endpoint has a transport of its own, so nothing of ours queues
-   * in front of the refresh; the priority says the same to libsoup in case an
-   * application shares that session. */
-  soup_message_set_priority (msg, SOUP_MESSAGE_PRIORITY_VERY_HIGH);
-
-  refresh->record = g_object_ref (tg_request_log_begin (self->log, TG_REQUEST_KIND_REFRESH,
-                                                       tg_request_log_next_request_id (self->log),
-                                                       refresh->attempt,
-                                                       soup_message_get_method (msg),
-                                                       g_uri_get_path (soup_message_get_uri (msg)),
-                                                       refresh->stale_generation));
-  refresh->exchanging = TRUE;
-  refresh->cancellable = g_cancellable_new ();
-  /* Listened for past the deadline (rule 1), but not forever: an answer that
-   * never comes must not keep every later caller waiting on it in turn. */
-  refresh->exchange_limit = clock_source_new (self, (self->refresh_timeout + LATE_ANSWER_SECONDS) * 1000,
-                                              on_exchange_limit, refresh_ref (refresh), refresh_unref,
-                                              "[tg-token-manager] refresh exchange limit");
-
-  exchange = g_new0 (Exchange, 1);
-  exchange->refresh = refresh_ref (refresh);
-  exchange->id = ++refresh->exchange;
-  tg_transport_send_async (self->transport, msg, G_PRIORITY_HIGH, refresh->cancellable,
-                           refresh_answered, exchange);
-}
-
-/* The exchange has taken LATE_ANSWER_SECONDS longer than a whole refresh may:
- * its answer is taken for lost. Listened for, it is dropped; the current
- * refresh tries again, if its deadline allows. */
-static gboolean
-on_exchange_limit (gpointer user_data)
-{
-  Refresh *refresh = user_data;
-  TgTokenManager *self = refresh->manager;
-  g_autoptr(GError) error = NULL;
-
-  g_clear_pointer (&refresh->exchange_limit, g_source_unref);
-
-  error = g_error_new (TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED,
-                       _("The server did not answer the token refresh"));
-  tg_request_log_end (self->log, refresh->record, 0, error);
-  g_clear_object (&refresh->record);
-  refresh->exchange++;  /* its callback, should it still come, is ignored */
-  refresh->exchanging = FALSE;
-  g_cancellable_cancel (refresh->cancellable);
-  g_clear_object (&refresh->cancellable);
-
-  if (self->listening == refresh)
-    refresh_stop_listening (self);
-  else if (self->refresh == refresh)
-    retry_or_fail (refresh, -1, g_steal_pointer (&error));
-
-  return G_SOURCE_REMOVE;
-}
-
-static void arm_deadline (Refresh *refresh);
-
-/* Rule 7: the deadline of the refresh, whichever step it is in. */
-static gboolean
-on_refresh_deadline (gpointer user_data)
-{
-  Refresh *refresh = user_data;
-  TgTokenManager *self = refresh->manager;
-  g_autoptr(GError) error = NULL;
-
-  g_clear_pointer (&refresh->deadline, g_source_unref);
-  g_assert (self->refresh == refresh);
-
-  if (refresh->saving)
-    {
-      /* The new pair is installed; only the store is slow. The waiters get
-       * it now, and the write goes on (rule 8). */
-      g_debug ("The store is still writing the refreshed session; releasing the waiters");
-      refresh_detach (self);
-      release_waiters (self);
-      return G_SOURCE_REMOVE;
-    }
-
-  error = g_error_new (TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED,
-                       _("The token refresh timed out after %u s"), self->refresh_timeout);
-
-  if (refresh->exchanging)
-    {
-      /* The server may have used up the refresh token already, and its answer
-       * would then be the only way to carry on (rule 1, Refresh.listening):
-       * fail the waiters, but keep the exchange. */
-      self->refresh = NULL;
-      self->listening = refresh;
-      set_state (self, TG_TOKEN_STATE_VALID);
-      fail_all_waiters (self, error);
-      return G_SOURCE_REMOVE;
-    }
-
-  refresh_failed (self, g_steal_pointer (&error));
-  return G_SOURCE_REMOVE;
-}
-
-static void
-arm_deadline (Refresh *refresh)
-{
-  TgTokenManager *self = refresh->manager;
-
-  refresh->deadline_at = tg_clock_get_real_time (self->clock) +
-                         (gint64) self->refresh_timeout * G_USEC_PER_SEC;
-  refresh->deadline = clock_source_new (self, self->refresh_timeout * 1000, on_refresh_deadline,
-                                        refresh_ref (refresh), refresh_unref,
-                                        "[tg-token-manager] refresh deadline");
-}
-
-static void
-start_refresh (TgTokenManager *self)
-{
-  Refresh *refresh;
-
-  g_assert (self->refresh == NULL);
-
-  if (self->listening != NULL)
-    {
-      /* Rule 1: the same refresh token is already out there; wait for that
-       * answer again instead of presenting it a second time. */
-      refresh = g_steal_pointer (&self->listening);
-      self->refresh = refresh;
-      arm_deadline (refresh);
-      increment (self, &self->refreshes_joined, PROP_REFRESHES_JOINED);
-      set_state (self, TG_TOKEN_STATE_REFRESHING);
-      return;
-    }
-
-  if (tg_tokens_get_refresh_token (self->tokens) == NULL)
-    {
-      end_session (self, _("The server issued no refresh token; sign in again"));
-      return;
-    }
-
-  refresh = g_new0 (Refresh, 1);
-  g_ref_count_init (&refresh->ref_count);
-  g_set_weak_pointer (&refresh->manager, self);
-  refresh->stale_generation = self->generation;
-  refresh->attempt = 1;
-  self->refresh = refresh;
-  arm_deadline (refresh);
-
-  increment (self, &self->refreshes_started, PROP_REFRESHES_STARTED);
-  set_state (self, TG_TOKEN_STATE_REFRESHING);
-
-  send_refresh (refresh);
-}
-
-/* Rule 1: the first caller that needs a refresh starts it; everyone else
- * queues behind the same one. */
-static void
-start_or_join_refresh (TgTokenManager *self,
-                       Waiter         *waiter)
-{
-  waiter_enqueue (self, waiter);
-
-  if (self->state == TG_TOKEN_STATE_REFRESHING)
-    increment (self, &self->refreshes_joined, PROP_REFRESHES_JOINED);
-  else
-    start_refresh (self);
-}
-
-/* ------------------------------------------------------------------------- */
-/* Rule 6: the end of a session                                              */
-
-/* Drops the session in memory: no refresh, no tokens, every waiter told why.
- * The store is the caller's business — a new sign-in overwrites it, an ended
- * session clears it. */
-static void
-abandon_session (TgTokenManager *self,
-                 const GError   *error)
-{
-  refresh_detach (self);
-  refresh_stop_listening (self);
-  self->canary_pending = FALSE;
-  g_clear_pointer (&self->canary_timeout, g_source_destroy);
-
-  if (self->tokens != NULL)
-    install_tokens (self, NULL);
-  set_state (self, TG_TOKEN_STATE_SIGNED_OUT);
-  fail_all_waiters (self, error);
-}
-
-static void
-end_session (TgTokenManager *self,
-             const char     *reason)
-{
-  gboolean had_session = self->tokens != NULL;
-  g_autofree char *why = g_strdup (reason);  /* @reason may be freed below */
-
-  g_clear_error (&self->ended);
-  self->ended = g_error_new (TG_AUTH_ERROR, TG_AUTH_ERROR_SESSION_EXPIRED,
-                             _("Your session has ended: %s"), why);
-  abandon_session (self, self->ended);
-
-  if (had_session)
-    {
-      /* The refresh token is dead: don't offer it again at the next start. */
-      if (self->store != NULL)
-        store_write_async (self, NULL, forgotten, NULL);
-      g_signal_emit (self, signals[SESSION_EXPIRED], 0, why);
-    }
-}
-
-/* ------------------------------------------------------------------------- */
-/* Rules 2 and 3: the entry points every request goes through                */
-
-/**
- * tg_token_manager_try_get_token:
- * @self: a #TgTokenManager
- * @out_grant: (out caller-allocates): the token to use, if %TRUE
- *
- * The gate's fast path: when a fresh token is installed and no refresh is
- * under way, hands it out at once, without a main-loop turn. Otherwise the
- * caller must go through tg_token_manager_await_token_async().
- *
- * Returns: %TRUE if @out_grant was filled
- */
-gboolean
-tg_token_manager_try_get_token (TgTokenManager *self,
-                                TgTokenGrant   *out_grant)
-{
-  g_return_val_if_fail (TG_IS_TOKEN_MANAGER (self), FALSE);
-  g_return_val_if_fail (out_grant != NULL, FALSE);
-
-  if (self->state != TG_TOKEN_STATE_VALID || !token_is_fresh (self))
-    return FALSE;
-
-  grant_init (self, out_grant, FALSE);
-  return TRUE;
-}
-
-/**
- * tg_token_manager_await_token_async:
- * @self: a #TgTokenManager
- * @cancellable: (nullable): cancels this wait only
- * @callback: called with the token to use
- * @user_data: data for @callback
- *
- * The gate (rule 3): every request passes here before it is sent. While a
- * refresh is in flight the caller waits for it; a token past its expiry (less
- * the skew) is refreshed first (rule 4). Fails with
- * %TG_AUTH_ERROR_SIGNED_OUT or %TG_AUTH_ERROR_SESSION_EXPIRED when there is no
- * session, and with the refresh's error when the refresh it waited on failed.
- */
-void
-tg_token_manager_await_token_async (TgTokenManager      *self,
-                                    GCancellable        *cancellable,
-                                    GAsyncReadyCallback  callback,
-                                    gpointer             user_data)
-{
-  Waiter *waiter;
-  g_autoptr(GError) storage = NULL;
-
-  g_return_if_fail (TG_IS_TOKEN_MANAGER (self));
-
-  waiter = waiter_new (self, cancellable, callback, user_data, tg_token_manager_await_token_async);
-
-  if (g_task_return_error_if_cancelled (waiter->task))
-    waiter_free (waiter);
-  else if (self->tokens == NULL)
-    waiter_fail (waiter, signed_out_error (self, &storage));
-  else if (self->state == TG_TOKEN_STATE_REFRESHING)
-    start_or_join_refresh (self, waiter);
-  else if (!token_is_fresh (self))
-    start_or_join_refresh (self, waiter);
-  else
-    waiter_succeed_now (self, waiter);
-}
-
-/**
- * tg_token_manager_await_token_finish:
- * @out_grant: (out caller-allocates) (optional): the token to use
- *
- * Returns: %TRUE if @out_grant was filled
- */
-gboolean
-tg_token_manager_await_token_finish (TgTokenManager  *self,
-                                     GAsyncResult    *result,
-                                     TgTokenGrant    *out_grant,
-                                     GError         **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == tg_token_manager_await_token_async, FALSE);
-
-  return grant_propagate (G_TASK (result), out_grant, error);
-}
-
-/**
- * tg_token_manager_refresh_async:
- * @self: a #TgTokenManager
- * @stale_generation: the generation of the token the server rejected
- * @cancellable: (nullable): cancels this wait only, never the shared refresh
- * @callback: called with the token to retry with
- * @user_data: data for @callback
- *
- * What a request does with its 401. If a newer token of the same session than
- * @stale_generation is already installed, the caller gets it at once and no
- * refresh starts (rule 2): the 401 was for a token that has already been
- * replaced. Otherwise the caller joins the refresh in flight, or starts it
- * (rule 1). A token of an earlier session (the user signed out, or in again,
- * since) fails with %TG_AUTH_ERROR_SIGNED_OUT: this session's token must not
- * be sent on behalf of another.
- */
-void
-tg_token_manager_refresh_async (TgTokenManager      *self,
-                                guint                stale_generation,
-                                GCancellable        *cancellable,
-                                GAsyncReadyCallback  callback,
-                                gpointer             user_data)
-{
-  Waiter *waiter;
-  g_autoptr(GError) storage = NULL;
-
-  g_return_if_fail (TG_IS_TOKEN_MANAGER (self));
-
-  waiter = waiter_new (self, cancellable, callback, user_data, tg_token_manager_refresh_async);
-
-  if (g_task_return_error_if_cancelled (waiter->task))
-    {
-      waiter_free (waiter);
-    }
-  else if (self->tokens == NULL)
-    {
-      waiter_fail (waiter, signed_out_error (self, &storage));
-    }
-  else if (stale_generation < self->session_start)
-    {
-      g_autoptr(GError) error = g_error_new_literal (TG_AUTH_ERROR, TG_AUTH_ERROR_SIGNED_OUT,
-                                                     _("The session this request was sent in has ended"));
-      waiter_fail (waiter, error);
-    }
-  else if (stale_generation < self->generation)
-    {
-      increment (self, &self->stale_401s, PROP_STALE_401S);
-      /* Newer than the rejected token — but while a refresh or a canary is
-       * under way the gate is closed to everyone, this caller included. */
-      if (self->state == TG_TOKEN_STATE_REFRESHING)
-        waiter_enqueue (self, waiter);
-      else
-        waiter_succeed_now (self, waiter);
-    }
-  else
-    {
-      start_or_join_refresh (self, waiter);
-    }
-}
-
-/**
- * tg_token_manager_refresh_finish:
- * @out_grant: (out caller-allocates) (optional): the token to retry with
- *
- * Returns: %TRUE if @out_grant was filled
- */
-gboolean
-tg_token_manager_refresh_finish (TgTokenManager  *self,
-                                 GAsyncResult    *result,
-                                 TgTokenGrant    *out_grant,
-                                 GError         **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == tg_token_manager_refresh_async, FALSE);
-
-  return grant_propagate (G_TASK (result), out_grant, error);
+  refresh->saving = TRUE;
+  store_write_async (self, tokens, refresh_persisted, refresh_ref (refresh));
 }
 
 /* ------------------------------------------------------------------------- */
 /* Sign-in, restore, sign-out                                                */
-
-typedef struct {
-  SoupMessage     *msg;
-  TgRequestRecord *record;
-  guint            sign_outs;  /* self->sign_outs when it started */
-} SignIn;
-
-static void
-sign_in_free (SignIn *sign_in)
-{
-  g_clear_object (&sign_in->msg);
-  g_clear_object (&sign_in->record);
-  g_free (sign_in);
-}
 
 static void
 sign_in_persisted (GObject      *source,
@@ -1489,11 +1684,8 @@ sign_in_persisted (GObject      *source,
                    gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  g_autoptr(GError) error = NULL;
 
-  if (!store_write_finish (TG_TOKEN_MANAGER (source), result, &error) &&
-      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    g_warning ("Could not store the session: %s", error->message);
+  warn_unless_written (TG_TOKEN_MANAGER (source), result, "store the session");
 
   g_task_return_boolean (task, TRUE);
 }
@@ -1505,13 +1697,12 @@ sign_in_answered (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   TgTokenManager *self = g_task_get_source_object (task);
-  SignIn *sign_in = g_task_get_task_data (task);
+  Call *sign_in = g_task_get_task_data (task);
   g_autoptr(TgHttpReply) reply = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(TgTokens) tokens = NULL;
 
-  reply = tg_transport_send_finish (TG_TRANSPORT (source), result, &error);
-  tg_request_log_end (self->log, sign_in->record, reply != NULL ? reply->status : 0, error);
+  reply = call_finish (task, result, &error);
   if (reply == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
@@ -1544,13 +1735,7 @@ sign_in_answered (GObject      *source,
       abandon_session (self, error);
     }
   install_session (self, tokens);
-
-  if (self->store == NULL)
-    {
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
-  store_write_async (self, tokens, sign_in_persisted, g_steal_pointer (&task));
+  store_write_then_return (self, tokens, sign_in_persisted, g_steal_pointer (&task));
 }
 
 /**
@@ -1559,8 +1744,8 @@ sign_in_answered (GObject      *source,
  * @user_name: the user name
  * @password: the password; not kept
  * @cancellable: (nullable): a #GCancellable
- * @callback: called when signed in, or not
- * @user_data: data for @callback
+ * @callback: (scope async): called when signed in, or not
+ * @user_data: (closure): data for @callback
  *
  * Signs in at the token endpoint and stores the new session. Fails with
  * %TG_AUTH_ERROR_BAD_CREDENTIALS for a wrong user name or password, a TLS or
@@ -1576,7 +1761,6 @@ tg_token_manager_sign_in_async (TgTokenManager      *self,
                                 gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  SignIn *sign_in;
 
   g_return_if_fail (TG_IS_TOKEN_MANAGER (self));
   g_return_if_fail (user_name != NULL && password != NULL);
@@ -1584,29 +1768,29 @@ tg_token_manager_sign_in_async (TgTokenManager      *self,
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, tg_token_manager_sign_in_async);
 
-  sign_in = g_new0 (SignIn, 1);
-  sign_in->sign_outs = self->sign_outs;
-  sign_in->msg = tg_auth_protocol_new_sign_in_message (self->protocol, user_name, password);
-  sign_in->record = g_object_ref (tg_request_log_begin (self->log, TG_REQUEST_KIND_SIGN_IN,
-                                                       tg_request_log_next_request_id (self->log), 1,
-                                                       soup_message_get_method (sign_in->msg),
-                                                       g_uri_get_path (soup_message_get_uri (sign_in->msg)),
-                                                       self->generation));
-  g_task_set_task_data (task, sign_in, (GDestroyNotify) sign_in_free);
-
-  tg_transport_send_async (self->transport, sign_in->msg, G_PRIORITY_HIGH, cancellable,
-                           sign_in_answered, g_steal_pointer (&task));
+  call_send (self, g_steal_pointer (&task), TG_REQUEST_KIND_SIGN_IN,
+             tg_auth_protocol_new_sign_in_message (self->protocol, user_name, password),
+             sign_in_answered);
 }
 
+/**
+ * tg_token_manager_sign_in_finish:
+ * @self: a #TgTokenManager
+ * @result: the #GAsyncResult passed to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes tg_token_manager_sign_in_async(). On success the manager holds
+ * the new session (#TgTokenManager:state is %TG_TOKEN_STATE_VALID); a failure
+ * to store it is only warned about, because the session works in memory.
+ *
+ * Returns: %TRUE if signed in, or %FALSE with @error set
+ */
 gboolean
 tg_token_manager_sign_in_finish (TgTokenManager  *self,
                                  GAsyncResult    *result,
                                  GError         **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == tg_token_manager_sign_in_async, FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return boolean_propagate (self, result, tg_token_manager_sign_in_async, error);
 }
 
 static void
@@ -1636,9 +1820,13 @@ restored (GObject      *source,
 
 /**
  * tg_token_manager_restore_async:
+ * @self: a #TgTokenManager
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the store has been read
+ * @user_data: (closure): data for @callback
  *
  * Loads the session kept in the store, as the posts' app does from
- * localStorage. Finishes with %TRUE if there was one.
+ * localStorage. A session signed in meanwhile is kept, not replaced.
  */
 void
 tg_token_manager_restore_async (TgTokenManager      *self,
@@ -1661,28 +1849,25 @@ tg_token_manager_restore_async (TgTokenManager      *self,
   tg_token_store_load_async (self->store, self->account, cancellable, restored, g_steal_pointer (&task));
 }
 
+/**
+ * tg_token_manager_restore_finish:
+ * @self: a #TgTokenManager
+ * @result: the #GAsyncResult passed to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes tg_token_manager_restore_async(). Nothing stored, a stored session
+ * that cannot be read, no store at all and a store that cannot be asked all
+ * finish with %FALSE and no error (the last with a warning): the user signs in
+ * again.
+ *
+ * Returns: %TRUE if a stored session was found
+ */
 gboolean
 tg_token_manager_restore_finish (TgTokenManager  *self,
                                  GAsyncResult    *result,
                                  GError         **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == tg_token_manager_restore_async, FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-typedef struct {
-  SoupMessage     *msg;
-  TgRequestRecord *record;
-} SignOut;
-
-static void
-sign_out_free (SignOut *sign_out)
-{
-  g_clear_object (&sign_out->msg);
-  g_clear_object (&sign_out->record);
-  g_free (sign_out);
+  return boolean_propagate (self, result, tg_token_manager_restore_async, error);
 }
 
 static void
@@ -1708,27 +1893,24 @@ sign_out_revoked (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   TgTokenManager *self = g_task_get_source_object (task);
-  SignOut *sign_out = g_task_get_task_data (task);
   g_autoptr(TgHttpReply) reply = NULL;
   g_autoptr(GError) error = NULL;
 
-  reply = tg_transport_send_finish (TG_TRANSPORT (source), result, &error);
-  tg_request_log_end (self->log, sign_out->record, reply != NULL ? reply->status : 0, error);
+  reply = call_finish (task, result, &error);
   /* Best effort: we are signed out here whatever the server said; a failed
    * revocation only means the refresh token lives until it expires. */
   if (reply == NULL || !SOUP_STATUS_IS_SUCCESSFUL (reply->status))
     g_debug ("Revocation at sign-out failed");
 
-  if (self->store == NULL)
-    {
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
-  store_write_async (self, NULL, sign_out_forgotten, g_steal_pointer (&task));
+  store_write_then_return (self, NULL, sign_out_forgotten, g_steal_pointer (&task));
 }
 
 /**
  * tg_token_manager_sign_out_async:
+ * @self: a #TgTokenManager
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (nullable) (scope async): called when the session is forgotten
+ * @user_data: (closure): data for @callback
  *
  * Ends the session: every waiter fails with %TG_AUTH_ERROR_SIGNED_OUT, the
  * refresh token is revoked at the server where the protocol has a revocation
@@ -1743,7 +1925,7 @@ tg_token_manager_sign_out_async (TgTokenManager      *self,
   g_autoptr(GTask) task = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(TgTokens) tokens = NULL;
-  SignOut *sign_out;
+  SoupMessage *msg = NULL;
 
   g_return_if_fail (TG_IS_TOKEN_MANAGER (self));
 
@@ -1757,37 +1939,33 @@ tg_token_manager_sign_out_async (TgTokenManager      *self,
   error = g_error_new_literal (TG_AUTH_ERROR, TG_AUTH_ERROR_SIGNED_OUT, _("Signed out"));
   abandon_session (self, error);
 
-  sign_out = g_new0 (SignOut, 1);
   if (tokens != NULL && tg_tokens_get_refresh_token (tokens) != NULL)
-    sign_out->msg = tg_auth_protocol_new_revoke_message (self->protocol,
-                                                         tg_tokens_get_refresh_token (tokens));
-  g_task_set_task_data (task, sign_out, (GDestroyNotify) sign_out_free);
+    msg = tg_auth_protocol_new_revoke_message (self->protocol, tg_tokens_get_refresh_token (tokens));
 
-  if (sign_out->msg != NULL)
-    {
-      sign_out->record = g_object_ref (tg_request_log_begin (self->log, TG_REQUEST_KIND_REVOKE,
-                                                            tg_request_log_next_request_id (self->log), 1,
-                                                            soup_message_get_method (sign_out->msg),
-                                                            g_uri_get_path (soup_message_get_uri (sign_out->msg)),
-                                                            self->generation));
-      tg_transport_send_async (self->transport, sign_out->msg, G_PRIORITY_HIGH, cancellable,
-                               sign_out_revoked, g_steal_pointer (&task));
-    }
-  else if (self->store != NULL)
-    store_write_async (self, NULL, sign_out_forgotten, g_steal_pointer (&task));
+  if (msg != NULL)
+    call_send (self, g_steal_pointer (&task), TG_REQUEST_KIND_REVOKE, msg, sign_out_revoked);
   else
-    g_task_return_boolean (task, TRUE);
+    store_write_then_return (self, NULL, sign_out_forgotten, g_steal_pointer (&task));
 }
 
+/**
+ * tg_token_manager_sign_out_finish:
+ * @self: a #TgTokenManager
+ * @result: the #GAsyncResult passed to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes tg_token_manager_sign_out_async(). The session in memory is gone
+ * either way, as soon as the sign-out starts; an error means the store could
+ * not forget it. A failed revocation is not an error.
+ *
+ * Returns: %TRUE if the store no longer holds the session
+ */
 gboolean
 tg_token_manager_sign_out_finish (TgTokenManager  *self,
                                   GAsyncResult    *result,
                                   GError         **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == tg_token_manager_sign_out_async, FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return boolean_propagate (self, result, tg_token_manager_sign_out_async, error);
 }
 
 /**
@@ -1817,13 +1995,18 @@ tg_token_manager_replace_access_token (TgTokenManager *self,
   self->tokens = g_steal_pointer (&tokens);
   g_signal_emit (self, signals[TOKENS_CHANGED], 0);
 
-  if (self->store != NULL)
-    store_write_async (self, self->tokens, stored, NULL);
+  store_write_in_background (self, self->tokens);
 }
 
 /* ------------------------------------------------------------------------- */
 /* Accessors                                                                 */
 
+/**
+ * tg_token_manager_get_protocol:
+ * @self: a #TgTokenManager
+ *
+ * Returns: (transfer none): how sign-ins and refreshes look on the wire
+ */
 TgAuthProtocol *
 tg_token_manager_get_protocol (TgTokenManager *self)
 {
@@ -1833,6 +2016,7 @@ tg_token_manager_get_protocol (TgTokenManager *self)
 
 /**
  * tg_token_manager_get_request_log:
+ * @self: a #TgTokenManager
  *
  * Returns: (transfer none): every exchange made for this session, resource
  *   requests of the #TgApiClient using this manager included
@@ -1844,6 +2028,12 @@ tg_token_manager_get_request_log (TgTokenManager *self)
   return self->log;
 }
 
+/**
+ * tg_token_manager_get_state:
+ * @self: a #TgTokenManager
+ *
+ * Returns: whether there is a session, and whether a refresh is under way
+ */
 TgTokenState
 tg_token_manager_get_state (TgTokenManager *self)
 {
@@ -1851,6 +2041,13 @@ tg_token_manager_get_state (TgTokenManager *self)
   return self->state;
 }
 
+/**
+ * tg_token_manager_get_generation:
+ * @self: a #TgTokenManager
+ *
+ * Returns: how many access tokens have been installed; it never goes back,
+ *   not even across sign-outs
+ */
 guint
 tg_token_manager_get_generation (TgTokenManager *self)
 {
@@ -1858,6 +2055,14 @@ tg_token_manager_get_generation (TgTokenManager *self)
   return self->generation;
 }
 
+/**
+ * tg_token_manager_get_expires_at:
+ * @self: a #TgTokenManager
+ *
+ * Returns: when the access token expires, in µs since the epoch by
+ *   #TgTokenManager:clock (already corrected for the server's clock skew),
+ *   or 0 if it is not known or there is no session
+ */
 gint64
 tg_token_manager_get_expires_at (TgTokenManager *self)
 {
@@ -1867,6 +2072,7 @@ tg_token_manager_get_expires_at (TgTokenManager *self)
 
 /**
  * tg_token_manager_get_refresh_due_at:
+ * @self: a #TgTokenManager
  *
  * When the gate will refresh the current access token before handing it out
  * (rule 4): its expiry less the `expiry-skew`, the skew clamped to half the
@@ -1884,6 +2090,7 @@ tg_token_manager_get_refresh_due_at (TgTokenManager *self)
 
 /**
  * tg_token_manager_dup_access_token:
+ * @self: a #TgTokenManager
  *
  * For showing (shortened!) in a user interface; requests get theirs from the
  * gate.
@@ -1931,8 +2138,8 @@ tg_token_manager_dispose (GObject *object)
 
   /* Rule 7: whoever still waits hears about it. */
   g_cancellable_cancel (self->cancellable);
-  refresh_detach (self);
-  refresh_stop_listening (self);
+  refresh_drop (&self->refresh);
+  refresh_drop (&self->listening);
   g_clear_pointer (&self->canary_timeout, g_source_destroy);
   error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CLOSED, _("The token manager was shut down"));
   fail_all_waiters (self, error);
@@ -2100,10 +2307,27 @@ tg_token_manager_class_init (TgTokenManagerClass *klass)
   object_class->get_property = tg_token_manager_get_property;
   object_class->set_property = tg_token_manager_set_property;
 
+  /**
+   * TgTokenManager:protocol:
+   *
+   * How sign-ins, refreshes and revocations look on the wire.
+   */
   properties[PROP_PROTOCOL] =
     g_param_spec_object ("protocol", NULL, NULL, TG_TYPE_AUTH_PROTOCOL, construct_only);
+  /**
+   * TgTokenManager:store:
+   *
+   * Where the session is kept between runs, or %NULL to keep it in memory
+   * only.
+   */
   properties[PROP_STORE] =
     g_param_spec_object ("store", NULL, NULL, TG_TYPE_TOKEN_STORE, construct_only);
+  /**
+   * TgTokenManager:account:
+   *
+   * The session's name in #TgTokenManager:store, or %NULL for the token
+   * endpoint's URI.
+   */
   properties[PROP_ACCOUNT] =
     g_param_spec_string ("account", NULL, NULL, NULL, construct_only);
   /**
@@ -2121,26 +2345,91 @@ tg_token_manager_class_init (TgTokenManagerClass *klass)
    */
   properties[PROP_CLOCK] =
     g_param_spec_object ("clock", NULL, NULL, TG_TYPE_CLOCK, construct_only);
+  /**
+   * TgTokenManager:request-log:
+   *
+   * Every exchange of this session: sign-ins, refreshes and revocations, and
+   * the resource requests of the #TgApiClient that uses this manager.
+   */
   properties[PROP_REQUEST_LOG] =
     g_param_spec_object ("request-log", NULL, NULL, TG_TYPE_REQUEST_LOG, readable);
+  /**
+   * TgTokenManager:state:
+   *
+   * Signed out, valid, or refreshing (the gate is closed meanwhile).
+   */
   properties[PROP_STATE] =
     g_param_spec_enum ("state", NULL, NULL, TG_TYPE_TOKEN_STATE, TG_TOKEN_STATE_SIGNED_OUT, readable);
+  /**
+   * TgTokenManager:generation:
+   *
+   * Bumped each time a new access token is installed: a request remembers
+   * the generation it was sent with, so that a late 401 for an older token
+   * is retried with the current one instead of starting a second refresh.
+   */
   properties[PROP_GENERATION] =
     g_param_spec_uint ("generation", NULL, NULL, 0, G_MAXUINT, 0, readable);
+  /**
+   * TgTokenManager:expires-at:
+   *
+   * When the access token expires (see tg_token_manager_get_expires_at()).
+   */
   properties[PROP_EXPIRES_AT] =
     g_param_spec_int64 ("expires-at", NULL, NULL, 0, G_MAXINT64, 0, readable);
+  /**
+   * TgTokenManager:retry-policy:
+   *
+   * After a refresh, whether every waiting request goes at once or the first
+   * one tries the new token alone.
+   */
   properties[PROP_RETRY_POLICY] =
     g_param_spec_enum ("retry-policy", NULL, NULL, TG_TYPE_RETRY_POLICY, TG_RETRY_POLICY_ALL, setting);
+  /**
+   * TgTokenManager:proactive:
+   *
+   * Whether a token about to expire (see #TgTokenManager:expiry-skew) is
+   * refreshed before it is handed to a request, rather than only after the
+   * server rejects it.
+   */
   properties[PROP_PROACTIVE] =
     g_param_spec_boolean ("proactive", NULL, NULL, TRUE, setting);
+  /**
+   * TgTokenManager:expiry-skew:
+   *
+   * How many seconds before its expiry a token counts as expired, at most
+   * half of its lifetime.
+   */
   properties[PROP_EXPIRY_SKEW] =
     g_param_spec_uint ("expiry-skew", NULL, NULL, 0, 3600, DEFAULT_EXPIRY_SKEW, setting);
+  /**
+   * TgTokenManager:refresh-timeout:
+   *
+   * How many seconds a refresh may take, all its attempts and its store write
+   * included, before the requests waiting on it fail.
+   */
   properties[PROP_REFRESH_TIMEOUT] =
     g_param_spec_uint ("refresh-timeout", NULL, NULL, 1, 3600, DEFAULT_REFRESH_TIMEOUT, setting);
+  /**
+   * TgTokenManager:refreshes-started:
+   *
+   * How many refreshes this manager has sent.
+   */
   properties[PROP_REFRESHES_STARTED] =
     g_param_spec_uint ("refreshes-started", NULL, NULL, 0, G_MAXUINT, 0, readable);
+  /**
+   * TgTokenManager:refreshes-joined:
+   *
+   * How many times a caller that needed a refresh joined the one in flight
+   * instead of starting another.
+   */
   properties[PROP_REFRESHES_JOINED] =
     g_param_spec_uint ("refreshes-joined", NULL, NULL, 0, G_MAXUINT, 0, readable);
+  /**
+   * TgTokenManager:stale-401s:
+   *
+   * How many 401s were for a token already replaced, and were answered with
+   * the current token without a refresh.
+   */
   properties[PROP_STALE_401S] =
     g_param_spec_uint ("stale-401s", NULL, NULL, 0, G_MAXUINT, 0, readable);
 
@@ -2148,6 +2437,7 @@ tg_token_manager_class_init (TgTokenManagerClass *klass)
 
   /**
    * TgTokenManager::session-expired:
+   * @self: the manager
    * @reason: why, in a sentence a person can read
    *
    * The session ended without the user asking: the refresh token was rejected

@@ -87,15 +87,4 @@ void          tg_token_store_new_default_async  (GCancellable         *cancellab
 TgTokenStore *tg_token_store_new_default_finish (GAsyncResult         *result,
                                                  GError              **error);
 
-/* Private to the core's two stores: the stored JSON document they share. */
-#define _TG_TOKEN_STORE_MAX_DOCUMENT_SIZE (64 * 1024)
-char     *_tg_token_store_serialize (TgTokens    *tokens,
-                                     gsize       *length);
-TgTokens *_tg_token_store_parse     (const char  *data,
-                                     gsize        length,
-                                     GError     **error);
-
-/* Private to the tests: how long one attempt to reach the secret portal may take. */
-void      _tg_token_store_set_portal_attempt_ms (guint ms);
-
 G_END_DECLS

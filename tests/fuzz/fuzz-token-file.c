@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
  * The stored session: TgFileTokenStore reads its file (at most 64 KiB) and
- * hands the bytes to _tg_token_store_parse(), the same parser the libsecret
+ * hands the bytes to _tg_token_document_parse(), the same parser the libsecret
  * store uses for its item. A file can be truncated, tampered with or left by
  * another version. Whatever parses must serialize and parse back the same.
  */
@@ -10,7 +10,7 @@
 #include <gio/gio.h>
 
 #include "fuzz-common.h"
-#include "tg-token-store.h"
+#include "tg-token-document-private.h"
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data,
@@ -23,7 +23,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   gsize length = 0;
 
   fuzz_init ();
-  tokens = _tg_token_store_parse ((const char *) data, size, &error);
+  tokens = _tg_token_document_parse ((const char *) data, size, &error);
   if (tokens == NULL)
     {
       g_assert (error != NULL);
@@ -31,8 +31,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
     }
 
   g_assert_no_error (error);
-  document = _tg_token_store_serialize (tokens, &length);
-  again = _tg_token_store_parse (document, length, &error);
+  document = _tg_token_document_serialize (tokens, &length);
+  again = _tg_token_document_parse (document, length, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (tg_tokens_get_access_token (again), ==, tg_tokens_get_access_token (tokens));
   g_assert_cmpstr (tg_tokens_get_refresh_token (again), ==, tg_tokens_get_refresh_token (tokens));

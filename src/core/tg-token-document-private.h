@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "tg-tokens.h"
+
+G_BEGIN_DECLS
+
+/* The largest stored document either store reads: a pair is a few KiB. */
+#define TG_TOKEN_DOCUMENT_MAX_SIZE (64 * 1024)
+
+char     *_tg_token_document_serialize (TgTokens    *tokens,
+                                        gsize       *length);
+TgTokens *_tg_token_document_parse     (const char  *data,
+                                        gsize        length,
+                                        GError     **error);
+
+G_END_DECLS
