@@ -165,6 +165,7 @@ burst_wait_for_expiry (GTask *task)
 
   timeout = g_timeout_source_new ((guint) ((wait + 999) / 1000));
   cancelled = g_cancellable_source_new (g_task_get_cancellable (task));
+  g_source_set_dummy_callback (cancelled);
   g_source_add_child_source (timeout, cancelled);
   g_source_set_callback (timeout, natural_expiry_reached, task, g_object_unref);
   g_source_attach (timeout, g_task_get_context (task));

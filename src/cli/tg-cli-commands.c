@@ -476,13 +476,26 @@ tg_cli_get_async (const TgCliOptions  *options,
 
 /* ------------------------------------------------------------------------- */
 
-/* The end of any command: its exit status, or -1 with @error set (a
- * TG_CLI_ERROR whose code is the exit status, or G_IO_ERROR_CANCELLED). */
+/* The end of any command: its exit status, or -1 with @error set to a
+ * TG_CLI_ERROR whose code is the exit status. */
 int
 tg_cli_command_finish (GAsyncResult  *result,
                        GError       **error)
 {
+  GError *local_error = NULL;
+  int status;
+
   g_return_val_if_fail (g_task_is_valid (result, NULL), -1);
 
-  return (int) g_task_propagate_int (G_TASK (result), error);
+  status = (int) g_task_propagate_int (G_TASK (result), &local_error);
+  /* A task returns G_IO_ERROR_CANCELLED by itself once its cancellable is:
+   * that is an interrupt, whatever step it came to. */
+  if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_clear_error (&local_error);
+      local_error = tg_cli_error_new (TG_CLI_EXIT_INTERRUPTED, "interrupted");
+    }
+  if (local_error != NULL)
+    g_propagate_error (error, local_error);
+  return status;
 }
