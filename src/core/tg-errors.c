@@ -10,7 +10,7 @@
 
 #include <json-glib/json-glib.h>
 
-#include "tg-errors.h"
+#include "tg-errors-private.h"
 #include "tg-json-check.h"
 
 /* The server's words may end up on a terminal or under a form: one short
@@ -61,38 +61,57 @@ tg_error_is_unreachable (const GError *error)
     }
 }
 
-/* Valid UTF-8, no control or format characters (no terminal escapes),
- * whitespace collapsed, at most @max_chars characters. */
-static char *
-one_line (const char *text,
-          guint       max_chars)
+/* Text from a server, made fit for a one-line message: valid UTF-8, no
+ * control or formatting characters (no terminal escapes, no bidi overrides
+ * that would make it read as something else), whitespace collapsed, and at
+ * most @max_chars characters, "…" included when it had to be cut. %NULL when
+ * nothing is left. */
+char *
+_tg_sanitize_text (const char *text,
+                   guint       max_chars)
 {
   g_autofree char *valid = g_utf8_make_valid (text, -1);
   g_autoptr(GString) out = g_string_new (NULL);
   guint n_chars = 0;
-  gboolean space = FALSE;
+  gboolean space_pending = FALSE;
 
-  for (const char *p = valid; *p != '\0' && n_chars < max_chars; p = g_utf8_next_char (p))
+  for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p))
     {
       gunichar c = g_utf8_get_char (p);
-      GUnicodeType type = g_unichar_type (c);
 
-      if (g_unichar_isspace (c) || type == G_UNICODE_CONTROL || type == G_UNICODE_FORMAT ||
-          type == G_UNICODE_LINE_SEPARATOR || type == G_UNICODE_PARAGRAPH_SEPARATOR)
+      if (g_unichar_isspace (c))
         {
-          space = out->len > 0;
+          space_pending = out->len > 0;
           continue;
         }
-      if (space)
+      if (g_unichar_iscntrl (c) || g_unichar_type (c) == G_UNICODE_FORMAT)
+        continue;
+
+      if (n_chars + (space_pending ? 1 : 0) + 1 > max_chars)
+        {
+          /* Cut, and say so: a clipped sentence should not look complete. */
+          while (n_chars + 1 > max_chars && out->len > 0)
+            {
+              const char *last = g_utf8_find_prev_char (out->str, out->str + out->len);
+
+              g_string_truncate (out, (gsize) (last - out->str));
+              n_chars--;
+            }
+          g_string_append (out, "…");
+          break;
+        }
+      if (space_pending)
         {
           g_string_append_c (out, ' ');
           n_chars++;
-          space = FALSE;
+          space_pending = FALSE;
         }
       g_string_append_unichar (out, c);
       n_chars++;
     }
 
+  if (out->len == 0)
+    return NULL;
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
@@ -102,7 +121,8 @@ one_line (const char *text,
  *
  * What the server says went wrong, if @body is a JSON object in the style of
  * RFC 6749 §5.2: its `error_description`, or else its `error`, made fit to
- * show — one line of at most 200 characters, without control characters.
+ * show — one line of at most 200 characters (the last one "…" if it had to be
+ * cut), without control or formatting characters.
  *
  * Anything else — no body, an HTML error page, JSON that is not an object,
  * or members that are not strings — gives %NULL, as does a body too big or
@@ -145,10 +165,10 @@ tg_error_body_describe (GBytes *body)
       if (member != NULL && JSON_NODE_HOLDS_VALUE (member) &&
           json_node_get_value_type (member) == G_TYPE_STRING)
         {
-          g_autofree char *text = one_line (json_node_get_string (member), MAX_DESCRIPTION_CHARS);
+          char *text = _tg_sanitize_text (json_node_get_string (member), MAX_DESCRIPTION_CHARS);
 
-          if (*text != '\0')
-            return g_steal_pointer (&text);
+          if (text != NULL)
+            return text;
         }
     }
   return NULL;
