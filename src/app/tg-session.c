@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "tg-builtin-server.h"
-#include "tg-client-config.h"
 #include "tg-session.h"
 
 /* The OAuth 2.0 client this app registers as. */

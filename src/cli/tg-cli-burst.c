@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "tg-cli.h"
-#include "tg-demo-controls.h"
 
 /* `--break natural` waits for the access token to expire, but not forever. */
 #define MAX_NATURAL_WAIT_US ((gint64) 5 * 60 * G_USEC_PER_SEC)

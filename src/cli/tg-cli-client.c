@@ -7,7 +7,6 @@
 
 #include "config.h"
 
-#include "tg-auth-error.h"
 #include "tg-cli.h"
 
 static void

@@ -13,9 +13,7 @@
 
 #include <stdio.h>
 
-#include "tg-auth-error.h"
 #include "tg-cli.h"
-#include "tg-errors.h"
 
 typedef struct {
   const TgCliOptions *options;       /* not owned: outlives the command */

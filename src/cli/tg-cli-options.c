@@ -9,8 +9,8 @@
 
 #include <string.h>
 
-#include "tg-cli.h"
 #include "tg-builtin-server.h"
+#include "tg-cli.h"
 
 #define DEFAULT_REQUESTS    3
 #define MAX_REQUESTS        100000
@@ -235,6 +235,8 @@ usage_error (GError     **error,
   return FALSE;
 }
 
+/* An option's whole number; *@out stays as it is when the option was not
+ * given (@text %NULL). */
 static gboolean
 parse_number (const char  *option,
               const char  *text,
@@ -245,7 +247,7 @@ parse_number (const char  *option,
 {
   g_autofree char *shown = NULL;
 
-  if (g_ascii_string_to_unsigned (text, 10, min, max, out, NULL))
+  if (text == NULL || g_ascii_string_to_unsigned (text, 10, min, max, out, NULL))
     return TRUE;
 
   shown = tg_cli_printable (text);
@@ -411,7 +413,7 @@ parse_server (TgCliOptions  *options,
               RawOptions    *raw,
               GError       **error)
 {
-  guint64 number;
+  guint64 latency = 0, jitter = 0, access_ttl = 0;
 
   if (raw->server != NULL && raw->embedded)
     return usage_error (error, "--server and --embedded exclude each other");
@@ -426,24 +428,13 @@ parse_server (TgCliOptions  *options,
     return usage_error (error, "%s sets up the embedded server: it needs --embedded",
                         raw->latency_ms != NULL ? "--latency-ms" :
                         raw->jitter_ms != NULL ? "--jitter-ms" : "--access-ttl");
-  if (raw->latency_ms != NULL)
-    {
-      if (!parse_number ("--latency-ms", raw->latency_ms, 0, MAX_DELAY_MS, &number, error))
-        return FALSE;
-      options->latency_ms = (guint) number;
-    }
-  if (raw->jitter_ms != NULL)
-    {
-      if (!parse_number ("--jitter-ms", raw->jitter_ms, 0, MAX_DELAY_MS, &number, error))
-        return FALSE;
-      options->jitter_ms = (guint) number;
-    }
-  if (raw->access_ttl != NULL)
-    {
-      if (!parse_number ("--access-ttl", raw->access_ttl, 1, MAX_ACCESS_TTL, &number, error))
-        return FALSE;
-      options->access_ttl = (gint64) number;
-    }
+  if (!parse_number ("--latency-ms", raw->latency_ms, 0, MAX_DELAY_MS, &latency, error) ||
+      !parse_number ("--jitter-ms", raw->jitter_ms, 0, MAX_DELAY_MS, &jitter, error) ||
+      !parse_number ("--access-ttl", raw->access_ttl, 1, MAX_ACCESS_TTL, &access_ttl, error))
+    return FALSE;
+  options->latency_ms = (guint) latency;
+  options->jitter_ms = (guint) jitter;
+  options->access_ttl = (gint64) access_ttl;
   if (raw->embedded &&
       (options->command == TG_CLI_COMMAND_LOGIN || options->command == TG_CLI_COMMAND_LOGOUT))
     return usage_error (error, "%s keeps a session for later, but the --embedded server ends with "
@@ -518,19 +509,15 @@ parse_burst (TgCliOptions  *options,
              RawOptions    *raw,
              GError       **error)
 {
-  guint64 number;
+  guint64 requests = DEFAULT_REQUESTS;
   guint choice;
 
-  options->requests = DEFAULT_REQUESTS;
   options->break_kind = TG_CLI_BREAK_ACCESS;
   options->json = raw->json;
   tg_client_config_set_proactive (options->config, !raw->no_proactive);
-  if (raw->requests != NULL)
-    {
-      if (!parse_number ("--requests", raw->requests, 1, MAX_REQUESTS, &number, error))
-        return FALSE;
-      options->requests = (guint) number;
-    }
+  if (!parse_number ("--requests", raw->requests, 1, MAX_REQUESTS, &requests, error))
+    return FALSE;
+  options->requests = (guint) requests;
   if (raw->break_kind != NULL)
     {
       if (!parse_choice ("--break", raw->break_kind, tg_cli_break_names, &choice, error))

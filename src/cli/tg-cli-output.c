@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "tg-cli.h"
-#include "tg-errors.h"
 
 /* Notes (g_message) from the core, such as where the session is kept: worth
  * reading after a login, and never in the way of a one-line error. */

@@ -11,7 +11,6 @@
 #include <json-glib/json-glib.h>
 
 #include "tg-cli.h"
-#include "tg-request-summary.h"
 
 /* The per-request table shows this many lines; --json has them all. */
 #define MAX_TABLE_LINES 50

@@ -5,6 +5,10 @@
  * client. The app and the CLI both build their clients here, so that the
  * OAuth 2.0 endpoints below a server (`/oauth2/token`, `/oauth2/revoke`) and
  * the checks on a URI that will receive passwords are written once.
+ *
+ * A little over 1,000 lines, nearly all of them the accessors of its
+ * properties and their documentation; the building itself is the last
+ * section.
  */
 #define G_LOG_DOMAIN "tg-client-config"
 
