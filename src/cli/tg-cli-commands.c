@@ -11,6 +11,7 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 
 #include "tg-cli.h"
@@ -384,11 +385,10 @@ get_answered (GObject      *source,
     }
 
   data = g_bytes_get_data (response->body, &size);
-  if (size > 0 && fwrite (data, 1, size, stdout) != size)
-    clearerr (stdout);  /* tg_cli_flush_stdout() says what went wrong */
-  if (!tg_cli_flush_stdout (&error))
+  if ((size > 0 && fwrite (data, 1, size, stdout) != size) || fflush (stdout) != 0)
     {
-      g_task_return_error (task, g_steal_pointer (&error));
+      g_task_return_error (task, tg_cli_error_new (TG_CLI_EXIT_FAILED, "cannot write to standard output: %s",
+                                                   g_strerror (errno)));
       return;
     }
   g_task_return_int (task, TG_CLI_EXIT_OK);
