@@ -292,3 +292,30 @@ tg_test_assert_finalize_soon (gpointer object)
         g_usleep (500);
     }
 }
+
+/**
+ * tg_test_closed_port:
+ *
+ * A loopback port that was free a moment ago: bound, never listened on,
+ * closed. Connecting to 127.0.0.1 on it is refused — a server that cannot be
+ * reached, without a fixed port.
+ *
+ * Returns: the port
+ */
+guint16
+tg_test_closed_port (void)
+{
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GError) error = NULL;
+
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_socket_bind (socket, address, FALSE, &error);
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}

@@ -16,6 +16,7 @@ void     tg_test_iterate_for   (guint         ms);
 char    *tg_test_make_tmpdir   (void);
 void     tg_test_rm_rf         (const char   *path);
 void     tg_test_assert_finalize_soon (gpointer object);
+guint16  tg_test_closed_port   (void);
 gboolean tg_test_make_tls_files (const char  *dir,
                                  char       **out_cert_path,
                                  char       **out_key_path,

@@ -3,9 +3,10 @@
  * TgSession: one server, and everything the windows need to talk to it.
  *
  * Building one is a short chain of asynchronous steps: start the built-in demo
- * server when no server is configured, pick the token store, make the token
- * manager (its tuning bound to GSettings) and the API client, and probe once
- * whether the server has the demo controls. No GTK here.
+ * server when no server is configured, let the library's TgClientConfig build
+ * the client (protocol, default token store, token manager), bind the
+ * manager's tuning to GSettings, and probe once whether the server has the
+ * demo controls. No GTK here.
  */
 #define G_LOG_DOMAIN "tg-session"
 
@@ -14,8 +15,11 @@
 #include <errno.h>
 #include <string.h>
 
-#include "tg-server.h"
+#include "tg-builtin-server.h"
 #include "tg-session.h"
+
+/* The OAuth 2.0 client this app registers as. */
+#define OAUTH2_CLIENT_ID "tokengate"
 
 /* The built-in server's access tokens live this long: short, so that a person
  * giving the demo sees a natural expiry too, not only the forced ones. */
@@ -36,8 +40,7 @@ struct _TgSession
   TgServer           *server;         /* owned, nullable: the built-in one,
                                          until shut down */
   gboolean            builtin;
-  char               *server_uri;     /* normalized, no trailing slash */
-  TgAuthProtocolKind  protocol_kind;
+  TgClientConfig     *config;         /* owned: server URI and protocol */
   TgTokenManager     *manager;
   TgApiClient        *client;
   TgDemoControls     *demo_controls;  /* owned, nullable */
@@ -54,18 +57,9 @@ tg_session_dispose (GObject *object)
   g_clear_object (&self->client);
   g_clear_object (&self->manager);
   g_clear_object (&self->demo_controls);
+  g_clear_object (&self->config);
 
   G_OBJECT_CLASS (tg_session_parent_class)->dispose (object);
-}
-
-static void
-tg_session_finalize (GObject *object)
-{
-  TgSession *self = TG_SESSION (object);
-
-  g_free (self->server_uri);
-
-  G_OBJECT_CLASS (tg_session_parent_class)->finalize (object);
 }
 
 static void
@@ -74,46 +68,12 @@ tg_session_class_init (TgSessionClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->dispose = tg_session_dispose;
-  object_class->finalize = tg_session_finalize;
 }
 
 static void
 tg_session_init (TgSession *self)
 {
-}
-
-/* "https://example.org/" and "https://example.org" are the same server. */
-static char *
-normalize_uri (const char *uri)
-{
-  g_autofree char *copy = g_strstrip (g_strdup (uri));
-  gsize len = strlen (copy);
-
-  while (len > 0 && copy[len - 1] == '/')
-    copy[--len] = '\0';
-  return g_steal_pointer (&copy);
-}
-
-static const char *
-protocol_nick (TgAuthProtocolKind kind)
-{
-  return kind == TG_AUTH_PROTOCOL_OAUTH2 ? "oauth2" : "seed";
-}
-
-static TgAuthProtocol *
-make_protocol (const char          *base_uri,
-               TgAuthProtocolKind   kind,
-               GError             **error)
-{
-  g_autofree char *token_uri = NULL;
-  g_autofree char *revoke_uri = NULL;
-
-  if (kind == TG_AUTH_PROTOCOL_SEED)
-    return tg_auth_protocol_new_seed (base_uri, error);
-
-  token_uri = g_strconcat (base_uri, "/oauth2/token", NULL);
-  revoke_uri = g_strconcat (base_uri, "/oauth2/revoke", NULL);
-  return tg_auth_protocol_new_oauth2 (token_uri, revoke_uri, "tokengate", NULL, NULL, error);
+  self->config = tg_client_config_new ();
 }
 
 /* ------------------------------------------------------------------------- */
@@ -123,16 +83,12 @@ static TgServer *
 start_builtin_server (const char  *database,
                       GError     **error)
 {
-  g_autoptr(TgServer) server = g_object_new (TG_TYPE_SERVER,
-                                             "host", "127.0.0.1",
-                                             "port", 0,
-                                             "database", database,
-                                             "access-ttl", (gint64) BUILTIN_ACCESS_TTL,
-                                             NULL);
+  TgBuiltinServerSettings settings = {
+    .database = database,
+    .access_ttl = BUILTIN_ACCESS_TTL,
+  };
 
-  if (!tg_server_start_in_thread (server, error))
-    return NULL;
-  return g_steal_pointer (&server);
+  return tg_builtin_server_start (&settings, error);
 }
 
 /*
@@ -243,13 +199,13 @@ probe_ready (GObject      *source,
                                   (gssize) g_bytes_get_size (body), NULL) &&
       JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     {
-      session->demo_controls = tg_demo_controls_new (session->server_uri, &error);
+      session->demo_controls = tg_demo_controls_new (tg_session_get_server_uri (session), &error);
       if (session->demo_controls == NULL)
         g_debug ("No demo controls: %s", error->message);
     }
   else
     {
-      g_debug ("The server at %s has no demo controls", session->server_uri);
+      g_debug ("The server at %s has no demo controls", tg_session_get_server_uri (session));
     }
 
   g_task_return_pointer (task, g_object_ref (session), g_object_unref);
@@ -259,7 +215,7 @@ static void
 probe_demo_controls (GTask *task)
 {
   Build *build = g_task_get_task_data (task);
-  g_autofree char *uri = g_strconcat (build->session->server_uri, "/demo/settings", NULL);
+  g_autofree char *uri = g_strconcat (tg_session_get_server_uri (build->session), "/demo/settings", NULL);
   g_autoptr(SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, uri);
 
   if (msg == NULL)
@@ -275,55 +231,35 @@ probe_demo_controls (GTask *task)
 }
 
 static void
-store_ready (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
+client_ready (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
   Build *build = g_task_get_task_data (task);
   TgSession *session = build->session;
-  g_autoptr(TgTokenStore) store = NULL;
-  g_autoptr(TgAuthProtocol) protocol = NULL;
-  g_autofree char *account = NULL;
   GError *error = NULL;
 
-  store = tg_token_store_new_default_finish (result, &error);
-  if (store == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-
-  protocol = make_protocol (session->server_uri, session->protocol_kind, &error);
-  if (protocol == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-
-  if (session->builtin)
-    account = g_strdup (BUILTIN_ACCOUNT);
-  else
-    account = g_strconcat (session->server_uri, " ", protocol_nick (session->protocol_kind), NULL);
-
-  session->manager = tg_token_manager_new (protocol, store, account);
-  if (build->settings != NULL)
-    bind_settings (session->manager, build->settings);
-
-  session->client = tg_api_client_new (session->manager, session->server_uri, &error);
+  session->client = tg_client_config_build_finish (TG_CLIENT_CONFIG (source), result, &error);
   if (session->client == NULL)
     {
       g_task_return_error (task, error);
       return;
     }
 
+  session->manager = g_object_ref (tg_api_client_get_manager (session->client));
+  if (build->settings != NULL)
+    bind_settings (session->manager, build->settings);
+
   probe_demo_controls (g_steal_pointer (&task));
 }
 
 static void
-pick_store (GTask *task)
+build_client (GTask *task)
 {
-  tg_token_store_new_default_async (g_task_get_cancellable (task), store_ready, task);
+  Build *build = g_task_get_task_data (task);
+
+  tg_client_config_build_async (build->session->config, g_task_get_cancellable (task), client_ready, task);
 }
 
 static void
@@ -334,11 +270,12 @@ builtin_server_ready (GObject      *source,
   g_autoptr(GTask) task = user_data;
   GTask *server_task = G_TASK (result);
   Build *build = g_task_get_task_data (task);
+  TgSession *session = build->session;
   GError *error = NULL;
 
   /* Taken even when cancelled: the session's dispose stops it. */
-  build->session->server = g_task_propagate_pointer (server_task, &error);
-  if (build->session->server == NULL)
+  session->server = g_task_propagate_pointer (server_task, &error);
+  if (session->server == NULL)
     {
       g_task_return_error (task, error);
       return;
@@ -346,9 +283,13 @@ builtin_server_ready (GObject      *source,
   if (g_task_return_error_if_cancelled (task))
     return;
 
-  build->session->server_uri = g_strdup (tg_server_get_base_uri (build->session->server));
-  g_debug ("Built-in server at %s", build->session->server_uri);
-  pick_store (g_steal_pointer (&task));
+  if (!tg_client_config_set_server_uri (session->config, tg_server_get_base_uri (session->server), &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_debug ("Built-in server at %s", tg_session_get_server_uri (session));
+  build_client (g_steal_pointer (&task));
 }
 
 /**
@@ -375,6 +316,8 @@ tg_session_new_async (const char          *server_uri,
                       gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  TgClientConfig *config;
+  GError *error = NULL;
   Build *build;
 
   g_return_if_fail (settings == NULL || G_IS_SETTINGS (settings));
@@ -385,10 +328,15 @@ tg_session_new_async (const char          *server_uri,
 
   build = g_new0 (Build, 1);
   build->session = g_object_new (TG_TYPE_SESSION, NULL);
-  build->session->protocol_kind = protocol;
   build->session->builtin = server_uri == NULL;
   build->settings = settings != NULL ? g_object_ref (settings) : NULL;
   g_task_set_task_data (task, build, (GDestroyNotify) build_free);
+
+  config = build->session->config;
+  tg_client_config_set_protocol_kind (config, protocol);
+  if (protocol == TG_AUTH_PROTOCOL_OAUTH2)
+    tg_client_config_set_client_id (config, OAUTH2_CLIENT_ID);
+  tg_client_config_set_use_default_store (config, TRUE);
 
   if (server_uri == NULL)
     {
@@ -397,25 +345,19 @@ tg_session_new_async (const char          *server_uri,
       g_autoptr(GTask) server_task = g_task_new (NULL, NULL, builtin_server_ready,
                                                  g_steal_pointer (&task));
 
+      tg_client_config_set_account (config, BUILTIN_ACCOUNT);
       g_task_run_in_thread (server_task, start_builtin_server_thread);
       return;
     }
 
   /* Checked now, so that an insecure URL is refused before anything else. */
-  {
-    g_autoptr(TgAuthProtocol) check = NULL;
-    GError *error = NULL;
+  if (!tg_client_config_set_server_uri (config, server_uri, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
 
-    build->session->server_uri = normalize_uri (server_uri);
-    check = make_protocol (build->session->server_uri, protocol, &error);
-    if (check == NULL)
-      {
-        g_task_return_error (task, error);
-        return;
-      }
-  }
-
-  pick_store (g_steal_pointer (&task));
+  build_client (g_steal_pointer (&task));
 }
 
 /**
@@ -457,7 +399,7 @@ tg_session_get_server_uri (TgSession *self)
 {
   g_return_val_if_fail (TG_IS_SESSION (self), NULL);
 
-  return self->server_uri;
+  return tg_client_config_get_server_uri (self->config);
 }
 
 TgAuthProtocolKind
@@ -465,7 +407,7 @@ tg_session_get_protocol_kind (TgSession *self)
 {
   g_return_val_if_fail (TG_IS_SESSION (self), TG_AUTH_PROTOCOL_SEED);
 
-  return self->protocol_kind;
+  return tg_client_config_get_protocol_kind (self->config);
 }
 
 /**
@@ -481,18 +423,21 @@ tg_session_matches (TgSession          *self,
                     const char         *server_uri,
                     TgAuthProtocolKind  protocol)
 {
-  g_autofree char *normalized = NULL;
+  g_autoptr(TgClientConfig) other = NULL;
 
   g_return_val_if_fail (TG_IS_SESSION (self), FALSE);
 
-  if (self->protocol_kind != protocol)
+  if (tg_session_get_protocol_kind (self) != protocol)
     return FALSE;
   if (server_uri == NULL)
     return self->builtin;
   if (self->builtin)
     return FALSE;
-  normalized = normalize_uri (server_uri);
-  return g_strcmp0 (normalized, self->server_uri) == 0;
+  /* "https://example.org/" and "https://example.org" are the same server:
+   * compared as the configuration spells them. */
+  other = tg_client_config_new ();
+  return tg_client_config_set_server_uri (other, server_uri, NULL) &&
+         g_strcmp0 (tg_client_config_get_server_uri (other), tg_session_get_server_uri (self)) == 0;
 }
 
 TgTokenManager *

@@ -5,6 +5,7 @@
 
 #include "tg-api-client.h"
 #include "tg-auth-protocol.h"
+#include "tg-client-config.h"
 #include "tg-demo-controls.h"
 #include "tg-token-manager.h"
 

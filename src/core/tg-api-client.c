@@ -503,6 +503,20 @@ tg_api_client_get_finish (TgApiClient   *self,
 }
 
 /**
+ * tg_api_client_get_manager:
+ * @self: a #TgApiClient
+ *
+ * Returns: (transfer none): the token manager that signs the requests
+ */
+TgTokenManager *
+tg_api_client_get_manager (TgApiClient *self)
+{
+  g_return_val_if_fail (TG_IS_API_CLIENT (self), NULL);
+
+  return self->manager;
+}
+
+/**
  * tg_api_client_get_session:
  *
  * Returns: (transfer none) (nullable): the session resource requests go

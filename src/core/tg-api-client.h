@@ -41,6 +41,7 @@ TgApiClient   *tg_api_client_new_with_transport (TgTokenManager  *manager,
                                                 const char      *base_uri,
                                                 TgTransport     *transport,
                                                 GError         **error);
+TgTokenManager *tg_api_client_get_manager (TgApiClient          *self);
 SoupSession   *tg_api_client_get_session  (TgApiClient          *self);
 void           tg_api_client_send_async   (TgApiClient          *self,
                                            const char           *method,

@@ -18,9 +18,7 @@
 
 #include "tg-auth-protocol.h"
 #include "tg-demo-controls.h"
-
-/* The server's words may end up on a terminal: one short line. */
-#define MAX_DESCRIPTION_CHARS 200
+#include "tg-errors.h"
 
 struct _TgDemoControls
 {
@@ -34,75 +32,6 @@ struct _TgDemoControls
 G_DEFINE_FINAL_TYPE (TgDemoControls, tg_demo_controls, G_TYPE_OBJECT)
 
 /* ------------------------------------------------------------------------- */
-
-/* Valid UTF-8, no control characters (no terminal escapes), whitespace
- * collapsed, at most @max_chars characters. */
-static char *
-one_line (const char *text,
-          guint       max_chars)
-{
-  g_autofree char *valid = g_utf8_make_valid (text, -1);
-  g_autoptr(GString) out = g_string_new (NULL);
-  guint n_chars = 0;
-  gboolean space = FALSE;
-
-  for (const char *p = valid; *p != '\0' && n_chars < max_chars; p = g_utf8_next_char (p))
-    {
-      gunichar c = g_utf8_get_char (p);
-      GUnicodeType type = g_unichar_type (c);
-
-      if (g_unichar_isspace (c) || type == G_UNICODE_CONTROL || type == G_UNICODE_FORMAT ||
-          type == G_UNICODE_LINE_SEPARATOR || type == G_UNICODE_PARAGRAPH_SEPARATOR)
-        {
-          space = out->len > 0;
-          continue;
-        }
-      if (space)
-        {
-          g_string_append_c (out, ' ');
-          n_chars++;
-          space = FALSE;
-        }
-      g_string_append_unichar (out, c);
-      n_chars++;
-    }
-
-  return g_string_free (g_steal_pointer (&out), FALSE);
-}
-
-/* The `error_description` (or else `error`) of an RFC 6749 §5.2 style body. */
-static char *
-describe_error_body (GBytes *body)
-{
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  gsize size = 0;
-  const char *data = g_bytes_get_data (body, &size);
-  JsonNode *root;
-  JsonObject *object;
-  const char *names[] = { "error_description", "error" };
-
-  if (size == 0 || !json_parser_load_from_data (parser, data, (gssize) size, NULL))
-    return NULL;
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    return NULL;
-  object = json_node_get_object (root);
-
-  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
-    {
-      JsonNode *member = json_object_get_member (object, names[i]);
-
-      if (member != NULL && JSON_NODE_HOLDS_VALUE (member) &&
-          json_node_get_value_type (member) == G_TYPE_STRING)
-        {
-          g_autofree char *text = one_line (json_node_get_string (member), MAX_DESCRIPTION_CHARS);
-
-          if (*text != '\0')
-            return g_steal_pointer (&text);
-        }
-    }
-  return NULL;
-}
 
 static GError *
 error_for_status (SoupMessage *msg,
@@ -133,7 +62,7 @@ error_for_status (SoupMessage *msg,
       code = G_IO_ERROR_FAILED;
     }
 
-  description = describe_error_body (body);
+  description = tg_error_body_describe (body);
   if (description != NULL)
     return g_error_new (G_IO_ERROR, code, "%s (HTTP %u)", description, status);
 
