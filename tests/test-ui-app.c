@@ -502,24 +502,10 @@ static void
 test_unreachable (Fixture       *fixture,
                   gconstpointer  data)
 {
-  g_autoptr(GSocket) socket = NULL;
-  g_autoptr(GSocketAddress) address = NULL;
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GError) error = NULL;
   g_autofree char *uri = NULL;
   const char *args[] = { "--server", NULL, NULL };
 
-  /* A port that was free a moment ago: bound, never listened on, closed. */
-  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
-  g_assert_no_error (error);
-  address = g_inet_socket_address_new (loopback, 0);
-  g_socket_bind (socket, address, FALSE, &error);
-  g_assert_no_error (error);
-  g_clear_object (&address);
-  address = g_socket_get_local_address (socket, &error);
-  g_assert_no_error (error);
-  uri = g_strdup_printf ("http://127.0.0.1:%u", g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address)));
-  g_socket_close (socket, NULL);
+  uri = g_strdup_printf ("http://127.0.0.1:%u", tg_test_closed_port ());
 
   args[1] = uri;
   expected_error = "cannot be reached";

@@ -26,6 +26,7 @@
 #include "tg-network-view-private.h"
 #include "tg-paced-list-model.h"
 #include "tg-pending-records.h"
+#include "tg-request-summary.h"
 
 /* Rows the view takes in per frame while it catches up with the log. */
 #define MAX_ROWS_PER_FRAME 32
@@ -129,64 +130,6 @@ burst_start (TgNetworkView *self)
   return g_array_index (self->marks, BurstMark, self->marks->len - 1).position;
 }
 
-/* "3 × 401 → 1 refresh → 3 retried, all OK" and its variants. */
-static char *
-describe_burst (const TgRequestSummary *summary,
-                guint                   pending,
-                gboolean                session_ended)
-{
-  g_autoptr(GString) text = g_string_new (NULL);
-
-  if (summary->http_messages == 0)
-    return g_strdup (_("Sending…"));
-
-  if (summary->resource_401 == 0)
-    {
-      /* Translators: the burst got no 401 answer */
-      g_string_append (text, _("no 401s"));
-      if (summary->refreshes > 0)
-        /* Translators: a refresh that happened without a 401, because the
-         * token was about to expire; follows "no 401s" */
-        g_string_append_printf (text, ngettext (", %u refresh before sending",
-                                                ", %u refreshes before sending",
-                                                summary->refreshes),
-                                summary->refreshes);
-    }
-  else
-    {
-      /* Translators: "3 × 401" — three answers with status 401 */
-      g_string_append_printf (text, _("%u × 401"), summary->resource_401);
-      /* Translators: "3 × 401 → 1 refresh" */
-      g_string_append_printf (text, ngettext (" → %u refresh", " → %u refreshes",
-                                              summary->refreshes),
-                              summary->refreshes);
-      if (summary->retries > 0 || !session_ended)
-        /* Translators: "3 × 401 → 1 refresh → 3 retried" */
-        g_string_append_printf (text, _(" → %u retried"), summary->retries);
-    }
-
-  if (session_ended)
-    {
-      if (summary->resource_401 > 0 && summary->retries == 0)
-        /* Translators: the end of "3 × 401 → 1 refresh → session ended" */
-        g_string_append (text, _(" → session ended"));
-      else
-        /* Translators: the end of "3 × 401 → 1 refresh → 3 retried, session ended" */
-        g_string_append (text, _(", session ended"));
-    }
-  else if (pending > 0)
-    /* Translators: the end of "3 × 401 → 1 refresh → 2 retried, 1 in flight" */
-    g_string_append_printf (text, _(", %u in flight"), pending);
-  else if (summary->requests > 0 && summary->failed == 0)
-    /* Translators: the end of "3 × 401 → 1 refresh → 3 retried, all OK" */
-    g_string_append (text, _(", all OK"));
-  else if (summary->failed > 0)
-    /* Translators: the end of "3 × 401 → 1 refresh → 2 retried, 1 failed" */
-    g_string_append_printf (text, _(", %u failed"), summary->failed);
-
-  return g_string_free (g_steal_pointer (&text), FALSE);
-}
-
 static void
 update_summary (TgNetworkView *self)
 {
@@ -227,7 +170,7 @@ update_summary (TgNetworkView *self)
             session_ended = status == 401 && tg_request_record_get_attempt (record) >= 2;
         }
 
-      summary = describe_burst (&numbers, tg_pending_records_get_size (self->pending), session_ended);
+      summary = tg_request_summary_describe (&numbers, tg_pending_records_get_size (self->pending), session_ended);
 
       if (numbers.last_end > numbers.first_start && tg_pending_records_get_size (self->pending) == 0)
         {

@@ -17,6 +17,7 @@
 #include <glib/gi18n.h>
 
 #include "tg-auth-error.h"
+#include "tg-errors.h"
 #include "tg-sign-in-window.h"
 
 enum {
@@ -118,31 +119,6 @@ show_error_text (TgSignInWindow *self,
     }
 }
 
-static gboolean
-is_unreachable (const GError *error)
-{
-  if (error->domain == G_RESOLVER_ERROR)
-    return TRUE;
-  if (error->domain != G_IO_ERROR)
-    return FALSE;
-
-  switch (error->code)
-    {
-    case G_IO_ERROR_CONNECTION_REFUSED:
-    case G_IO_ERROR_HOST_NOT_FOUND:
-    case G_IO_ERROR_HOST_UNREACHABLE:
-    case G_IO_ERROR_NETWORK_UNREACHABLE:
-    case G_IO_ERROR_TIMED_OUT:
-    case G_IO_ERROR_CONNECTION_CLOSED:
-    case G_IO_ERROR_NOT_CONNECTED:
-    case G_IO_ERROR_PROXY_FAILED:
-    case G_IO_ERROR_PROXY_NOT_ALLOWED:
-      return TRUE;
-    default:
-      return FALSE;
-    }
-}
-
 /**
  * tg_sign_in_window_show_error:
  * @error: why signing in (or building the session) failed
@@ -181,7 +157,7 @@ tg_sign_in_window_show_error (TgSignInWindow *self,
                "Check the URL, or the server’s certificate.");
       culprit = self->url_row;
     }
-  else if (is_unreachable (error))
+  else if (tg_error_is_unreachable (error))
     {
       text = _("The server cannot be reached. Check the URL and your network connection.");
       culprit = self->url_row;

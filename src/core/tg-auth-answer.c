@@ -19,6 +19,7 @@
 
 #include "tg-auth-answer-private.h"
 #include "tg-auth-error.h"
+#include "tg-errors-private.h"
 #include "tg-base64url.h"
 #include "tg-json-check.h"
 
@@ -43,62 +44,9 @@
  * request with an unexplained 431 or 400. Refresh tokens get the same limit. */
 #define MAX_TOKEN_BYTES      (16 * 1024)
 
-/* Text from the server, made fit for a one-line message: valid UTF-8, no
- * control or formatting characters (no terminal escapes, no bidi overrides
- * that would make it read as something else), whitespace collapsed, and at
- * most @max_chars characters. */
-static char *
-sanitize_text (const char *text,
-               guint       max_chars)
-{
-  g_autofree char *valid = g_utf8_make_valid (text, -1);
-  g_autoptr(GString) out = g_string_new (NULL);
-  guint n_chars = 0;
-  gboolean space_pending = FALSE;
-
-  for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p))
-    {
-      gunichar c = g_utf8_get_char (p);
-
-      if (g_unichar_isspace (c))
-        {
-          space_pending = out->len > 0;
-          continue;
-        }
-      if (g_unichar_iscntrl (c) || g_unichar_type (c) == G_UNICODE_FORMAT)
-        continue;
-
-      if (n_chars + (space_pending ? 1 : 0) + 1 > max_chars)
-        {
-          /* Cut, and say so: a clipped sentence should not look complete. */
-          while (n_chars + 1 > max_chars && out->len > 0)
-            {
-              const char *last = g_utf8_find_prev_char (out->str, out->str + out->len);
-
-              g_string_truncate (out, (gsize) (last - out->str));
-              n_chars--;
-            }
-          g_string_append (out, "…");
-          break;
-        }
-      if (space_pending)
-        {
-          g_string_append_c (out, ' ');
-          n_chars++;
-          space_pending = FALSE;
-        }
-      g_string_append_unichar (out, c);
-      n_chars++;
-    }
-
-  if (out->len == 0)
-    return NULL;
-  return g_string_free (g_steal_pointer (&out), FALSE);
-}
-
 /* Server text made fit to show: secrets out, then sanitised. Redaction runs
  * on the text as it came and again on the sanitised text (with the
- * sanitised secrets), so that characters sanitize_text() drops or folds — a
+ * sanitised secrets), so that characters _tg_sanitize_text() drops or folds — a
  * zero-width space, a control character, a run of spaces — cannot hide an
  * echo from the first pass and reveal it in the second. */
 static char *
@@ -112,14 +60,14 @@ redact_for_display (const char          *text,
 
   if (redacted == NULL)
     return NULL;
-  clean = sanitize_text (redacted, G_MAXUINT);
+  clean = _tg_sanitize_text (redacted, G_MAXUINT);
   if (clean == NULL)
     return NULL;
 
   out = g_string_new (clean);
   for (guint i = 0; i < secrets->n_values; i++)
     {
-      char *clean_secret = sanitize_text (secrets->values[i], G_MAXUINT);
+      char *clean_secret = _tg_sanitize_text (secrets->values[i], G_MAXUINT);
 
       _tg_auth_redact_secret (out, secrets->values[i]);
       if (clean_secret != NULL)
@@ -127,7 +75,7 @@ redact_for_display (const char          *text,
       _tg_auth_wipe_string (clean_secret);
     }
 
-  return sanitize_text (out->str, max_chars);
+  return _tg_sanitize_text (out->str, max_chars);
 }
 
 /* The JSON object in @data, or %NULL for anything else — including what is
