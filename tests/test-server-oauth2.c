@@ -240,7 +240,7 @@ static const TgTestBadRequest bad_token_requests[] = {
   { "missing refresh_token", "POST", FORM, "grant_type=refresh_token", 400, "invalid_request" },
   { "empty refresh_token", "POST", FORM, "grant_type=refresh_token&refresh_token=", 400, "invalid_request" },
   { "client_credentials", "POST", FORM, "grant_type=client_credentials&username=demo&password=demo", 400, "unsupported_grant_type" },
-  { "authorization_code", "POST", FORM, "grant_type=authorization_code&code=x", 400, "unsupported_grant_type" },
+  { "authorization_code without its parameters", "POST", FORM, "grant_type=authorization_code&code=x", 400, "invalid_request" },
   { "garbage grant", "POST", FORM, "grant_type=%3Cscript%3E&username=demo&password=demo", 400, "unsupported_grant_type" },
   { "grant_type case", "POST", FORM, "grant_type=PASSWORD&username=demo&password=demo", 400, "unsupported_grant_type" },
   { "JSON body", "POST", JSON, "{\"grant_type\":\"password\",\"username\":\"demo\",\"password\":\"demo\"}", 415, "invalid_request" },

@@ -93,6 +93,21 @@ _tg_server_reply_bad_body (SoupServerMessage *msg,
 }
 
 /**
+ * _tg_server_set_no_store:
+ *
+ * Keeps the answer out of every cache: token answers (RFC 6749 §5.1), and
+ * the sign-in pages and redirects that carry a CSRF token or a code.
+ */
+void
+_tg_server_set_no_store (SoupServerMessage *msg)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+
+  soup_message_headers_replace (headers, "Cache-Control", "no-store");
+  soup_message_headers_replace (headers, "Pragma", "no-cache");
+}
+
+/**
  * _tg_server_reply_empty:
  *
  * Answers 200 with an empty JSON object: what an action that has nothing to
