@@ -391,62 +391,77 @@ reply_form (SoupServerMessage *msg,
   _tg_server_reply_login_page (msg, &page);
 }
 
-/* Checks a request of RFC 6749 §4.1.1 whose client and redirect URI are
- * known good, and returns what is to be kept of it; or NULL once the browser
- * is sent back with the error. */
-static Pending *
-pending_from_request (TgServer             *self,
-                      SoupServerMessage    *msg,
-                      GHashTable           *query,
-                      const TgServerClient *client,
-                      const char           *redirect_uri)
+static gboolean
+refuse (const char **out_error,
+        const char **out_description,
+        const char  *error,
+        const char  *description)
 {
-  const char *state = get_parameter (query, "state");
+  *out_error = error;
+  *out_description = description;
+  return FALSE;
+}
+
+/* Checks what RFC 6749 §4.1.1 and RFC 7636 §4.3 ask of a request whose client
+ * and redirect URI are known good; on failure, says what to tell the client. */
+static gboolean
+request_is_valid (GHashTable  *query,
+                  const char **out_error,
+                  const char **out_description)
+{
   const char *response_type = get_parameter (query, "response_type");
   const char *challenge = get_parameter (query, "code_challenge");
   const char *method = get_parameter (query, "code_challenge_method");
   const char *scope = get_parameter (query, "scope");
+  const char *state = get_parameter (query, "state");
   const char *nonce = get_parameter (query, "nonce");
   const char *prompt = get_parameter (query, "prompt");
-  const char *error = NULL;
-  const char *description = NULL;
-  Pending *pending;
 
   if (response_type == NULL)
-    error = "invalid_request", description = "response_type is missing";
-  else if (strcmp (response_type, "code") != 0)
-    error = "unsupported_response_type", description = "the only response_type is code";
-  else if (method == NULL || challenge == NULL)
-    error = "invalid_request", description = "PKCE is required: code_challenge with code_challenge_method S256";
-  else if (strcmp (method, "S256") != 0)
-    error = "invalid_request", description = "the only code_challenge_method is S256";
-  else if (strlen (challenge) != 43 || !is_base64url (challenge, 43))
-    error = "invalid_request", description = "code_challenge must be 43 characters of base64url";
-  else if (scope != NULL && !scope_is_supported (scope))
-    error = "invalid_scope", description = "supported scopes: api, offline_access, openid";
-  else if ((state != NULL && strlen (state) > MAX_PARAMETER_BYTES) ||
-           (nonce != NULL && strlen (nonce) > MAX_PARAMETER_BYTES))
-    error = "invalid_request", description = "state and nonce are limited to 1024 bytes";
-  else if (prompt != NULL && prompt_has_none (prompt))
-    /* OpenID Connect Core §3.1.2.6: we keep no sign-in between requests, so
-     * there is never one to go on without asking. */
-    error = "login_required", description = "signing in needs the user";
+    return refuse (out_error, out_description, "invalid_request", "response_type is missing");
+  if (strcmp (response_type, "code") != 0)
+    return refuse (out_error, out_description, "unsupported_response_type",
+                   "the only response_type is code");
+  /* Without a method, RFC 7636 §4.3 means plain, which we do not take. */
+  if (method == NULL || challenge == NULL)
+    return refuse (out_error, out_description, "invalid_request",
+                   "PKCE is required: code_challenge with code_challenge_method S256");
+  if (strcmp (method, "S256") != 0)
+    return refuse (out_error, out_description, "invalid_request",
+                   "the only code_challenge_method is S256");
+  if (strlen (challenge) != 43 || !is_base64url (challenge, 43))
+    return refuse (out_error, out_description, "invalid_request",
+                   "code_challenge must be 43 characters of base64url");
+  if (scope != NULL && !scope_is_supported (scope))
+    return refuse (out_error, out_description, "invalid_scope",
+                   "supported scopes: api, offline_access, openid");
+  if ((state != NULL && strlen (state) > MAX_PARAMETER_BYTES) ||
+      (nonce != NULL && strlen (nonce) > MAX_PARAMETER_BYTES))
+    return refuse (out_error, out_description, "invalid_request",
+                   "state and nonce are limited to 1024 bytes");
+  /* OpenID Connect Core §3.1.2.6: we keep no sign-in between requests, so
+   * there is never one to go on with without asking. */
+  if (prompt != NULL && prompt_has_none (prompt))
+    return refuse (out_error, out_description, "login_required", "signing in needs the user");
 
-  if (error != NULL)
-    {
-      redirect_error (self, msg, SOUP_STATUS_FOUND, redirect_uri,
-                      state != NULL && strlen (state) <= MAX_PARAMETER_BYTES ? state : NULL,
-                      error, description);
-      return NULL;
-    }
+  return TRUE;
+}
 
-  pending = g_new0 (Pending, 1);
+/* What is kept of a request that request_is_valid() accepted. */
+static Pending *
+pending_new (GHashTable           *query,
+             const TgServerClient *client,
+             const char           *redirect_uri)
+{
+  const char *scope = get_parameter (query, "scope");
+  Pending *pending = g_new0 (Pending, 1);
+
   pending->client = client;
   pending->redirect_uri = g_strdup (redirect_uri);
-  pending->state = g_strdup (state);
-  pending->code_challenge = g_strdup (challenge);
+  pending->state = g_strdup (get_parameter (query, "state"));
+  pending->code_challenge = g_strdup (get_parameter (query, "code_challenge"));
   pending->scope = g_strdup (scope != NULL ? scope : _tg_server_scopes[0]);
-  pending->nonce = g_strdup (nonce);
+  pending->nonce = g_strdup (get_parameter (query, "nonce"));
   return pending;
 }
 
@@ -459,6 +474,8 @@ authorize_get (TgServer          *self,
   g_autoptr(GError) error = NULL;
   const TgServerClient *client;
   const char *redirect_uri;
+  const char *error_code = NULL;
+  const char *description = NULL;
   Pending *pending;
   gint64 now = g_get_monotonic_time ();
 
@@ -486,18 +503,26 @@ authorize_get (TgServer          *self,
       return;
     }
 
-  if ((pending = pending_from_request (self, msg, query, client, redirect_uri)) == NULL)
-    return;
+  if (!request_is_valid (query, &error_code, &description))
+    {
+      const char *state = get_parameter (query, "state");
+
+      /* A state too long to keep is too long to hand back. */
+      if (state != NULL && strlen (state) > MAX_PARAMETER_BYTES)
+        state = NULL;
+      redirect_error (self, msg, SOUP_STATUS_FOUND, redirect_uri, state, error_code, description);
+      return;
+    }
 
   g_hash_table_foreach_remove (authorize->pending, pending_is_over, &now);
   if (g_hash_table_size (authorize->pending) >= MAX_PENDING)
     {
-      pending_free (pending);
       _tg_server_reply_error_page (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
                                    _("Too many sign-ins are in progress. Try again in a few minutes."));
       return;
     }
 
+  pending = pending_new (query, client, redirect_uri);
   pending->id = tg_crypto_random_token ();
   pending->csrf_token = tg_crypto_random_token ();
   pending->browser = browser_token (self, msg);
