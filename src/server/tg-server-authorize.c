@@ -245,7 +245,7 @@ read_query (SoupServerMessage  *msg,
 /* The browser's cookie                                                      */
 
 /* Calls @func on the value of every cookie named COOKIE_NAME the request
- * carries, until it returns TRUE. */
+ * carries, until it returns TRUE. The value lives only as long as the call. */
 static gboolean
 find_cookie (SoupServerMessage *msg,
              gboolean         (*func) (const char *value, gpointer data),
@@ -273,13 +273,13 @@ find_cookie (SoupServerMessage *msg,
 }
 
 static gboolean
-is_browser_token (const char *value,
-                  gpointer    out_value)
+take_browser_token (const char *value,
+                    gpointer    out_value)
 {
   /* Only a value we could have made is reused. */
   if (strlen (value) != 43 || !is_base64url (value, 43))
     return FALSE;
-  *(const char **) out_value = value;
+  *(char **) out_value = g_strdup (value);
   return TRUE;
 }
 
@@ -290,21 +290,19 @@ equals_browser (const char *value,
   return strlen (value) == strlen (browser) && tg_crypto_equal (value, browser, strlen (browser));
 }
 
-/* The browser's cookie: the one it has, or a new one set on @msg. One per
- * browser rather than per form, so that two sign-ins in two tabs do not undo
- * each other. */
+/* The browser's cookie: the one it has, or a new one; set on @msg either way,
+ * so that it lives as long as the newest form. One per browser rather than
+ * per form, so that two sign-ins in two tabs do not undo each other. */
 static char *
 browser_token (TgServer          *self,
                SoupServerMessage *msg)
 {
-  const char *existing = NULL;
   g_autofree char *token = NULL;
   g_autofree char *cookie = NULL;
 
-  if (find_cookie (msg, is_browser_token, &existing))
-    return g_strdup (existing);
+  if (!find_cookie (msg, take_browser_token, &token))
+    token = tg_crypto_random_token ();
 
-  token = tg_crypto_random_token ();
   cookie = g_strdup_printf (COOKIE_NAME "=%s; Path=/oauth2; Max-Age=%d; HttpOnly; SameSite=Strict%s",
                             token, PENDING_LIFETIME_S,
                             g_str_has_prefix (self->base_uri, "https:") ? "; Secure" : "");
