@@ -789,6 +789,89 @@ test_hostile_state (void)
   g_assert_cmpstr (code, !=, "forged");
 }
 
+/* prompt=login and consent, and a nonce, are taken: every sign-in asks. */
+static void
+test_prompt_and_nonce (void)
+{
+  g_autoptr(TgTestServer) fixture = tg_test_server_new (NULL);
+  g_auto(Client) client = { 0 };
+  const char *prompts[] = { "login", "consent", "login consent", "select_account" };
+
+  client_init (&client, REDIRECT_URI, "s");
+  for (gsize i = 0; i < G_N_ELEMENTS (prompts); i++)
+    {
+      g_autofree char *query = build_query ("response_type", "code",
+                                            "client_id", CLIENT_ID,
+                                            "redirect_uri", client.redirect_uri,
+                                            "code_challenge", client.challenge,
+                                            "code_challenge_method", "S256",
+                                            "scope", "openid offline_access",
+                                            "nonce", "n-0S6_WzA2Mj",
+                                            "prompt", prompts[i],
+                                            NULL);
+      g_autofree char *path = g_strconcat ("/oauth2/authorize", query, NULL);
+      g_autoptr(TgTestReply) reply = browser_send (fixture, "GET", path, NULL, NULL);
+      g_auto(Form) form = { 0 };
+
+      g_test_message ("prompt=%s", prompts[i]);
+      read_form (reply, NULL, &form);
+    }
+}
+
+/* Anyone can open forms; how many wait at once is bounded. */
+static void
+test_pending_limit (void)
+{
+  g_autoptr(TgTestServer) fixture = tg_test_server_new (NULL);
+  g_auto(Client) client = { 0 };
+  g_autoptr(TgTestReply) refused = NULL;
+  guint opened = 0;
+
+  client_init (&client, REDIRECT_URI, "s");
+  for (;;)
+    {
+      g_autoptr(TgTestReply) reply = get_authorize (fixture, &client, NULL);
+
+      if (reply->status != 200)
+        {
+          refused = g_steal_pointer (&reply);
+          break;
+        }
+      g_assert_cmpuint (++opened, <=, 1024);
+    }
+
+  g_assert_cmpuint (opened, ==, 1024);
+  assert_error_page (refused, 503);
+}
+
+/* The demo controls count browser sign-ins like any other. */
+static void
+test_counted_by_demo (void)
+{
+  g_autoptr(TgTestServer) fixture = tg_test_server_new (NULL);
+  g_auto(Client) client = { 0 };
+  g_auto(Form) form = { 0 };
+  g_autoptr(TgTestReply) wrong = NULL;
+  g_autoptr(TgTestReply) right = NULL;
+  g_autoptr(TgTestReply) stats = NULL;
+  g_autoptr(GHashTable) params = NULL;
+  g_autoptr(JsonObject) object = NULL;
+  g_autofree char *access = NULL;
+
+  client_init (&client, REDIRECT_URI, "s");
+  open_form (fixture, &client, &form);
+  wrong = post_form (fixture, &form, "sign-in", "demo", "nope");
+  g_assert_cmpuint (wrong->status, ==, 200);
+  right = post_form (fixture, &form, "sign-in", "demo", "demo");
+  params = read_redirect (fixture, right, 303, &client);
+  access = redeem (fixture, &client, g_hash_table_lookup (params, "code"), NULL);
+
+  stats = tg_test_request (fixture, "GET", "/demo/stats", NULL, NULL, NULL);
+  object = tg_test_reply_json (stats);
+  g_assert_cmpint (json_object_get_int_member (object, "signIns"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (object, "signInsRejected"), ==, 1);
+}
+
 /* ------------------------------------------------------------------------- */
 /* The token endpoint                                                        */
 
@@ -1025,6 +1108,9 @@ main (int    argc,
   g_test_add_func ("/server/authorize/cancel", test_cancel);
   g_test_add_func ("/server/authorize/csrf", test_csrf);
   g_test_add_func ("/server/authorize/hostile-state", test_hostile_state);
+  g_test_add_func ("/server/authorize/prompt-and-nonce", test_prompt_and_nonce);
+  g_test_add_func ("/server/authorize/pending-limit", test_pending_limit);
+  g_test_add_func ("/server/authorize/counted-by-demo", test_counted_by_demo);
   g_test_add_func ("/server/authorize/pkce-mismatch", test_pkce_mismatch);
   g_test_add_func ("/server/authorize/code-bindings", test_code_bindings);
   g_test_add_func ("/server/authorize/token-bad-requests", test_token_bad_requests);
