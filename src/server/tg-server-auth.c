@@ -214,16 +214,6 @@ mark_family_revoked (TgServer *self,
   g_hash_table_add (self->revoked_families, key);
 }
 
-/* A form parameter; an empty one counts as missing. */
-static const char *
-get_form_value (GHashTable *form,
-                const char *name)
-{
-  const char *value = g_hash_table_lookup (form, name);
-
-  return value != NULL && *value != '\0' ? value : NULL;
-}
-
 /* ------------------------------------------------------------------------- */
 /* Password checks                                                           */
 
@@ -425,10 +415,10 @@ redeem_code (TgServer          *self,
              SoupServerMessage *msg,
              GHashTable        *form)
 {
-  const char *code = get_form_value (form, "code");
-  const char *redirect_uri = get_form_value (form, "redirect_uri");
-  const char *client_id = get_form_value (form, "client_id");
-  const char *code_verifier = get_form_value (form, "code_verifier");
+  const char *code = _tg_server_form_value (form, "code");
+  const char *redirect_uri = _tg_server_form_value (form, "redirect_uri");
+  const char *client_id = _tg_server_form_value (form, "client_id");
+  const char *code_verifier = _tg_server_form_value (form, "code_verifier");
   const char *description = NULL;
   TgServerCodeGrant *grant;
   gint64 replayed_family = 0;
@@ -659,7 +649,7 @@ oauth2_token_handler (TgServer          *self,
       return;
     }
 
-  grant_type = get_form_value (form, "grant_type");
+  grant_type = _tg_server_form_value (form, "grant_type");
   if (grant_type == NULL)
     {
       _tg_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request",
@@ -667,8 +657,8 @@ oauth2_token_handler (TgServer          *self,
     }
   else if (strcmp (grant_type, "password") == 0)
     {
-      const char *user_name = get_form_value (form, "username");
-      const char *password = get_form_value (form, "password");
+      const char *user_name = _tg_server_form_value (form, "username");
+      const char *password = _tg_server_form_value (form, "password");
 
       if (user_name == NULL || password == NULL)
         _tg_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request",
@@ -678,7 +668,7 @@ oauth2_token_handler (TgServer          *self,
     }
   else if (strcmp (grant_type, "refresh_token") == 0)
     {
-      const char *refresh_token = get_form_value (form, "refresh_token");
+      const char *refresh_token = _tg_server_form_value (form, "refresh_token");
 
       if (refresh_token == NULL)
         _tg_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request",
@@ -716,7 +706,7 @@ oauth2_revoke_handler (TgServer          *self,
       _tg_server_reply_bad_body (msg, error);
       return;
     }
-  if ((token = get_form_value (form, "token")) == NULL)
+  if ((token = _tg_server_form_value (form, "token")) == NULL)
     {
       _tg_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request",
                               "token is required");

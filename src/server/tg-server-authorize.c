@@ -218,16 +218,6 @@ prompt_has_none (const char *prompt)
   return g_strv_contains ((const char * const *) values, "none");
 }
 
-/* A parameter; an empty one counts as missing (RFC 6749 §3.1). */
-static const char *
-get_parameter (GHashTable *parameters,
-               const char *name)
-{
-  const char *value = g_hash_table_lookup (parameters, name);
-
-  return value != NULL && *value != '\0' ? value : NULL;
-}
-
 static GHashTable *
 read_query (SoupServerMessage  *msg,
             GError            **error)
@@ -407,13 +397,13 @@ request_is_valid (GHashTable  *query,
                   const char **out_error,
                   const char **out_description)
 {
-  const char *response_type = get_parameter (query, "response_type");
-  const char *challenge = get_parameter (query, "code_challenge");
-  const char *method = get_parameter (query, "code_challenge_method");
-  const char *scope = get_parameter (query, "scope");
-  const char *state = get_parameter (query, "state");
-  const char *nonce = get_parameter (query, "nonce");
-  const char *prompt = get_parameter (query, "prompt");
+  const char *response_type = _tg_server_form_value (query, "response_type");
+  const char *challenge = _tg_server_form_value (query, "code_challenge");
+  const char *method = _tg_server_form_value (query, "code_challenge_method");
+  const char *scope = _tg_server_form_value (query, "scope");
+  const char *state = _tg_server_form_value (query, "state");
+  const char *nonce = _tg_server_form_value (query, "nonce");
+  const char *prompt = _tg_server_form_value (query, "prompt");
 
   if (response_type == NULL)
     return refuse (out_error, out_description, "invalid_request", "response_type is missing");
@@ -451,15 +441,15 @@ pending_new (GHashTable           *query,
              const TgServerClient *client,
              const char           *redirect_uri)
 {
-  const char *scope = get_parameter (query, "scope");
+  const char *scope = _tg_server_form_value (query, "scope");
   Pending *pending = g_new0 (Pending, 1);
 
   pending->client = client;
   pending->redirect_uri = g_strdup (redirect_uri);
-  pending->state = g_strdup (get_parameter (query, "state"));
-  pending->code_challenge = g_strdup (get_parameter (query, "code_challenge"));
+  pending->state = g_strdup (_tg_server_form_value (query, "state"));
+  pending->code_challenge = g_strdup (_tg_server_form_value (query, "code_challenge"));
   pending->scope = g_strdup (scope != NULL ? scope : _tg_server_scopes[0]);
-  pending->nonce = g_strdup (get_parameter (query, "nonce"));
+  pending->nonce = g_strdup (_tg_server_form_value (query, "nonce"));
   return pending;
 }
 
@@ -486,14 +476,14 @@ authorize_get (TgServer          *self,
 
   /* RFC 6749 §4.1.2.1: with no client we can trust, or a redirect URI it did
    * not register, the browser stays here. */
-  client = _tg_server_find_client (get_parameter (query, "client_id"));
+  client = _tg_server_find_client (_tg_server_form_value (query, "client_id"));
   if (client == NULL)
     {
       _tg_server_reply_error_page (msg, SOUP_STATUS_BAD_REQUEST,
                                    _("The application is not known to this server (unknown client_id)."));
       return;
     }
-  redirect_uri = get_parameter (query, "redirect_uri");
+  redirect_uri = _tg_server_form_value (query, "redirect_uri");
   if (!_tg_server_client_redirect_ok (client, redirect_uri))
     {
       _tg_server_reply_error_page (msg, SOUP_STATUS_BAD_REQUEST,
@@ -503,7 +493,7 @@ authorize_get (TgServer          *self,
 
   if (!request_is_valid (query, &error_code, &description))
     {
-      const char *state = get_parameter (query, "state");
+      const char *state = _tg_server_form_value (query, "state");
 
       /* A state too long to keep is too long to hand back. */
       if (state != NULL && strlen (state) > MAX_PARAMETER_BYTES)
@@ -618,8 +608,8 @@ pending_for_form (TgServer          *self,
                   SoupServerMessage *msg,
                   GHashTable        *form)
 {
-  const char *id = get_parameter (form, "request_id");
-  const char *csrf_token = get_parameter (form, "csrf_token");
+  const char *id = _tg_server_form_value (form, "request_id");
+  const char *csrf_token = _tg_server_form_value (form, "csrf_token");
   Pending *pending = id != NULL ? g_hash_table_lookup (self->authorize->pending, id) : NULL;
 
   if (pending == NULL || pending->expires_at <= g_get_monotonic_time ())
@@ -670,7 +660,7 @@ authorize_post (TgServer          *self,
   if ((pending = pending_for_form (self, msg, form)) == NULL)
     return;
 
-  action = get_parameter (form, "action");
+  action = _tg_server_form_value (form, "action");
   if (g_strcmp0 (action, "cancel") == 0)
     {
       redirect_error (self, msg, SOUP_STATUS_SEE_OTHER, pending->redirect_uri, pending->state,
@@ -685,8 +675,8 @@ authorize_post (TgServer          *self,
       return;
     }
 
-  user_name = get_parameter (form, "username");
-  password = get_parameter (form, "password");
+  user_name = _tg_server_form_value (form, "username");
+  password = _tg_server_form_value (form, "password");
   if (user_name == NULL || password == NULL)
     {
       reply_form (msg, pending, user_name, _("Enter your user name and your password."));

@@ -375,6 +375,23 @@ _tg_server_read_form (SoupServerMessage  *msg,
                                                g_bytes_get_size (body), error) : NULL;
 }
 
+/**
+ * _tg_server_form_value:
+ * @form: from _tg_server_read_form() or _tg_server_parse_form()
+ *
+ * Returns: (nullable): the parameter @name; an empty one counts as missing
+ *   (RFC 6749 §3.1: "Parameters sent without a value MUST be treated as if
+ *   they were omitted")
+ */
+const char *
+_tg_server_form_value (GHashTable *form,
+                       const char *name)
+{
+  const char *value = g_hash_table_lookup (form, name);
+
+  return value != NULL && *value != '\0' ? value : NULL;
+}
+
 gboolean
 _tg_server_is_loopback_peer (SoupServerMessage *msg)
 {

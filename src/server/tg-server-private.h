@@ -221,6 +221,8 @@ JsonObject *_tg_server_parse_json_object (const char  *data,
 GHashTable *_tg_server_parse_form    (const char        *data,
                                       gsize              len,
                                       GError           **error);
+const char *_tg_server_form_value    (GHashTable        *form,
+                                      const char        *name);
 gboolean _tg_server_is_loopback_peer (SoupServerMessage *msg);
 void     _tg_server_set_no_store     (SoupServerMessage *msg);
 
