@@ -96,6 +96,17 @@ build_query (const char *first_name,
   return g_string_free (g_steal_pointer (&query), FALSE);
 }
 
+/* The HTTPS test's self-signed certificate, which the person at the browser
+ * would have accepted. */
+static gboolean
+accept_test_certificate (SoupMessage          *msg,
+                         GTlsCertificate      *certificate,
+                         GTlsCertificateFlags  errors,
+                         gpointer              user_data)
+{
+  return TRUE;
+}
+
 /* One request as a browser sends it: no redirect followed, and the cookie
  * only when given (the session keeps no cookie jar). */
 static TgTestReply *
@@ -110,6 +121,7 @@ browser_send (TgTestServer *fixture,
 
   g_assert_nonnull (msg);
   soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
+  g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_test_certificate), NULL);
   if (form != NULL)
     {
       g_autoptr(GBytes) bytes = g_bytes_new (form, strlen (form));
@@ -216,7 +228,6 @@ read_form (TgTestReply *reply,
   g_assert_nonnull (strstr (set_cookie, "; HttpOnly"));
   g_assert_nonnull (strstr (set_cookie, "; SameSite=Strict"));
   g_assert_nonnull (strstr (set_cookie, "; Path=/oauth2"));
-  g_assert_null (strstr (set_cookie, "; Secure"));  /* plain http on loopback */
   form->cookie = g_strndup (set_cookie, strcspn (set_cookie, ";"));
   g_assert_true (g_str_has_prefix (form->cookie, "tg_authorize="));
   g_assert_cmpuint (strlen (form->cookie), ==, strlen ("tg_authorize=") + 43);
@@ -590,6 +601,8 @@ test_page (void)
   client_init (&client, "http://127.0.0.1:51000/callback", "s");
   reply = get_authorize (fixture, &client, NULL);
   read_form (reply, NULL, &form);
+  /* Plain http on loopback: a Secure cookie would never come back. */
+  g_assert_null (strstr (soup_message_headers_get_one (reply->headers, "Set-Cookie"), "; Secure"));
 
   /* The form posts here, and its answer may go on to the client only. */
   csp = soup_message_headers_get_one (reply->headers, "Content-Security-Policy");
@@ -787,6 +800,40 @@ test_hostile_state (void)
   /* read_redirect() checks that state came back unchanged, and only once. */
   code = sign_in_with_browser (fixture, &client);
   g_assert_cmpstr (code, !=, "forged");
+}
+
+/* Over HTTPS the cookie is Secure, and the issuer is the https address. */
+static void
+test_https (void)
+{
+  g_autofree char *dir = tg_test_make_tmpdir ();
+  g_autofree char *cert_path = NULL;
+  g_autofree char *key_path = NULL;
+  g_autoptr(GTlsCertificate) certificate = NULL;
+  g_autoptr(TgTestServer) fixture = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TgTestReply) reply = NULL;
+  g_autofree char *code = NULL;
+  g_auto(Client) client = { 0 };
+  g_auto(Form) form = { 0 };
+
+  tg_test_make_tls_files (dir, &cert_path, &key_path, &error);
+  g_assert_no_error (error);
+  certificate = g_tls_certificate_new_from_files (cert_path, key_path, &error);
+  g_assert_no_error (error);
+  fixture = tg_test_server_new ("tls-certificate", certificate, NULL);
+  g_assert_true (g_str_has_prefix (tg_test_server_uri (fixture), "https://"));
+
+  client_init (&client, REDIRECT_URI, "s");
+  reply = get_authorize (fixture, &client, NULL);
+  read_form (reply, NULL, &form);
+  g_assert_nonnull (strstr (soup_message_headers_get_one (reply->headers, "Set-Cookie"), "; Secure"));
+
+  /* read_redirect() checks iss against the https base URI. */
+  code = sign_in_with_browser (fixture, &client);
+  g_assert_nonnull (code);
+
+  tg_test_rm_rf (dir);
 }
 
 /* prompt=login and consent, and a nonce, are taken: every sign-in asks. */
@@ -1108,6 +1155,7 @@ main (int    argc,
   g_test_add_func ("/server/authorize/cancel", test_cancel);
   g_test_add_func ("/server/authorize/csrf", test_csrf);
   g_test_add_func ("/server/authorize/hostile-state", test_hostile_state);
+  g_test_add_func ("/server/authorize/https", test_https);
   g_test_add_func ("/server/authorize/prompt-and-nonce", test_prompt_and_nonce);
   g_test_add_func ("/server/authorize/pending-limit", test_pending_limit);
   g_test_add_func ("/server/authorize/counted-by-demo", test_counted_by_demo);
