@@ -615,6 +615,18 @@ test_page (void)
   /* Enter submits the first button: it must be Sign In, not Cancel. */
   g_assert_true (strstr (reply->text, "value=\"sign-in\"") < strstr (reply->text, "value=\"cancel\""));
   g_assert_cmpuint (strlen (form.request_id), ==, 43);
+
+  /* CSP cannot name an IPv6 literal; the scheme has to do. */
+  {
+    g_auto(Client) ipv6_client = { 0 };
+    g_autoptr(TgTestReply) ipv6 = NULL;
+
+    client_init (&ipv6_client, "http://[::1]:51000/callback", "s");
+    ipv6 = get_authorize (fixture, &ipv6_client, NULL);
+    g_assert_cmpuint (ipv6->status, ==, 200);
+    csp = soup_message_headers_get_one (ipv6->headers, "Content-Security-Policy");
+    g_assert_true (g_str_has_suffix (csp, "; form-action 'self' http:"));
+  }
   g_assert_cmpuint (strlen (form.csrf_token), ==, 43);
 
   /* The same browser asking again keeps its cookie; each form is its own. */

@@ -13,6 +13,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n-lib.h>
 
 #include "tg-server-private.h"
@@ -96,6 +98,7 @@ _tg_server_reply_login_page (SoupServerMessage       *msg,
 {
   g_autoptr(GString) body = g_string_new (NULL);
   g_autofree char *csp = NULL;
+  g_autofree char *target = NULL;
   g_autofree char *piece = NULL;
 
   /* TRANSLATORS: %s is the name of the application (its OAuth client ID) */
@@ -131,7 +134,14 @@ _tg_server_reply_login_page (SoupServerMessage       *msg,
                                    _("Password"), _("Sign In"), _("Cancel"));
   g_string_append (body, piece);
 
-  csp = g_strdup_printf (CSP_COMMON "; form-action 'self' %s", page->redirect_origin);
+  /* CSP's host-source grammar has no IPv6 literals: browsers drop
+   * "http://[::1]:8080" as invalid, and would then block the redirect to it.
+   * The scheme alone is the narrowest source that lets it through. */
+  if (strchr (page->redirect_origin, '[') != NULL)
+    target = g_strndup (page->redirect_origin, strcspn (page->redirect_origin, ":") + 1);
+  else
+    target = g_strdup (page->redirect_origin);
+  csp = g_strdup_printf (CSP_COMMON "; form-action 'self' %s", target);
   set_page_headers (msg, csp);
   reply_page (msg, SOUP_STATUS_OK, _("Sign In to Tokengate"), body->str);
 }
