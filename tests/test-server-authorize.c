@@ -953,6 +953,8 @@ test_pkce_mismatch (void)
   /* A code is used up by its first presentation, right or wrong. */
   after = exchange_code (fixture, code, client.redirect_uri, CLIENT_ID, client.verifier);
   assert_invalid_grant (after);
+  g_assert_nonnull (strstr (after->text, "already used"));
+  g_assert_null (strstr (after->text, "revoked"));  /* it started no session */
 }
 
 /* Every binding of a code is checked; none of these hands out tokens. */
@@ -1064,6 +1066,7 @@ test_replay_revokes (void)
 
   replay = exchange_code (fixture, code, client.redirect_uri, CLIENT_ID, client.verifier);
   assert_invalid_grant (replay);
+  g_assert_nonnull (strstr (replay->text, "revoked"));
 
   refreshed = tg_test_oauth2_refresh_grant (fixture, refresh);
   assert_invalid_grant (refreshed);

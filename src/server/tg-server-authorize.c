@@ -741,7 +741,9 @@ _tg_server_redeem_code (TgServer    *self,
   if (entry->used)
     {
       *out_replayed_family = entry->grant.family_id;
-      *out_description = "the authorization code was already used; the session it started is revoked";
+      *out_description = entry->grant.family_id != 0 ?
+        "the authorization code was already used; the session it started is revoked" :
+        "the authorization code was already used";
       return NULL;
     }
   entry->used = TRUE;
