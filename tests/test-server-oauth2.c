@@ -41,28 +41,6 @@ revoke_token (TgTestServer *fixture,
   return post_form (fixture, "/oauth2/revoke", body);
 }
 
-/* Checks an RFC 6749 §5.1 answer and returns its access token. */
-static char *
-read_token_answer (TgTestReply  *reply,
-                   char        **out_refresh_token)
-{
-  g_autoptr(JsonObject) object = NULL;
-
-  g_assert_cmpuint (reply->status, ==, 200);
-  g_assert_cmpstr (soup_message_headers_get_one (reply->headers, "Cache-Control"), ==, "no-store");
-  g_assert_cmpstr (soup_message_headers_get_one (reply->headers, "Pragma"), ==, "no-cache");
-
-  object = tg_test_reply_json (reply);
-  g_assert_cmpstr (json_object_get_string_member (object, "token_type"), ==, "Bearer");
-  g_assert_true (json_object_has_member (object, "expires_in"));
-  g_assert_nonnull (json_object_get_string_member (object, "access_token"));
-  g_assert_nonnull (json_object_get_string_member (object, "refresh_token"));
-
-  if (out_refresh_token != NULL)
-    *out_refresh_token = g_strdup (json_object_get_string_member (object, "refresh_token"));
-  return g_strdup (json_object_get_string_member (object, "access_token"));
-}
-
 static char *
 oauth2_sign_in (TgTestServer  *fixture,
                 const char    *user,
@@ -71,7 +49,7 @@ oauth2_sign_in (TgTestServer  *fixture,
 {
   g_autoptr(TgTestReply) reply = tg_test_oauth2_password_grant (fixture, user, password);
 
-  return read_token_answer (reply, out_refresh_token);
+  return tg_test_read_token_answer (reply, out_refresh_token);
 }
 
 /* Returns the new access token, or NULL (with *out_status set) when refused;
@@ -91,7 +69,7 @@ oauth2_refresh (TgTestServer  *fixture,
       return NULL;
     }
 
-  return read_token_answer (reply, out_refresh_token);
+  return tg_test_read_token_answer (reply, out_refresh_token);
 }
 
 /* RFC 6750 §3.1: a token that was good and is no more gets invalid_token, in the
@@ -145,7 +123,7 @@ test_password_grant (void)
   g_auto(GStrv) segments = NULL;
 
   reply = tg_test_oauth2_password_grant (fixture, "demo", "demo");
-  access = read_token_answer (reply, &refresh);
+  access = tg_test_read_token_answer (reply, &refresh);
 
   object = tg_test_reply_json (reply);
   g_assert_cmpint (json_object_get_int_member (object, "expires_in"), ==, 60);
@@ -165,7 +143,7 @@ test_password_grant (void)
   with_charset = tg_test_request (fixture, "POST", "/oauth2/token",
                                   "Application/X-WWW-Form-Urlencoded; charset=UTF-8",
                                   "grant_type=password&username=demo&password=demo", NULL);
-  other_access = read_token_answer (with_charset, NULL);
+  other_access = tg_test_read_token_answer (with_charset, NULL);
   assert_tokens_differ (other_access, access);
   g_assert_cmpuint (tg_test_get_resource (fixture, other_access), ==, 200);
 
@@ -173,7 +151,7 @@ test_password_grant (void)
   extra = tg_test_request (fixture, "POST", "/oauth2/token", FORM,
                            "grant_type=password&username=demo&password=demo&client_id=tokengate&foo=bar",
                            NULL);
-  extra_access = read_token_answer (extra, NULL);
+  extra_access = tg_test_read_token_answer (extra, NULL);
   g_assert_cmpuint (tg_test_get_resource (fixture, extra_access), ==, 200);
 }
 
@@ -240,7 +218,7 @@ static const TgTestBadRequest bad_token_requests[] = {
   { "missing refresh_token", "POST", FORM, "grant_type=refresh_token", 400, "invalid_request" },
   { "empty refresh_token", "POST", FORM, "grant_type=refresh_token&refresh_token=", 400, "invalid_request" },
   { "client_credentials", "POST", FORM, "grant_type=client_credentials&username=demo&password=demo", 400, "unsupported_grant_type" },
-  { "authorization_code", "POST", FORM, "grant_type=authorization_code&code=x", 400, "unsupported_grant_type" },
+  { "authorization_code without its parameters", "POST", FORM, "grant_type=authorization_code&code=x", 400, "invalid_request" },
   { "garbage grant", "POST", FORM, "grant_type=%3Cscript%3E&username=demo&password=demo", 400, "unsupported_grant_type" },
   { "grant_type case", "POST", FORM, "grant_type=PASSWORD&username=demo&password=demo", 400, "unsupported_grant_type" },
   { "JSON body", "POST", JSON, "{\"grant_type\":\"password\",\"username\":\"demo\",\"password\":\"demo\"}", 415, "invalid_request" },

@@ -89,8 +89,6 @@ tg_test_request_bytes (TgTestServer *fixture,
 {
   g_autofree char *uri = g_strconcat (tg_test_server_uri (fixture), path, NULL);
   g_autoptr(SoupMessage) msg = soup_message_new (method, uri);
-  g_autoptr(GError) error = NULL;
-  TgTestReply *reply = g_new0 (TgTestReply, 1);
 
   g_assert_nonnull (msg);
   if (data != NULL)
@@ -102,6 +100,21 @@ tg_test_request_bytes (TgTestServer *fixture,
   if (authorization != NULL)
     soup_message_headers_replace (soup_message_get_request_headers (msg),
                                   "Authorization", authorization);
+
+  return tg_test_send (fixture, msg);
+}
+
+/**
+ * tg_test_send:
+ *
+ * Sends @msg as it is and waits for the answer.
+ */
+TgTestReply *
+tg_test_send (TgTestServer *fixture,
+              SoupMessage  *msg)
+{
+  g_autoptr(GError) error = NULL;
+  TgTestReply *reply = g_new0 (TgTestReply, 1);
 
   reply->body = soup_session_send_and_read (fixture->session, msg, NULL, &error);
   g_assert_no_error (error);
@@ -401,6 +414,28 @@ tg_test_oauth2_refresh_grant (TgTestServer *fixture,
                                             NULL);
 
   return tg_test_request (fixture, "POST", "/oauth2/token", "application/x-www-form-urlencoded", body, NULL);
+}
+
+/* Checks an RFC 6749 §5.1 answer and returns its access token. */
+char *
+tg_test_read_token_answer (TgTestReply  *reply,
+                           char        **out_refresh_token)
+{
+  g_autoptr(JsonObject) object = NULL;
+
+  g_assert_cmpuint (reply->status, ==, 200);
+  g_assert_cmpstr (soup_message_headers_get_one (reply->headers, "Cache-Control"), ==, "no-store");
+  g_assert_cmpstr (soup_message_headers_get_one (reply->headers, "Pragma"), ==, "no-cache");
+
+  object = tg_test_reply_json (reply);
+  g_assert_cmpstr (json_object_get_string_member (object, "token_type"), ==, "Bearer");
+  g_assert_true (json_object_has_member (object, "expires_in"));
+  g_assert_nonnull (json_object_get_string_member (object, "access_token"));
+  g_assert_nonnull (json_object_get_string_member (object, "refresh_token"));
+
+  if (out_refresh_token != NULL)
+    *out_refresh_token = g_strdup (json_object_get_string_member (object, "refresh_token"));
+  return g_strdup (json_object_get_string_member (object, "access_token"));
 }
 
 /* GET /api/resources with @access_token as the bearer token. */

@@ -55,6 +55,8 @@ TgTestReply  *tg_test_request_bytes     (TgTestServer *fixture,
                                          const char   *data,
                                          gsize         len,
                                          const char   *authorization);
+TgTestReply  *tg_test_send              (TgTestServer *fixture,
+                                         SoupMessage  *msg);
 TgTestReply  *tg_test_request_chunked   (TgTestServer *fixture,
                                          const char   *method,
                                          const char   *path,
@@ -88,6 +90,8 @@ TgTestReply  *tg_test_oauth2_password_grant (TgTestServer *fixture,
                                             const char   *password);
 TgTestReply  *tg_test_oauth2_refresh_grant  (TgTestServer *fixture,
                                             const char   *refresh_token);
+char         *tg_test_read_token_answer (TgTestReply  *reply,
+                                         char        **out_refresh_token);
 TgTestReply  *tg_test_get_resource_reply (TgTestServer *fixture,
                                          const char   *access_token);
 guint         tg_test_get_resource      (TgTestServer *fixture,

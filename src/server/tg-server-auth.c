@@ -2,8 +2,9 @@
  *
  * The server's token endpoints: sign-in, refresh and revocation in two wire
  * formats — the seed posts' JSON API (/authorization/…) and standard OAuth 2.0
- * (/oauth2/…, RFC 6749 and RFC 7009). The resources those tokens open are in
- * tg-server-resources.c.
+ * (/oauth2/…, RFC 6749 and RFC 7009), where a session also starts from an
+ * authorization code of the browser sign-in (tg-server-authorize.c). The
+ * resources those tokens open are in tg-server-resources.c.
  *
  * Both formats share one implementation of each operation; only how the request
  * is read and how the answer is spelled differ (TgWire). Every exchange is
@@ -50,16 +51,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (IssuedPair, issued_pair_free)
 /* Answers                                                                   */
 
 static void
-set_no_store (SoupServerMessage *msg)
-{
-  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
-
-  /* RFC 6749 §5.1: token answers must not be cached anywhere. */
-  soup_message_headers_replace (headers, "Cache-Control", "no-store");
-  soup_message_headers_replace (headers, "Pragma", "no-cache");
-}
-
-static void
 reply_pair (SoupServerMessage *msg,
             TgWire             wire,
             const IssuedPair  *pair)
@@ -85,7 +76,7 @@ reply_pair (SoupServerMessage *msg,
     }
   json_builder_end_object (builder);
 
-  set_no_store (msg);
+  _tg_server_set_no_store (msg);
   _tg_server_reply_builder (msg, SOUP_STATUS_OK, builder);
 }
 
@@ -96,7 +87,7 @@ reply_invalid_grant (SoupServerMessage *msg,
                      TgWire             wire,
                      const char        *description)
 {
-  set_no_store (msg);
+  _tg_server_set_no_store (msg);
   _tg_server_reply_error (msg,
                           wire == TG_WIRE_SEED ? SOUP_STATUS_UNAUTHORIZED : SOUP_STATUS_BAD_REQUEST,
                           "invalid_grant", description);
@@ -224,56 +215,54 @@ mark_family_revoked (TgServer *self,
 }
 
 /* ------------------------------------------------------------------------- */
-/* Sign-in                                                                   */
+/* Password checks                                                           */
 
 typedef struct {
   SoupServerMessage *msg;            /* owned */
-  TgWire             wire;
   char              *user_name;
   char              *password;       /* wiped on free */
   char              *password_hash;  /* the user's, or a dummy one */
   gint64             user_id;        /* 0 for an unknown user */
-} SignIn;
+  TgServerVerified   verified;
+  gpointer           data;           /* owned, with destroy */
+  GDestroyNotify     destroy;
+} PasswordCheck;
 
 static void
-sign_in_free (SignIn *sign_in)
+password_check_free (PasswordCheck *check)
 {
-  if (sign_in->password != NULL)
-    explicit_bzero (sign_in->password, strlen (sign_in->password));
-  g_free (sign_in->password);
-  g_free (sign_in->password_hash);
-  g_free (sign_in->user_name);
-  g_clear_object (&sign_in->msg);
-  g_free (sign_in);
+  if (check->password != NULL)
+    explicit_bzero (check->password, strlen (check->password));
+  g_free (check->password);
+  g_free (check->password_hash);
+  g_free (check->user_name);
+  g_clear_object (&check->msg);
+  if (check->destroy != NULL)
+    check->destroy (check->data);
+  g_free (check);
 }
 
 static void
-sign_in_verify_in_thread (GTask        *task,
+password_check_in_thread (GTask        *task,
                           gpointer      source_object,
                           gpointer      task_data,
                           GCancellable *cancellable)
 {
-  SignIn *sign_in = task_data;
+  PasswordCheck *check = task_data;
 
   /* The slow part: PBKDF2 must not stall every other request on the server's
    * main loop. */
-  g_task_return_boolean (task, tg_password_verify (sign_in->password, sign_in->password_hash));
+  g_task_return_boolean (task, tg_password_verify (check->password, check->password_hash));
 }
 
 static void
-sign_in_verified (GObject      *source_object,
+password_checked (GObject      *source_object,
                   GAsyncResult *result,
                   gpointer      user_data)
 {
   TgServer *self = user_data;
-  SignIn *sign_in = g_task_get_task_data (G_TASK (result));
+  PasswordCheck *check = g_task_get_task_data (G_TASK (result));
   g_autoptr(GError) error = NULL;
-  g_autoptr(IssuedPair) pair = NULL;
-  g_autofree char *refresh_token = NULL;
-  g_autofree char *refresh_hash = NULL;
-  g_autofree char *jti = NULL;
-  gint64 family_id = 0;
-  gint64 now = _tg_server_now ();
   gboolean verified;
 
   /* tg_server_stop() cancels, then waits for this count to reach zero: past
@@ -283,30 +272,126 @@ sign_in_verified (GObject      *source_object,
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
 
-  if (!verified || sign_in->user_id == 0)
+  check->verified (self, check->msg, verified ? check->user_id : 0, check->user_name,
+                   NULL, check->data);
+  soup_server_message_unpause (check->msg);
+}
+
+/**
+ * _tg_server_verify_password:
+ * @verified: called with the outcome, on the server's main context
+ * @data: (transfer full): for @verified, freed with @destroy
+ *
+ * Checks @user_name's @password off the main loop, with @msg paused meanwhile,
+ * the same way for every kind of sign-in: an unknown user costs as much time
+ * as a wrong password, so the answer's timing does not tell which names exist.
+ * A failure to look the user up is reported at once.
+ */
+void
+_tg_server_verify_password (TgServer          *self,
+                            SoupServerMessage *msg,
+                            const char        *user_name,
+                            const char        *password,
+                            TgServerVerified   verified,
+                            gpointer           data,
+                            GDestroyNotify     destroy)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+  PasswordCheck *check;
+
+  check = g_new0 (PasswordCheck, 1);
+  check->msg = g_object_ref (msg);
+  check->user_name = g_strdup (user_name);
+  check->password = g_strdup (password);
+  check->verified = verified;
+  check->data = data;
+  check->destroy = destroy;
+
+  if (!tg_server_db_find_user (self->db, user_name, &check->user_id, &check->password_hash, &error))
     {
-      reply_invalid_grant (sign_in->msg, sign_in->wire, "wrong user name or password");
-      _tg_server_exchanged (self, sign_in->msg, TG_SERVER_EXCHANGE_SIGN_IN_REJECTED);
-      soup_server_message_unpause (sign_in->msg);
-      return;
+      if (!g_error_matches (error, TG_SERVER_DB_ERROR, TG_SERVER_DB_ERROR_NOT_FOUND))
+        {
+          verified (self, msg, 0, user_name, error, data);
+          password_check_free (check);
+          return;
+        }
+      check->user_id = 0;
+      check->password_hash = g_strdup (self->dummy_password_hash);
     }
 
-  refresh_token = tg_crypto_random_token ();
-  refresh_hash = tg_crypto_sha256_hex (refresh_token, -1);
-  if (!tg_server_db_start_family (self->db, sign_in->user_id, refresh_hash, now,
+  /* No source object: a task holding a reference could make the server's last
+   * unref happen in its callback — on the server's own thread, which
+   * tg_server_stop() would then try to join. tg_server_stop() waits for the
+   * callback instead (pending_work). */
+  task = g_task_new (NULL, self->cancellable, password_checked, self);
+  g_task_set_source_tag (task, _tg_server_verify_password);
+  g_task_set_task_data (task, check, (GDestroyNotify) password_check_free);
+
+  self->pending_work++;
+  soup_server_message_pause (msg);
+  g_task_run_in_thread (task, password_check_in_thread);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Sign-in                                                                   */
+
+/* Starts a session (a new refresh-token family) for a user who proved who
+ * they are, and answers with its first pair. Returns the family, or 0 when
+ * it could not be stored (the answer says so). */
+static gint64
+start_session (TgServer          *self,
+               SoupServerMessage *msg,
+               TgWire             wire,
+               gint64             user_id,
+               const char        *user_name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(IssuedPair) pair = NULL;
+  g_autofree char *refresh_token = tg_crypto_random_token ();
+  g_autofree char *refresh_hash = tg_crypto_sha256_hex (refresh_token, -1);
+  g_autofree char *jti = NULL;
+  gint64 family_id = 0;
+  gint64 now = _tg_server_now ();
+
+  if (!tg_server_db_start_family (self->db, user_id, refresh_hash, now,
                                   now + self->refresh_ttl, &family_id, &error))
     {
-      reply_server_error (self, sign_in->msg, error);
-      soup_server_message_unpause (sign_in->msg);
-      return;
+      reply_server_error (self, msg, error);
+      return 0;
     }
 
   jti = tg_crypto_random_token ();
-  pair = issued_pair_new (self, sign_in->user_id, sign_in->user_name, family_id,
+  pair = issued_pair_new (self, user_id, user_name, family_id,
                           g_steal_pointer (&refresh_token), jti, now, now);
-  reply_pair (sign_in->msg, sign_in->wire, pair);
-  _tg_server_exchanged (self, sign_in->msg, TG_SERVER_EXCHANGE_SIGN_IN);
-  soup_server_message_unpause (sign_in->msg);
+  reply_pair (msg, wire, pair);
+  _tg_server_exchanged (self, msg, TG_SERVER_EXCHANGE_SIGN_IN);
+  return family_id;
+}
+
+static void
+sign_in_verified (TgServer          *self,
+                  SoupServerMessage *msg,
+                  gint64             user_id,
+                  const char        *user_name,
+                  const GError      *error,
+                  gpointer           data)
+{
+  TgWire wire = GPOINTER_TO_INT (data);
+
+  if (error != NULL)
+    {
+      reply_server_error (self, msg, error);
+    }
+  else if (user_id == 0)
+    {
+      reply_invalid_grant (msg, wire, "wrong user name or password");
+      _tg_server_exchanged (self, msg, TG_SERVER_EXCHANGE_SIGN_IN_REJECTED);
+    }
+  else
+    {
+      start_session (self, msg, wire, user_id, user_name);
+    }
 }
 
 static void
@@ -316,41 +401,64 @@ sign_in (TgServer          *self,
          const char        *user_name,
          const char        *password)
 {
-  g_autoptr(GTask) task = NULL;
-  g_autoptr(GError) error = NULL;
-  SignIn *data;
+  _tg_server_verify_password (self, msg, user_name, password, sign_in_verified,
+                              GINT_TO_POINTER (wire), NULL);
+}
 
-  data = g_new0 (SignIn, 1);
-  data->msg = g_object_ref (msg);
-  data->wire = wire;
-  data->user_name = g_strdup (user_name);
-  data->password = g_strdup (password);
+/* ------------------------------------------------------------------------- */
+/* Authorization codes                                                       */
 
-  if (!tg_server_db_find_user (self->db, user_name, &data->user_id, &data->password_hash, &error))
+/* RFC 6749 §4.1.3 and RFC 7636 §4.5: a code from the browser sign-in
+ * (tg-server-authorize.c), exchanged by the client it was issued to. */
+static void
+redeem_code (TgServer          *self,
+             SoupServerMessage *msg,
+             GHashTable        *form)
+{
+  const char *code = _tg_server_form_value (form, "code");
+  const char *redirect_uri = _tg_server_form_value (form, "redirect_uri");
+  const char *client_id = _tg_server_form_value (form, "client_id");
+  const char *code_verifier = _tg_server_form_value (form, "code_verifier");
+  const char *description = NULL;
+  TgServerCodeGrant *grant;
+  gint64 replayed_family = 0;
+
+  if (code == NULL || redirect_uri == NULL || client_id == NULL || code_verifier == NULL)
     {
-      if (!g_error_matches (error, TG_SERVER_DB_ERROR, TG_SERVER_DB_ERROR_NOT_FOUND))
-        {
-          reply_server_error (self, msg, error);
-          sign_in_free (data);
-          return;
-        }
-      /* Spend the same time on an unknown user as on a wrong password, so that
-       * the answer's timing does not tell which names exist. */
-      data->user_id = 0;
-      data->password_hash = g_strdup (self->dummy_password_hash);
+      _tg_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request",
+                              "code, redirect_uri, client_id and code_verifier are required");
+      return;
+    }
+  if (!_tg_server_is_code_verifier (code_verifier))
+    {
+      _tg_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request",
+                              "code_verifier must be 43 to 128 unreserved characters");
+      return;
     }
 
-  /* No source object: a task holding a reference could make the server's last
-   * unref happen in its callback — on the server's own thread, which
-   * tg_server_stop() would then try to join. tg_server_stop() waits for the
-   * callback instead (pending_work). */
-  task = g_task_new (NULL, self->cancellable, sign_in_verified, self);
-  g_task_set_source_tag (task, sign_in);
-  g_task_set_task_data (task, data, (GDestroyNotify) sign_in_free);
+  grant = _tg_server_redeem_code (self, code, client_id, redirect_uri, code_verifier,
+                                  &replayed_family, &description);
+  if (grant == NULL)
+    {
+      g_autoptr(GError) error = NULL;
 
-  self->pending_work++;
-  soup_server_message_pause (msg);
-  g_task_run_in_thread (task, sign_in_verify_in_thread);
+      /* RFC 6749 §4.1.2: a code used twice was copied, and the session it
+       * started may be in the wrong hands. */
+      if (replayed_family != 0)
+        {
+          if (!tg_server_db_revoke_family (self->db, replayed_family, _tg_server_now (), &error))
+            {
+              reply_server_error (self, msg, error);
+              return;
+            }
+          mark_family_revoked (self, replayed_family);
+        }
+      reply_invalid_grant (msg, TG_WIRE_OAUTH2, description);
+      _tg_server_exchanged (self, msg, TG_SERVER_EXCHANGE_SIGN_IN_REJECTED);
+      return;
+    }
+
+  grant->family_id = start_session (self, msg, TG_WIRE_OAUTH2, grant->user_id, grant->user_name);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -520,15 +628,6 @@ seed_refresh_handler (TgServer          *self,
 /* ------------------------------------------------------------------------- */
 /* OAuth 2.0                                                                 */
 
-static const char *
-get_form_value (GHashTable *form,
-                const char *name)
-{
-  const char *value = g_hash_table_lookup (form, name);
-
-  return value != NULL && *value != '\0' ? value : NULL;
-}
-
 static void
 oauth2_token_handler (TgServer          *self,
                       SoupServerMessage *msg,
@@ -541,7 +640,7 @@ oauth2_token_handler (TgServer          *self,
 
   if (!_tg_server_check_method (msg, SOUP_METHOD_POST, NULL))
     return;
-  set_no_store (msg);
+  _tg_server_set_no_store (msg);
   if ((form = _tg_server_read_form (msg, &error)) == NULL)
     {
       /* RFC 6749 §5.2 has no 413/415: every malformed request is invalid_request,
@@ -550,7 +649,7 @@ oauth2_token_handler (TgServer          *self,
       return;
     }
 
-  grant_type = get_form_value (form, "grant_type");
+  grant_type = _tg_server_form_value (form, "grant_type");
   if (grant_type == NULL)
     {
       _tg_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request",
@@ -558,8 +657,8 @@ oauth2_token_handler (TgServer          *self,
     }
   else if (strcmp (grant_type, "password") == 0)
     {
-      const char *user_name = get_form_value (form, "username");
-      const char *password = get_form_value (form, "password");
+      const char *user_name = _tg_server_form_value (form, "username");
+      const char *password = _tg_server_form_value (form, "password");
 
       if (user_name == NULL || password == NULL)
         _tg_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request",
@@ -569,7 +668,7 @@ oauth2_token_handler (TgServer          *self,
     }
   else if (strcmp (grant_type, "refresh_token") == 0)
     {
-      const char *refresh_token = get_form_value (form, "refresh_token");
+      const char *refresh_token = _tg_server_form_value (form, "refresh_token");
 
       if (refresh_token == NULL)
         _tg_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request",
@@ -577,10 +676,14 @@ oauth2_token_handler (TgServer          *self,
       else
         refresh (self, msg, TG_WIRE_OAUTH2, refresh_token);
     }
+  else if (strcmp (grant_type, "authorization_code") == 0)
+    {
+      redeem_code (self, msg, form);
+    }
   else
     {
       _tg_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "unsupported_grant_type",
-                              "supported grant types: password, refresh_token");
+                              "supported grant types: authorization_code, refresh_token, password");
     }
 }
 
@@ -603,7 +706,7 @@ oauth2_revoke_handler (TgServer          *self,
       _tg_server_reply_bad_body (msg, error);
       return;
     }
-  if ((token = get_form_value (form, "token")) == NULL)
+  if ((token = _tg_server_form_value (form, "token")) == NULL)
     {
       _tg_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request",
                               "token is required");

@@ -13,6 +13,7 @@
 #define REVOKE_REASON_REUSE   "reuse"
 #define REVOKE_REASON_REVOKED "revoked"
 #define REVOKE_REASON_ALL     "revoked-all"
+#define REVOKE_REASON_CODE    "code-reuse"
 
 static gboolean
 _tg_server_db_insert_token (TgServerDb  *self,
@@ -373,6 +374,35 @@ tg_server_db_revoke_family_of (TgServerDb  *self,
   if (out_family_id != NULL)
     *out_family_id = family_id;
   return TRUE;
+}
+
+/**
+ * tg_server_db_revoke_family:
+ * @self: a #TgServerDb
+ * @family_id: the family to revoke
+ * @now: the current time, in seconds since the epoch
+ * @error: return location for a #GError
+ *
+ * Revokes the family an authorization code started, because that code was
+ * presented again (RFC 6749 §4.1.2). A family that is revoked already stays
+ * revoked as it was; an unknown one is no error (there is nothing to revoke).
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+tg_server_db_revoke_family (TgServerDb  *self,
+                            gint64       family_id,
+                            gint64       now,
+                            GError     **error)
+{
+  g_auto(_TgTransaction) txn = _TG_TRANSACTION_INIT;
+
+  g_return_val_if_fail (TG_IS_SERVER_DB (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  return _tg_transaction_begin (&txn, self, "revoke a family in", error) &&
+         _tg_server_db_revoke_family (self, family_id, now, REVOKE_REASON_CODE, error) &&
+         _tg_transaction_commit (&txn, "revoke a family in", error);
 }
 
 /**

@@ -76,6 +76,10 @@ gboolean          tg_server_db_revoke_family_of     (TgServerDb      *self,
                                                      gint64           now,
                                                      gint64          *out_family_id,
                                                      GError         **error);
+gboolean          tg_server_db_revoke_family        (TgServerDb      *self,
+                                                     gint64           family_id,
+                                                     gint64           now,
+                                                     GError         **error);
 gboolean          tg_server_db_revoke_all_families  (TgServerDb      *self,
                                                      gint64           now,
                                                      GError         **error);

@@ -93,6 +93,21 @@ _tg_server_reply_bad_body (SoupServerMessage *msg,
 }
 
 /**
+ * _tg_server_set_no_store:
+ *
+ * Keeps the answer out of every cache: token answers (RFC 6749 §5.1), and
+ * the sign-in pages and redirects that carry a CSRF token or a code.
+ */
+void
+_tg_server_set_no_store (SoupServerMessage *msg)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+
+  soup_message_headers_replace (headers, "Cache-Control", "no-store");
+  soup_message_headers_replace (headers, "Pragma", "no-cache");
+}
+
+/**
  * _tg_server_reply_empty:
  *
  * Answers 200 with an empty JSON object: what an action that has nothing to
@@ -358,6 +373,23 @@ _tg_server_read_form (SoupServerMessage  *msg,
 
   return body != NULL ? _tg_server_parse_form (g_bytes_get_data (body, NULL),
                                                g_bytes_get_size (body), error) : NULL;
+}
+
+/**
+ * _tg_server_form_value:
+ * @form: from _tg_server_read_form() or _tg_server_parse_form()
+ *
+ * Returns: (nullable): the parameter @name; an empty one counts as missing
+ *   (RFC 6749 §3.1: "Parameters sent without a value MUST be treated as if
+ *   they were omitted")
+ */
+const char *
+_tg_server_form_value (GHashTable *form,
+                       const char *name)
+{
+  const char *value = g_hash_table_lookup (form, name);
+
+  return value != NULL && *value != '\0' ? value : NULL;
 }
 
 gboolean

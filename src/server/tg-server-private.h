@@ -3,9 +3,12 @@
  * The server's state, shared by the files that implement its parts:
  * tg-server.c (lifecycle, storage, hooks), tg-server-routing.c (routing and what
  * every request passes through), tg-server-message.c (reading requests, writing
- * answers), tg-server-auth.c (sign-in, refresh, revocation),
- * tg-server-resources.c (the protected resources and their bearer tokens) and
- * tg-server-demo.c (demo controls and faults).
+ * answers), tg-server-auth.c (sign-in, refresh, revocation: the token
+ * endpoints), tg-server-authorize.c (the browser sign-in of RFC 6749 §4.1 and
+ * its authorization codes), tg-server-clients.c (the registered clients),
+ * tg-server-page.c (the HTML pages a browser gets), tg-server-metadata.c
+ * (RFC 8414 metadata), tg-server-resources.c (the protected resources and
+ * their bearer tokens) and tg-server-demo.c (demo controls and faults).
  *
  * The API knows nothing of the demo: it reports what it does at a few hook
  * points (TgServerHooks), and the demo module plugs itself in there.
@@ -84,6 +87,35 @@ typedef struct {
 } TgServerHooks;
 
 /* ------------------------------------------------------------------------- */
+/* Browser sign-in                                                           */
+
+/* The pending sign-ins and the authorization codes (tg-server-authorize.c). */
+typedef struct _TgServerAuthorize TgServerAuthorize;
+
+/* What an authorization code grants, as the token endpoint redeems it. */
+typedef struct {
+  gint64  user_id;
+  char   *user_name;
+  gint64  family_id;   /* 0 until the token endpoint started a session with it */
+} TgServerCodeGrant;
+
+/* A client registered with the server (tg-server-clients.c). */
+typedef struct {
+  const char *client_id;
+  const char *redirect_path;   /* on a loopback IP literal, any port (RFC 8252 §7.3) */
+} TgServerClient;
+
+/* Called once a password check is done: @user_id is 0 when the user name or
+ * the password was wrong, and @error is set when the user could not be
+ * looked up at all. The message is unpaused after this returns. */
+typedef void (*TgServerVerified) (TgServer          *self,
+                                  SoupServerMessage *msg,
+                                  gint64             user_id,
+                                  const char        *user_name,
+                                  const GError      *error,
+                                  gpointer           data);
+
+/* ------------------------------------------------------------------------- */
 
 struct _TgServer
 {
@@ -102,6 +134,7 @@ struct _TgServer
   guint           password_iterations;
   guint           latency_ms;
   guint           jitter_ms;
+  gint64          code_lifetime;         /* seconds an authorization code lives */
 
   /* running state; only touched on the server's own main context */
   SoupServer     *soup;
@@ -120,6 +153,7 @@ struct _TgServer
   GCancellable   *cancellable;           /* cancelled on stop: pending KDF work */
   guint           pending_work;          /* password checks running in threads */
   GHashTable     *delayed;               /* owned: GSource set, answers held back */
+  TgServerAuthorize *authorize;          /* owned: pending sign-ins, codes */
 
   /* when running on its own thread */
   GThread        *thread;
@@ -187,7 +221,10 @@ JsonObject *_tg_server_parse_json_object (const char  *data,
 GHashTable *_tg_server_parse_form    (const char        *data,
                                       gsize              len,
                                       GError           **error);
+const char *_tg_server_form_value    (GHashTable        *form,
+                                      const char        *name);
 gboolean _tg_server_is_loopback_peer (SoupServerMessage *msg);
+void     _tg_server_set_no_store     (SoupServerMessage *msg);
 
 /* tg-server-auth.c */
 void     _tg_server_auth_register    (TgServer *self);
@@ -197,6 +234,52 @@ gboolean _tg_server_expire_access_tokens (TgServer  *self,
                                           GError   **error);
 gboolean _tg_server_revoke_all_sessions  (TgServer  *self,
                                           GError   **error);
+void     _tg_server_verify_password  (TgServer          *self,
+                                      SoupServerMessage *msg,
+                                      const char        *user_name,
+                                      const char        *password,
+                                      TgServerVerified   verified,
+                                      gpointer           data,
+                                      GDestroyNotify     destroy);
+
+/* tg-server-authorize.c */
+TgServerAuthorize *_tg_server_authorize_new  (void);
+void     _tg_server_authorize_free   (TgServerAuthorize *authorize);
+void     _tg_server_authorize_register (TgServer *self);
+TgServerCodeGrant *_tg_server_redeem_code (TgServer    *self,
+                                           const char  *code,
+                                           const char  *client_id,
+                                           const char  *redirect_uri,
+                                           const char  *code_verifier,
+                                           gint64      *out_replayed_family,
+                                           const char **out_description);
+gboolean _tg_server_is_code_verifier (const char *verifier);
+/* The scopes a client may ask for, NULL-terminated; the first is the default. */
+extern const char * const _tg_server_scopes[];
+
+/* tg-server-clients.c */
+const TgServerClient *_tg_server_find_client (const char *client_id);
+gboolean _tg_server_client_redirect_ok (const TgServerClient *client,
+                                        const char           *redirect_uri);
+
+/* tg-server-page.c */
+typedef struct {
+  const char *request_id;
+  const char *csrf_token;
+  const char *client_id;
+  const char *user_name;       /* nullable: filled in again after a failure */
+  const char *message;         /* nullable: why the last attempt failed */
+  const char *redirect_origin; /* where the form's answer will send the browser */
+} TgServerLoginPage;
+
+void     _tg_server_reply_login_page (SoupServerMessage       *msg,
+                                      const TgServerLoginPage *page);
+void     _tg_server_reply_error_page (SoupServerMessage *msg,
+                                      guint              status,
+                                      const char        *message);
+
+/* tg-server-metadata.c */
+void     _tg_server_metadata_register (TgServer *self);
 
 /* tg-server-resources.c */
 void     _tg_server_resources_register (TgServer *self);

@@ -6,8 +6,9 @@
  * of its own, stop), its storage and users, and the hook points through which
  * the demo module watches and bends the API. Routing is in tg-server-routing.c,
  * reading and answering requests in tg-server-message.c, the API itself in
- * tg-server-auth.c and tg-server-resources.c, and the demo controls in
- * tg-server-demo.c.
+ * tg-server-auth.c, tg-server-authorize.c (with tg-server-clients.c,
+ * tg-server-page.c and tg-server-metadata.c) and tg-server-resources.c, and the
+ * demo controls in tg-server-demo.c.
  */
 #define G_LOG_DOMAIN "tg-server"
 
@@ -35,6 +36,7 @@ enum {
   PROP_PASSWORD_ITERATIONS,
   PROP_LATENCY_MS,
   PROP_JITTER_MS,
+  PROP_CODE_LIFETIME,
   PROP_BASE_URI,
   N_PROPS
 };
@@ -286,6 +288,7 @@ clear_running_state (TgServer *self)
   g_clear_pointer (&self->key_id, g_free);
   g_clear_pointer (&self->revoked_families, g_hash_table_unref);
   g_clear_pointer (&self->dummy_password_hash, g_free);
+  g_clear_pointer (&self->authorize, _tg_server_authorize_free);
   _tg_server_set_hooks (self, NULL, NULL, NULL);
   g_clear_pointer (&self->context, g_main_context_unref);
 }
@@ -346,6 +349,7 @@ tg_server_start (TgServer  *self,
   self->loopback_only = g_inet_address_get_is_loopback (address);
   self->cancellable = g_cancellable_new ();
   self->delayed = g_hash_table_new_full (NULL, NULL, (GDestroyNotify) g_source_unref, NULL);
+  self->authorize = _tg_server_authorize_new ();
   self->live = (TgServerSettings) {
     .access_ttl = self->access_ttl,
     .reuse_grace = self->reuse_grace,
@@ -363,6 +367,8 @@ tg_server_start (TgServer  *self,
                              NULL);
   _tg_server_route (self, NULL, FALSE, NULL, NULL);  /* 404 */
   _tg_server_auth_register (self);
+  _tg_server_authorize_register (self);
+  _tg_server_metadata_register (self);
   _tg_server_resources_register (self);
   _tg_server_demo_attach (self);
 
@@ -723,6 +729,9 @@ tg_server_get_property (GObject    *object,
     case PROP_JITTER_MS:
       g_value_set_uint (value, self->jitter_ms);
       break;
+    case PROP_CODE_LIFETIME:
+      g_value_set_int64 (value, self->code_lifetime);
+      break;
     case PROP_BASE_URI:
       g_value_set_string (value, self->base_uri);
       break;
@@ -787,6 +796,9 @@ tg_server_set_property (GObject      *object,
     case PROP_JITTER_MS:
       self->jitter_ms = g_value_get_uint (value);
       break;
+    case PROP_CODE_LIFETIME:
+      self->code_lifetime = g_value_get_int64 (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -828,6 +840,11 @@ tg_server_class_init (TgServerClass *klass)
     g_param_spec_uint ("latency-ms", NULL, NULL, 0, 60000, 0, flags);
   properties[PROP_JITTER_MS] =
     g_param_spec_uint ("jitter-ms", NULL, NULL, 0, 60000, 0, flags);
+  /* Seconds an authorization code of the browser sign-in can be redeemed in:
+   * short, since the client redeems it at once (RFC 6749 §4.1.2). Tests set
+   * 0 to see a code expire. */
+  properties[PROP_CODE_LIFETIME] =
+    g_param_spec_int64 ("code-lifetime", NULL, NULL, 0, 600, 60, flags);
   properties[PROP_BASE_URI] =
     g_param_spec_string ("base-uri", NULL, NULL, NULL,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);

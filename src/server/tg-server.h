@@ -8,6 +8,11 @@ G_BEGIN_DECLS
 #define TG_SERVER_DEMO_USER     "demo"
 #define TG_SERVER_DEMO_PASSWORD "demo"
 
+/* The public native client of the browser sign-in (/oauth2/authorize): no
+ * secret, redirect URI http://127.0.0.1:PORT/callback or
+ * http://[::1]:PORT/callback with any PORT. */
+#define TG_SERVER_NATIVE_CLIENT_ID "tokengate-native"
+
 #define TG_TYPE_SERVER (tg_server_get_type ())
 G_DECLARE_FINAL_TYPE (TgServer, tg_server, TG, SERVER, GObject)
 

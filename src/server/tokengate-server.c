@@ -16,6 +16,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <glib/gi18n-lib.h>
+
 #include "tg-password.h"
 #include "tg-server.h"
 
@@ -260,6 +262,9 @@ main (int   argc,
   guint port = 0;
 
   setlocale (LC_ALL, "");
+  /* For the browser sign-in's pages (tg-server-page.c). */
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
 
   context = g_option_context_new ("— the Tokengate demo authorization server");
   g_option_context_add_main_entries (context, entries, NULL);
