@@ -17,9 +17,10 @@
 #include <adwaita.h>
 #include <string.h>
 
-#include "tg-file-token-store.h"
+#include "tg-file-token-store-private.h"
 #include "tg-home-window.h"
 #include "tg-network-view.h"
+#include "tg-request-log-private.h"
 #include "tg-result-item.h"
 #include "tg-session.h"
 #include "tg-test-ui.h"

@@ -14,7 +14,7 @@
 
 #include <glib/gi18n.h>
 
-#include "tg-auth-error.h"
+#include <tokengate.h>
 #include "tg-sign-in-window.h"
 
 enum {

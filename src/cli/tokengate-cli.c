@@ -30,13 +30,8 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "tg-api-client.h"
-#include "tg-auth-error.h"
-#include "tg-burst.h"
-#include "tg-demo-controls.h"
+#include <tokengate.h>
 #include "tg-server.h"
-#include "tg-token-manager.h"
-#include "tg-token-store.h"
 
 #define PROGRAM "tokengate-cli"
 

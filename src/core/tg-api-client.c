@@ -21,10 +21,12 @@
 
 #include <string.h>
 
-#include "tg-api-client.h"
+#include "tg-api-client-private.h"
 #include "tg-auth-error.h"
-#include "tg-challenge.h"
-#include "tg-soup-transport.h"
+#include "tg-challenge-private.h"
+#include "tg-request-log-private.h"
+#include "tg-soup-transport-private.h"
+#include "tg-token-manager-private.h"
 
 #define DEFAULT_MAX_IN_FLIGHT 32
 /* libsoup must have a connection for every slot we hand out, or requests would

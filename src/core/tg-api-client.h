@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#if !defined(TOKENGATE_INSIDE) && !defined(TOKENGATE_COMPILATION)
+# error "Only <tokengate.h> can be included directly."
+#endif
+
 #include <libsoup/soup.h>
+
+#include "tg-version-macros.h"
 
 #include "tg-token-manager.h"
 
@@ -25,23 +31,26 @@ typedef struct {
   guint               request_id;
 } TgApiResponse;
 
+TG_AVAILABLE_IN_ALL
 GType          tg_api_response_get_type (void) G_GNUC_CONST;
+TG_AVAILABLE_IN_ALL
 TgApiResponse *tg_api_response_copy     (const TgApiResponse *response);
+TG_AVAILABLE_IN_ALL
 void           tg_api_response_free     (TgApiResponse       *response);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgApiResponse, tg_api_response_free)
 
 #define TG_TYPE_API_CLIENT (tg_api_client_get_type ())
+TG_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (TgApiClient, tg_api_client, TG, API_CLIENT, GObject)
 
+TG_AVAILABLE_IN_ALL
 TgApiClient   *tg_api_client_new          (TgTokenManager       *manager,
                                            const char           *base_uri,
                                            GError              **error);
-TgApiClient   *tg_api_client_new_with_transport (TgTokenManager  *manager,
-                                                const char      *base_uri,
-                                                TgTransport     *transport,
-                                                GError         **error);
+TG_AVAILABLE_IN_ALL
 SoupSession   *tg_api_client_get_session  (TgApiClient          *self);
+TG_AVAILABLE_IN_ALL
 void           tg_api_client_send_async   (TgApiClient          *self,
                                            const char           *method,
                                            const char           *path,
@@ -50,14 +59,17 @@ void           tg_api_client_send_async   (TgApiClient          *self,
                                            GCancellable         *cancellable,
                                            GAsyncReadyCallback   callback,
                                            gpointer              user_data);
+TG_AVAILABLE_IN_ALL
 TgApiResponse *tg_api_client_send_finish  (TgApiClient          *self,
                                            GAsyncResult         *result,
                                            GError              **error);
+TG_AVAILABLE_IN_ALL
 void           tg_api_client_get_async    (TgApiClient          *self,
                                            const char           *path,
                                            GCancellable         *cancellable,
                                            GAsyncReadyCallback   callback,
                                            gpointer              user_data);
+TG_AVAILABLE_IN_ALL
 TgApiResponse *tg_api_client_get_finish   (TgApiClient          *self,
                                            GAsyncResult         *result,
                                            GError              **error);

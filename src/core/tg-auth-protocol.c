@@ -17,10 +17,10 @@
 #include <string.h>
 
 #include "tg-auth-error.h"
-#include "tg-auth-protocol.h"
+#include "tg-auth-protocol-private.h"
 #include "tg-base64url.h"
+#include "tg-enums.h"
 #include "tg-json-check.h"
-#include "tg-core-enums.h"
 
 #define CONTENT_TYPE_JSON "application/json"
 #define CONTENT_TYPE_FORM "application/x-www-form-urlencoded"

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "tg-burst.h"
+#include "tg-request-log-private.h"
 
 G_DEFINE_BOXED_TYPE (TgBurstResult, tg_burst_result, tg_burst_result_copy, tg_burst_result_free)
 

@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#if !defined(TOKENGATE_INSIDE) && !defined(TOKENGATE_COMPILATION)
+# error "Only <tokengate.h> can be included directly."
+#endif
+
 #include "tg-api-client.h"
 #include "tg-request-log.h"
+#include "tg-version-macros.h"
 
 G_BEGIN_DECLS
 
@@ -65,24 +70,31 @@ typedef struct {
 
 #define TG_TYPE_BURST_RESULT (tg_burst_result_get_type ())
 
+TG_AVAILABLE_IN_ALL
 GType          tg_burst_result_get_type (void) G_GNUC_CONST;
+TG_AVAILABLE_IN_ALL
 TgBurstResult *tg_burst_result_copy     (const TgBurstResult *result);
+TG_AVAILABLE_IN_ALL
 void           tg_burst_result_free     (TgBurstResult       *result);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgBurstResult, tg_burst_result_free)
 
+TG_AVAILABLE_IN_ALL
 gboolean       tg_burst_check_path_format (const char          *path_format,
                                            GError             **error);
+TG_AVAILABLE_IN_ALL
 char          *tg_burst_format_path       (const char          *path_format,
                                            guint                index,
                                            GError             **error);
 
+TG_AVAILABLE_IN_ALL
 void           tg_burst_run_async         (TgApiClient         *client,
                                            guint                n,
                                            const char          *path_format,
                                            GCancellable        *cancellable,
                                            GAsyncReadyCallback  callback,
                                            gpointer             user_data);
+TG_AVAILABLE_IN_ALL
 TgBurstResult *tg_burst_run_finish        (GAsyncResult        *result,
                                            GError             **error);
 

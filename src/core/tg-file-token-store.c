@@ -25,7 +25,8 @@
 
 #include <glib/gstdio.h>
 
-#include "tg-file-token-store.h"
+#include "tg-file-token-store-private.h"
+#include "tg-token-store-private.h"
 
 typedef enum {
   OP_LOAD,

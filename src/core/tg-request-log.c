@@ -10,8 +10,8 @@
 
 #include "config.h"
 
-#include "tg-core-enums.h"
-#include "tg-request-log.h"
+#include "tg-enums.h"
+#include "tg-request-log-private.h"
 
 /* ------------------------------------------------------------------------ */
 /* TgRequestRecord                                                          */

@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#if !defined(TOKENGATE_INSIDE) && !defined(TOKENGATE_COMPILATION)
+# error "Only <tokengate.h> can be included directly."
+#endif
+
 #include <gio/gio.h>
+#include "tg-version-macros.h"
 
 G_BEGIN_DECLS
 
@@ -20,18 +25,30 @@ typedef enum {
 } TgRequestKind;
 
 #define TG_TYPE_REQUEST_RECORD (tg_request_record_get_type ())
+TG_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (TgRequestRecord, tg_request_record, TG, REQUEST_RECORD, GObject)
 
+TG_AVAILABLE_IN_ALL
 guint          tg_request_record_get_request_id  (TgRequestRecord *self);
+TG_AVAILABLE_IN_ALL
 guint          tg_request_record_get_attempt     (TgRequestRecord *self);
+TG_AVAILABLE_IN_ALL
 TgRequestKind  tg_request_record_get_kind        (TgRequestRecord *self);
+TG_AVAILABLE_IN_ALL
 const char    *tg_request_record_get_method      (TgRequestRecord *self);
+TG_AVAILABLE_IN_ALL
 const char    *tg_request_record_get_path        (TgRequestRecord *self);
+TG_AVAILABLE_IN_ALL
 guint          tg_request_record_get_status      (TgRequestRecord *self);
+TG_AVAILABLE_IN_ALL
 guint          tg_request_record_get_generation  (TgRequestRecord *self);
+TG_AVAILABLE_IN_ALL
 gint64         tg_request_record_get_start_time  (TgRequestRecord *self);
+TG_AVAILABLE_IN_ALL
 gint64         tg_request_record_get_end_time    (TgRequestRecord *self);
+TG_AVAILABLE_IN_ALL
 gboolean       tg_request_record_is_finished     (TgRequestRecord *self);
+TG_AVAILABLE_IN_ALL
 const char    *tg_request_record_get_error_message (TgRequestRecord *self);
 
 /**
@@ -57,22 +74,14 @@ typedef struct {
 } TgRequestSummary;
 
 #define TG_TYPE_REQUEST_LOG (tg_request_log_get_type ())
+TG_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (TgRequestLog, tg_request_log, TG, REQUEST_LOG, GObject)
 
+TG_AVAILABLE_IN_ALL
 TgRequestLog    *tg_request_log_new        (void);
-TgRequestRecord *tg_request_log_begin      (TgRequestLog     *self,
-                                            TgRequestKind     kind,
-                                            guint             request_id,
-                                            guint             attempt,
-                                            const char       *method,
-                                            const char       *path,
-                                            guint             generation);
-void             tg_request_log_end        (TgRequestLog     *self,
-                                            TgRequestRecord  *record,
-                                            guint             status,
-                                            const GError     *error);
-guint            tg_request_log_next_request_id (TgRequestLog *self);
+TG_AVAILABLE_IN_ALL
 void             tg_request_log_clear      (TgRequestLog     *self);
+TG_AVAILABLE_IN_ALL
 void             tg_request_log_summarize  (TgRequestLog     *self,
                                             guint             from_position,
                                             TgRequestSummary *summary);

@@ -19,7 +19,8 @@
 
 #include <libsecret/secret.h>
 
-#include "tg-secret-token-store.h"
+#include "tg-secret-token-store-private.h"
+#include "tg-token-store-private.h"
 
 /* Public in effect: an item written by another version of Tokengate must be
  * found by this one, so neither the name nor the attribute may change. */

@@ -60,9 +60,11 @@
 #include <glib/gi18n-lib.h>
 
 #include "tg-auth-error.h"
-#include "tg-core-enums.h"
-#include "tg-soup-transport.h"
-#include "tg-token-manager.h"
+#include "tg-auth-protocol-private.h"
+#include "tg-enums.h"
+#include "tg-request-log-private.h"
+#include "tg-soup-transport-private.h"
+#include "tg-token-manager-private.h"
 
 #define DEFAULT_EXPIRY_SKEW     10     /* seconds */
 #define DEFAULT_REFRESH_TIMEOUT 15     /* seconds */

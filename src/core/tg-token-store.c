@@ -12,10 +12,10 @@
 #include <json-glib/json-glib.h>
 #include <libsecret/secret.h>
 
-#include "tg-file-token-store.h"
+#include "tg-file-token-store-private.h"
 #include "tg-json-check.h"
-#include "tg-secret-token-store.h"
-#include "tg-token-store.h"
+#include "tg-secret-token-store-private.h"
+#include "tg-token-store-private.h"
 
 /* The version of the stored document; a document with any other version is
  * treated as unreadable (signed out), never guessed at. */

@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#if !defined(TOKENGATE_INSIDE) && !defined(TOKENGATE_COMPILATION)
+# error "Only <tokengate.h> can be included directly."
+#endif
+
 #include <gio/gio.h>
 
 #include "tg-tokens.h"
+#include "tg-version-macros.h"
 
 G_BEGIN_DECLS
 
 #define TG_TYPE_TOKEN_STORE (tg_token_store_get_type ())
+TG_AVAILABLE_IN_ALL
 G_DECLARE_INTERFACE (TgTokenStore, tg_token_store, TG, TOKEN_STORE, GObject)
 
 /**
@@ -55,47 +61,44 @@ struct _TgTokenStoreInterface
                               GError              **error);
 };
 
+TG_AVAILABLE_IN_ALL
 void       tg_token_store_load_async    (TgTokenStore         *self,
                                          const char           *account,
                                          GCancellable         *cancellable,
                                          GAsyncReadyCallback   callback,
                                          gpointer              user_data);
+TG_AVAILABLE_IN_ALL
 TgTokens  *tg_token_store_load_finish   (TgTokenStore         *self,
                                          GAsyncResult         *result,
                                          GError              **error);
+TG_AVAILABLE_IN_ALL
 void       tg_token_store_save_async    (TgTokenStore         *self,
                                          const char           *account,
                                          TgTokens             *tokens,
                                          GCancellable         *cancellable,
                                          GAsyncReadyCallback   callback,
                                          gpointer              user_data);
+TG_AVAILABLE_IN_ALL
 gboolean   tg_token_store_save_finish   (TgTokenStore         *self,
                                          GAsyncResult         *result,
                                          GError              **error);
+TG_AVAILABLE_IN_ALL
 void       tg_token_store_clear_async   (TgTokenStore         *self,
                                          const char           *account,
                                          GCancellable         *cancellable,
                                          GAsyncReadyCallback   callback,
                                          gpointer              user_data);
+TG_AVAILABLE_IN_ALL
 gboolean   tg_token_store_clear_finish  (TgTokenStore         *self,
                                          GAsyncResult         *result,
                                          GError              **error);
 
+TG_AVAILABLE_IN_ALL
 void          tg_token_store_new_default_async  (GCancellable         *cancellable,
                                                  GAsyncReadyCallback   callback,
                                                  gpointer              user_data);
+TG_AVAILABLE_IN_ALL
 TgTokenStore *tg_token_store_new_default_finish (GAsyncResult         *result,
                                                  GError              **error);
-
-/* Private to the core's two stores: the stored JSON document they share. */
-#define _TG_TOKEN_STORE_MAX_DOCUMENT_SIZE (64 * 1024)
-char     *_tg_token_store_serialize (TgTokens    *tokens,
-                                     gsize       *length);
-TgTokens *_tg_token_store_parse     (const char  *data,
-                                     gsize        length,
-                                     GError     **error);
-
-/* Private to the tests: how long one attempt to reach the secret portal may take. */
-void      _tg_token_store_set_portal_attempt_ms (guint ms);
 
 G_END_DECLS

@@ -10,7 +10,7 @@
 #include <gio/gio.h>
 
 #include "fuzz-common.h"
-#include "tg-token-store.h"
+#include "tg-token-store-private.h"
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data,
