@@ -48,7 +48,8 @@ typedef struct {
  * @wall_us: from the first send to the last completion, in µs
  * @recovery_us: from the end of the first 401 to the end of the last retry,
  *   in µs; 0 when there was no 401 or no retry
- * @outcomes: (array length=n_outcomes): one per request, in request order
+ * @outcomes: (array length=n_outcomes) (skip): one per request, in request
+ *   order (from bindings: tg_burst_result_get_outcome())
  * @n_outcomes: equal to @requests
  *
  * What a burst adds up to: the numbers behind "3 × 401 → 1 refresh → 3
@@ -68,6 +69,17 @@ typedef struct {
   guint             n_outcomes;
 } TgBurstResult;
 
+#define TG_TYPE_BURST_OUTCOME (tg_burst_outcome_get_type ())
+
+TG_AVAILABLE_IN_ALL
+GType           tg_burst_outcome_get_type (void) G_GNUC_CONST;
+TG_AVAILABLE_IN_ALL
+TgBurstOutcome *tg_burst_outcome_copy     (const TgBurstOutcome *outcome);
+TG_AVAILABLE_IN_ALL
+void            tg_burst_outcome_free     (TgBurstOutcome       *outcome);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgBurstOutcome, tg_burst_outcome_free)
+
 #define TG_TYPE_BURST_RESULT (tg_burst_result_get_type ())
 
 TG_AVAILABLE_IN_ALL
@@ -76,6 +88,10 @@ TG_AVAILABLE_IN_ALL
 TgBurstResult *tg_burst_result_copy     (const TgBurstResult *result);
 TG_AVAILABLE_IN_ALL
 void           tg_burst_result_free     (TgBurstResult       *result);
+
+TG_AVAILABLE_IN_ALL
+const TgBurstOutcome *tg_burst_result_get_outcome (const TgBurstResult *result,
+                                                   guint                index);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgBurstResult, tg_burst_result_free)
 
