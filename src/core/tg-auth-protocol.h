@@ -25,6 +25,16 @@ typedef enum {
   TG_AUTH_PROTOCOL_OAUTH2,
 } TgAuthProtocolKind;
 
+/**
+ * TgAuthProtocol:
+ *
+ * How a sign-in and a refresh look on the wire, and how their answers are
+ * read: the seed posts' JSON API (tg_auth_protocol_new_seed()) or OAuth 2.0
+ * password and refresh-token grants (tg_auth_protocol_new_oauth2()).
+ *
+ * Tokens are only ever sent over HTTPS, or over plain HTTP to this computer's
+ * loopback address.
+ */
 #define TG_TYPE_AUTH_PROTOCOL (tg_auth_protocol_get_type ())
 TG_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (TgAuthProtocol, tg_auth_protocol, TG, AUTH_PROTOCOL, GObject)

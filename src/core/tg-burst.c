@@ -452,7 +452,7 @@ request_done (GObject      *source,
  * @path_format: where to send them: a path in which `%u` stands for the
  *   request's index (see tg_burst_format_path()), e.g. `/api/resources/%u`
  * @cancellable: (nullable): cancels every request of the burst
- * @callback: called when every request has ended
+ * @callback: (scope async): called when every request has ended
  * @user_data: data for @callback
  *
  * Sends @n GET requests at once (the API client lets at most its

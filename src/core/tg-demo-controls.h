@@ -55,6 +55,14 @@ typedef enum {
   TG_DEMO_REFRESH_FAULT_LOST_ANSWER,
 } TgDemoRefreshFault;
 
+/**
+ * TgDemoControls:
+ *
+ * The Tokengate demo server's `/demo/` endpoints: expire every access token
+ * now, revoke every session, change latency and token lifetimes, make the
+ * next refreshes fail. For demonstrations and tests; a real server has none
+ * of them.
+ */
 #define TG_TYPE_DEMO_CONTROLS (tg_demo_controls_get_type ())
 TG_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (TgDemoControls, tg_demo_controls, TG, DEMO_CONTROLS, GObject)

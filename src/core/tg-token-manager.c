@@ -1826,6 +1826,12 @@ tg_token_manager_replace_access_token (TgTokenManager *self,
 /* ------------------------------------------------------------------------- */
 /* Accessors                                                                 */
 
+/**
+ * tg_token_manager_get_protocol:
+ * @self: a #TgTokenManager
+ *
+ * Returns: (transfer none): how sign-in and refresh look on the wire
+ */
 TgAuthProtocol *
 tg_token_manager_get_protocol (TgTokenManager *self)
 {
@@ -2150,6 +2156,7 @@ tg_token_manager_class_init (TgTokenManagerClass *klass)
 
   /**
    * TgTokenManager::session-expired:
+   * @self: the manager
    * @reason: why, in a sentence a person can read
    *
    * The session ended without the user asking: the refresh token was rejected

@@ -39,6 +39,23 @@ typedef enum {
   TG_RETRY_POLICY_CANARY,
 } TgRetryPolicy;
 
+/**
+ * TgTokenManager:
+ *
+ * Holds a session's tokens and runs its one refresh.
+ *
+ * The manager signs in with a #TgAuthProtocol, keeps the token pair (and,
+ * with a #TgTokenStore, saves it), and counts a *generation* that goes up each
+ * time a new access token is installed. When a request is rejected, every
+ * caller that needs a new token joins the same refresh; a 401 for a token
+ * that has already been replaced is simply sent again. Only a refresh token
+ * the server no longer accepts ends the session
+ * (#TgTokenManager::session-expired); a network error keeps it.
+ *
+ * Send requests with a #TgApiClient made for the manager, and watch
+ * #TgTokenManager:state, #TgTokenManager:generation and the
+ * #TgTokenManager:request-log to show what happens.
+ */
 #define TG_TYPE_TOKEN_MANAGER (tg_token_manager_get_type ())
 TG_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (TgTokenManager, tg_token_manager, TG, TOKEN_MANAGER, GObject)

@@ -12,6 +12,16 @@
 
 G_BEGIN_DECLS
 
+/**
+ * TgTokenStore:
+ *
+ * Where a session's token pair outlives the process.
+ *
+ * tg_token_store_new_default_async() gives the store an application should
+ * use: the Secret Service (or, inside Flatpak, the secret portal) and a
+ * private file when neither is there. Give the store to tg_token_manager_new(),
+ * or %NULL to keep the session in memory only.
+ */
 #define TG_TYPE_TOKEN_STORE (tg_token_store_get_type ())
 TG_AVAILABLE_IN_ALL
 G_DECLARE_INTERFACE (TgTokenStore, tg_token_store, TG, TOKEN_STORE, GObject)
