@@ -48,8 +48,9 @@ typedef struct {
  * @wall_us: from the first send to the last completion, in µs
  * @recovery_us: from the end of the first 401 to the end of the last retry,
  *   in µs; 0 when there was no 401 or no retry
- * @outcomes: (array length=n_outcomes) (skip): one per request, in request
- *   order (from bindings: tg_burst_result_get_outcome())
+ * @outcomes: (type gpointer): one per request, in request
+ *   order, @n_outcomes of them (bindings read them with
+ *   tg_burst_result_get_outcome())
  * @n_outcomes: equal to @requests
  *
  * What a burst adds up to: the numbers behind "3 × 401 → 1 refresh → 3
