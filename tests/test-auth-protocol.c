@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "tg-auth-error.h"
-#include "tg-auth-protocol.h"
+#include "tg-auth-protocol-private.h"
 #include "tg-base64url.h"
 #include "tg-test-server.h"
 #include "tg-test-util.h"

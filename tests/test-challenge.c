@@ -9,7 +9,7 @@
 #include <gio/gio.h>
 #include <string.h>
 
-#include "tg-challenge.h"
+#include "tg-challenge-private.h"
 #include "tg-test-util.h"
 
 /* ------------------------------------------------------------------------ */

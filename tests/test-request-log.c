@@ -9,8 +9,8 @@
 #include <gio/gio.h>
 #include <string.h>
 
-#include "tg-core-enums.h"
-#include "tg-request-log.h"
+#include "tg-enums.h"
+#include "tg-request-log-private.h"
 #include "tg-test-util.h"
 
 /* ------------------------------------------------------------------------ */

@@ -25,10 +25,9 @@
 #include <unistd.h>
 
 #include "tg-default-token-store-private.h"
-#include "tg-file-token-store.h"
-#include "tg-secret-token-store.h"
+#include "tg-file-token-store-private.h"
+#include "tg-secret-token-store-private.h"
 #include "tg-test-util.h"
-#include "tg-token-store.h"
 
 #define PORTAL_NAME "org.freedesktop.portal.Desktop"
 #define PORTAL_PATH "/org/freedesktop/portal/desktop"

@@ -19,10 +19,10 @@
 #include <json-glib/json-glib.h>
 #include <libsecret/secret.h>
 
-#include "tg-file-token-store.h"
-#include "tg-secret-token-store.h"
+#include "tg-file-token-store-private.h"
+#include "tg-secret-token-store-private.h"
 #include "tg-test-util.h"
-#include "tg-token-store.h"
+#include "tg-token-document-private.h"
 
 #define WAIT_SECONDS 30
 

@@ -7,7 +7,7 @@
 #include "config.h"
 
 #include "tg-test-util.h"
-#include "tg-transport.h"
+#include "tg-transport-private.h"
 
 static gint64
 retry_after (const char *value,

@@ -29,7 +29,7 @@
 
 #include "tg-application.h"
 #include "tg-auth-error.h"
-#include "tg-auth-protocol.h"
+#include "tg-auth-protocol-private.h"
 #include "tg-demo-controls.h"
 #include "tg-home-window.h"
 #include "tg-preferences-window.h"

@@ -17,11 +17,12 @@
 #include <adwaita.h>
 #include <string.h>
 
-#include "tg-file-token-store.h"
+#include "tg-file-token-store-private.h"
 #include "tg-home-window.h"
 #include "tg-network-view.h"
 #include "tg-paced-list-model.h"
 #include "tg-pending-records.h"
+#include "tg-request-log-private.h"
 #include "tg-result-item.h"
 #include "tg-result-row.h"
 #include "tg-session.h"

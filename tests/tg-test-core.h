@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
-#include "tg-api-client.h"
+#include "tg-api-client-private.h"
 #include "tg-auth-error.h"
-#include "tg-file-token-store.h"
+#include "tg-file-token-store-private.h"
 #include "tg-test-server.h"
-#include "tg-token-manager.h"
+#include "tg-token-manager-private.h"
 
 G_BEGIN_DECLS
 

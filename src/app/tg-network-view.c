@@ -26,7 +26,6 @@
 #include "tg-network-view-private.h"
 #include "tg-paced-list-model.h"
 #include "tg-pending-records.h"
-#include "tg-request-summary.h"
 
 /* Rows the view takes in per frame while it catches up with the log. */
 #define MAX_ROWS_PER_FRAME 32

@@ -3,7 +3,7 @@
 
 #include <gtk/gtk.h>
 
-#include "tg-request-log.h"
+#include <tokengate.h>
 
 G_BEGIN_DECLS
 

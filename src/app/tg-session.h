@@ -3,11 +3,7 @@
 
 #include <gio/gio.h>
 
-#include "tg-api-client.h"
-#include "tg-auth-protocol.h"
-#include "tg-client-config.h"
-#include "tg-demo-controls.h"
-#include "tg-token-manager.h"
+#include <tokengate.h>
 
 G_BEGIN_DECLS
 

@@ -16,8 +16,7 @@
 
 #include <glib/gi18n.h>
 
-#include "tg-auth-error.h"
-#include "tg-errors.h"
+#include <tokengate.h>
 #include "tg-sign-in-window.h"
 
 enum {

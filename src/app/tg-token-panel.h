@@ -3,7 +3,7 @@
 
 #include <gtk/gtk.h>
 
-#include "tg-token-manager.h"
+#include <tokengate.h>
 
 G_BEGIN_DECLS
 

@@ -7,15 +7,8 @@
 
 #include <gio/gio.h>
 
-/* The library's public API, and only that. (Once the umbrella header is
- * there: <tokengate.h>.) */
-#include "tg-api-client.h"
-#include "tg-auth-error.h"
-#include "tg-burst.h"
-#include "tg-client-config.h"
-#include "tg-demo-controls.h"
-#include "tg-errors.h"
-#include "tg-request-summary.h"
+/* The library's public API, and only that. */
+#include <tokengate.h>
 
 G_BEGIN_DECLS
 

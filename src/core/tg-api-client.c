@@ -21,10 +21,13 @@
 
 #include <string.h>
 
-#include "tg-api-client.h"
+#include "tg-api-client-private.h"
 #include "tg-auth-error.h"
-#include "tg-challenge.h"
-#include "tg-soup-transport.h"
+#include "tg-auth-protocol-private.h"
+#include "tg-challenge-private.h"
+#include "tg-request-log-private.h"
+#include "tg-soup-transport-private.h"
+#include "tg-token-manager-private.h"
 
 #define DEFAULT_MAX_IN_FLIGHT 32
 /* libsoup must have a connection for every slot we hand out, or requests would
@@ -81,10 +84,23 @@ static void send_attempt  (GTask *task);
 
 /* ------------------------------------------------------------------------- */
 
+/**
+ * tg_api_response_copy:
+ * @response: a #TgApiResponse
+ *
+ * Copies @response; the headers and the body are shared, not duplicated.
+ *
+ * Returns: (transfer full): a copy of @response; free it with
+ *   tg_api_response_free()
+ */
 TgApiResponse *
 tg_api_response_copy (const TgApiResponse *response)
 {
-  TgApiResponse *copy = g_new0 (TgApiResponse, 1);
+  TgApiResponse *copy;
+
+  g_return_val_if_fail (response != NULL, NULL);
+
+  copy = g_new0 (TgApiResponse, 1);
 
   *copy = *response;
   if (copy->headers != NULL)
@@ -94,9 +110,18 @@ tg_api_response_copy (const TgApiResponse *response)
   return copy;
 }
 
+/**
+ * tg_api_response_free:
+ * @response: (nullable): a #TgApiResponse
+ *
+ * Frees @response and drops its references to the headers and the body.
+ */
 void
 tg_api_response_free (TgApiResponse *response)
 {
+  if (response == NULL)
+    return;
+
   g_clear_pointer (&response->headers, soup_message_headers_unref);
   g_clear_pointer (&response->body, g_bytes_unref);
   g_free (response);
@@ -412,7 +437,7 @@ resolve_path (TgApiClient  *self,
  * @content_type: (nullable): the type of @body
  * @body: (nullable): the request body; kept, so that a retry sends the same bytes
  * @cancellable: (nullable): cancels this request only
- * @callback: called with the response
+ * @callback: (scope async): called with the response
  * @user_data: data for @callback
  *
  * Sends an authorized request. A 401 that a new token can fix (RFC 6750 §3)
@@ -471,8 +496,15 @@ tg_api_client_send_async (TgApiClient         *self,
 
 /**
  * tg_api_client_send_finish:
+ * @self: a #TgApiClient
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
  *
- * Returns: (transfer full): the response of the last attempt
+ * Finishes tg_api_client_send_async(). Any HTTP status is a response, not an
+ * error: check #TgApiResponse.status.
+ *
+ * Returns: (transfer full) (nullable): the response of the last attempt, or
+ *   %NULL with @error set
  */
 TgApiResponse *
 tg_api_client_send_finish (TgApiClient   *self,
@@ -484,6 +516,17 @@ tg_api_client_send_finish (TgApiClient   *self,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+/**
+ * tg_api_client_get_async:
+ * @self: a #TgApiClient
+ * @path: a path on the server, such as `/api/resources/1`, with any query
+ * @cancellable: (nullable): cancels this request only
+ * @callback: (scope async): called with the response
+ * @user_data: data for @callback
+ *
+ * Sends an authorized `GET` request: tg_api_client_send_async() without a
+ * body.
+ */
 void
 tg_api_client_get_async (TgApiClient         *self,
                          const char          *path,
@@ -494,6 +537,17 @@ tg_api_client_get_async (TgApiClient         *self,
   tg_api_client_send_async (self, SOUP_METHOD_GET, path, NULL, NULL, cancellable, callback, user_data);
 }
 
+/**
+ * tg_api_client_get_finish:
+ * @self: a #TgApiClient
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes tg_api_client_get_async(), as tg_api_client_send_finish() does.
+ *
+ * Returns: (transfer full) (nullable): the response of the last attempt, or
+ *   %NULL with @error set
+ */
 TgApiResponse *
 tg_api_client_get_finish (TgApiClient   *self,
                           GAsyncResult  *result,
@@ -503,21 +557,10 @@ tg_api_client_get_finish (TgApiClient   *self,
 }
 
 /**
- * tg_api_client_get_manager:
+ * tg_api_client_get_session:
  * @self: a #TgApiClient
  *
- * Returns: (transfer none): the token manager that signs the requests
- */
-TgTokenManager *
-tg_api_client_get_manager (TgApiClient *self)
-{
-  g_return_val_if_fail (TG_IS_API_CLIENT (self), NULL);
-
-  return self->manager;
-}
-
-/**
- * tg_api_client_get_session:
+ * The #SoupSession behind the client.
  *
  * Returns: (transfer none) (nullable): the session resource requests go
  *   through, e.g. to add a #SoupLogger while debugging (never log headers in
@@ -532,6 +575,20 @@ tg_api_client_get_session (TgApiClient *self)
   if (!TG_IS_SOUP_TRANSPORT (self->transport))
     return NULL;
   return tg_soup_transport_get_session (TG_SOUP_TRANSPORT (self->transport));
+}
+
+/**
+ * tg_api_client_get_manager:
+ * @self: a #TgApiClient
+ *
+ * Returns: (transfer none): the token manager whose tokens the client sends
+ */
+TgTokenManager *
+tg_api_client_get_manager (TgApiClient *self)
+{
+  g_return_val_if_fail (TG_IS_API_CLIENT (self), NULL);
+
+  return self->manager;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -618,12 +675,30 @@ tg_api_client_class_init (TgApiClientClass *klass)
   object_class->get_property = tg_api_client_get_property;
   object_class->set_property = tg_api_client_set_property;
 
+  /**
+   * TgApiClient:manager: (getter get_manager)
+   *
+   * The token manager whose tokens the client sends, and whose refresh its
+   * requests wait for.
+   */
   properties[PROP_MANAGER] =
     g_param_spec_object ("manager", NULL, NULL, TG_TYPE_TOKEN_MANAGER,
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  /**
+   * TgApiClient:base-uri:
+   *
+   * The server; request paths are relative to it.
+   */
   properties[PROP_BASE_URI] =
     g_param_spec_string ("base-uri", NULL, NULL, NULL,
                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  /**
+   * TgApiClient:max-in-flight:
+   *
+   * How many requests may be on the wire at once; the others wait for a slot
+   * *before* they take a token, so none of them leaves with a token that a
+   * refresh has replaced in the meantime.
+   */
   properties[PROP_MAX_IN_FLIGHT] =
     g_param_spec_uint ("max-in-flight", NULL, NULL, 1, MAX_IN_FLIGHT, DEFAULT_MAX_IN_FLIGHT,
                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);

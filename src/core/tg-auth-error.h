@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#if !defined(TOKENGATE_INSIDE) && !defined(TOKENGATE_COMPILATION)
+# error "Only <tokengate.h> can be included directly."
+#endif
+
 #include <glib.h>
+
+#include "tg-version-macros.h"
 
 G_BEGIN_DECLS
 
@@ -31,6 +37,7 @@ typedef enum {
   TG_AUTH_ERROR_SIGNED_OUT,
 } TgAuthError;
 
+TG_AVAILABLE_IN_ALL
 GQuark tg_auth_error_quark (void);
 
 G_END_DECLS

@@ -22,8 +22,8 @@
 
 #include "tg-auth-answer-private.h"
 #include "tg-auth-error.h"
-#include "tg-auth-protocol.h"
-#include "tg-core-enums.h"
+#include "tg-auth-protocol-private.h"
+#include "tg-enums.h"
 
 #define CONTENT_TYPE_JSON "application/json"
 #define CONTENT_TYPE_FORM "application/x-www-form-urlencoded"
@@ -41,14 +41,6 @@ struct _TgAuthProtocol
   char               *scope;           /* owned, nullable */
 };
 
-/**
- * TgAuthProtocol:
- *
- * How a sign-in and a token refresh look on the wire: the seed API's JSON
- * endpoints (tg_auth_protocol_new_seed()) or standard OAuth 2.0
- * (tg_auth_protocol_new_oauth2()). Pass one to tg_token_manager_new().
- * Immutable once made, so one protocol may serve several managers.
- */
 G_DEFINE_FINAL_TYPE (TgAuthProtocol, tg_auth_protocol, G_TYPE_OBJECT)
 
 enum {

@@ -17,11 +17,14 @@
 #include <string.h>
 
 #include "tg-burst.h"
+#include "tg-request-log-private.h"
 
 G_DEFINE_BOXED_TYPE (TgBurstResult, tg_burst_result, tg_burst_result_copy, tg_burst_result_free)
 
 /* ------------------------------------------------------------------------- */
 /* Results                                                                   */
+
+G_DEFINE_BOXED_TYPE (TgBurstOutcome, tg_burst_outcome, tg_burst_outcome_copy, tg_burst_outcome_free)
 
 static void
 outcome_clear (TgBurstOutcome *outcome)
@@ -30,8 +33,54 @@ outcome_clear (TgBurstOutcome *outcome)
   g_clear_pointer (&outcome->error_message, g_free);
 }
 
+/* Copies @from's strings, so that @to owns its own. */
+static void
+outcome_copy_into (TgBurstOutcome       *to,
+                   const TgBurstOutcome *from)
+{
+  *to = *from;
+  to->path = g_strdup (from->path);
+  to->error_message = g_strdup (from->error_message);
+}
+
+/**
+ * tg_burst_outcome_copy:
+ * @outcome: a #TgBurstOutcome
+ *
+ * Returns: (transfer full): a deep copy of @outcome; free it with
+ *   tg_burst_outcome_free()
+ */
+TgBurstOutcome *
+tg_burst_outcome_copy (const TgBurstOutcome *outcome)
+{
+  TgBurstOutcome *copy;
+
+  g_return_val_if_fail (outcome != NULL, NULL);
+
+  copy = g_new0 (TgBurstOutcome, 1);
+  outcome_copy_into (copy, outcome);
+  return copy;
+}
+
+/**
+ * tg_burst_outcome_free:
+ * @outcome: (nullable): a #TgBurstOutcome from tg_burst_outcome_copy()
+ *
+ * Frees @outcome and its strings.
+ */
+void
+tg_burst_outcome_free (TgBurstOutcome *outcome)
+{
+  if (outcome == NULL)
+    return;
+
+  outcome_clear (outcome);
+  g_free (outcome);
+}
+
 /**
  * tg_burst_result_copy:
+ * @result: a #TgBurstResult
  *
  * Returns: (transfer full): a deep copy of @result
  */
@@ -46,12 +95,28 @@ tg_burst_result_copy (const TgBurstResult *result)
   *copy = *result;
   copy->outcomes = g_new0 (TgBurstOutcome, MAX (result->n_outcomes, 1));
   for (guint i = 0; i < result->n_outcomes; i++)
-    {
-      copy->outcomes[i] = result->outcomes[i];
-      copy->outcomes[i].path = g_strdup (result->outcomes[i].path);
-      copy->outcomes[i].error_message = g_strdup (result->outcomes[i].error_message);
-    }
+    outcome_copy_into (&copy->outcomes[i], &result->outcomes[i]);
   return copy;
+}
+
+/**
+ * tg_burst_result_get_outcome:
+ * @result: a #TgBurstResult
+ * @index: a request's index, below #TgBurstResult.n_outcomes
+ *
+ * What became of one request: the way to the outcomes for languages that
+ * cannot read the #TgBurstResult.outcomes array.
+ *
+ * Returns: (transfer none): the outcome of request @index, owned by @result
+ */
+const TgBurstOutcome *
+tg_burst_result_get_outcome (const TgBurstResult *result,
+                             guint                index)
+{
+  g_return_val_if_fail (result != NULL, NULL);
+  g_return_val_if_fail (index < result->n_outcomes, NULL);
+
+  return &result->outcomes[index];
 }
 
 /**
@@ -387,7 +452,7 @@ request_done (GObject      *source,
  * @path_format: where to send them: a path in which `%u` stands for the
  *   request's index (see tg_burst_format_path()), e.g. `/api/resources/%u`
  * @cancellable: (nullable): cancels every request of the burst
- * @callback: called when every request has ended
+ * @callback: (scope async): called when every request has ended
  * @user_data: data for @callback
  *
  * Sends @n GET requests at once (the API client lets at most its

@@ -22,7 +22,7 @@
 #include <gio/gio.h>
 #include <string.h>
 
-#include "tg-challenge.h"
+#include "tg-challenge-private.h"
 
 /* Far above any real field (libsoup itself refuses header blocks much larger
  * than this), low enough that a hostile one costs little. */

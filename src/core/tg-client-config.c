@@ -19,8 +19,9 @@
 #include <string.h>
 
 #include "tg-auth-error.h"
+#include "tg-auth-protocol-private.h"
 #include "tg-client-config.h"
-#include "tg-core-enums.h"
+#include "tg-enums.h"
 
 /**
  * TgClientConfig:
@@ -394,8 +395,11 @@ tg_client_config_class_init (TgClientConfigClass *klass)
   properties[PROP_SCOPE] =
     g_param_spec_string ("scope", NULL, NULL, NULL, settable);
 
+  /* No (setter) annotation on this one: g-ir-scanner 1.74 would then pair
+   * the property with the previous property's getter. It finds
+   * tg_client_config_set_account() by its name anyway. */
   /**
-   * TgClientConfig:account: (setter set_account)
+   * TgClientConfig:account:
    *
    * The name the session is kept under in the token store; by default
    * "SERVER-URI PROTOCOL", such as `https://example.org oauth2`.

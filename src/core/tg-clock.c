@@ -6,7 +6,7 @@
 
 #include "config.h"
 
-#include "tg-clock.h"
+#include "tg-clock-private.h"
 
 G_DEFINE_INTERFACE (TgClock, tg_clock, G_TYPE_OBJECT)
 

@@ -14,8 +14,8 @@
 #include <libsecret/secret.h>
 
 #include "tg-default-token-store-private.h"
-#include "tg-file-token-store.h"
-#include "tg-secret-token-store.h"
+#include "tg-file-token-store-private.h"
+#include "tg-secret-token-store-private.h"
 #include "tg-token-store.h"
 
 static void

@@ -16,7 +16,7 @@
 
 #include <string.h>
 
-#include "tg-auth-protocol.h"
+#include "tg-auth-protocol-private.h"
 #include "tg-demo-controls.h"
 #include "tg-errors.h"
 
@@ -193,7 +193,7 @@ propagate_done (TgDemoControls  *self,
  * tg_demo_controls_expire_access_tokens_async:
  * @self: a #TgDemoControls
  * @cancellable: (nullable): a #GCancellable
- * @callback: called when the server has answered
+ * @callback: (scope async): called when the server has answered
  * @user_data: data for @callback
  *
  * `POST /demo/expire-access-tokens`: every access token issued so far is
@@ -214,6 +214,9 @@ tg_demo_controls_expire_access_tokens_async (TgDemoControls      *self,
 
 /**
  * tg_demo_controls_expire_access_tokens_finish:
+ * @self: a #TgDemoControls
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
  *
  * Fails with %G_IO_ERROR_NOT_SUPPORTED when the server has no demo controls,
  * with the server's `error_description` for any other HTTP error, and with
@@ -233,7 +236,7 @@ tg_demo_controls_expire_access_tokens_finish (TgDemoControls  *self,
  * tg_demo_controls_revoke_sessions_async:
  * @self: a #TgDemoControls
  * @cancellable: (nullable): a #GCancellable
- * @callback: called when the server has answered
+ * @callback: (scope async): called when the server has answered
  * @user_data: data for @callback
  *
  * `POST /demo/revoke-refresh-tokens`: every session on the server is revoked,
@@ -254,6 +257,9 @@ tg_demo_controls_revoke_sessions_async (TgDemoControls      *self,
 
 /**
  * tg_demo_controls_revoke_sessions_finish:
+ * @self: a #TgDemoControls
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
  *
  * Fails like tg_demo_controls_expire_access_tokens_finish().
  *
@@ -282,7 +288,7 @@ add_setting (JsonObject *object,
  * @settings: the settings to change; members that are negative
  *   (%TG_DEMO_SETTING_UNSET) are left as the server has them
  * @cancellable: (nullable): a #GCancellable
- * @callback: called when the server has answered
+ * @callback: (scope async): called when the server has answered
  * @user_data: data for @callback
  *
  * `PUT /demo/settings` with the members given. The server changes all of
@@ -313,6 +319,9 @@ tg_demo_controls_set_settings_async (TgDemoControls       *self,
 
 /**
  * tg_demo_controls_set_settings_finish:
+ * @self: a #TgDemoControls
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
  *
  * Fails like tg_demo_controls_expire_access_tokens_finish(); a value the
  * server does not accept is %G_IO_ERROR_INVALID_ARGUMENT with its reason.
@@ -336,7 +345,7 @@ tg_demo_controls_set_settings_finish (TgDemoControls  *self,
  * @count: how many of the next refreshes it applies to, 1 to 1000000
  *   (ignored for %TG_DEMO_REFRESH_FAULT_NONE)
  * @cancellable: (nullable): a #GCancellable
- * @callback: called when the server has answered
+ * @callback: (scope async): called when the server has answered
  * @user_data: data for @callback
  *
  * `PUT /demo/settings` with a `refreshFault`, replacing the one armed.
@@ -378,6 +387,9 @@ tg_demo_controls_arm_refresh_fault_async (TgDemoControls      *self,
 
 /**
  * tg_demo_controls_arm_refresh_fault_finish:
+ * @self: a #TgDemoControls
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
  *
  * Fails like tg_demo_controls_set_settings_finish(): a @count the server does
  * not accept is %G_IO_ERROR_INVALID_ARGUMENT with its reason.
@@ -397,7 +409,7 @@ tg_demo_controls_arm_refresh_fault_finish (TgDemoControls  *self,
  * tg_demo_controls_get_stats_async:
  * @self: a #TgDemoControls
  * @cancellable: (nullable): a #GCancellable
- * @callback: called when the server has answered
+ * @callback: (scope async): called when the server has answered
  * @user_data: data for @callback
  *
  * `GET /demo/stats`: the server's counters since it started.
@@ -416,6 +428,9 @@ tg_demo_controls_get_stats_async (TgDemoControls      *self,
 
 /**
  * tg_demo_controls_get_stats_finish:
+ * @self: a #TgDemoControls
+ * @result: the #GAsyncResult given to the callback
+ * @error: return location for a #GError
  *
  * Fails like tg_demo_controls_expire_access_tokens_finish().
  *
@@ -432,8 +447,9 @@ tg_demo_controls_get_stats_finish (TgDemoControls  *self,
 
 /**
  * tg_demo_controls_get_base_uri:
+ * @self: a #TgDemoControls
  *
- * Returns: the server the controls talk to
+ * Returns: (transfer none): the server the controls talk to
  */
 const char *
 tg_demo_controls_get_base_uri (TgDemoControls *self)

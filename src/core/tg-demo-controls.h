@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#if !defined(TOKENGATE_INSIDE) && !defined(TOKENGATE_COMPILATION)
+# error "Only <tokengate.h> can be included directly."
+#endif
+
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
+#include "tg-version-macros.h"
 
 G_BEGIN_DECLS
 
@@ -50,48 +55,69 @@ typedef enum {
   TG_DEMO_REFRESH_FAULT_LOST_ANSWER,
 } TgDemoRefreshFault;
 
+/**
+ * TgDemoControls:
+ *
+ * The Tokengate demo server's `/demo/` endpoints: expire every access token
+ * now, revoke every session, change latency and token lifetimes, make the
+ * next refreshes fail. For demonstrations and tests; a real server has none
+ * of them.
+ */
 #define TG_TYPE_DEMO_CONTROLS (tg_demo_controls_get_type ())
+TG_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (TgDemoControls, tg_demo_controls, TG, DEMO_CONTROLS, GObject)
 
+TG_AVAILABLE_IN_ALL
 TgDemoControls *tg_demo_controls_new                        (const char           *base_uri,
                                                              GError              **error);
+TG_AVAILABLE_IN_ALL
 const char     *tg_demo_controls_get_base_uri               (TgDemoControls       *self);
 
+TG_AVAILABLE_IN_ALL
 void            tg_demo_controls_expire_access_tokens_async  (TgDemoControls       *self,
                                                              GCancellable         *cancellable,
                                                              GAsyncReadyCallback   callback,
                                                              gpointer              user_data);
+TG_AVAILABLE_IN_ALL
 gboolean        tg_demo_controls_expire_access_tokens_finish (TgDemoControls       *self,
                                                              GAsyncResult         *result,
                                                              GError              **error);
+TG_AVAILABLE_IN_ALL
 void            tg_demo_controls_revoke_sessions_async      (TgDemoControls       *self,
                                                              GCancellable         *cancellable,
                                                              GAsyncReadyCallback   callback,
                                                              gpointer              user_data);
+TG_AVAILABLE_IN_ALL
 gboolean        tg_demo_controls_revoke_sessions_finish     (TgDemoControls       *self,
                                                              GAsyncResult         *result,
                                                              GError              **error);
+TG_AVAILABLE_IN_ALL
 void            tg_demo_controls_set_settings_async         (TgDemoControls       *self,
                                                              const TgDemoSettings *settings,
                                                              GCancellable         *cancellable,
                                                              GAsyncReadyCallback   callback,
                                                              gpointer              user_data);
+TG_AVAILABLE_IN_ALL
 JsonObject     *tg_demo_controls_set_settings_finish        (TgDemoControls       *self,
                                                              GAsyncResult         *result,
                                                              GError              **error);
+TG_AVAILABLE_IN_ALL
 void            tg_demo_controls_arm_refresh_fault_async    (TgDemoControls       *self,
                                                              TgDemoRefreshFault    fault,
                                                              guint                 count,
                                                              GCancellable         *cancellable,
                                                              GAsyncReadyCallback   callback,
                                                              gpointer              user_data);
+TG_AVAILABLE_IN_ALL
 JsonObject     *tg_demo_controls_arm_refresh_fault_finish   (TgDemoControls       *self,
                                                              GAsyncResult         *result,
                                                              GError              **error);
+TG_AVAILABLE_IN_ALL
 void            tg_demo_controls_get_stats_async            (TgDemoControls       *self,
                                                              GCancellable         *cancellable,
                                                              GAsyncReadyCallback   callback,
                                                              gpointer              user_data);
+TG_AVAILABLE_IN_ALL
 JsonObject     *tg_demo_controls_get_stats_finish           (TgDemoControls       *self,
                                                              GAsyncResult         *result,
                                                              GError              **error);

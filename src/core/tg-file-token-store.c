@@ -22,7 +22,7 @@
 
 #include <glib/gstdio.h>
 
-#include "tg-file-token-store.h"
+#include "tg-file-token-store-private.h"
 #include "tg-token-document-private.h"
 
 struct _TgFileTokenStore

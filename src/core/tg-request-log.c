@@ -10,8 +10,8 @@
 
 #include "config.h"
 
-#include "tg-core-enums.h"
-#include "tg-request-log.h"
+#include "tg-enums.h"
+#include "tg-request-log-private.h"
 
 /* ------------------------------------------------------------------------ */
 /* TgRequestRecord                                                          */
@@ -715,6 +715,36 @@ static gboolean
 status_is_success (guint status)
 {
   return status >= 200 && status < 400;
+}
+
+G_DEFINE_BOXED_TYPE (TgRequestSummary, tg_request_summary,
+                     tg_request_summary_copy, tg_request_summary_free)
+
+/**
+ * tg_request_summary_copy:
+ * @summary: a #TgRequestSummary
+ *
+ * Returns: (transfer full): a copy of @summary; free it with
+ *   tg_request_summary_free()
+ */
+TgRequestSummary *
+tg_request_summary_copy (const TgRequestSummary *summary)
+{
+  g_return_val_if_fail (summary != NULL, NULL);
+
+  return g_memdup2 (summary, sizeof *summary);
+}
+
+/**
+ * tg_request_summary_free:
+ * @summary: (nullable): a #TgRequestSummary from tg_request_summary_copy()
+ *
+ * Frees @summary.
+ */
+void
+tg_request_summary_free (TgRequestSummary *summary)
+{
+  g_free (summary);
 }
 
 /**

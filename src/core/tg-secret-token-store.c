@@ -18,7 +18,7 @@
 
 #include <libsecret/secret.h>
 
-#include "tg-secret-token-store.h"
+#include "tg-secret-token-store-private.h"
 #include "tg-token-document-private.h"
 
 /* Public in effect: an item written by another version of Tokengate must be

@@ -6,7 +6,7 @@
 
 #include "config.h"
 
-#include "tg-soup-transport.h"
+#include "tg-soup-transport-private.h"
 
 struct _TgSoupTransport
 {

@@ -77,9 +77,11 @@
 #include <glib/gi18n-lib.h>
 
 #include "tg-auth-error.h"
-#include "tg-core-enums.h"
-#include "tg-soup-transport.h"
-#include "tg-token-manager.h"
+#include "tg-auth-protocol-private.h"
+#include "tg-enums.h"
+#include "tg-request-log-private.h"
+#include "tg-soup-transport-private.h"
+#include "tg-token-manager-private.h"
 
 #define DEFAULT_EXPIRY_SKEW     10     /* seconds */
 #define DEFAULT_REFRESH_TIMEOUT 15     /* seconds */
@@ -169,14 +171,6 @@ struct _TgTokenManager
   GCancellable    *cancellable;     /* cancelled in dispose: store I/O */
 };
 
-/**
- * TgTokenManager:
- *
- * Holds a session's token pair and performs exactly one refresh for every
- * request that fails with an expired token. A #TgApiClient sends requests
- * through it; applications sign in, restore and sign out here, and watch
- * #TgTokenManager:state, #TgTokenManager:generation and the counters.
- */
 G_DEFINE_FINAL_TYPE (TgTokenManager, tg_token_manager, G_TYPE_OBJECT)
 
 enum {

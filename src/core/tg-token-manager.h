@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
-#include <libsoup/soup.h>
+#if !defined(TOKENGATE_INSIDE) && !defined(TOKENGATE_COMPILATION)
+# error "Only <tokengate.h> can be included directly."
+#endif
+
+#include <gio/gio.h>
 
 #include "tg-auth-protocol.h"
-#include "tg-clock.h"
 #include "tg-request-log.h"
 #include "tg-token-store.h"
 #include "tg-tokens.h"
+#include "tg-version-macros.h"
 
 G_BEGIN_DECLS
 
@@ -36,94 +40,77 @@ typedef enum {
 } TgRetryPolicy;
 
 /**
- * TgRetryVerdict:
+ * TgTokenManager:
  *
- * What became of a request retried with a refreshed token, reported back by
- * the API client: a rejected retry ends the session, and the canary policy
- * waits for the first one.
- */
-typedef enum {
-  TG_RETRY_VERDICT_ACCEPTED,
-  TG_RETRY_VERDICT_REJECTED,
-  TG_RETRY_VERDICT_INCONCLUSIVE,
-} TgRetryVerdict;
-
-/**
- * TgTokenGrant:
+ * Holds a session's tokens and runs its one refresh.
  *
- * What the gate hands a request: the access token to stamp and its generation.
- * @canary is %TRUE for the one retry the canary policy lets through first.
+ * The manager signs in with a #TgAuthProtocol, keeps the token pair (and,
+ * with a #TgTokenStore, saves it), and counts a *generation* that goes up each
+ * time a new access token is installed. When a request is rejected, every
+ * caller that needs a new token joins the same refresh; a 401 for a token
+ * that has already been replaced is simply sent again. Only a refresh token
+ * the server no longer accepts ends the session
+ * (#TgTokenManager::session-expired); a network error keeps it.
+ *
+ * Send requests with a #TgApiClient made for the manager, and watch
+ * #TgTokenManager:state, #TgTokenManager:generation and the
+ * #TgTokenManager:request-log to show what happens.
  */
-typedef struct {
-  char     *access_token;
-  guint     generation;
-  gboolean  canary;
-} TgTokenGrant;
-
-void tg_token_grant_clear (TgTokenGrant *grant);
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TgTokenGrant, tg_token_grant_clear)
-
 #define TG_TYPE_TOKEN_MANAGER (tg_token_manager_get_type ())
+TG_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (TgTokenManager, tg_token_manager, TG, TOKEN_MANAGER, GObject)
 
+TG_AVAILABLE_IN_ALL
 TgTokenManager *tg_token_manager_new               (TgAuthProtocol       *protocol,
                                                     TgTokenStore         *store,
                                                     const char           *account);
 
+TG_AVAILABLE_IN_ALL
 TgAuthProtocol *tg_token_manager_get_protocol      (TgTokenManager       *self);
+TG_AVAILABLE_IN_ALL
 TgRequestLog   *tg_token_manager_get_request_log   (TgTokenManager       *self);
+TG_AVAILABLE_IN_ALL
 TgTokenState    tg_token_manager_get_state         (TgTokenManager       *self);
+TG_AVAILABLE_IN_ALL
 guint           tg_token_manager_get_generation    (TgTokenManager       *self);
+TG_AVAILABLE_IN_ALL
 gint64          tg_token_manager_get_expires_at    (TgTokenManager       *self);
+TG_AVAILABLE_IN_ALL
 gint64          tg_token_manager_get_refresh_due_at (TgTokenManager      *self);
+TG_AVAILABLE_IN_ALL
 char           *tg_token_manager_dup_access_token  (TgTokenManager       *self);
 
+TG_AVAILABLE_IN_ALL
 void            tg_token_manager_sign_in_async     (TgTokenManager       *self,
                                                     const char           *user_name,
                                                     const char           *password,
                                                     GCancellable         *cancellable,
                                                     GAsyncReadyCallback   callback,
                                                     gpointer              user_data);
+TG_AVAILABLE_IN_ALL
 gboolean        tg_token_manager_sign_in_finish    (TgTokenManager       *self,
                                                     GAsyncResult         *result,
                                                     GError              **error);
+TG_AVAILABLE_IN_ALL
 void            tg_token_manager_restore_async     (TgTokenManager       *self,
                                                     GCancellable         *cancellable,
                                                     GAsyncReadyCallback   callback,
                                                     gpointer              user_data);
+TG_AVAILABLE_IN_ALL
 gboolean        tg_token_manager_restore_finish    (TgTokenManager       *self,
                                                     GAsyncResult         *result,
                                                     GError              **error);
+TG_AVAILABLE_IN_ALL
 void            tg_token_manager_sign_out_async    (TgTokenManager       *self,
                                                     GCancellable         *cancellable,
                                                     GAsyncReadyCallback   callback,
                                                     gpointer              user_data);
+TG_AVAILABLE_IN_ALL
 gboolean        tg_token_manager_sign_out_finish   (TgTokenManager       *self,
                                                     GAsyncResult         *result,
                                                     GError              **error);
 
-gboolean        tg_token_manager_try_get_token     (TgTokenManager       *self,
-                                                    TgTokenGrant         *out_grant);
-void            tg_token_manager_await_token_async (TgTokenManager       *self,
-                                                    GCancellable         *cancellable,
-                                                    GAsyncReadyCallback   callback,
-                                                    gpointer              user_data);
-gboolean        tg_token_manager_await_token_finish (TgTokenManager      *self,
-                                                    GAsyncResult         *result,
-                                                    TgTokenGrant         *out_grant,
-                                                    GError              **error);
-void            tg_token_manager_refresh_async     (TgTokenManager       *self,
-                                                    guint                 stale_generation,
-                                                    GCancellable         *cancellable,
-                                                    GAsyncReadyCallback   callback,
-                                                    gpointer              user_data);
-gboolean        tg_token_manager_refresh_finish    (TgTokenManager       *self,
-                                                    GAsyncResult         *result,
-                                                    TgTokenGrant         *out_grant,
-                                                    GError              **error);
-void            tg_token_manager_report_retry      (TgTokenManager       *self,
-                                                    const TgTokenGrant   *grant,
-                                                    TgRetryVerdict        verdict);
+TG_AVAILABLE_IN_ALL
 void            tg_token_manager_replace_access_token (TgTokenManager    *self,
                                                     const char           *access_token);
 

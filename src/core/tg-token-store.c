@@ -13,17 +13,6 @@
 
 #include "tg-token-store.h"
 
-/**
- * TgTokenStore:
- *
- * Where a session's token pair is kept between runs. Pass one to
- * tg_token_manager_new(); tg_token_store_new_default_async() picks the right
- * one for the desktop the application runs on.
- *
- * An implementation runs one store's operations in the order they were
- * started, and keeps the pair whole: a save leaves the old pair or the new
- * one, never a mix.
- */
 
 G_DEFINE_INTERFACE (TgTokenStore, tg_token_store, G_TYPE_OBJECT)
 

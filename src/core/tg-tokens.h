@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#if !defined(TOKENGATE_INSIDE) && !defined(TOKENGATE_COMPILATION)
+# error "Only <tokengate.h> can be included directly."
+#endif
+
 #include <glib-object.h>
+
+#include "tg-version-macros.h"
 
 G_BEGIN_DECLS
 
@@ -18,15 +24,23 @@ G_BEGIN_DECLS
  */
 typedef struct _TgTokens TgTokens;
 
+TG_AVAILABLE_IN_ALL
 GType        tg_tokens_get_type          (void) G_GNUC_CONST;
+TG_AVAILABLE_IN_ALL
 TgTokens    *tg_tokens_new               (const char *access_token,
                                           const char *refresh_token,
                                           gint64      expires_at);
+TG_AVAILABLE_IN_ALL
 TgTokens    *tg_tokens_ref               (TgTokens   *tokens);
+TG_AVAILABLE_IN_ALL
 void         tg_tokens_unref             (TgTokens   *tokens);
+TG_AVAILABLE_IN_ALL
 const char  *tg_tokens_get_access_token  (TgTokens   *tokens);
+TG_AVAILABLE_IN_ALL
 const char  *tg_tokens_get_refresh_token (TgTokens   *tokens);
+TG_AVAILABLE_IN_ALL
 gint64       tg_tokens_get_expires_at    (TgTokens   *tokens);
+TG_AVAILABLE_IN_ALL
 TgTokens    *tg_tokens_with_access_token (TgTokens   *tokens,
                                           const char *access_token);
 

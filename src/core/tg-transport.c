@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-#include "tg-transport.h"
+#include "tg-transport-private.h"
 
 G_DEFINE_INTERFACE (TgTransport, tg_transport, G_TYPE_OBJECT)
 

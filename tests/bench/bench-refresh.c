@@ -48,10 +48,11 @@
 # define CALLGRIND_TOGGLE_COLLECT
 #endif
 
-#include "tg-api-client.h"
+#include "tg-api-client-private.h"
+#include "tg-auth-protocol-private.h"
 #include "tg-auth-error.h"
 #include "tg-server.h"
-#include "tg-token-manager.h"
+#include "tg-token-manager-private.h"
 
 #define BROKEN_ACCESS_TOKEN  "sdf"  /* the post's localStorage.setItem("token", "sdf") */
 #define NATURAL_ACCESS_TTL   2      /* seconds: what the natural-expiry sign-in gets */

@@ -6,8 +6,8 @@
  */
 #pragma once
 
-#include "tg-auth-protocol.h"
-#include "tg-transport.h"
+#include "tg-auth-protocol-private.h"
+#include "tg-transport-private.h"
 
 /* 2026-01-01T00:00:00Z, when the answers "arrive". */
 #define FUZZ_NOW (G_GINT64_CONSTANT (1767225600) * G_USEC_PER_SEC)

@@ -10,7 +10,7 @@
 #include <gio/gio.h>
 
 #include "fuzz-common.h"
-#include "tg-challenge.h"
+#include "tg-challenge-private.h"
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data,

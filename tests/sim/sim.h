@@ -7,9 +7,9 @@
  */
 #pragma once
 
-#include "tg-clock.h"
+#include "tg-clock-private.h"
 #include "tg-token-store.h"
-#include "tg-transport.h"
+#include "tg-transport-private.h"
 
 G_BEGIN_DECLS
 

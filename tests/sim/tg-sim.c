@@ -25,11 +25,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tg-api-client.h"
+#include "tg-api-client-private.h"
 #include "tg-auth-error.h"
-#include "tg-auth-protocol.h"
-#include "tg-core-enums.h"
-#include "tg-token-manager.h"
+#include "tg-auth-protocol-private.h"
+#include "tg-enums.h"
+#include "tg-token-manager-private.h"
 
 #include "sim.h"
 

@@ -1,6 +1,12 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+/* Private to libtokengate-1 and its tests: never installed, and its symbols are
+ * not exported from the shared library. */
+#if !defined(TOKENGATE_COMPILATION)
+# error "This header is private to libtokengate-1."
+#endif
+
 #include "tg-queued-token-store-private.h"
 
 G_BEGIN_DECLS
