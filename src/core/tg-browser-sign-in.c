@@ -233,14 +233,24 @@ answer_page (SoupServerMessage *msg,
 /* ------------------------------------------------------------------------- */
 /* Ending a run                                                              */
 
+static gboolean
+disconnect_server (gpointer data)
+{
+  soup_server_disconnect (SOUP_SERVER (data));
+  return G_SOURCE_REMOVE;
+}
+
+/* Not from inside the message's own signal: disconnecting finalizes the
+ * connection that is emitting it. */
 static void
 page_sent (SoupServerMessage *msg,
            gpointer           user_data)
 {
-  SoupServer *server = user_data;
+  g_autoptr(GSource) idle = g_idle_source_new ();
 
-  /* The browser has its page: nothing more is answered. */
-  soup_server_disconnect (server);
+  g_source_set_callback (idle, disconnect_server, user_data, g_object_unref);
+  g_source_set_name (idle, "[tokengate] browser sign-in listener close");
+  g_source_attach (idle, g_main_context_get_thread_default ());
 }
 
 /* Closes the listener: now, or once the browser has its page. */
@@ -258,8 +268,8 @@ close_listener (TgBrowserSignIn *self)
     {
       g_autoptr(SoupServerMessage) page = g_steal_pointer (&self->page);
 
-      g_signal_connect_data (page, "finished", G_CALLBACK (page_sent), g_object_ref (server),
-                             (GClosureNotify) (void (*) (void)) g_object_unref, 0);
+      /* The handler owns the server until the page is out. */
+      g_signal_connect (page, "finished", G_CALLBACK (page_sent), g_steal_pointer (&server));
       soup_server_message_unpause (page);
       return;
     }

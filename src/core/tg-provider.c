@@ -159,7 +159,8 @@ _tg_provider_metadata_uri (const char  *issuer,
 
   uri = g_uri_parse (checked, SOUP_HTTP_URI_FLAGS, NULL);
   g_assert (uri != NULL);
-  path = g_strconcat (WELL_KNOWN_OAUTH, g_uri_get_path (uri), NULL);
+  /* libsoup's flags make an empty path "/": that is no path to append. */
+  path = g_strconcat (WELL_KNOWN_OAUTH, strcmp (g_uri_get_path (uri), "/") == 0 ? "" : g_uri_get_path (uri), NULL);
   metadata = g_uri_build (SOUP_HTTP_URI_FLAGS, g_uri_get_scheme (uri), NULL, g_uri_get_host (uri),
                           g_uri_get_port (uri), path, NULL, NULL);
   return g_uri_to_string (metadata);
@@ -413,6 +414,7 @@ document_read (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   Discovery *discovery = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
   g_autoptr(GBytes) chunk = NULL;
   GError *error = NULL;
   TgProvider *provider;
@@ -426,9 +428,10 @@ document_read (GObject      *source,
   if (g_bytes_get_size (chunk) > 0 && discovery->document->len <= TG_PROVIDER_MAX_DOCUMENT)
     {
       g_byte_array_append (discovery->document, g_bytes_get_data (chunk, NULL), g_bytes_get_size (chunk));
-      g_input_stream_read_bytes_async (discovery->stream, TG_PROVIDER_MAX_DOCUMENT + 1 - MIN (discovery->document->len, TG_PROVIDER_MAX_DOCUMENT),
-                                       G_PRIORITY_DEFAULT, g_task_get_cancellable (task),
-                                       document_read, g_steal_pointer (&task));
+      /* One byte more than allowed is enough to know it is too much. */
+      g_input_stream_read_bytes_async (discovery->stream,
+                                       TG_PROVIDER_MAX_DOCUMENT + 1 - discovery->document->len,
+                                       G_PRIORITY_DEFAULT, cancellable, document_read, g_steal_pointer (&task));
       return;
     }
 
@@ -448,6 +451,7 @@ document_answered (GObject      *source,
   g_autoptr(GTask) task = user_data;
   Discovery *discovery = g_task_get_task_data (task);
   SoupMessage *msg = soup_session_get_async_result_message (SOUP_SESSION (source), result);
+  GCancellable *cancellable = g_task_get_cancellable (task);
   GError *error = NULL;
   guint status;
 
@@ -480,7 +484,7 @@ document_answered (GObject      *source,
 
   discovery->document = g_byte_array_new ();
   g_input_stream_read_bytes_async (discovery->stream, TG_PROVIDER_MAX_DOCUMENT + 1, G_PRIORITY_DEFAULT,
-                                   g_task_get_cancellable (task), document_read, g_steal_pointer (&task));
+                                   cancellable, document_read, g_steal_pointer (&task));
 }
 
 static void
