@@ -19,9 +19,6 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/stat.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
 #include "tg-test-util.h"
 
@@ -58,50 +55,6 @@ run_free (Run *run)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Run, run_free)
 
-static const char *
-binary (const char *variable)
-{
-  const char *path = g_getenv (variable);
-
-  if (path == NULL)
-    g_error ("%s is not set: run this test through meson", variable);
-  return path;
-}
-
-#ifdef __linux__
-static void
-die_with_parent (gpointer user_data)
-{
-  /* A test that fails with g_error() must not leave a server running. */
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
-#endif
-
-static GSubprocessLauncher *
-new_launcher (GSubprocessFlags flags)
-{
-  GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
-
-  /* G_TEST_OPTION_ISOLATE_DIRS gives this test case its own directories but
-   * sets HOME=/dev/null in the environment: hand the children the same
-   * directories, so that the file store lives in this test case's state
-   * directory. */
-  g_subprocess_launcher_setenv (launcher, "HOME", g_get_home_dir (), TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", g_get_user_cache_dir (), TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", g_get_user_config_dir (), TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", g_get_user_data_dir (), TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", g_get_user_state_dir (), TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", g_get_user_runtime_dir (), TRUE);
-  /* No Secret Service: the default store falls back to the file. */
-  g_subprocess_launcher_unsetenv (launcher, "DBUS_SESSION_BUS_ADDRESS");
-  g_subprocess_launcher_unsetenv (launcher, "DISPLAY");
-  g_subprocess_launcher_unsetenv (launcher, "WAYLAND_DISPLAY");
-#ifdef __linux__
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-#endif
-  return launcher;
-}
-
 /* Runs the CLI with @args, @input on its stdin (none if %NULL). */
 static Run *
 run_cli_argv (const char         *input,
@@ -113,12 +66,12 @@ run_cli_argv (const char         *input,
   g_autoptr(GError) error = NULL;
   Run *run = g_new0 (Run, 1);
 
-  g_ptr_array_add (argv, (char *) binary ("TOKENGATE_CLI"));
+  g_ptr_array_add (argv, (char *) tg_test_binary ("TOKENGATE_CLI"));
   for (gsize i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, (char *) args[i]);
   g_ptr_array_add (argv, NULL);
 
-  launcher = new_launcher (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+  launcher = tg_test_child_launcher (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
                            G_SUBPROCESS_FLAGS_STDERR_PIPE);
   process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
@@ -460,13 +413,13 @@ server_add_user (Server     *server,
                  const char *name,
                  const char *password)
 {
-  g_autoptr(GSubprocessLauncher) launcher = new_launcher (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+  g_autoptr(GSubprocessLauncher) launcher = tg_test_child_launcher (G_SUBPROCESS_FLAGS_STDIN_PIPE |
                                                           G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *input = g_strconcat (password, "\n", NULL);
 
-  process = g_subprocess_launcher_spawn (launcher, &error, binary ("TOKENGATE_SERVER"),
+  process = g_subprocess_launcher_spawn (launcher, &error, tg_test_binary ("TOKENGATE_SERVER"),
                                          "--database", server->database,
                                          "--password-iterations", "1000",
                                          "--add-user", name, NULL);
@@ -479,7 +432,7 @@ server_add_user (Server     *server,
 static Server *
 server_start (gboolean demo_controls)
 {
-  g_autoptr(GSubprocessLauncher) launcher = new_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr(GSubprocessLauncher) launcher = tg_test_child_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_autoptr(GDataInputStream) out = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *line = NULL;
@@ -489,7 +442,7 @@ server_start (gboolean demo_controls)
   server->database = g_build_filename (server->dir, "server.db", NULL);
   server_add_user (server, USER, PASSWORD);
 
-  server->process = g_subprocess_launcher_spawn (launcher, &error, binary ("TOKENGATE_SERVER"),
+  server->process = g_subprocess_launcher_spawn (launcher, &error, tg_test_binary ("TOKENGATE_SERVER"),
                                                  "--listen", "127.0.0.1:0",
                                                  "--database", server->database,
                                                  "--password-iterations", "1000",

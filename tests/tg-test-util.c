@@ -12,6 +12,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "tg-test-util.h"
 
@@ -318,4 +321,59 @@ tg_test_closed_port (void)
   bound = g_socket_get_local_address (socket, &error);
   g_assert_no_error (error);
   return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
+/**
+ * tg_test_binary:
+ *
+ * The program meson names in @variable (TOKENGATE_CLI, TOKENGATE_SERVER).
+ */
+const char *
+tg_test_binary (const char *variable)
+{
+  const char *path = g_getenv (variable);
+
+  if (path == NULL)
+    g_error ("%s is not set: run this test through meson", variable);
+  return path;
+}
+
+#ifdef __linux__
+static void
+die_with_parent (gpointer user_data)
+{
+  /* A test that fails with g_error() must not leave a server running. */
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+#endif
+
+/**
+ * tg_test_child_launcher:
+ *
+ * A launcher for the programs under test, with this test case's directories
+ * and without a session bus or display.
+ */
+GSubprocessLauncher *
+tg_test_child_launcher (GSubprocessFlags flags)
+{
+  GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
+
+  /* G_TEST_OPTION_ISOLATE_DIRS gives this test case its own directories but
+   * sets HOME=/dev/null in the environment: hand the children the same
+   * directories, so that the file store lives in this test case's state
+   * directory. */
+  g_subprocess_launcher_setenv (launcher, "HOME", g_get_home_dir (), TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", g_get_user_cache_dir (), TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", g_get_user_config_dir (), TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", g_get_user_data_dir (), TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", g_get_user_state_dir (), TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", g_get_user_runtime_dir (), TRUE);
+  /* No Secret Service: the default store falls back to the file. */
+  g_subprocess_launcher_unsetenv (launcher, "DBUS_SESSION_BUS_ADDRESS");
+  g_subprocess_launcher_unsetenv (launcher, "DISPLAY");
+  g_subprocess_launcher_unsetenv (launcher, "WAYLAND_DISPLAY");
+#ifdef __linux__
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+#endif
+  return launcher;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -21,5 +21,8 @@ gboolean tg_test_make_tls_files (const char  *dir,
                                  char       **out_cert_path,
                                  char       **out_key_path,
                                  GError     **error);
+
+const char *tg_test_binary (const char *variable);
+GSubprocessLauncher *tg_test_child_launcher (GSubprocessFlags flags);
 
 G_END_DECLS

@@ -316,6 +316,7 @@ burst_store_ready (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   Burst *burst = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
   g_autoptr(GError) error = NULL;
 
   burst->store = tg_token_store_new_default_finish (result, &error);
@@ -324,8 +325,8 @@ burst_store_ready (GObject      *source,
       g_task_return_error (task, tg_cli_error_about (error, NULL, "no token store"));
       return;
     }
-  tg_cli_client_build_async (burst->options, burst->store, g_task_get_cancellable (task),
-                             burst_client_ready, g_steal_pointer (&task));
+  tg_cli_client_build_async (burst->options, burst->store, cancellable, burst_client_ready,
+                             g_steal_pointer (&task));
 }
 
 void
@@ -347,8 +348,9 @@ tg_cli_burst_async (const TgCliOptions  *options,
    * browser: use the session login kept (and keep its refreshed tokens). */
   if (tg_cli_options_uses_browser (options))
     {
-      g_message ("burst: using the session kept by “" TG_CLI_PROGRAM " login” (browser sign-in) "
-                 "instead of signing in afresh");
+      /* Said at once, not as a note: burst drops the store's notes. */
+      fprintf (stderr, TG_CLI_PROGRAM ": note: burst: using the session kept by “" TG_CLI_PROGRAM
+               " login” (browser sign-in) instead of signing in afresh\n");
       tg_token_store_new_default_async (cancellable, burst_store_ready, g_steal_pointer (&task));
       return;
     }
