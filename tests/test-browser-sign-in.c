@@ -13,6 +13,7 @@
 
 #include "tg-auth-error.h"
 #include "tg-auth-protocol-private.h"
+#include "tg-base64url.h"
 #include "tg-browser-sign-in.h"
 #include "tg-client-config.h"
 #include "tg-provider-private.h"
@@ -536,6 +537,195 @@ test_no_authorization_endpoint (void)
   g_clear_error (&outcome.error);
 }
 
+/* A scripted provider on this thread: its authorization endpoint sends the
+ * browser straight back with a code, its token endpoint checks the request
+ * and answers a pair without a refresh token. */
+typedef struct {
+  SoupServer *server;
+  char       *issuer;
+  char       *challenge;    /* from the authorization request */
+  char       *redirect_uri;
+  GHashTable *token_form;   /* the last token request's */
+  char       *authorization;  /* its Authorization header */
+} Scripted;
+
+static void
+scripted_authorize (SoupServerMessage *msg,
+                    GHashTable        *query)
+{
+  g_autofree char *location = NULL;
+  g_autofree char *state = NULL;
+
+  state = g_uri_escape_string (g_hash_table_lookup (query, "state"), NULL, FALSE);
+  location = g_strdup_printf ("%s?code=the-code&state=%s", (char *) g_hash_table_lookup (query, "redirect_uri"),
+                              state);
+  soup_server_message_set_redirect (msg, SOUP_STATUS_FOUND, location);
+}
+
+static void
+scripted_handler (SoupServer        *server,
+                  SoupServerMessage *msg,
+                  const char        *path,
+                  GHashTable        *query,
+                  gpointer           user_data)
+{
+  Scripted *scripted = user_data;
+  static const char answer[] = "{\"access_token\":\"an-access-token\",\"token_type\":\"Bearer\","
+                               "\"expires_in\":60}";
+
+  if (strcmp (path, "/authorize") == 0)
+    {
+      g_assert_nonnull (query);
+      g_free (scripted->challenge);
+      scripted->challenge = g_strdup (g_hash_table_lookup (query, "code_challenge"));
+      g_free (scripted->redirect_uri);
+      scripted->redirect_uri = g_strdup (g_hash_table_lookup (query, "redirect_uri"));
+      scripted_authorize (msg, query);
+      return;
+    }
+  if (strcmp (path, "/token") == 0)
+    {
+      SoupMessageBody *body = soup_server_message_get_request_body (msg);
+      g_autoptr(GBytes) bytes = soup_message_body_flatten (body);
+      g_autofree char *text = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+
+      g_clear_pointer (&scripted->token_form, g_hash_table_unref);
+      scripted->token_form = soup_form_decode (text);
+      g_free (scripted->authorization);
+      scripted->authorization = g_strdup (soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
+                                                                        "Authorization"));
+      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+      soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, answer, strlen (answer));
+      return;
+    }
+  soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+}
+
+static void
+scripted_init (Scripted *scripted)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSList) uris = NULL;
+
+  scripted->server = soup_server_new (NULL, NULL);
+  soup_server_add_handler (scripted->server, NULL, scripted_handler, scripted, NULL);
+  g_assert_true (soup_server_listen_local (scripted->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
+  g_assert_no_error (error);
+  uris = soup_server_get_uris (scripted->server);
+  scripted->issuer = g_strdup_printf ("http://127.0.0.1:%d", g_uri_get_port (uris->data));
+  g_slist_free_full (g_steal_pointer (&uris), (GDestroyNotify) g_uri_unref);
+}
+
+static void
+scripted_clear (Scripted *scripted)
+{
+  soup_server_disconnect (scripted->server);
+  g_clear_object (&scripted->server);
+  g_free (scripted->issuer);
+  g_free (scripted->challenge);
+  g_free (scripted->redirect_uri);
+  g_clear_pointer (&scripted->token_form, g_hash_table_unref);
+  g_free (scripted->authorization);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Scripted, scripted_clear)
+
+static char *
+s256 (const char *verifier)
+{
+  g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  guint8 digest[32];
+  gsize len = sizeof digest;
+
+  g_checksum_update (checksum, (const guchar *) verifier, -1);
+  g_checksum_get_digest (checksum, digest, &len);
+  return tg_base64url_encode (digest, len);
+}
+
+/* Signs in at the scripted provider, the browser following its redirect by
+ * hand; returns the outcome. */
+static void
+sign_in_scripted (Scripted   *scripted,
+                  const char *client_secret,
+                  Outcome    *outcome,
+                  gboolean   *out_refresh_token)
+{
+  g_autofree char *document = g_strdup_printf ("{\"issuer\":\"%s\",\"authorization_endpoint\":\"%s/authorize\","
+                                               "\"token_endpoint\":\"%s/token\"}",
+                                               scripted->issuer, scripted->issuer, scripted->issuer);
+  g_autofree char *token_endpoint = g_strconcat (scripted->issuer, "/token", NULL);
+  g_autoptr(TgProvider) provider = _tg_provider_parse (scripted->issuer, document, strlen (document), NULL);
+  g_autoptr(TgAuthProtocol) protocol = tg_auth_protocol_new_oauth2 (token_endpoint, NULL, "the-client",
+                                                                    client_secret, "api", NULL);
+  g_autoptr(TgTokenManager) manager = tg_token_manager_new (protocol, NULL, "test");
+  g_autoptr(TgBrowserSignIn) sign_in = tg_browser_sign_in_new (manager, provider);
+  g_autoptr(TgTestBrowserResult) authorize = NULL;
+  g_autoptr(TgTestBrowserResult) back = NULL;
+  g_autoptr(GUri) location = NULL;
+
+  g_assert_nonnull (provider);
+  tg_browser_sign_in_set_open_browser (sign_in, FALSE);
+  tg_browser_sign_in_run_async (sign_in, NULL, ran, outcome);
+  authorize = tg_test_browser_get (tg_browser_sign_in_get_authorization_uri (sign_in));
+  g_assert_cmpuint (authorize->status, ==, 302);
+  g_assert_nonnull (scripted->redirect_uri);
+  {
+    g_autofree char *state = tg_test_browser_query_value (tg_browser_sign_in_get_authorization_uri (sign_in),
+                                                         "state");
+    g_autofree char *escaped = g_uri_escape_string (state, NULL, FALSE);
+    g_autofree char *back_uri = g_strdup_printf ("%s?code=the-code&state=%s", scripted->redirect_uri, escaped);
+
+    back = tg_test_browser_get (back_uri);
+  }
+  tg_test_wait (&outcome->done, 30);
+  g_assert_cmpuint (back->status, ==, 200);
+  *out_refresh_token = tg_browser_sign_in_get_refresh_token_issued (sign_in);
+}
+
+/* A public client names itself and proves the code with its verifier; no
+ * refresh token in the answer is said, not hidden. */
+static void
+test_public_client_without_refresh_token (void)
+{
+  g_auto(Scripted) scripted = { 0 };
+  Outcome outcome = { 0 };
+  gboolean refresh_token = TRUE;
+  g_autofree char *challenge = NULL;
+
+  scripted_init (&scripted);
+  sign_in_scripted (&scripted, NULL, &outcome, &refresh_token);
+  g_assert_no_error (outcome.error);
+  g_assert_true (outcome.ok);
+  g_assert_false (refresh_token);
+
+  g_assert_cmpstr (g_hash_table_lookup (scripted.token_form, "grant_type"), ==, "authorization_code");
+  g_assert_cmpstr (g_hash_table_lookup (scripted.token_form, "code"), ==, "the-code");
+  g_assert_cmpstr (g_hash_table_lookup (scripted.token_form, "client_id"), ==, "the-client");
+  g_assert_cmpstr (g_hash_table_lookup (scripted.token_form, "redirect_uri"), ==, scripted.redirect_uri);
+  g_assert_null (scripted.authorization);
+  /* RFC 7636 §4.6: the verifier hashes to the challenge that was sent. */
+  g_assert_cmpuint (strlen (g_hash_table_lookup (scripted.token_form, "code_verifier")), ==, 43);
+  challenge = s256 (g_hash_table_lookup (scripted.token_form, "code_verifier"));
+  g_assert_cmpstr (challenge, ==, scripted.challenge);
+}
+
+/* A confidential client authenticates with its secret instead. */
+static void
+test_confidential_client (void)
+{
+  g_auto(Scripted) scripted = { 0 };
+  Outcome outcome = { 0 };
+  gboolean refresh_token = TRUE;
+
+  scripted_init (&scripted);
+  sign_in_scripted (&scripted, "s3cret", &outcome, &refresh_token);
+  g_assert_no_error (outcome.error);
+  g_assert_null (g_hash_table_lookup (scripted.token_form, "client_id"));
+  g_assert_nonnull (scripted.authorization);
+  g_assert_true (g_str_has_prefix (scripted.authorization, "Basic "));
+  g_assert_nonnull (g_hash_table_lookup (scripted.token_form, "code_verifier"));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -555,6 +745,8 @@ main (int    argc,
   g_test_add_func ("/browser-sign-in/other-paths", test_other_paths);
   g_test_add_func ("/browser-sign-in/redirect-uri", test_redirect_uri);
   g_test_add_func ("/browser-sign-in/no-authorization-endpoint", test_no_authorization_endpoint);
+  g_test_add_func ("/browser-sign-in/public-client-without-refresh-token", test_public_client_without_refresh_token);
+  g_test_add_func ("/browser-sign-in/confidential-client", test_confidential_client);
 
   return g_test_run ();
 }
