@@ -234,6 +234,34 @@ test_good_document (void)
   g_assert_true (tg_provider_get_sends_issuer_in_response (provider));
 }
 
+/* What the configuration takes from a provider, and what it refuses. */
+static void
+test_client_config (void)
+{
+  static const char bare[] = "{\"issuer\":\"https://id.example\",\"token_endpoint\":\"https://id.example/token\"}";
+  static const char query[] = "{\"issuer\":\"https://id.example\",\"token_endpoint\":\"https://id.example/t?a=b\"}";
+  g_autoptr(TgProvider) without_revocation = _tg_provider_parse ("https://id.example", bare, strlen (bare), NULL);
+  g_autoptr(TgProvider) with_query = _tg_provider_parse ("https://id.example", query, strlen (query), NULL);
+  g_autoptr(TgClientConfig) config = tg_client_config_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_nonnull (without_revocation);
+  g_assert_nonnull (with_query);
+
+  /* The API may live elsewhere: a server already set stays. */
+  g_assert_true (tg_client_config_set_server_uri (config, "https://api.example", NULL));
+  g_assert_false (tg_client_config_set_provider (config, with_query, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_assert_null (tg_client_config_get_provider (config));
+  g_assert_cmpint (tg_client_config_get_protocol_kind (config), ==, TG_AUTH_PROTOCOL_SEED);
+
+  g_assert_true (tg_client_config_set_provider (config, without_revocation, NULL));
+  g_assert_cmpstr (tg_client_config_get_server_uri (config), ==, "https://api.example");
+  g_assert_cmpstr (tg_client_config_get_token_endpoint (config), ==, "https://id.example/token");
+  /* No revocation endpoint is guessed next to a provider's token endpoint. */
+  g_assert_null (tg_client_config_get_revocation_endpoint (config));
+}
+
 /* A scripted provider on this thread: documents by path. */
 typedef struct {
   SoupServer *server;
@@ -356,6 +384,7 @@ main (int    argc,
   g_test_add_func ("/provider/bad-documents", test_bad_documents);
   g_test_add_func ("/provider/good-document", test_good_document);
   g_test_add_func ("/provider/discovery-over-http", test_discovery_over_http);
+  g_test_add_func ("/provider/client-config", test_client_config);
 
   return g_test_run ();
 }
