@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <gio/gio.h>
+#include <libsoup/soup.h>
 #include <string.h>
 
 #include "tg-test-browser.h"
@@ -291,6 +292,50 @@ test_bad_redirect_uri (void)
   g_assert_nonnull (strstr (login->err, "--redirect-uri"));
 }
 
+static void
+serve_metadata (SoupServer        *server,
+                SoupServerMessage *msg,
+                const char        *path,
+                GHashTable        *query,
+                gpointer           user_data)
+{
+  const char *issuer = user_data;
+  g_autofree char *document = NULL;
+
+  if (strcmp (path, "/.well-known/openid-configuration") != 0)
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+      return;
+    }
+  document = g_strdup_printf ("{\"issuer\":\"%s\",\"token_endpoint\":\"%s/token\"}", issuer, issuer);
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, document, strlen (document));
+}
+
+/* A provider without an authorization endpoint: login says what to do. */
+static void
+test_no_browser_sign_in (void)
+{
+  g_autoptr(SoupServer) server = soup_server_new (NULL, NULL);
+  g_autoptr(GSList) uris = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(Run) login = NULL;
+  g_autofree char *issuer = NULL;
+
+  g_assert_true (soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
+  g_assert_no_error (error);
+  uris = soup_server_get_uris (server);
+  issuer = g_strdup_printf ("http://127.0.0.1:%d", g_uri_get_port (uris->data));
+  g_slist_free_full (g_steal_pointer (&uris), (GDestroyNotify) g_uri_unref);
+  soup_server_add_handler (server, NULL, serve_metadata, issuer, NULL);
+
+  login = run_cli (issuer, "login", "--no-browser", NULL);
+  g_assert_cmpint (login->status, ==, 1);
+  g_assert_nonnull (strstr (login->err, "no sign-in through the browser"));
+  g_assert_nonnull (strstr (login->err, "--password-stdin"));
+  soup_server_disconnect (server);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -301,6 +346,7 @@ main (int    argc,
   g_test_add_func ("/cli-browser/refused", test_refused);
   g_test_add_func ("/cli-browser/bad-command-lines", test_bad_command_lines);
   g_test_add_func ("/cli-browser/bad-redirect-uri", test_bad_redirect_uri);
+  g_test_add_func ("/cli-browser/no-browser-sign-in", test_no_browser_sign_in);
 
   return g_test_run ();
 }

@@ -41,6 +41,9 @@ signed_in (GObject      *source,
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
         g_task_return_error (task, tg_cli_error_new (TG_CLI_EXIT_FAILED, "browser sign-in: %s", error->message));
+      else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED))
+        g_task_return_error (task, tg_cli_error_new (TG_CLI_EXIT_FAILED, "%s; sign in with --user NAME "
+                                                     "--password-stdin instead", error->message));
       else
         g_task_return_error (task, tg_cli_error_about (error, NULL, "browser sign-in failed"));
       return;
