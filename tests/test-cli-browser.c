@@ -17,21 +17,6 @@
 #include "tg-test-server.h"
 #include "tg-test-util.h"
 
-typedef struct {
-  int   status;
-  char *out;
-  char *err;
-} Run;
-
-static void
-run_free (Run *run)
-{
-  g_free (run->out);
-  g_free (run->err);
-  g_free (run);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Run, run_free)
 
 static GPtrArray *
 cli_argv (const char *issuer,
@@ -81,53 +66,11 @@ spawn (const char *issuer,
   return process;
 }
 
-typedef struct {
-  gboolean  done;
-  char     *out;
-  char     *err;
-  GError   *error;
-} Communicated;
-
-static void
-communicated (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  Communicated *c = user_data;
-
-  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, &c->out, &c->err, &c->error);
-  c->done = TRUE;
-}
-
-/* Waits for @process (on the main context, so that the demo server and a
- * browser thread can go on), with @err_so_far before what is left of its
- * stderr. */
-static Run *
-finish (GSubprocess *process,
-        const char  *err_so_far)
-{
-  Communicated c = { 0 };
-  Run *run = g_new0 (Run, 1);
-
-  g_subprocess_communicate_utf8_async (process, "", NULL, communicated, &c);
-  tg_test_wait (&c.done, 60);
-  g_assert_no_error (c.error);
-  run->out = c.out;
-  run->err = g_strconcat (err_so_far != NULL ? err_so_far : "", c.err, NULL);
-  g_free (c.err);
-  g_test_message ("tokengate-cli -> %d\nstdout: %s\nstderr: %s", g_subprocess_get_status (process),
-                  run->out, run->err);
-  /* A crash, an abort or a sanitizer report is never a pass. */
-  g_assert_true (g_subprocess_get_if_exited (process));
-  run->status = g_subprocess_get_exit_status (process);
-  return run;
-}
-
-static Run *
+static TgTestRun *
 run_cli (const char *issuer,
          ...) G_GNUC_NULL_TERMINATED;
 
-static Run *
+static TgTestRun *
 run_cli (const char *issuer,
          ...)
 {
@@ -145,12 +88,12 @@ run_cli (const char *issuer,
                                      G_SUBPROCESS_FLAGS_STDERR_PIPE);
   process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
-  return finish (process, NULL);
+  return tg_test_run_wait (process, NULL, NULL);
 }
 
 /* `login --no-browser`: reads stderr up to the sign-in address, lets the
  * browser do as @script says, and waits for the CLI. */
-static Run *
+static TgTestRun *
 login_with_browser (const char                *issuer,
                     const TgTestBrowserScript *script)
 {
@@ -184,7 +127,7 @@ login_with_browser (const char                *issuer,
     if (rest != NULL)
       g_string_append (err_so_far, rest);
   }
-  return finish (process, err_so_far->str);
+  return tg_test_run_wait (process, NULL, err_so_far->str);
 }
 
 static const TgTestBrowserScript sign_in_script = { "sign-in", NULL, NULL };
@@ -195,11 +138,11 @@ test_session (void)
 {
   g_autoptr(TgTestServer) server = tg_test_server_new (NULL);
   const char *issuer = tg_test_server_uri (server);
-  g_autoptr(Run) login = NULL;
-  g_autoptr(Run) get = NULL;
-  g_autoptr(Run) burst = NULL;
-  g_autoptr(Run) logout = NULL;
-  g_autoptr(Run) get_after = NULL;
+  g_autoptr(TgTestRun) login = NULL;
+  g_autoptr(TgTestRun) get = NULL;
+  g_autoptr(TgTestRun) burst = NULL;
+  g_autoptr(TgTestRun) logout = NULL;
+  g_autoptr(TgTestRun) get_after = NULL;
   g_autofree char *signed_in = g_strdup_printf ("Signed in at %s.\n", issuer);
 
   login = login_with_browser (issuer, &sign_in_script);
@@ -230,7 +173,7 @@ static void
 test_refused (void)
 {
   g_autoptr(TgTestServer) server = tg_test_server_new (NULL);
-  g_autoptr(Run) login = login_with_browser (tg_test_server_uri (server), &cancel_script);
+  g_autoptr(TgTestRun) login = login_with_browser (tg_test_server_uri (server), &cancel_script);
 
   g_assert_cmpint (login->status, ==, 1);
   g_assert_cmpstr (login->out, ==, "");
@@ -285,7 +228,7 @@ static void
 test_bad_redirect_uri (void)
 {
   g_autoptr(TgTestServer) server = tg_test_server_new (NULL);
-  g_autoptr(Run) login = run_cli (tg_test_server_uri (server), "--redirect-uri", "http://localhost/callback",
+  g_autoptr(TgTestRun) login = run_cli (tg_test_server_uri (server), "--redirect-uri", "http://localhost/callback",
                                   "login", "--no-browser", NULL);
 
   g_assert_cmpint (login->status, ==, 2);
@@ -319,7 +262,7 @@ test_no_browser_sign_in (void)
   g_autoptr(SoupServer) server = soup_server_new (NULL, NULL);
   g_autoptr(GSList) uris = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(Run) login = NULL;
+  g_autoptr(TgTestRun) login = NULL;
   g_autofree char *issuer = NULL;
 
   g_assert_true (soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));

@@ -377,3 +377,59 @@ tg_test_child_launcher (GSubprocessFlags flags)
 #endif
   return launcher;
 }
+
+void
+tg_test_run_free (TgTestRun *run)
+{
+  g_free (run->out);
+  g_free (run->err);
+  g_free (run);
+}
+
+typedef struct {
+  gboolean  done;
+  char     *out;
+  char     *err;
+  GError   *error;
+} Communicated;
+
+static void
+communicated (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Communicated *c = user_data;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, &c->out, &c->err, &c->error);
+  c->done = TRUE;
+}
+
+/**
+ * tg_test_run_wait:
+ *
+ * Writes @input (nothing if %NULL) to @process's stdin and waits for it to
+ * end, running this thread's main context meanwhile (a server or a browser
+ * of the test's may have to answer it). @err_so_far, what the test has
+ * already read of its stderr, goes before the rest. A crash, an abort or a
+ * sanitizer report is never a pass.
+ */
+TgTestRun *
+tg_test_run_wait (GSubprocess *process,
+                  const char  *input,
+                  const char  *err_so_far)
+{
+  Communicated c = { 0 };
+  TgTestRun *run = g_new0 (TgTestRun, 1);
+
+  g_subprocess_communicate_utf8_async (process, input != NULL ? input : "", NULL, communicated, &c);
+  tg_test_wait (&c.done, 120);
+  g_assert_no_error (c.error);
+  run->out = c.out;
+  run->err = g_strconcat (err_so_far != NULL ? err_so_far : "", c.err, NULL);
+  g_free (c.err);
+  g_test_message ("%s -> %d\nstdout: %s\nstderr: %s", g_subprocess_get_identifier (process),
+                  g_subprocess_get_status (process), run->out, run->err);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  run->status = g_subprocess_get_exit_status (process);
+  return run;
+}

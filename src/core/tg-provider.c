@@ -225,10 +225,16 @@ get_endpoint (JsonObject  *object,
     }
   if (!tg_uri_is_safe_for_tokens (uri, &local_error))
     {
-      /* Translators: the first %s is a member of the metadata, such as
-       * “token_endpoint”; the second is the reason, a sentence of its own. */
-      g_set_error (error, local_error->domain, local_error->code,
-                   _("The provider’s “%s” is not usable: %s"), name, local_error->message);
+      /* Plain http off loopback keeps its own code, as everywhere; any other
+       * scheme or host is just bad metadata. */
+      if (g_error_matches (local_error, TG_AUTH_ERROR, TG_AUTH_ERROR_INSECURE))
+        /* Translators: the first %s is a member of the metadata, such as
+         * “token_endpoint”; the second is the reason, a sentence of its own. */
+        g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_INSECURE,
+                     _("The provider’s “%s” is not usable: %s"), name, local_error->message);
+      else
+        /* Translators: %s is a member of the metadata, such as “token_endpoint”. */
+        set_not_a_provider (error, _("its “%s” is not an http or https URL with a valid host"), name);
       return FALSE;
     }
 
