@@ -13,7 +13,6 @@
 
 #include "tg-auth-error.h"
 #include "tg-auth-protocol-private.h"
-#include "tg-base64url.h"
 #include "tg-browser-sign-in.h"
 #include "tg-client-config.h"
 #include "tg-provider-private.h"
@@ -630,18 +629,6 @@ scripted_clear (Scripted *scripted)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Scripted, scripted_clear)
 
-static char *
-s256 (const char *verifier)
-{
-  g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
-  guint8 digest[32];
-  gsize len = sizeof digest;
-
-  g_checksum_update (checksum, (const guchar *) verifier, -1);
-  g_checksum_get_digest (checksum, digest, &len);
-  return tg_base64url_encode (digest, len);
-}
-
 /* Signs in at the scripted provider, the browser following its redirect by
  * hand; returns the outcome. */
 static void
@@ -705,7 +692,7 @@ test_public_client_without_refresh_token (void)
   g_assert_null (scripted.authorization);
   /* RFC 7636 §4.6: the verifier hashes to the challenge that was sent. */
   g_assert_cmpuint (strlen (g_hash_table_lookup (scripted.token_form, "code_verifier")), ==, 43);
-  challenge = s256 (g_hash_table_lookup (scripted.token_form, "code_verifier"));
+  challenge = tg_test_pkce_challenge (g_hash_table_lookup (scripted.token_form, "code_verifier"));
   g_assert_cmpstr (challenge, ==, scripted.challenge);
 }
 

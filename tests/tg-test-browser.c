@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tg-test-browser.h"
+#include "tg-test-server.h"
 
 struct _TgTestBrowser {
   GThread             *thread;
@@ -34,18 +35,6 @@ send (SoupSession  *session,
 {
   soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
   return soup_session_send_and_read (session, msg, NULL, error);
-}
-
-static char *
-hidden_value (const char *html,
-              const char *name)
-{
-  g_autofree char *pattern = g_strdup_printf ("<input type=\"hidden\" name=\"%s\" value=\"([^\"]*)\">", name);
-  g_autoptr(GRegex) regex = g_regex_new (pattern, 0, 0, NULL);
-  g_autoptr(GMatchInfo) match = NULL;
-
-  g_assert_true (g_regex_match (regex, html, 0, &match));
-  return g_match_info_fetch (match, 1);
 }
 
 /* The value of query parameter @name in @uri, or NULL. */
@@ -154,8 +143,8 @@ browse (gpointer data)
   g_assert_no_error (error);
   g_assert_cmpuint (soup_message_get_status (page), ==, 200);
   text = g_strndup (g_bytes_get_data (html, NULL), g_bytes_get_size (html));
-  request_id = hidden_value (text, "request_id");
-  csrf_token = hidden_value (text, "csrf_token");
+  request_id = tg_test_html_hidden_value (text, "request_id");
+  csrf_token = tg_test_html_hidden_value (text, "csrf_token");
   set_cookie = soup_message_headers_get_one (soup_message_get_response_headers (page), "Set-Cookie");
   g_assert_nonnull (set_cookie);
   cookie = g_strndup (set_cookie, strcspn (set_cookie, ";"));
