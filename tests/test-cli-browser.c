@@ -41,6 +41,23 @@ cli_argv (const char *issuer,
   return argv;
 }
 
+/* tokengate-cli with --issuer @issuer (and its client) and @args. */
+static GSubprocess *
+spawn_va (const char *issuer,
+          va_list     args)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GPtrArray) argv = cli_argv (issuer, args);
+  g_autoptr(GError) error = NULL;
+  GSubprocess *process;
+
+  launcher = tg_test_child_launcher (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                     G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  return process;
+}
+
 static GSubprocess *
 spawn (const char *issuer,
        ...) G_GNUC_NULL_TERMINATED;
@@ -49,20 +66,12 @@ static GSubprocess *
 spawn (const char *issuer,
        ...)
 {
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GPtrArray) argv = NULL;
-  g_autoptr(GError) error = NULL;
   GSubprocess *process;
   va_list args;
 
   va_start (args, issuer);
-  argv = cli_argv (issuer, args);
+  process = spawn_va (issuer, args);
   va_end (args);
-
-  launcher = tg_test_child_launcher (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                     G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
-  g_assert_no_error (error);
   return process;
 }
 
@@ -74,20 +83,12 @@ static TgTestRun *
 run_cli (const char *issuer,
          ...)
 {
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GPtrArray) argv = NULL;
-  g_autoptr(GError) error = NULL;
   va_list args;
 
   va_start (args, issuer);
-  argv = cli_argv (issuer, args);
+  process = spawn_va (issuer, args);
   va_end (args);
-
-  launcher = tg_test_child_launcher (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                     G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
-  g_assert_no_error (error);
   return tg_test_run_wait (process, NULL, NULL);
 }
 
