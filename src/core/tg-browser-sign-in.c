@@ -429,8 +429,14 @@ check_response (TgBrowserSignIn  *self,
     }
   /* RFC 9207 §2.4: a provider that says it sends `iss` must send its own;
    * one that does not advertise it, if it sends one, must send its own too. */
-  if ((iss == NULL && tg_provider_get_sends_issuer_in_response (self->provider)) ||
-      (iss != NULL && strcmp (iss, tg_provider_get_issuer (self->provider)) != 0))
+  if (iss == NULL && tg_provider_get_sends_issuer_in_response (self->provider))
+    {
+      g_set_error_literal (error, TG_AUTH_ERROR, TG_AUTH_ERROR_AUTHORIZATION_FAILED,
+                           _("The browser came back with an answer that does not name its issuer "
+                             "(no “iss”), though the provider says it always does"));
+      return FALSE;
+    }
+  if (iss != NULL && strcmp (iss, tg_provider_get_issuer (self->provider)) != 0)
     {
       g_set_error_literal (error, TG_AUTH_ERROR, TG_AUTH_ERROR_AUTHORIZATION_FAILED,
                            _("The browser came back with an answer from another issuer (“iss”)"));
