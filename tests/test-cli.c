@@ -19,9 +19,6 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/stat.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 
 #include "tg-test-util.h"
 
@@ -42,68 +39,9 @@
 #define USER     "alice"
 #define PASSWORD "Corr3ct-Horse-Battery-Staple"
 
-typedef struct {
-  int   status;  /* exit status */
-  char *out;
-  char *err;
-} Run;
-
-static void
-run_free (Run *run)
-{
-  g_free (run->out);
-  g_free (run->err);
-  g_free (run);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Run, run_free)
-
-static const char *
-binary (const char *variable)
-{
-  const char *path = g_getenv (variable);
-
-  if (path == NULL)
-    g_error ("%s is not set: run this test through meson", variable);
-  return path;
-}
-
-#ifdef __linux__
-static void
-die_with_parent (gpointer user_data)
-{
-  /* A test that fails with g_error() must not leave a server running. */
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
-#endif
-
-static GSubprocessLauncher *
-new_launcher (GSubprocessFlags flags)
-{
-  GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
-
-  /* G_TEST_OPTION_ISOLATE_DIRS gives this test case its own directories but
-   * sets HOME=/dev/null in the environment: hand the children the same
-   * directories, so that the file store lives in this test case's state
-   * directory. */
-  g_subprocess_launcher_setenv (launcher, "HOME", g_get_home_dir (), TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", g_get_user_cache_dir (), TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", g_get_user_config_dir (), TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", g_get_user_data_dir (), TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", g_get_user_state_dir (), TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", g_get_user_runtime_dir (), TRUE);
-  /* No Secret Service: the default store falls back to the file. */
-  g_subprocess_launcher_unsetenv (launcher, "DBUS_SESSION_BUS_ADDRESS");
-  g_subprocess_launcher_unsetenv (launcher, "DISPLAY");
-  g_subprocess_launcher_unsetenv (launcher, "WAYLAND_DISPLAY");
-#ifdef __linux__
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
-#endif
-  return launcher;
-}
 
 /* Runs the CLI with @args, @input on its stdin (none if %NULL). */
-static Run *
+static TgTestRun *
 run_cli_argv (const char         *input,
               const char * const *args)
 {
@@ -111,33 +49,25 @@ run_cli_argv (const char         *input,
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GError) error = NULL;
-  Run *run = g_new0 (Run, 1);
 
-  g_ptr_array_add (argv, (char *) binary ("TOKENGATE_CLI"));
+  g_ptr_array_add (argv, (char *) tg_test_binary ("TOKENGATE_CLI"));
   for (gsize i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, (char *) args[i]);
   g_ptr_array_add (argv, NULL);
 
-  launcher = new_launcher (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                           G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  launcher = tg_test_child_launcher (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                     G_SUBPROCESS_FLAGS_STDERR_PIPE);
   process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
 
-  g_subprocess_communicate_utf8 (process, input != NULL ? input : "", NULL, &run->out, &run->err, &error);
-  g_assert_no_error (error);
-  /* A crash, an abort or a sanitizer report is never a pass. */
-  g_assert_true (g_subprocess_get_if_exited (process));
-  run->status = g_subprocess_get_exit_status (process);
-
-  g_test_message ("tokengate-cli -> %d\nstdout: %s\nstderr: %s", run->status, run->out, run->err);
-  return run;
+  return tg_test_run_wait (process, input, NULL);
 }
 
-static Run *
+static TgTestRun *
 run_cli (const char *input,
          ...) G_GNUC_NULL_TERMINATED;
 
-static Run *
+static TgTestRun *
 run_cli (const char *input,
          ...)
 {
@@ -156,7 +86,7 @@ run_cli (const char *input,
 
 /* An error: exactly one line on stderr, "tokengate-cli: …", nothing on stdout. */
 static void
-assert_one_error_line (Run *run)
+assert_one_error_line (TgTestRun *run)
 {
   g_assert_cmpint (run->status, !=, 0);
   g_assert_cmpstr (run->out, ==, "");
@@ -166,7 +96,7 @@ assert_one_error_line (Run *run)
 }
 
 static void
-assert_no_password (Run        *run,
+assert_no_password (TgTestRun        *run,
                     const char *password)
 {
   g_assert_null (strstr (run->out, password));
@@ -201,7 +131,7 @@ static JsonObject *
 burst_json (const char * const *args,
             int                 expected_status)
 {
-  g_autoptr(Run) run = run_cli_argv (NULL, args);
+  g_autoptr(TgTestRun) run = run_cli_argv (NULL, args);
   JsonObject *object;
 
   g_assert_cmpint (run->status, ==, expected_status);
@@ -377,7 +307,7 @@ test_burst_oauth2 (void)
 static void
 test_burst_table (void)
 {
-  g_autoptr(Run) run = run_cli (NULL, "--embedded", "burst", NULL);
+  g_autoptr(TgTestRun) run = run_cli (NULL, "--embedded", "burst", NULL);
 
   g_assert_cmpint (run->status, ==, 0);
   g_assert_cmpstr (run->err, ==, "");
@@ -393,7 +323,7 @@ test_burst_table (void)
 static void
 test_burst_table_revoke (void)
 {
-  g_autoptr(Run) run = run_cli (NULL, "--embedded", "burst", "--break", "revoke", NULL);
+  g_autoptr(TgTestRun) run = run_cli (NULL, "--embedded", "burst", "--break", "revoke", NULL);
 
   g_assert_cmpint (run->status, ==, 1);
   g_assert_cmpstr (run->err, ==, "");
@@ -430,9 +360,9 @@ test_get_embedded (void)
 
   for (gsize i = 0; i < G_N_ELEMENTS (protocols); i++)
     {
-      g_autoptr(Run) run = run_cli (NULL, "--embedded", "--protocol", protocols[i],
+      g_autoptr(TgTestRun) run = run_cli (NULL, "--embedded", "--protocol", protocols[i],
                                     "get", "/api/resources/5", NULL);
-      g_autoptr(Run) missing = run_cli (NULL, "--embedded", "--protocol", protocols[i],
+      g_autoptr(TgTestRun) missing = run_cli (NULL, "--embedded", "--protocol", protocols[i],
                                         "get", "/no/such/endpoint", NULL);
 
       g_assert_cmpint (run->status, ==, 0);
@@ -460,13 +390,13 @@ server_add_user (Server     *server,
                  const char *name,
                  const char *password)
 {
-  g_autoptr(GSubprocessLauncher) launcher = new_launcher (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+  g_autoptr(GSubprocessLauncher) launcher = tg_test_child_launcher (G_SUBPROCESS_FLAGS_STDIN_PIPE |
                                                           G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
   g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *input = g_strconcat (password, "\n", NULL);
 
-  process = g_subprocess_launcher_spawn (launcher, &error, binary ("TOKENGATE_SERVER"),
+  process = g_subprocess_launcher_spawn (launcher, &error, tg_test_binary ("TOKENGATE_SERVER"),
                                          "--database", server->database,
                                          "--password-iterations", "1000",
                                          "--add-user", name, NULL);
@@ -479,7 +409,7 @@ server_add_user (Server     *server,
 static Server *
 server_start (gboolean demo_controls)
 {
-  g_autoptr(GSubprocessLauncher) launcher = new_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr(GSubprocessLauncher) launcher = tg_test_child_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_autoptr(GDataInputStream) out = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *line = NULL;
@@ -489,7 +419,7 @@ server_start (gboolean demo_controls)
   server->database = g_build_filename (server->dir, "server.db", NULL);
   server_add_user (server, USER, PASSWORD);
 
-  server->process = g_subprocess_launcher_spawn (launcher, &error, binary ("TOKENGATE_SERVER"),
+  server->process = g_subprocess_launcher_spawn (launcher, &error, tg_test_binary ("TOKENGATE_SERVER"),
                                                  "--listen", "127.0.0.1:0",
                                                  "--database", server->database,
                                                  "--password-iterations", "1000",
@@ -597,13 +527,13 @@ run_session (const char *protocol)
 {
   g_autoptr(Server) server = server_start (TRUE);
   const char *uri = server->base_uri;
-  g_autoptr(Run) login = NULL;
-  g_autoptr(Run) get = NULL;
-  g_autoptr(Run) get_again = NULL;
-  g_autoptr(Run) logout = NULL;
-  g_autoptr(Run) get_after = NULL;
+  g_autoptr(TgTestRun) login = NULL;
+  g_autoptr(TgTestRun) get = NULL;
+  g_autoptr(TgTestRun) get_again = NULL;
+  g_autoptr(TgTestRun) logout = NULL;
+  g_autoptr(TgTestRun) get_after = NULL;
   g_autoptr(JsonObject) stats = NULL;
-  Run *runs[5];
+  TgTestRun *runs[5];
 
   login = run_cli (PASSWORD "\n", "--server", uri, "--protocol", protocol, "--user", USER,
                    "--password-stdin", "login", NULL);
@@ -624,7 +554,7 @@ run_session (const char *protocol)
   stats = server_demo (server, "POST", "/demo/expire-access-tokens");
   for (guint i = 0; i < 2; i++)
     {
-      g_clear_pointer (&get_again, run_free);
+      g_clear_pointer (&get_again, tg_test_run_free);
       get_again = run_cli (NULL, "--server", uri, "--protocol", protocol, "--user", USER,
                            "get", "/api/resources/8?x=1", NULL);
       g_assert_cmpint (get_again->status, ==, 0);
@@ -686,9 +616,9 @@ static void
 test_session_revoked (void)
 {
   g_autoptr(Server) server = server_start (TRUE);
-  g_autoptr(Run) login = NULL;
-  g_autoptr(Run) get = NULL;
-  g_autoptr(Run) get_after = NULL;
+  g_autoptr(TgTestRun) login = NULL;
+  g_autoptr(TgTestRun) get = NULL;
+  g_autoptr(TgTestRun) get_after = NULL;
   g_autoptr(JsonObject) revoked = NULL;
 
   login = run_cli (PASSWORD "\n", "--server", server->base_uri, "--user", USER, "--password-stdin", "login", NULL);
@@ -712,7 +642,7 @@ static void
 test_wrong_password (void)
 {
   g_autoptr(Server) server = server_start (TRUE);
-  g_autoptr(Run) run = run_cli ("Not-The-Password-42\n", "--server", server->base_uri, "--user", USER,
+  g_autoptr(TgTestRun) run = run_cli ("Not-The-Password-42\n", "--server", server->base_uri, "--user", USER,
                                 "--password-stdin", "login", NULL);
 
   assert_one_error_line (run);
@@ -727,7 +657,7 @@ static void
 test_burst_server (void)
 {
   g_autoptr(Server) server = server_start (TRUE);
-  g_autoptr(Run) run = run_cli (PASSWORD "\n", "--server", server->base_uri, "--user", USER,
+  g_autoptr(TgTestRun) run = run_cli (PASSWORD "\n", "--server", server->base_uri, "--user", USER,
                                 "--password-stdin", "burst", "--break", "expire", "--json", NULL);
   g_autoptr(JsonObject) object = NULL;
 
@@ -747,7 +677,7 @@ test_no_demo_controls (void)
 
   for (gsize i = 0; i < G_N_ELEMENTS (breaks); i++)
     {
-      g_autoptr(Run) run = run_cli (PASSWORD "\n", "--server", server->base_uri, "--user", USER,
+      g_autoptr(TgTestRun) run = run_cli (PASSWORD "\n", "--server", server->base_uri, "--user", USER,
                                     "--password-stdin", "burst", "--break", breaks[i], "--json", NULL);
 
       assert_one_error_line (run);
@@ -767,7 +697,7 @@ test_unreachable (void)
 
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
     {
-      g_autoptr(Run) run = run_cli (PASSWORD "\n", "--server", uri, "--user", USER, "--password-stdin",
+      g_autoptr(TgTestRun) run = run_cli (PASSWORD "\n", "--server", uri, "--user", USER, "--password-stdin",
                                     commands[i], NULL);
       g_autofree char *expected = g_strdup_printf ("tokengate-cli: cannot reach %s", uri);
 
@@ -784,7 +714,7 @@ static void
 test_get_without_login (void)
 {
   g_autofree char *uri = g_strdup_printf ("http://127.0.0.1:%u", tg_test_closed_port ());
-  g_autoptr(Run) run = run_cli (NULL, "--server", uri, "--user", USER, "get", "/api/resources/1", NULL);
+  g_autoptr(TgTestRun) run = run_cli (NULL, "--server", uri, "--user", USER, "get", "/api/resources/1", NULL);
   g_autofree char *expected = g_strdup_printf ("tokengate-cli: not signed in as " USER " at %s; "
                                                "run tokengate-cli login\n", uri);
 
@@ -807,7 +737,7 @@ test_client_secret_file (void)
   /* Readable by others: refused before anything is sent. */
   g_assert_cmpint (g_chmod (path, 0644), ==, 0);
   {
-    g_autoptr(Run) run = run_cli (NULL, "--embedded", "--protocol", "oauth2", "--client-id", "cli",
+    g_autoptr(TgTestRun) run = run_cli (NULL, "--embedded", "--protocol", "oauth2", "--client-id", "cli",
                                   "--client-secret-file", path, "burst", NULL);
 
     assert_one_error_line (run);
@@ -818,7 +748,7 @@ test_client_secret_file (void)
 
   g_assert_cmpint (g_chmod (path, 0600), ==, 0);
   {
-    g_autoptr(Run) run = run_cli (NULL, "--embedded", "--protocol", "oauth2", "--client-id", "cli",
+    g_autoptr(TgTestRun) run = run_cli (NULL, "--embedded", "--protocol", "oauth2", "--client-id", "cli",
                                   "--client-secret-file", path, "--scope", "read", "burst", "--json", NULL);
     g_autoptr(JsonObject) object = NULL;
 
@@ -839,7 +769,7 @@ test_password_stdin_empty (void)
 
   for (gsize i = 0; i < G_N_ELEMENTS (inputs); i++)
     {
-      g_autoptr(Run) run = run_cli (inputs[i], "--embedded", "--password-stdin", "burst", NULL);
+      g_autoptr(TgTestRun) run = run_cli (inputs[i], "--embedded", "--password-stdin", "burst", NULL);
 
       assert_one_error_line (run);
       g_assert_cmpint (run->status, ==, 1);
@@ -851,7 +781,7 @@ test_password_stdin_empty (void)
 static void
 test_embedded_wrong_password (void)
 {
-  g_autoptr(Run) run = run_cli (PASSWORD "\n", "--embedded", "--password-stdin", "burst", NULL);
+  g_autoptr(TgTestRun) run = run_cli (PASSWORD "\n", "--embedded", "--password-stdin", "burst", NULL);
 
   assert_one_error_line (run);
   g_assert_cmpint (run->status, ==, 1);
@@ -921,7 +851,7 @@ test_bad_command_lines (void)
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr(Run) run = run_cli_argv (NULL, cases[i].args);
+      g_autoptr(TgTestRun) run = run_cli_argv (NULL, cases[i].args);
 
       assert_one_error_line (run);
       g_assert_cmpint (run->status, ==, 2);
@@ -933,9 +863,9 @@ test_bad_command_lines (void)
 static void
 test_help (void)
 {
-  g_autoptr(Run) run = run_cli (NULL, "--help", NULL);
-  g_autoptr(Run) burst = run_cli (NULL, "--embedded", "burst", "--help", NULL);
-  g_autoptr(Run) version = run_cli (NULL, "--version", NULL);
+  g_autoptr(TgTestRun) run = run_cli (NULL, "--help", NULL);
+  g_autoptr(TgTestRun) burst = run_cli (NULL, "--embedded", "burst", "--help", NULL);
+  g_autoptr(TgTestRun) version = run_cli (NULL, "--version", NULL);
 
   g_assert_cmpint (run->status, ==, 0);
   g_assert_cmpstr (run->err, ==, "");

@@ -39,18 +39,6 @@ client_clear (Client *client)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Client, client_clear)
 
 static char *
-s256 (const char *verifier)
-{
-  g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
-  guint8 digest[32];
-  gsize len = sizeof digest;
-
-  g_checksum_update (checksum, (const guchar *) verifier, -1);
-  g_checksum_get_digest (checksum, digest, &len);
-  return tg_base64url_encode (digest, len);
-}
-
-static char *
 random_verifier (void)
 {
   guint8 bytes[32];
@@ -66,7 +54,7 @@ client_init (Client     *client,
              const char *state)
 {
   client->verifier = random_verifier ();
-  client->challenge = s256 (client->verifier);
+  client->challenge = tg_test_pkce_challenge (client->verifier);
   client->redirect_uri = g_strdup (redirect_uri);
   client->state = g_strdup (state);
 }
@@ -181,19 +169,6 @@ assert_error_page (TgTestReply *reply,
   g_assert_null (strstr (reply->text, "<form"));
 }
 
-/* The form's hidden field @name. */
-static char *
-hidden_value (const char *html,
-              const char *name)
-{
-  g_autofree char *pattern = g_strdup_printf ("<input type=\"hidden\" name=\"%s\" value=\"([^\"]*)\">", name);
-  g_autoptr(GRegex) regex = g_regex_new (pattern, 0, 0, NULL);
-  g_autoptr(GMatchInfo) match = NULL;
-
-  g_assert_true (g_regex_match (regex, html, 0, &match));
-  return g_match_info_fetch (match, 1);
-}
-
 /* A sign-in form as the browser has it: its hidden fields and the cookie. */
 typedef struct {
   char *request_id;
@@ -222,8 +197,8 @@ read_form (TgTestReply *reply,
   assert_page_headers (reply);
   g_assert_nonnull (strstr (reply->text, "<form method=\"post\" action=\"/oauth2/authorize\">"));
 
-  form->request_id = hidden_value (reply->text, "request_id");
-  form->csrf_token = hidden_value (reply->text, "csrf_token");
+  form->request_id = tg_test_html_hidden_value (reply->text, "request_id");
+  form->csrf_token = tg_test_html_hidden_value (reply->text, "csrf_token");
   g_assert_nonnull (set_cookie);
   g_assert_nonnull (strstr (set_cookie, "; HttpOnly"));
   g_assert_nonnull (strstr (set_cookie, "; SameSite=Strict"));
@@ -663,7 +638,7 @@ test_wrong_password (void)
   assert_page_headers (wrong);
   g_assert_nonnull (strstr (wrong->text, "role=\"alert\""));
   g_assert_nonnull (strstr (wrong->text, "value=\"demo\""));  /* the name stays filled in */
-  request_id = hidden_value (wrong->text, "request_id");
+  request_id = tg_test_html_hidden_value (wrong->text, "request_id");
   g_assert_cmpstr (request_id, ==, form.request_id);
 
   /* A name that is markup comes back as text. */

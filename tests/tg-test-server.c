@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "tg-base64url.h"
 #include "tg-test-server.h"
 #include "tg-test-util.h"
 
@@ -455,4 +456,38 @@ tg_test_get_resource (TgTestServer *fixture,
   g_autoptr(TgTestReply) reply = tg_test_get_resource_reply (fixture, access_token);
 
   return reply->status;
+}
+
+/**
+ * tg_test_pkce_challenge:
+ *
+ * RFC 7636 §4.2: BASE64URL(SHA256(@verifier)).
+ */
+char *
+tg_test_pkce_challenge (const char *verifier)
+{
+  g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  guint8 digest[32];
+  gsize len = sizeof digest;
+
+  g_checksum_update (checksum, (const guchar *) verifier, -1);
+  g_checksum_get_digest (checksum, digest, &len);
+  return tg_base64url_encode (digest, len);
+}
+
+/**
+ * tg_test_html_hidden_value:
+ *
+ * The value of the sign-in form's hidden field @name, which must be there.
+ */
+char *
+tg_test_html_hidden_value (const char *html,
+                           const char *name)
+{
+  g_autofree char *pattern = g_strdup_printf ("<input type=\"hidden\" name=\"%s\" value=\"([^\"]*)\">", name);
+  g_autoptr(GRegex) regex = g_regex_new (pattern, 0, 0, NULL);
+  g_autoptr(GMatchInfo) match = NULL;
+
+  g_assert_true (g_regex_match (regex, html, 0, &match));
+  return g_match_info_fetch (match, 1);
 }

@@ -97,6 +97,11 @@ TgTestReply  *tg_test_get_resource_reply (TgTestServer *fixture,
 guint         tg_test_get_resource      (TgTestServer *fixture,
                                          const char   *access_token);
 
+/* The browser sign-in, from both ends. */
+char         *tg_test_pkce_challenge    (const char   *verifier);
+char         *tg_test_html_hidden_value (const char   *html,
+                                         const char   *name);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgTestReply, tg_test_reply_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgTestServer, tg_test_server_free)
 

@@ -12,6 +12,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "tg-test-util.h"
 
@@ -318,4 +321,115 @@ tg_test_closed_port (void)
   bound = g_socket_get_local_address (socket, &error);
   g_assert_no_error (error);
   return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
+/**
+ * tg_test_binary:
+ *
+ * The program meson names in @variable (TOKENGATE_CLI, TOKENGATE_SERVER).
+ */
+const char *
+tg_test_binary (const char *variable)
+{
+  const char *path = g_getenv (variable);
+
+  if (path == NULL)
+    g_error ("%s is not set: run this test through meson", variable);
+  return path;
+}
+
+#ifdef __linux__
+static void
+die_with_parent (gpointer user_data)
+{
+  /* A test that fails with g_error() must not leave a server running. */
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+#endif
+
+/**
+ * tg_test_child_launcher:
+ *
+ * A launcher for the programs under test, with this test case's directories
+ * and without a session bus or display.
+ */
+GSubprocessLauncher *
+tg_test_child_launcher (GSubprocessFlags flags)
+{
+  GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
+
+  /* G_TEST_OPTION_ISOLATE_DIRS gives this test case its own directories but
+   * sets HOME=/dev/null in the environment: hand the children the same
+   * directories, so that the file store lives in this test case's state
+   * directory. */
+  g_subprocess_launcher_setenv (launcher, "HOME", g_get_home_dir (), TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", g_get_user_cache_dir (), TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", g_get_user_config_dir (), TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", g_get_user_data_dir (), TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", g_get_user_state_dir (), TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_RUNTIME_DIR", g_get_user_runtime_dir (), TRUE);
+  /* No Secret Service: the default store falls back to the file. */
+  g_subprocess_launcher_unsetenv (launcher, "DBUS_SESSION_BUS_ADDRESS");
+  g_subprocess_launcher_unsetenv (launcher, "DISPLAY");
+  g_subprocess_launcher_unsetenv (launcher, "WAYLAND_DISPLAY");
+#ifdef __linux__
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+#endif
+  return launcher;
+}
+
+void
+tg_test_run_free (TgTestRun *run)
+{
+  g_free (run->out);
+  g_free (run->err);
+  g_free (run);
+}
+
+typedef struct {
+  gboolean  done;
+  char     *out;
+  char     *err;
+  GError   *error;
+} Communicated;
+
+static void
+communicated (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  Communicated *c = user_data;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, &c->out, &c->err, &c->error);
+  c->done = TRUE;
+}
+
+/**
+ * tg_test_run_wait:
+ *
+ * Writes @input (nothing if %NULL) to @process's stdin and waits for it to
+ * end, running this thread's main context meanwhile (a server or a browser
+ * of the test's may have to answer it). @err_so_far, what the test has
+ * already read of its stderr, goes before the rest. A crash, an abort or a
+ * sanitizer report is never a pass.
+ */
+TgTestRun *
+tg_test_run_wait (GSubprocess *process,
+                  const char  *input,
+                  const char  *err_so_far)
+{
+  Communicated c = { 0 };
+  TgTestRun *run = g_new0 (TgTestRun, 1);
+
+  g_subprocess_communicate_utf8_async (process, input != NULL ? input : "", NULL, communicated, &c);
+  tg_test_wait (&c.done, 120);
+  g_assert_no_error (c.error);
+  run->out = c.out;
+  run->err = g_strconcat (err_so_far != NULL ? err_so_far : "", c.err, NULL);
+  g_free (c.err);
+  g_test_message ("%s -> %d\nstdout: %s\nstderr: %s", g_subprocess_get_identifier (process),
+                  g_subprocess_get_status (process), run->out, run->err);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  run->status = g_subprocess_get_exit_status (process);
+  return run;
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -21,5 +21,20 @@ gboolean tg_test_make_tls_files (const char  *dir,
                                  char       **out_cert_path,
                                  char       **out_key_path,
                                  GError     **error);
+
+/* How a child program ended, and what it wrote. */
+typedef struct {
+  int   status;  /* exit status */
+  char *out;
+  char *err;
+} TgTestRun;
+
+const char *tg_test_binary (const char *variable);
+TgTestRun  *tg_test_run_wait (GSubprocess *process,
+                              const char  *input,
+                              const char  *err_so_far);
+void        tg_test_run_free (TgTestRun   *run);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgTestRun, tg_test_run_free)
+GSubprocessLauncher *tg_test_child_launcher (GSubprocessFlags flags);
 
 G_END_DECLS

@@ -2,7 +2,9 @@
  *
  * `tokengate-cli burst`: sign in afresh, in memory only (never the user's
  * keyring), break the session on purpose, and fire N requests at once — the
- * posts' "3 × 401 → 1 refresh → 3 × 200" from a terminal.
+ * posts' "3 × 401 → 1 refresh → 3 × 200" from a terminal. With --issuer
+ * (a browser sign-in), nobody is at a browser to sign in afresh: it uses
+ * the session `login` kept instead, and keeps it refreshed.
  *
  * One GTask; its steps are the callbacks below, in order: client → signed
  * in → broken (at once, by the demo controls, or by waiting) → fired →
@@ -27,6 +29,8 @@
 typedef struct {
   const TgCliOptions *options;    /* not owned: outlives the command */
   char               *password;   /* owned, nullable; wiped */
+  TgTokenStore       *store;      /* owned, nullable: the session kept by
+                                     login, with --issuer */
   TgApiClient        *client;     /* owned, once built */
   TgDemoControls     *demo;       /* owned, nullable: --break expire|revoke */
   gint64              waited_us;  /* --break natural */
@@ -38,6 +42,7 @@ burst_free (Burst *burst)
   g_clear_pointer (&burst->password, tg_cli_wipe_free);
   g_clear_object (&burst->demo);
   g_clear_object (&burst->client);
+  g_clear_object (&burst->store);
   g_free (burst);
 }
 
@@ -198,21 +203,14 @@ burst_broken (GObject      *source,
   burst_fire (g_steal_pointer (&task));
 }
 
+/* Signed in: break the session as --break says, then fire. */
 static void
-burst_signed_in (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
+burst_break (GTask *task_in)
 {
-  g_autoptr(GTask) task = user_data;
+  g_autoptr(GTask) task = task_in;
   Burst *burst = g_task_get_task_data (task);
   GCancellable *cancellable = g_task_get_cancellable (task);
   GError *error = NULL;
-
-  if (!tg_cli_sign_in_finish (result, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
 
   switch (burst->options->break_kind)
     {
@@ -250,6 +248,45 @@ burst_signed_in (GObject      *source,
 }
 
 static void
+burst_signed_in (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+
+  if (!tg_cli_sign_in_finish (result, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  burst_break (g_steal_pointer (&task));
+}
+
+static void
+burst_restored (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Burst *burst = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+
+  if (!tg_token_manager_restore_finish (TG_TOKEN_MANAGER (source), result, &error))
+    {
+      g_autofree char *session = tg_cli_options_describe_session (burst->options);
+
+      if (error != NULL)
+        g_task_return_error (task, tg_cli_error_about (error, NULL, "cannot read the kept session"));
+      else
+        g_task_return_error (task, tg_cli_error_new (TG_CLI_EXIT_FAILED, "not signed in %s; run "
+                                                     TG_CLI_PROGRAM " login", session));
+      return;
+    }
+  burst_break (g_steal_pointer (&task));
+}
+
+static void
 burst_client_ready (GObject      *source,
                     GAsyncResult *result,
                     gpointer      user_data)
@@ -265,8 +302,31 @@ burst_client_ready (GObject      *source,
       g_task_return_error (task, error);
       return;
     }
-  tg_cli_sign_in_async (burst->client, burst->options, g_steal_pointer (&burst->password),
-                        cancellable, burst_signed_in, g_steal_pointer (&task));
+  if (burst->store != NULL)
+    tg_token_manager_restore_async (manager_of (burst), cancellable, burst_restored, g_steal_pointer (&task));
+  else
+    tg_cli_sign_in_async (burst->client, burst->options, g_steal_pointer (&burst->password),
+                          cancellable, burst_signed_in, g_steal_pointer (&task));
+}
+
+static void
+burst_store_ready (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Burst *burst = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  g_autoptr(GError) error = NULL;
+
+  burst->store = tg_token_store_new_default_finish (result, &error);
+  if (burst->store == NULL)
+    {
+      g_task_return_error (task, tg_cli_error_about (error, NULL, "no token store"));
+      return;
+    }
+  tg_cli_client_build_async (burst->options, burst->store, cancellable, burst_client_ready,
+                             g_steal_pointer (&task));
 }
 
 void
@@ -283,6 +343,17 @@ tg_cli_burst_async (const TgCliOptions  *options,
   burst->options = options;
   burst->password = password;
   g_task_set_task_data (task, burst, (GDestroyNotify) burst_free);
+
+  /* A browser sign-in cannot be done afresh without a person at the
+   * browser: use the session login kept (and keep its refreshed tokens). */
+  if (tg_cli_options_uses_browser (options))
+    {
+      /* Said at once, not as a note: burst drops the store's notes. */
+      fprintf (stderr, TG_CLI_PROGRAM ": note: burst: using the session kept by “" TG_CLI_PROGRAM
+               " login” (browser sign-in) instead of signing in afresh\n");
+      tg_token_store_new_default_async (cancellable, burst_store_ready, g_steal_pointer (&task));
+      return;
+    }
 
   /* Nothing kept: burst never touches the user's keyring. */
   tg_cli_client_build_async (options, NULL, cancellable, burst_client_ready, g_steal_pointer (&task));

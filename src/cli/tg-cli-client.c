@@ -25,8 +25,36 @@ client_built (GObject      *source,
     g_task_return_pointer (task, client, g_object_unref);
 }
 
+static void
+build (GTask *task)
+{
+  const TgCliOptions *options = g_task_get_task_data (task);
+
+  tg_client_config_build_async (options->config, g_task_get_cancellable (task), client_built, task);
+}
+
+static void
+provider_discovered (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  const TgCliOptions *options = g_task_get_task_data (task);
+  g_autoptr(TgProvider) provider = NULL;
+  g_autoptr(GError) error = NULL;
+
+  provider = tg_provider_discover_finish (result, &error);
+  if (provider == NULL || !tg_client_config_set_provider (options->config, provider, &error))
+    {
+      g_task_return_error (task, tg_cli_error_about (error, options->issuer, "--issuer"));
+      return;
+    }
+  build (g_steal_pointer (&task));
+}
+
 /* The client for @options: its session kept in @store under the server and
- * user, or (@store %NULL) in memory only. */
+ * user, or (@store %NULL) in memory only. With --issuer, the provider is
+ * discovered first. */
 void
 tg_cli_client_build_async (const TgCliOptions   *options,
                            TgTokenStore         *store,
@@ -38,9 +66,13 @@ tg_cli_client_build_async (const TgCliOptions   *options,
   g_autofree char *account = tg_cli_options_dup_account (options);
 
   g_task_set_source_tag (task, tg_cli_client_build_async);
+  g_task_set_task_data (task, (gpointer) options, NULL);
   tg_client_config_set_account (options->config, account);
   tg_client_config_set_store (options->config, store);
-  tg_client_config_build_async (options->config, cancellable, client_built, g_steal_pointer (&task));
+  if (options->issuer != NULL && tg_client_config_get_provider (options->config) == NULL)
+    tg_provider_discover_async (options->issuer, cancellable, provider_discovered, g_steal_pointer (&task));
+  else
+    build (g_steal_pointer (&task));
 }
 
 TgApiClient *

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "tg-cli.h"
 
@@ -159,6 +160,7 @@ login_verified (GObject      *source,
   Command *command = g_task_get_task_data (task);
   g_autoptr(TgTokens) tokens = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *session = tg_cli_options_describe_session (command->options);
 
   tokens = tg_token_store_load_finish (TG_TOKEN_STORE (source), result, &error);
   if (tokens == NULL)
@@ -171,7 +173,7 @@ login_verified (GObject      *source,
     }
 
   tg_cli_flush_notes ();
-  tg_cli_out ("Signed in as %s at %s.\n", command->options->user, server_of (command));
+  tg_cli_out ("Signed in %s.\n", session);
   g_task_return_int (task, TG_CLI_EXIT_OK);
 }
 
@@ -186,7 +188,8 @@ login_signed_in (GObject      *source,
   g_autofree char *account = NULL;
   GError *error = NULL;
 
-  if (!tg_cli_sign_in_finish (result, &error))
+  if (!(tg_cli_options_uses_browser (command->options) ? tg_cli_browser_sign_in_finish (result, &error)
+                                                       : tg_cli_sign_in_finish (result, &error)))
     {
       g_task_return_error (task, error);
       return;
@@ -203,6 +206,12 @@ login_sign_in (GTask *task)
 {
   Command *command = g_task_get_task_data (task);
 
+  if (tg_cli_options_uses_browser (command->options))
+    {
+      tg_cli_browser_sign_in_async (command->client, command->options, g_task_get_cancellable (task),
+                                    login_signed_in, task);
+      return;
+    }
   tg_cli_sign_in_async (command->client, command->options, g_steal_pointer (&command->password),
                         g_task_get_cancellable (task), login_signed_in, task);
 }
@@ -251,6 +260,7 @@ logout_signed_out (GObject      *source,
   g_autoptr(GTask) task = user_data;
   Command *command = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
+  g_autofree char *session = tg_cli_options_describe_session (command->options);
 
   if (!tg_token_manager_sign_out_finish (TG_TOKEN_MANAGER (source), result, &error))
     {
@@ -258,7 +268,8 @@ logout_signed_out (GObject      *source,
       return;
     }
 
-  tg_cli_out ("Signed out %s at %s; %s.\n", command->options->user, server_of (command),
+  /* "Signed out demo at SERVER", or "Signed out at SERVER". */
+  tg_cli_out ("Signed out %s; %s.\n", session + (command->options->user != NULL ? strlen ("as ") : 0),
               revocation_outcome (command));
   g_task_return_int (task, TG_CLI_EXIT_OK);
 }
@@ -277,7 +288,9 @@ logout_restored (GObject      *source,
     return;
   if (!restored)
     {
-      tg_cli_out ("Not signed in as %s at %s: nothing to do.\n", command->options->user, server_of (command));
+      g_autofree char *session = tg_cli_options_describe_session (command->options);
+
+      tg_cli_out ("Not signed in %s: nothing to do.\n", session);
       g_task_return_int (task, TG_CLI_EXIT_OK);
       return;
     }
@@ -441,9 +454,10 @@ get_restored (GObject      *source,
     return;
   if (!restored)
     {
-      g_task_return_error (task, tg_cli_error_new (TG_CLI_EXIT_FAILED, "not signed in as %s at %s; run "
-                                                   TG_CLI_PROGRAM " login",
-                                                   command->options->user, server_of (command)));
+      g_autofree char *session = tg_cli_options_describe_session (command->options);
+
+      g_task_return_error (task, tg_cli_error_new (TG_CLI_EXIT_FAILED, "not signed in %s; run "
+                                                   TG_CLI_PROGRAM " login", session));
       return;
     }
   get_send (g_steal_pointer (&task));

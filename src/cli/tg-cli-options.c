@@ -52,8 +52,12 @@ typedef struct {
   char     *client_id;
   char     *client_secret_file;
   char     *scope;
+  char     *issuer;
+  char     *redirect_uri;
   char     *user;
   gboolean  password_stdin;
+  /* login */
+  gboolean  no_browser;
   gboolean  help;
   gboolean  version;
   /* burst */
@@ -70,11 +74,13 @@ typedef struct {
   "and watch parallel requests recover from a broken token with one refresh.\n" \
   "\n" \
   "Commands:\n" \
-  "  login        Sign in and keep the session (Secret Service, or a private file)\n" \
+  "  login        Sign in and keep the session (Secret Service, or a private file);\n" \
+  "               with --issuer, through the web browser\n" \
   "  logout       Sign out: revoke the session where the protocol can, forget it\n" \
   "  get PATH     GET PATH on the server with the kept session; print the body\n" \
   "  burst        Sign in afresh (in memory only), break the session, fire requests\n" \
-  "               at once, and show what happened"
+  "               at once, and show what happened; with --issuer, use the session\n" \
+  "               kept by login instead"
 
 #define DESCRIPTION \
   "Options of burst (after the command; see also “burst --help”):\n" \
@@ -98,6 +104,16 @@ typedef struct {
   "Without --password-stdin the password is asked for on the terminal.\n" \
   "With --protocol oauth2 and no --token-endpoint, logout revokes the session\n" \
   "at SERVER/oauth2/revoke (RFC 7009).\n" \
+  "\n" \
+  "Your own identity provider: --issuer URL --client-id ID [--scope SCOPE]\n" \
+  "finds the provider's endpoints (OpenID Connect discovery, or RFC 8414), and\n" \
+  "login signs in through the web browser (Authorization Code with PKCE): it\n" \
+  "opens the browser and writes the sign-in address on a line of its own to\n" \
+  "standard error; \"login --no-browser\" only writes it and waits, for SSH.\n" \
+  "The browser comes back to http://127.0.0.1:PORT/callback (any free port)\n" \
+  "unless --redirect-uri names another; register that at the provider. With\n" \
+  "--password-stdin, login uses the password grant at the provider instead.\n" \
+  "--server (where get and burst send requests) defaults to the issuer.\n" \
   "\n" \
   "Exit status: 0 on success; 1 when something failed (burst: when any request\n" \
   "did not succeed); 2 for a usage error; 130 when interrupted."
@@ -126,6 +142,10 @@ new_main_context (RawOptions *raw)
       "Read the OAuth 2.0 client secret from FILE (mode 0600)", "FILE" },
     { "scope", 0, 0, G_OPTION_ARG_STRING, &raw->scope,
       "OAuth 2.0 scope to ask for", "SCOPE" },
+    { "issuer", 0, 0, G_OPTION_ARG_STRING, &raw->issuer,
+      "Your identity provider: discover its endpoints from this issuer URL", "URL" },
+    { "redirect-uri", 0, 0, G_OPTION_ARG_STRING, &raw->redirect_uri,
+      "Browser sign-in: where the browser comes back (default http://127.0.0.1:PORT/callback)", "URI" },
     { "user", 0, 0, G_OPTION_ARG_STRING, &raw->user,
       "User name (with --embedded: demo)", "NAME" },
     { "password-stdin", 0, 0, G_OPTION_ARG_NONE, &raw->password_stdin,
@@ -184,6 +204,26 @@ new_burst_context (RawOptions *raw)
 }
 
 static GOptionContext *
+new_login_context (RawOptions *raw)
+{
+  const GOptionEntry entries[] = {
+    { "no-browser", 0, 0, G_OPTION_ARG_NONE, &raw->no_browser,
+      "With --issuer: do not open a browser, only write the sign-in address", NULL },
+    { "help", 'h', 0, G_OPTION_ARG_NONE, &raw->help,
+      "Show this help and exit", NULL },
+    { NULL }
+  };
+  GOptionContext *context = g_option_context_new (NULL);
+
+  g_option_context_set_summary (context, "Sign in and keep the session. With --issuer, sign in through the "
+                                "web browser:\nthe sign-in address is written to standard error.");
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_set_help_enabled (context, FALSE);
+
+  return context;
+}
+
+static GOptionContext *
 new_plain_context (RawOptions *raw,
                    const char *parameter)
 {
@@ -212,6 +252,8 @@ raw_options_clear (RawOptions *raw)
   g_free (raw->client_id);
   g_free (raw->client_secret_file);
   g_free (raw->scope);
+  g_free (raw->issuer);
+  g_free (raw->redirect_uri);
   g_free (raw->user);
   g_free (raw->requests);
   g_free (raw->path);
@@ -348,6 +390,8 @@ parse_command (TgCliOptions  *options,
 
   if (options->command == TG_CLI_COMMAND_BURST)
     context = new_burst_context (raw);
+  else if (options->command == TG_CLI_COMMAND_LOGIN)
+    context = new_login_context (raw);
   else
     context = new_plain_context (raw, options->command == TG_CLI_COMMAND_GET ? "PATH" : NULL);
   prefix = g_strdup_printf ("%s: ", command);
@@ -417,12 +461,21 @@ parse_server (TgCliOptions  *options,
 
   if (raw->server != NULL && raw->embedded)
     return usage_error (error, "--server and --embedded exclude each other");
-  if (raw->server == NULL && !raw->embedded)
-    return usage_error (error, "which server? Say --server URL, or --embedded for the demo server in this process");
+  if (raw->issuer != NULL && raw->embedded)
+    return usage_error (error, "--issuer and --embedded exclude each other: use --issuer with the "
+                        "demo server's URL");
+  if (raw->server == NULL && !raw->embedded && raw->issuer == NULL)
+    return usage_error (error, "which server? Say --server URL, --issuer URL for your identity provider, "
+                        "or --embedded for the demo server in this process");
   options->embedded = raw->embedded;
   if (raw->server != NULL &&
       !check_url_option ("--server", tg_client_config_set_server_uri, options->config, raw->server, error))
     return FALSE;
+  /* Without --server, requests go to the issuer. */
+  if (raw->server == NULL && raw->issuer != NULL &&
+      !check_url_option ("--issuer", tg_client_config_set_server_uri, options->config, raw->issuer, error))
+    return FALSE;
+  options->issuer = g_steal_pointer (&raw->issuer);
 
   if (!raw->embedded && (raw->latency_ms != NULL || raw->jitter_ms != NULL || raw->access_ttl != NULL))
     return usage_error (error, "%s sets up the embedded server: it needs --embedded",
@@ -458,6 +511,23 @@ parse_protocol (TgCliOptions  *options,
         return FALSE;
       tg_client_config_set_protocol_kind (config, choice == 0 ? TG_AUTH_PROTOCOL_SEED : TG_AUTH_PROTOCOL_OAUTH2);
     }
+  if (options->issuer != NULL)
+    {
+      if (tg_client_config_get_protocol_kind (config) == TG_AUTH_PROTOCOL_SEED && raw->protocol != NULL)
+        return usage_error (error, "--issuer signs in with OAuth 2.0: leave out --protocol seed");
+      if (raw->token_endpoint != NULL)
+        return usage_error (error, "--issuer finds the token endpoint itself: leave out --token-endpoint");
+      if (raw->client_id == NULL)
+        return usage_error (error, "--issuer needs --client-id: the client registered at the provider "
+                            "(the demo server's is " TG_SERVER_NATIVE_CLIENT_ID ")");
+      tg_client_config_set_protocol_kind (config, TG_AUTH_PROTOCOL_OAUTH2);
+    }
+  if (raw->redirect_uri != NULL && options->issuer == NULL)
+    return usage_error (error, "--redirect-uri is for the browser sign-in: it needs --issuer");
+  if (raw->no_browser && options->issuer == NULL)
+    return usage_error (error, "--no-browser is for the browser sign-in: it needs --issuer");
+  options->redirect_uri = g_steal_pointer (&raw->redirect_uri);
+  options->no_browser = raw->no_browser;
   if (tg_client_config_get_protocol_kind (config) != TG_AUTH_PROTOCOL_OAUTH2 &&
       (raw->token_endpoint != NULL || raw->client_id != NULL ||
        raw->client_secret_file != NULL || raw->scope != NULL))
@@ -493,10 +563,11 @@ parse_user (TgCliOptions  *options,
     return usage_error (error, "--user is empty");
   if (raw->user == NULL && raw->embedded)
     raw->user = g_strdup (TG_SERVER_DEMO_USER);
-  if (raw->user == NULL)
+  options->password_stdin = raw->password_stdin;
+  /* Through the browser, the person says who they are at the provider. */
+  if (raw->user == NULL && !tg_cli_options_uses_browser (options))
     return usage_error (error, "%s: which user? Say --user NAME", command);
   options->user = g_steal_pointer (&raw->user);
-  options->password_stdin = raw->password_stdin;
   if (options->password_stdin && !options->embedded &&
       (options->command == TG_CLI_COMMAND_GET || options->command == TG_CLI_COMMAND_LOGOUT))
     return usage_error (error, "--password-stdin: %s uses the kept session and needs no password", command);
@@ -587,14 +658,40 @@ tg_cli_options_clear (TgCliOptions *options)
 {
   g_clear_object (&options->config);
   g_clear_pointer (&options->client_secret_file, g_free);
+  g_clear_pointer (&options->issuer, g_free);
+  g_clear_pointer (&options->redirect_uri, g_free);
   g_clear_pointer (&options->user, g_free);
   g_clear_pointer (&options->get_path, g_free);
   g_clear_pointer (&options->path_format, g_free);
 }
 
-/* The session is kept per server and user. */
+/* The session is kept per server and user; a browser sign-in's, without a
+ * user name, per server and client. */
 char *
 tg_cli_options_dup_account (const TgCliOptions *options)
 {
+  if (options->user == NULL)
+    return g_strconcat (tg_client_config_get_server_uri (options->config), " browser:",
+                        tg_client_config_get_client_id (options->config), NULL);
   return g_strconcat (tg_client_config_get_server_uri (options->config), " ", options->user, NULL);
+}
+
+/* Whether the sign-in goes through the browser: with --issuer, unless a
+ * password is given. */
+gboolean
+tg_cli_options_uses_browser (const TgCliOptions *options)
+{
+  return options->issuer != NULL && !options->password_stdin;
+}
+
+/* "as USER at SERVER", or "at SERVER" for a browser sign-in without a user
+ * name, for the messages about the kept session. */
+char *
+tg_cli_options_describe_session (const TgCliOptions *options)
+{
+  const char *server = tg_client_config_get_server_uri (options->config);
+
+  if (options->user == NULL)
+    return g_strdup_printf ("at %s", server);
+  return g_strdup_printf ("as %s at %s", options->user, server);
 }

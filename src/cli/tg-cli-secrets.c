@@ -217,6 +217,9 @@ prompt_password (const TgCliOptions  *options,
 static gboolean
 needs_password (const TgCliOptions *options)
 {
+  /* Signing in through the browser, the provider asks for the password. */
+  if (tg_cli_options_uses_browser (options))
+    return FALSE;
   return options->command == TG_CLI_COMMAND_LOGIN || options->command == TG_CLI_COMMAND_BURST ||
          (options->command == TG_CLI_COMMAND_GET && options->embedded);
 }

@@ -53,7 +53,10 @@ typedef struct {
   guint           jitter_ms;
   gint64          access_ttl;     /* 0: the server's default */
   char           *client_secret_file;  /* nullable */
-  char           *user;
+  char           *issuer;         /* nullable: discover the provider there */
+  char           *redirect_uri;   /* nullable: the browser sign-in's */
+  gboolean        no_browser;     /* login: only print the sign-in address */
+  char           *user;           /* nullable only with --issuer */
   gboolean        password_stdin;
   char           *get_path;       /* get only */
   guint           requests;       /* burst only, from here on */
@@ -69,6 +72,8 @@ gboolean tg_cli_options_parse (TgCliOptions  *options,
                                GError       **error);
 void     tg_cli_options_clear (TgCliOptions  *options);
 char    *tg_cli_options_dup_account (const TgCliOptions *options);
+gboolean tg_cli_options_uses_browser (const TgCliOptions *options);
+char    *tg_cli_options_describe_session (const TgCliOptions *options);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TgCliOptions, tg_cli_options_clear)
 
 /* Secrets (tg-cli-secrets.c): wiped when freed. */
@@ -115,6 +120,15 @@ void         tg_cli_sign_in_async        (TgApiClient          *client,
                                           gpointer              user_data);
 gboolean     tg_cli_sign_in_finish       (GAsyncResult         *result,
                                           GError              **error);
+
+/* The browser sign-in (tg-cli-browser.c). */
+void         tg_cli_browser_sign_in_async  (TgApiClient          *client,
+                                            const TgCliOptions   *options,
+                                            GCancellable         *cancellable,
+                                            GAsyncReadyCallback   callback,
+                                            gpointer              user_data);
+gboolean     tg_cli_browser_sign_in_finish (GAsyncResult         *result,
+                                            GError              **error);
 
 /* The commands: each one GTask, which returns the exit status or fails with
  * a TG_CLI_ERROR. @password is theirs to wipe. */

@@ -353,7 +353,7 @@ compute_expires_at (SoupMessageHeaders *headers,
 
 /* The two variants of a message, one whole sentence each for translators. */
 #define FOR_OPERATION(operation, sign_in_text, refresh_text) \
-  ((operation) == TG_AUTH_OPERATION_SIGN_IN ? (sign_in_text) : (refresh_text))
+  ((operation) != TG_AUTH_OPERATION_REFRESH ? (sign_in_text) : (refresh_text))
 
 /* A 2xx answer we cannot use: %TG_AUTH_ERROR_PROTOCOL. Returns %NULL, for
  * the caller to return. */
@@ -503,7 +503,14 @@ set_http_error (TgAuthOperation   operation,
    * authenticated with HTTP Basic, 400 otherwise). */
   invalid_client = g_strcmp0 (code, "invalid_client") == 0;
 
-  if (operation == TG_AUTH_OPERATION_SIGN_IN)
+  if (operation == TG_AUTH_OPERATION_EXCHANGE_CODE && invalid_grant)
+    {
+      /* RFC 6749 §5.2: the code is used up, expired, or not bound to this
+       * client, redirect URI or PKCE verifier. No password was involved. */
+      g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_AUTHORIZATION_FAILED,
+                   _("The provider did not accept the sign-in code (%s)"), answer);
+    }
+  else if (operation != TG_AUTH_OPERATION_REFRESH)
     {
       /* RFC 6749 §5.2 says 400 invalid_grant; the seed API says 401, and many
        * servers answer a bare 401 or 403 to a wrong password. A 400 without

@@ -26,6 +26,12 @@ G_BEGIN_DECLS
  * @TG_AUTH_ERROR_SERVER: the server answered an HTTP error that is not about
  *   credentials (for example 500 during sign-in)
  * @TG_AUTH_ERROR_SIGNED_OUT: there is no session to use
+ * @TG_AUTH_ERROR_NOT_A_PROVIDER: discovery found no usable OpenID Connect or
+ *   OAuth 2.0 provider metadata at the issuer
+ * @TG_AUTH_ERROR_AUTHORIZATION_FAILED: a browser sign-in ended without a
+ *   usable authorization: the provider answered an error (such as
+ *   `access_denied`), the answer did not belong to this sign-in (`state`,
+ *   `iss`), or the authorization code was refused
  */
 typedef enum {
   TG_AUTH_ERROR_SESSION_EXPIRED,
@@ -35,6 +41,8 @@ typedef enum {
   TG_AUTH_ERROR_BAD_CREDENTIALS,
   TG_AUTH_ERROR_SERVER,
   TG_AUTH_ERROR_SIGNED_OUT,
+  TG_AUTH_ERROR_NOT_A_PROVIDER,
+  TG_AUTH_ERROR_AUTHORIZATION_FAILED,
 } TgAuthError;
 
 TG_AVAILABLE_IN_ALL

@@ -19,11 +19,13 @@ G_BEGIN_DECLS
  * TgAuthOperation:
  *
  * Which exchange an answer belongs to: errors are classified differently (a
- * rejected sign-in is bad credentials, a rejected refresh ends the session).
+ * rejected sign-in is bad credentials, a rejected refresh ends the session,
+ * a rejected authorization code is a failed browser sign-in).
  */
 typedef enum {
   TG_AUTH_OPERATION_SIGN_IN,
   TG_AUTH_OPERATION_REFRESH,
+  TG_AUTH_OPERATION_EXCHANGE_CODE,
 } TgAuthOperation;
 
 SoupMessage        *tg_auth_protocol_new_sign_in_message (TgAuthProtocol *self,
@@ -33,6 +35,12 @@ SoupMessage        *tg_auth_protocol_new_refresh_message (TgAuthProtocol *self,
                                                           const char     *refresh_token);
 SoupMessage        *tg_auth_protocol_new_revoke_message  (TgAuthProtocol *self,
                                                           const char     *refresh_token);
+SoupMessage        *tg_auth_protocol_new_code_message    (TgAuthProtocol *self,
+                                                          const char     *code,
+                                                          const char     *redirect_uri,
+                                                          const char     *code_verifier);
+const char         *tg_auth_protocol_get_client_id       (TgAuthProtocol *self);
+const char         *tg_auth_protocol_get_scope           (TgAuthProtocol *self);
 
 TgTokens           *tg_auth_protocol_parse_reply       (TgAuthProtocol    *self,
                                                         TgAuthOperation    operation,

@@ -643,6 +643,74 @@ tg_auth_protocol_new_refresh_message (TgAuthProtocol *self,
   return msg;
 }
 
+/*
+ * tg_auth_protocol_new_code_message:
+ * @self: an OAuth 2.0 #TgAuthProtocol
+ * @code: the authorization code the redirect brought
+ * @redirect_uri: the redirect URI the authorization request named
+ * @code_verifier: the PKCE verifier whose challenge it sent
+ *
+ * The RFC 6749 §4.1.3 authorization_code grant, with the RFC 7636 §4.5
+ * `code_verifier`. A public client names itself with `client_id`; a
+ * confidential one authenticates as for every other grant. Like
+ * tg_auth_protocol_new_sign_in_message(), its body can be re-sent, is wiped
+ * when freed, and the code stays out of error messages.
+ *
+ * Returns: (transfer full): the message, ready to send
+ */
+SoupMessage *
+tg_auth_protocol_new_code_message (TgAuthProtocol *self,
+                                   const char     *code,
+                                   const char     *redirect_uri,
+                                   const char     *code_verifier)
+{
+  g_return_val_if_fail (TG_IS_AUTH_PROTOCOL (self), NULL);
+  g_return_val_if_fail (self->kind == TG_AUTH_PROTOCOL_OAUTH2, NULL);
+  g_return_val_if_fail (code != NULL && redirect_uri != NULL && code_verifier != NULL, NULL);
+
+  {
+    const TgAuthField fields[] = {
+      { "grant_type", "authorization_code" },
+      { "code", code },
+      { "redirect_uri", redirect_uri },
+      { "code_verifier", code_verifier },
+      { "client_id", body_client_id (self) },
+    };
+    SoupMessage *msg = new_form_post (self, self->token_uri, fields, G_N_ELEMENTS (fields));
+
+    /* The verifier is worthless once the code is spent; the code is the
+     * secret until then. */
+    _tg_auth_remember_request_secret (msg, code);
+    return msg;
+  }
+}
+
+/*
+ * tg_auth_protocol_get_client_id:
+ * @self: a #TgAuthProtocol
+ *
+ * Returns: (nullable): the OAuth 2.0 client ID
+ */
+const char *
+tg_auth_protocol_get_client_id (TgAuthProtocol *self)
+{
+  g_return_val_if_fail (TG_IS_AUTH_PROTOCOL (self), NULL);
+  return self->client_id;
+}
+
+/*
+ * tg_auth_protocol_get_scope:
+ * @self: a #TgAuthProtocol
+ *
+ * Returns: (nullable): the scope asked for
+ */
+const char *
+tg_auth_protocol_get_scope (TgAuthProtocol *self)
+{
+  g_return_val_if_fail (TG_IS_AUTH_PROTOCOL (self), NULL);
+  return self->scope;
+}
+
 static SoupMessage *
 new_revoke_post (TgAuthProtocol *self,
                  const char     *refresh_token)
@@ -731,7 +799,8 @@ tg_auth_protocol_parse_reply (TgAuthProtocol     *self,
 
   g_return_val_if_fail (TG_IS_AUTH_PROTOCOL (self), NULL);
   g_return_val_if_fail (operation == TG_AUTH_OPERATION_SIGN_IN ||
-                        operation == TG_AUTH_OPERATION_REFRESH, NULL);
+                        operation == TG_AUTH_OPERATION_REFRESH ||
+                        operation == TG_AUTH_OPERATION_EXCHANGE_CODE, NULL);
   g_return_val_if_fail (request == NULL || SOUP_IS_MESSAGE (request), NULL);
   g_return_val_if_fail (request != NULL || operation == TG_AUTH_OPERATION_REFRESH, NULL);
   g_return_val_if_fail (reply != NULL, NULL);

@@ -64,6 +64,7 @@ struct _TgClientConfig
   char               *client_secret;         /* nullable; wiped when freed */
   char               *scope;                 /* nullable */
   char               *account;               /* nullable: explicit */
+  TgProvider         *provider;              /* owned, nullable: discovered */
   TgTokenStore       *store;                 /* owned, nullable */
   gboolean            use_default_store;
   TgRetryPolicy       retry_policy;
@@ -86,6 +87,7 @@ enum {
   PROP_USE_DEFAULT_STORE,
   PROP_RETRY_POLICY,
   PROP_PROACTIVE,
+  PROP_PROVIDER,
   N_PROPS
 };
 
@@ -207,6 +209,7 @@ tg_client_config_dispose (GObject *object)
   TgClientConfig *self = TG_CLIENT_CONFIG (object);
 
   g_clear_object (&self->store);
+  g_clear_object (&self->provider);
 
   G_OBJECT_CLASS (tg_client_config_parent_class)->dispose (object);
 }
@@ -271,6 +274,9 @@ tg_client_config_get_property (GObject    *object,
       break;
     case PROP_PROACTIVE:
       g_value_set_boolean (value, self->proactive);
+      break;
+    case PROP_PROVIDER:
+      g_value_set_object (value, self->provider);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -442,6 +448,15 @@ tg_client_config_class_init (TgClientConfigClass *klass)
    */
   properties[PROP_PROACTIVE] =
     g_param_spec_boolean ("proactive", NULL, NULL, TRUE, settable);
+
+  /**
+   * TgClientConfig:provider:
+   *
+   * The discovered provider whose endpoints are used, if any; set with
+   * tg_client_config_set_provider().
+   */
+  properties[PROP_PROVIDER] =
+    g_param_spec_object ("provider", NULL, NULL, TG_TYPE_PROVIDER, readable | G_PARAM_EXPLICIT_NOTIFY);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
@@ -667,6 +682,73 @@ tg_client_config_set_revocation_endpoint (TgClientConfig  *self,
     return FALSE;
   if (changed)
     notify_endpoints (self);
+  return TRUE;
+}
+
+/**
+ * tg_client_config_get_provider:
+ * @self: a #TgClientConfig
+ *
+ * Returns: (transfer none) (nullable): the provider set with
+ *   tg_client_config_set_provider()
+ */
+TgProvider *
+tg_client_config_get_provider (TgClientConfig *self)
+{
+  g_return_val_if_fail (TG_IS_CLIENT_CONFIG (self), NULL);
+
+  return self->provider;
+}
+
+/**
+ * tg_client_config_set_provider:
+ * @self: a #TgClientConfig
+ * @provider: a provider from tg_provider_discover_async()
+ * @error: return location for a #GError
+ *
+ * Signs in and refreshes at @provider: the protocol becomes OAuth 2.0, the
+ * token and revocation endpoints are the provider's (none if it has no
+ * revocation endpoint), and a configuration without a server gets the
+ * issuer as its server. The client ID, secret and scope stay as they are
+ * set. For sign-in through the browser, give @provider to
+ * tg_browser_sign_in_new() as well.
+ *
+ * Fails with %G_IO_ERROR_INVALID_ARGUMENT, leaving @self unchanged, if an
+ * endpoint has a query, which this configuration cannot hold.
+ *
+ * Returns: %TRUE if set
+ */
+gboolean
+tg_client_config_set_provider (TgClientConfig  *self,
+                               TgProvider      *provider,
+                               GError         **error)
+{
+  const char *revocation;
+  g_autofree char *token_uri = NULL;
+  g_autofree char *revocation_uri = NULL;
+
+  g_return_val_if_fail (TG_IS_CLIENT_CONFIG (self), FALSE);
+  g_return_val_if_fail (TG_IS_PROVIDER (provider), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  revocation = tg_provider_get_revocation_endpoint (provider);
+  token_uri = check_uri (tg_provider_get_token_endpoint (provider), error);
+  if (token_uri == NULL)
+    return FALSE;
+  if (revocation != NULL && (revocation_uri = check_uri (revocation, error)) == NULL)
+    return FALSE;
+  if (self->server_uri == NULL &&
+      !tg_client_config_set_server_uri (self, tg_provider_get_issuer (provider), error))
+    return FALSE;
+
+  g_set_object (&self->provider, provider);
+  tg_client_config_set_protocol_kind (self, TG_AUTH_PROTOCOL_OAUTH2);
+  g_free (self->token_endpoint);
+  self->token_endpoint = g_steal_pointer (&token_uri);
+  g_free (self->revocation_endpoint);
+  self->revocation_endpoint = g_steal_pointer (&revocation_uri);
+  notify_endpoints (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROVIDER]);
   return TRUE;
 }
 

@@ -9,6 +9,7 @@
 
 #include "tg-api-client.h"
 #include "tg-auth-protocol.h"
+#include "tg-provider.h"
 #include "tg-token-manager.h"
 #include "tg-token-store.h"
 #include "tg-version-macros.h"
@@ -44,6 +45,12 @@ const char         *tg_client_config_get_revocation_endpoint (TgClientConfig    
 TG_AVAILABLE_IN_ALL
 gboolean            tg_client_config_set_revocation_endpoint (TgClientConfig      *self,
                                                               const char          *revocation_endpoint,
+                                                              GError             **error);
+TG_AVAILABLE_IN_ALL
+TgProvider         *tg_client_config_get_provider            (TgClientConfig      *self);
+TG_AVAILABLE_IN_ALL
+gboolean            tg_client_config_set_provider            (TgClientConfig      *self,
+                                                              TgProvider          *provider,
                                                               GError             **error);
 TG_AVAILABLE_IN_ALL
 const char         *tg_client_config_get_client_id           (TgClientConfig      *self);

@@ -64,4 +64,18 @@ void            tg_token_manager_report_retry      (TgTokenManager       *self,
                                                     const TgTokenGrant   *grant,
                                                     TgRetryVerdict        verdict);
 
+/* The browser sign-in's last step: the code it brought, exchanged for a
+ * session as a password sign-in is (tg-browser-sign-in.c). */
+void            tg_token_manager_sign_in_with_code_async  (TgTokenManager      *self,
+                                                           const char          *code,
+                                                           const char          *redirect_uri,
+                                                           const char          *code_verifier,
+                                                           GCancellable        *cancellable,
+                                                           GAsyncReadyCallback  callback,
+                                                           gpointer             user_data);
+gboolean        tg_token_manager_sign_in_with_code_finish (TgTokenManager      *self,
+                                                           GAsyncResult        *result,
+                                                           GError             **error);
+gboolean        tg_token_manager_has_refresh_token        (TgTokenManager      *self);
+
 G_END_DECLS

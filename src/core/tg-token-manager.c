@@ -1695,6 +1695,7 @@ sign_in_answered (GObject      *source,
   g_autoptr(TgHttpReply) reply = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(TgTokens) tokens = NULL;
+  TgAuthOperation operation;
 
   reply = call_finish (task, result, &error);
   if (reply == NULL)
@@ -1703,7 +1704,9 @@ sign_in_answered (GObject      *source,
       return;
     }
 
-  tokens = tg_auth_protocol_parse_reply (self->protocol, TG_AUTH_OPERATION_SIGN_IN, sign_in->msg, reply, NULL,
+  operation = g_task_get_source_tag (task) == tg_token_manager_sign_in_with_code_async
+                ? TG_AUTH_OPERATION_EXCHANGE_CODE : TG_AUTH_OPERATION_SIGN_IN;
+  tokens = tg_auth_protocol_parse_reply (self->protocol, operation, sign_in->msg, reply, NULL,
                                          tg_clock_get_real_time (self->clock), &error);
   if (tokens == NULL)
     {
@@ -1785,6 +1788,69 @@ tg_token_manager_sign_in_finish (TgTokenManager  *self,
                                  GError         **error)
 {
   return boolean_propagate (self, result, tg_token_manager_sign_in_async, error);
+}
+
+/*
+ * tg_token_manager_sign_in_with_code_async:
+ * @self: a #TgTokenManager with an OAuth 2.0 protocol
+ * @code: the authorization code
+ * @redirect_uri: the redirect URI the code was sent to
+ * @code_verifier: the PKCE verifier of the authorization request
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when signed in, or not
+ * @user_data: (closure): data for @callback
+ *
+ * Exchanges the code for a session (RFC 6749 §4.1.3) and installs it exactly
+ * as tg_token_manager_sign_in_async() installs a password sign-in's: a
+ * sign-out meanwhile wins, a session already there is replaced, the pair is
+ * stored. A refused code fails with %TG_AUTH_ERROR_AUTHORIZATION_FAILED.
+ */
+void
+tg_token_manager_sign_in_with_code_async (TgTokenManager      *self,
+                                          const char          *code,
+                                          const char          *redirect_uri,
+                                          const char          *code_verifier,
+                                          GCancellable        *cancellable,
+                                          GAsyncReadyCallback  callback,
+                                          gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (TG_IS_TOKEN_MANAGER (self));
+  g_return_if_fail (code != NULL && redirect_uri != NULL && code_verifier != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, tg_token_manager_sign_in_with_code_async);
+
+  call_send (self, g_steal_pointer (&task), TG_REQUEST_KIND_SIGN_IN,
+             tg_auth_protocol_new_code_message (self->protocol, code, redirect_uri, code_verifier),
+             sign_in_answered);
+}
+
+gboolean
+tg_token_manager_sign_in_with_code_finish (TgTokenManager  *self,
+                                           GAsyncResult    *result,
+                                           GError         **error)
+{
+  return boolean_propagate (self, result, tg_token_manager_sign_in_with_code_async, error);
+}
+
+/*
+ * tg_token_manager_has_refresh_token:
+ * @self: a #TgTokenManager
+ *
+ * Whether the session can be refreshed: a provider may issue no refresh
+ * token (without `offline_access`, for example), and then the session ends
+ * with its access token.
+ *
+ * Returns: %TRUE if signed in with a refresh token
+ */
+gboolean
+tg_token_manager_has_refresh_token (TgTokenManager *self)
+{
+  g_return_val_if_fail (TG_IS_TOKEN_MANAGER (self), FALSE);
+
+  return self->tokens != NULL && tg_tokens_get_refresh_token (self->tokens) != NULL;
 }
 
 static void

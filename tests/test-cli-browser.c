@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * tokengate-cli with --issuer: `login --no-browser` writes the sign-in
+ * address to stderr and waits; this test reads it and plays the browser
+ * (tg-test-browser.c) against the demo server running in this process, and
+ * the CLI's loopback listener gets the code. Then get, burst (which must use
+ * the kept session) and logout, each a process of its own; a refused
+ * sign-in; and the command lines --issuer refuses.
+ */
+#include "config.h"
+
+#include <gio/gio.h>
+#include <libsoup/soup.h>
+#include <string.h>
+
+#include "tg-test-browser.h"
+#include "tg-test-server.h"
+#include "tg-test-util.h"
+
+
+static GPtrArray *
+cli_argv (const char *issuer,
+          va_list     args)
+{
+  GPtrArray *argv = g_ptr_array_new ();
+  const char *arg;
+
+  g_ptr_array_add (argv, (char *) tg_test_binary ("TOKENGATE_CLI"));
+  if (issuer != NULL)
+    {
+      g_ptr_array_add (argv, (char *) "--issuer");
+      g_ptr_array_add (argv, (char *) issuer);
+      g_ptr_array_add (argv, (char *) "--client-id");
+      g_ptr_array_add (argv, (char *) TG_SERVER_NATIVE_CLIENT_ID);
+      g_ptr_array_add (argv, (char *) "--scope");
+      g_ptr_array_add (argv, (char *) "api offline_access");
+    }
+  while ((arg = va_arg (args, const char *)) != NULL)
+    g_ptr_array_add (argv, (char *) arg);
+  g_ptr_array_add (argv, NULL);
+  return argv;
+}
+
+/* tokengate-cli with --issuer @issuer (and its client) and @args. */
+static GSubprocess *
+spawn_va (const char *issuer,
+          va_list     args)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GPtrArray) argv = cli_argv (issuer, args);
+  g_autoptr(GError) error = NULL;
+  GSubprocess *process;
+
+  launcher = tg_test_child_launcher (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                     G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  return process;
+}
+
+static GSubprocess *
+spawn (const char *issuer,
+       ...) G_GNUC_NULL_TERMINATED;
+
+static GSubprocess *
+spawn (const char *issuer,
+       ...)
+{
+  GSubprocess *process;
+  va_list args;
+
+  va_start (args, issuer);
+  process = spawn_va (issuer, args);
+  va_end (args);
+  return process;
+}
+
+static TgTestRun *
+run_cli (const char *issuer,
+         ...) G_GNUC_NULL_TERMINATED;
+
+static TgTestRun *
+run_cli (const char *issuer,
+         ...)
+{
+  g_autoptr(GSubprocess) process = NULL;
+  va_list args;
+
+  va_start (args, issuer);
+  process = spawn_va (issuer, args);
+  va_end (args);
+  return tg_test_run_wait (process, NULL, NULL);
+}
+
+/* `login --no-browser`: reads stderr up to the sign-in address, lets the
+ * browser do as @script says, and waits for the CLI. */
+static TgTestRun *
+login_with_browser (const char                *issuer,
+                    const TgTestBrowserScript *script)
+{
+  g_autoptr(GSubprocess) process = spawn (issuer, "login", "--no-browser", NULL);
+  g_autoptr(GDataInputStream) err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (process));
+  g_autoptr(GString) err_so_far = g_string_new (NULL);
+  g_autoptr(TgTestBrowserResult) page = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *address = NULL;
+
+  while (address == NULL)
+    {
+      g_autofree char *line = g_data_input_stream_read_line_utf8 (err, NULL, NULL, &error);
+
+      g_assert_no_error (error);
+      if (line == NULL)
+        g_error ("tokengate-cli wrote no sign-in address: %s", err_so_far->str);
+      g_string_append_printf (err_so_far, "%s\n", line);
+      if (g_str_has_prefix (line, "http"))
+        address = g_steal_pointer (&line);
+    }
+  g_assert_true (g_str_has_prefix (address, issuer));
+
+  page = tg_test_browser_finish (tg_test_browser_start (address, script));
+  g_assert_cmpuint (page->status, ==, 200);
+  /* What is left of stderr: the stream has buffered some of it. */
+  {
+    g_autofree char *rest = g_data_input_stream_read_upto (err, "", 1, NULL, NULL, &error);
+
+    g_assert_no_error (error);
+    if (rest != NULL)
+      g_string_append (err_so_far, rest);
+  }
+  return tg_test_run_wait (process, NULL, err_so_far->str);
+}
+
+static const TgTestBrowserScript sign_in_script = { "sign-in", NULL, NULL };
+static const TgTestBrowserScript cancel_script = { "cancel", NULL, NULL };
+
+static void
+test_session (void)
+{
+  g_autoptr(TgTestServer) server = tg_test_server_new (NULL);
+  const char *issuer = tg_test_server_uri (server);
+  g_autoptr(TgTestRun) login = NULL;
+  g_autoptr(TgTestRun) get = NULL;
+  g_autoptr(TgTestRun) burst = NULL;
+  g_autoptr(TgTestRun) logout = NULL;
+  g_autoptr(TgTestRun) get_after = NULL;
+  g_autofree char *signed_in = g_strdup_printf ("Signed in at %s.\n", issuer);
+
+  login = login_with_browser (issuer, &sign_in_script);
+  g_assert_cmpint (login->status, ==, 0);
+  g_assert_cmpstr (login->out, ==, signed_in);
+  g_assert_nonnull (strstr (login->err, "waiting for the browser to come back to http://127.0.0.1:"));
+
+  get = run_cli (issuer, "get", "/api/resources/3", NULL);
+  g_assert_cmpint (get->status, ==, 0);
+  g_assert_cmpstr (get->out, ==, "protected resources, username: demo, id: 3");
+
+  /* No one at a browser: burst takes the kept session, and says so. */
+  burst = run_cli (issuer, "burst", "--requests", "3", "--json", NULL);
+  g_assert_cmpint (burst->status, ==, 0);
+  g_assert_nonnull (strstr (burst->err, "using the session kept by"));
+
+  logout = run_cli (issuer, "logout", NULL);
+  g_assert_cmpint (logout->status, ==, 0);
+  g_assert_true (g_str_has_prefix (logout->out, "Signed out at "));
+  g_assert_nonnull (strstr (logout->out, "revoked at the server"));
+
+  get_after = run_cli (issuer, "get", "/api/resources/3", NULL);
+  g_assert_cmpint (get_after->status, ==, 1);
+  g_assert_nonnull (strstr (get_after->err, "not signed in at"));
+}
+
+static void
+test_refused (void)
+{
+  g_autoptr(TgTestServer) server = tg_test_server_new (NULL);
+  g_autoptr(TgTestRun) login = login_with_browser (tg_test_server_uri (server), &cancel_script);
+
+  g_assert_cmpint (login->status, ==, 1);
+  g_assert_cmpstr (login->out, ==, "");
+  g_assert_nonnull (strstr (login->err, "access_denied"));
+}
+
+static void
+test_bad_command_lines (void)
+{
+  g_autofree char *closed = g_strdup_printf ("http://127.0.0.1:%u", tg_test_closed_port ());
+  struct {
+    const char *args[6];
+    int         status;
+    const char *says;
+  } cases[] = {
+    { { "--issuer", "https://id.example", "login", NULL }, 2, "--client-id" },
+    { { "--server", "http://127.0.0.1:1", "login", "--no-browser", NULL }, 2, "needs --issuer" },
+    { { "--server", "http://127.0.0.1:1", "--redirect-uri", "http://127.0.0.1/cb", "login", NULL },
+      2, "needs --issuer" },
+    { { "--embedded", "--issuer", "http://127.0.0.1:1", "--client-id", "a", "burst" }, 2, "exclude" },
+    { { "--issuer", "http://id.example", "--client-id", "a", "login", NULL }, 2, "unencrypted" },
+    { { "--issuer", closed, "--client-id", "a", "login", NULL }, 1, "cannot reach" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GSubprocessLauncher) launcher = tg_test_child_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+      g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+      g_autoptr(GSubprocess) process = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+
+      g_ptr_array_add (argv, (char *) tg_test_binary ("TOKENGATE_CLI"));
+      for (gsize j = 0; j < G_N_ELEMENTS (cases[i].args) && cases[i].args[j] != NULL; j++)
+        g_ptr_array_add (argv, (char *) cases[i].args[j]);
+      g_ptr_array_add (argv, NULL);
+      process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+      g_assert_no_error (error);
+      g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
+      g_assert_no_error (error);
+      g_test_message ("case %" G_GSIZE_FORMAT ": %s", i, err);
+      g_assert_cmpint (g_subprocess_get_exit_status (process), ==, cases[i].status);
+      g_assert_cmpstr (out, ==, "");
+      g_assert_nonnull (strstr (err, cases[i].says));
+    }
+}
+
+/* --redirect-uri is checked before anything is sent. */
+static void
+test_bad_redirect_uri (void)
+{
+  g_autoptr(TgTestServer) server = tg_test_server_new (NULL);
+  g_autoptr(TgTestRun) login = run_cli (tg_test_server_uri (server), "--redirect-uri", "http://localhost/callback",
+                                  "login", "--no-browser", NULL);
+
+  g_assert_cmpint (login->status, ==, 2);
+  g_assert_nonnull (strstr (login->err, "--redirect-uri"));
+}
+
+static void
+serve_metadata (SoupServer        *server,
+                SoupServerMessage *msg,
+                const char        *path,
+                GHashTable        *query,
+                gpointer           user_data)
+{
+  const char *issuer = user_data;
+  g_autofree char *document = NULL;
+
+  if (strcmp (path, "/.well-known/openid-configuration") != 0)
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+      return;
+    }
+  document = g_strdup_printf ("{\"issuer\":\"%s\",\"token_endpoint\":\"%s/token\"}", issuer, issuer);
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, document, strlen (document));
+}
+
+/* A provider without an authorization endpoint: login says what to do. */
+static void
+test_no_browser_sign_in (void)
+{
+  g_autoptr(SoupServer) server = soup_server_new (NULL, NULL);
+  g_autoptr(GSList) uris = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TgTestRun) login = NULL;
+  g_autofree char *issuer = NULL;
+
+  g_assert_true (soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
+  g_assert_no_error (error);
+  uris = soup_server_get_uris (server);
+  issuer = g_strdup_printf ("http://127.0.0.1:%d", g_uri_get_port (uris->data));
+  g_slist_free_full (g_steal_pointer (&uris), (GDestroyNotify) g_uri_unref);
+  soup_server_add_handler (server, NULL, serve_metadata, issuer, NULL);
+
+  login = run_cli (issuer, "login", "--no-browser", NULL);
+  g_assert_cmpint (login->status, ==, 1);
+  g_assert_nonnull (strstr (login->err, "no sign-in through the browser"));
+  g_assert_nonnull (strstr (login->err, "--password-stdin"));
+  soup_server_disconnect (server);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  tg_test_init (&argc, &argv);
+
+  g_test_add_func ("/cli-browser/session", test_session);
+  g_test_add_func ("/cli-browser/refused", test_refused);
+  g_test_add_func ("/cli-browser/bad-command-lines", test_bad_command_lines);
+  g_test_add_func ("/cli-browser/bad-redirect-uri", test_bad_redirect_uri);
+  g_test_add_func ("/cli-browser/no-browser-sign-in", test_no_browser_sign_in);
+
+  return g_test_run ();
+}
