@@ -12,9 +12,10 @@
  * sees again and again — every request of a session carries the same one. A
  * header spelled exactly as tg_jwt_encode() spells it for the expected key id is
  * known to be good without parsing it; the MAC starts from a copy of an HMAC
- * that is keyed already; and the claims of a payload whose MAC matched are kept,
- * keyed by the payload's text, since they are a function of that text. What
- * depends on the time (nbf, exp) is checked on every call, and so is the MAC.
+ * that is keyed already; and the claims of a payload whose MAC matched are kept
+ * (found by the token's signature, then compared with the payload's text), since
+ * they are a function of that text. What depends on the time (nbf, exp) is
+ * checked on every call, and so is the MAC.
  */
 #define G_LOG_DOMAIN "tg-jwt"
 
