@@ -2,7 +2,8 @@
  *
  * HS256 access tokens: what tg_jwt_encode() writes, and everything that
  * tg_jwt_verify() must refuse — with the right error, and without ever quoting
- * the token back.
+ * the token back. The server's TgJwtVerifier must say the same about every
+ * token, however many it has seen before.
  */
 #include "config.h"
 
@@ -139,14 +140,64 @@ unsigned_token (const char *header,
   return g_strconcat (h, ".", p, ".", signature, NULL);
 }
 
+/* One verifier for the whole run, as the server keeps one: by the time a test
+ * asks it, it has seen the tokens of every test before. */
+static TgJwtVerifier *shared_verifier;
+
+static TgJwtVerifier *
+verifier_new (void)
+{
+  g_autoptr(GBytes) key = test_key ();
+
+  return tg_jwt_verifier_new (key, KID, ISS, AUD);
+}
+
+static void
+assert_same_claims (const TgJwtClaims *a,
+                    const TgJwtClaims *b)
+{
+  g_assert_cmpstr (a->iss, ==, b->iss);
+  g_assert_cmpstr (a->aud, ==, b->aud);
+  g_assert_cmpstr (a->sub, ==, b->sub);
+  g_assert_cmpstr (a->name, ==, b->name);
+  g_assert_cmpstr (a->jti, ==, b->jti);
+  g_assert_cmpint (a->sid, ==, b->sid);
+  g_assert_cmpint (a->iat, ==, b->iat);
+  g_assert_cmpint (a->nbf, ==, b->nbf);
+  g_assert_cmpint (a->exp, ==, b->exp);
+}
+
+/* tg_jwt_verify(), and checks on the way that the shared verifier says exactly
+ * the same about @token, the first time and again. */
 static TgJwtClaims *
 verify_at (const char  *token,
            gint64       now,
            GError     **error)
 {
   g_autoptr(GBytes) key = test_key ();
+  TgJwtClaims *claims = tg_jwt_verify (key, KID, ISS, AUD, now, token, error);
 
-  return tg_jwt_verify (key, KID, ISS, AUD, now, token, error);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(GError) verifier_error = NULL;
+      const TgJwtClaims *verified =
+        tg_jwt_verifier_verify (shared_verifier, now, token, &verifier_error);
+
+      if (claims == NULL)
+        {
+          g_assert_null (verified);
+          g_assert_error (verifier_error, (*error)->domain, (*error)->code);
+          g_assert_cmpstr (verifier_error->message, ==, (*error)->message);
+        }
+      else
+        {
+          g_assert_no_error (verifier_error);
+          g_assert_nonnull (verified);
+          assert_same_claims (verified, claims);
+        }
+    }
+
+  return claims;
 }
 
 /* No part of the token may leak into the message: it is sent back to clients as
@@ -899,10 +950,116 @@ test_fuzz (void)
     }
 }
 
+/* ---- the verifier the server keeps ---- */
+
+/* The time is checked on every call, not remembered with the claims. */
+static void
+test_verifier_time (void)
+{
+  g_autoptr(TgJwtVerifier) verifier = verifier_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_nonnull (tg_jwt_verifier_verify (verifier, NOW, known_token, &error));
+  g_assert_no_error (error);
+  g_assert_null (tg_jwt_verifier_verify (verifier, 1700000300, known_token, &error));
+  g_assert_error (error, TG_JWT_ERROR, TG_JWT_ERROR_EXPIRED);
+  g_clear_error (&error);
+  g_assert_null (tg_jwt_verifier_verify (verifier, 1699999999, known_token, &error));
+  g_assert_error (error, TG_JWT_ERROR, TG_JWT_ERROR_NOT_YET_VALID);
+  g_clear_error (&error);
+  g_assert_nonnull (tg_jwt_verifier_verify (verifier, NOW, known_token, &error));
+  g_assert_no_error (error);
+}
+
+/* Remembered claims never stand in for the MAC: a payload that was verified
+ * once, with a signature that is not its own, or another payload with its
+ * signature, is refused. */
+static void
+test_verifier_signature (void)
+{
+  g_autoptr(TgJwtVerifier) verifier = verifier_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *other_payload = payload_json (NULL, "\"sub\":\"43\"");
+  g_autofree char *other = sign (good_header, other_payload);
+  g_auto(GStrv) parts = g_strsplit (known_token, ".", -1);
+  g_auto(GStrv) other_parts = g_strsplit (other, ".", -1);
+  g_autofree char *swapped = g_strjoin (".", parts[0], other_parts[1], parts[2], NULL);
+  g_autofree char *tampered = g_strdup (known_token);
+
+  g_assert_nonnull (tg_jwt_verifier_verify (verifier, NOW, known_token, &error));
+  g_assert_nonnull (tg_jwt_verifier_verify (verifier, NOW, other, &error));
+  g_assert_no_error (error);
+
+  g_assert_null (tg_jwt_verifier_verify (verifier, NOW, swapped, &error));
+  g_assert_error (error, TG_JWT_ERROR, TG_JWT_ERROR_SIGNATURE);
+  g_clear_error (&error);
+
+  tampered[strlen (tampered) - 2] = tampered[strlen (tampered) - 2] == 'A' ? 'B' : 'A';
+  g_assert_null (tg_jwt_verifier_verify (verifier, NOW, tampered, &error));
+  g_assert_error (error, TG_JWT_ERROR, TG_JWT_ERROR_SIGNATURE);
+}
+
+/* A header spelled otherwise than ours is read and checked in full; ours for
+ * another key id is not ours. */
+static void
+test_verifier_header (void)
+{
+  g_autoptr(TgJwtVerifier) verifier = verifier_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) key = test_key ();
+  g_autofree char *payload = payload_json (NULL, NULL);
+  g_autofree char *reordered =
+    sign ("{\"kid\":\"" KID "\", \"typ\":\"at+jwt\",\"alg\":\"HS256\"}", payload);
+  g_autofree char *with_crit =
+    sign ("{\"alg\":\"HS256\",\"typ\":\"at+jwt\",\"kid\":\"" KID "\",\"crit\":[\"x\"]}", payload);
+  TgJwtClaims claims = claims_template ();
+  g_autofree char *other_kid = tg_jwt_encode (key, KID "-next", &claims);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_assert_nonnull (tg_jwt_verifier_verify (verifier, NOW, reordered, &error));
+      g_assert_no_error (error);
+      g_assert_null (tg_jwt_verifier_verify (verifier, NOW, with_crit, &error));
+      g_assert_error (error, TG_JWT_ERROR, TG_JWT_ERROR_MALFORMED);
+      g_clear_error (&error);
+      g_assert_null (tg_jwt_verifier_verify (verifier, NOW, other_kid, &error));
+      g_assert_error (error, TG_JWT_ERROR, TG_JWT_ERROR_KEY_ID);
+      g_clear_error (&error);
+    }
+}
+
+/* More tokens than it remembers: each still gets its own claims. */
+static void
+test_verifier_many (void)
+{
+  g_autoptr(TgJwtVerifier) verifier = verifier_new ();
+  g_autoptr(GBytes) key = test_key ();
+
+  for (guint round = 0; round < 2; round++)
+    for (guint i = 0; i < 2500; i++)
+      {
+        g_autofree char *jti = g_strdup_printf ("jti-%u", i);
+        TgJwtClaims claims = claims_template ();
+        g_autofree char *token = NULL;
+        g_autoptr(GError) error = NULL;
+        const TgJwtClaims *verified;
+
+        claims.jti = jti;
+        claims.sid = i;
+        token = tg_jwt_encode (key, KID, &claims);
+        verified = tg_jwt_verifier_verify (verifier, NOW, token, &error);
+        g_assert_no_error (error);
+        g_assert_cmpstr (verified->jti, ==, jti);
+        g_assert_cmpint (verified->sid, ==, i);
+      }
+}
+
 int
 main (int    argc,
       char **argv)
 {
+  int status;
+
   tg_test_init (&argc, &argv);
 
   g_test_add_func ("/jwt/encode/known-answer", test_known_answer);
@@ -939,5 +1096,14 @@ main (int    argc,
   g_test_add_func ("/jwt/garbage/length-limit", test_length_limit);
   g_test_add_func ("/jwt/garbage/fuzz", test_fuzz);
 
-  return g_test_run ();
+  g_test_add_func ("/jwt/verifier/time", test_verifier_time);
+  g_test_add_func ("/jwt/verifier/signature", test_verifier_signature);
+  g_test_add_func ("/jwt/verifier/header", test_verifier_header);
+  g_test_add_func ("/jwt/verifier/many", test_verifier_many);
+
+  shared_verifier = verifier_new ();
+  status = g_test_run ();
+  g_clear_pointer (&shared_verifier, tg_jwt_verifier_free);
+
+  return status;
 }

@@ -585,6 +585,9 @@ test_refresh_reuse_after_grace (void)
 
   next_access = tg_test_seed_refresh (fixture, refresh, &status, &next_refresh);
   g_assert_cmpuint (status, ==, 200);
+  /* In use until the reuse: the server remembers its claims, and must still
+   * see the revocation at once. */
+  g_assert_cmpuint (tg_test_get_resource (fixture, next_access), ==, 200);
 
   /* Past the grace window (second resolution, so 2.1 s for a 1 s window) a
    * replay is a reuse again: the whole family goes. */

@@ -493,6 +493,34 @@ test_revoke_refresh_tokens (void)
   g_assert_cmpuint (status, ==, 200);
 }
 
+/* The server remembers the claims of access tokens it has verified (see
+ * TgJwtVerifier): a token in use right up to a revocation or a new epoch is
+ * refused on the very next request all the same. */
+static void
+test_seen_at_once (void)
+{
+  g_autoptr(TgTestServer) fixture = tg_test_server_new (NULL);
+  g_autofree char *seed_access = tg_test_seed_sign_in (fixture, "demo", "demo", NULL);
+  g_autofree char *oauth2_refresh = NULL;
+  g_autofree char *oauth2_access = oauth2_sign_in (fixture, &oauth2_refresh);
+  g_autofree char *fresh_access = NULL;
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_assert_cmpuint (tg_test_get_resource (fixture, seed_access), ==, 200);
+      g_assert_cmpuint (tg_test_get_resource (fixture, oauth2_access), ==, 200);
+    }
+  post_demo (fixture, "/demo/revoke-refresh-tokens");
+  assert_rejected_token (fixture, seed_access, SESSION_REVOKED);
+  assert_rejected_token (fixture, oauth2_access, SESSION_REVOKED);
+
+  fresh_access = tg_test_seed_sign_in (fixture, "demo", "demo", NULL);
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpuint (tg_test_get_resource (fixture, fresh_access), ==, 200);
+  post_demo (fixture, "/demo/expire-access-tokens");
+  assert_rejected_token (fixture, fresh_access, EXPIRED_BY_SERVER);
+}
+
 static void
 test_methods (void)
 {
@@ -1955,6 +1983,7 @@ main (int   argc,
   g_test_add_func ("/server/demo/expire-access-tokens", test_expire_access_tokens);
   g_test_add_func ("/server/demo/expire-access-tokens/restart", test_expire_access_tokens_restart);
   g_test_add_func ("/server/demo/revoke-refresh-tokens", test_revoke_refresh_tokens);
+  g_test_add_func ("/server/demo/revocation-seen-at-once", test_seen_at_once);
   g_test_add_func ("/server/demo/methods", test_methods);
   g_test_add_func ("/server/demo/settings/defaults", test_settings_defaults);
   g_test_add_func ("/server/demo/settings/round-trip", test_settings_round_trip);

@@ -7,6 +7,15 @@
  * knows the token is ours: one pass over the text, then the header (the only JSON
  * an attacker gets us to parse), then the MAC. The payload is parsed only once the
  * MAC matched, so everything past that point is data we wrote ourselves.
+ *
+ * A TgJwtVerifier, which the server keeps, does less still for the tokens it
+ * sees again and again — every request of a session carries the same one. A
+ * header spelled exactly as tg_jwt_encode() spells it for the expected key id is
+ * known to be good without parsing it; the MAC starts from a copy of an HMAC
+ * that is keyed already; and the claims of a payload whose MAC matched are kept
+ * (found by the token's signature, then compared with the payload's text), since
+ * they are a function of that text. What depends on the time (nbf, exp) is
+ * checked on every call, and so is the MAC.
  */
 #define G_LOG_DOMAIN "tg-jwt"
 
@@ -36,6 +45,49 @@
 #define MAC_BYTES 32
 /* Ours go two deep (the aud array); anything much deeper is not ours. */
 #define MAX_JSON_DEPTH 16
+/* Claims kept by a verifier: a session uses one access token at a time, so
+ * this is room for as many sessions working at once. Only payloads whose MAC
+ * matched get in, so no one but the key's holder can fill it. */
+#define MAX_CACHED_CLAIMS 1024
+
+struct _TgJwtVerifier {
+  GHmac      *hmac;        /* owned: keyed, never updated; copied for each token */
+  char       *kid;         /* owned */
+  char       *iss;         /* owned */
+  char       *aud;         /* owned */
+  char       *header;      /* owned, nullable: what tg_jwt_encode() writes for @kid */
+  gsize       header_len;
+  GHashTable *remembered;  /* owned: signature segment (owned) → Remembered (owned) */
+};
+
+/* The claims of a payload whose MAC matched. They are looked up by the token's
+ * signature, which is short to hash, and then its payload is compared, so that
+ * they are exactly the claims of that text. */
+typedef struct {
+  char        *payload;    /* owned: the payload segment */
+  gsize        payload_len;
+  TgJwtClaims *claims;     /* owned */
+} Remembered;
+
+static void
+remembered_free (gpointer data)
+{
+  Remembered *remembered = data;
+
+  g_free (remembered->payload);
+  tg_jwt_claims_free (remembered->claims);
+  g_free (remembered);
+}
+
+/* A token cut at its dots; the segments point into it. */
+typedef struct {
+  const char *header;
+  gsize       header_len;
+  const char *payload;
+  gsize       payload_len;
+  const char *signature;
+  gsize       signature_len;
+} Segments;
 
 G_DEFINE_QUARK (tg-jwt-error-quark, tg_jwt_error)
 
@@ -57,18 +109,25 @@ tg_jwt_claims_free (TgJwtClaims *claims)
   g_free (claims);
 }
 
+static GHmac *
+keyed_hmac_new (GBytes *key)
+{
+  gsize key_len;
+  const guint8 *key_data = g_bytes_get_data (key, &key_len);
+
+  return g_hmac_new (G_CHECKSUM_SHA256, key_data, key_len);
+}
+
+/* @keyed has seen the key and nothing else; it is left as it is. */
 static void
-compute_mac (GBytes     *key,
+compute_mac (GHmac      *keyed,
              const char *signing_input,
              gsize       len,
              guint8      mac[MAC_BYTES])
 {
-  g_autoptr(GHmac) hmac = NULL;
-  gsize key_len;
-  const guint8 *key_data = g_bytes_get_data (key, &key_len);
+  g_autoptr(GHmac) hmac = g_hmac_copy (keyed);
   gsize mac_len = MAC_BYTES;
 
-  hmac = g_hmac_new (G_CHECKSUM_SHA256, key_data, key_len);
   g_hmac_update (hmac, (const guchar *) signing_input, (gssize) len);
   g_hmac_get_digest (hmac, mac, &mac_len);
   g_assert (mac_len == MAC_BYTES);
@@ -81,6 +140,21 @@ encode_json_segment (JsonBuilder *builder)
   g_autofree char *json = json_to_string (root, FALSE);
 
   return tg_base64url_encode ((const guint8 *) json, strlen (json));
+}
+
+/* The header segment of every token signed for @kid. */
+static char *
+encode_header (const char *kid)
+{
+  g_autoptr(JsonBuilder) header = json_builder_new ();
+
+  json_builder_begin_object (header);
+  tg_json_builder_add_string_member (header, "alg", ALGORITHM);
+  tg_json_builder_add_string_member (header, "typ", TYPE);
+  tg_json_builder_add_string_member (header, "kid", kid);
+  json_builder_end_object (header);
+
+  return encode_json_segment (header);
 }
 
 static gboolean
@@ -108,8 +182,8 @@ tg_jwt_encode (GBytes            *key,
                const char        *kid,
                const TgJwtClaims *claims)
 {
-  g_autoptr(JsonBuilder) header = NULL;
   g_autoptr(JsonBuilder) payload = NULL;
+  g_autoptr(GHmac) hmac = NULL;
   g_autofree char *header_text = NULL;
   g_autofree char *payload_text = NULL;
   g_autofree char *random_jti = NULL;
@@ -126,13 +200,6 @@ tg_jwt_encode (GBytes            *key,
                         is_claim_string (claims->sub), NULL);
   g_return_val_if_fail (is_claim_string (claims->name), NULL);
   g_return_val_if_fail (is_claim_string (claims->jti), NULL);
-
-  header = json_builder_new ();
-  json_builder_begin_object (header);
-  tg_json_builder_add_string_member (header, "alg", ALGORITHM);
-  tg_json_builder_add_string_member (header, "typ", TYPE);
-  tg_json_builder_add_string_member (header, "kid", kid);
-  json_builder_end_object (header);
 
   if (claims->jti == NULL)
     random_jti = tg_crypto_random_token ();
@@ -151,13 +218,14 @@ tg_jwt_encode (GBytes            *key,
   tg_json_builder_add_int_member (payload, "sid", claims->sid);
   json_builder_end_object (payload);
 
-  header_text = encode_json_segment (header);
+  header_text = encode_header (kid);
   /* Or tg_jwt_verify() would refuse it: the key id is too long. */
   g_return_val_if_fail (strlen (header_text) <= MAX_HEADER_LENGTH, NULL);
   payload_text = encode_json_segment (payload);
   signing_input = g_strconcat (header_text, ".", payload_text, NULL);
 
-  compute_mac (key, signing_input, strlen (signing_input), mac);
+  hmac = keyed_hmac_new (key);
+  compute_mac (hmac, signing_input, strlen (signing_input), mac);
   signature_text = tg_base64url_encode (mac, sizeof mac);
 
   return g_strconcat (signing_input, ".", signature_text, NULL);
@@ -172,6 +240,15 @@ fail (GError     **error,
 {
   g_set_error_literal (error, TG_JWT_ERROR, code, message);
   return NULL;
+}
+
+static gboolean
+refuse (GError     **error,
+        TgJwtError   code,
+        const char  *message)
+{
+  fail (error, code, message);
+  return FALSE;
 }
 
 static JsonObject *
@@ -272,10 +349,321 @@ audience_matches (JsonObject *payload,
   return FALSE;
 }
 
+/* A table, not a test per class: every request's token goes through this. */
+static const gboolean base64url_chars[256] = {
+  ['A' ... 'Z'] = TRUE, ['a' ... 'z'] = TRUE, ['0' ... '9'] = TRUE, ['-'] = TRUE, ['_'] = TRUE,
+};
+
 static gboolean
 is_base64url_char (char c)
 {
-  return g_ascii_isalnum (c) || c == '-' || c == '_';
+  return base64url_chars[(guchar) c];
+}
+
+/* Exactly three non-empty segments of unpadded base64url (RFC 7515 §7.1), the
+ * header no longer than MAX_HEADER_LENGTH. */
+static gboolean
+split_token (const char  *token,
+             Segments    *out,
+             GError     **error)
+{
+  const char *dots[2] = { NULL, NULL };
+  guint n_dots = 0;
+  gsize len;
+
+  /* strnlen(): a hostile token may be huge; don't walk all of it. */
+  len = strnlen (token, MAX_TOKEN_LENGTH + 1);
+  if (len > MAX_TOKEN_LENGTH)
+    return refuse (error, TG_JWT_ERROR_MALFORMED, "the access token is too long");
+
+  for (gsize i = 0; i < len; i++)
+    {
+      if (token[i] == '.')
+        {
+          if (n_dots == 2)
+            return refuse (error, TG_JWT_ERROR_MALFORMED, "the access token is malformed");
+          dots[n_dots++] = token + i;
+        }
+      else if (!is_base64url_char (token[i]))
+        {
+          return refuse (error, TG_JWT_ERROR_MALFORMED, "the access token is malformed");
+        }
+    }
+  if (n_dots != 2)
+    return refuse (error, TG_JWT_ERROR_MALFORMED, "the access token is malformed");
+
+  out->header = token;
+  out->header_len = (gsize) (dots[0] - token);
+  out->payload = dots[0] + 1;
+  out->payload_len = (gsize) (dots[1] - dots[0] - 1);
+  out->signature = dots[1] + 1;
+  out->signature_len = len - (gsize) (dots[1] + 1 - token);
+  if (out->header_len == 0 || out->payload_len == 0 || out->signature_len == 0 ||
+      out->header_len > MAX_HEADER_LENGTH)
+    return refuse (error, TG_JWT_ERROR_MALFORMED, "the access token is malformed");
+
+  return TRUE;
+}
+
+static gboolean
+check_header (TgJwtVerifier   *self,
+              const Segments  *segments,
+              GError         **error)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  JsonObject *header;
+  const char *alg;
+  const char *typ;
+  const char *kid;
+
+  /* Our own spelling for the expected key id passes every check below. */
+  if (self->header != NULL && segments->header_len == self->header_len &&
+      memcmp (segments->header, self->header, self->header_len) == 0)
+    return TRUE;
+
+  parser = json_parser_new ();
+  header = parse_segment (parser, segments->header, segments->header_len);
+  if (header == NULL)
+    return refuse (error, TG_JWT_ERROR_MALFORMED, "the access token is malformed");
+
+  /* The algorithm is fixed, not taken from the header (RFC 8725 §3.1): this is
+   * what keeps "none" and HS/RS confusion out. */
+  alg = get_string (header, "alg");
+  if (alg == NULL || strcmp (alg, ALGORITHM) != 0)
+    return refuse (error, TG_JWT_ERROR_ALGORITHM,
+                   "the access token is not signed with a supported algorithm");
+
+  /* RFC 7515 §4.1.11: we understand no extensions, so any "crit" is fatal. */
+  if (json_object_has_member (header, "crit"))
+    return refuse (error, TG_JWT_ERROR_MALFORMED,
+                   "the access token uses unsupported extensions");
+
+  /* RFC 9068 §2.1, §4: this keeps any other kind of JWT signed with the same key
+   * (an ID token, say) from passing as an access token. Only our own spelling:
+   * this server is the only issuer its tokens come from. */
+  typ = get_string (header, "typ");
+  if (typ == NULL || strcmp (typ, TYPE) != 0)
+    return refuse (error, TG_JWT_ERROR_MALFORMED, "the token is not an access token");
+
+  kid = get_string (header, "kid");
+  if (kid == NULL || strcmp (kid, self->kid) != 0)
+    return refuse (error, TG_JWT_ERROR_KEY_ID,
+                   "the access token was signed with an unknown key");
+
+  return TRUE;
+}
+
+static gboolean
+check_signature (TgJwtVerifier   *self,
+                 const Segments  *segments,
+                 GError         **error)
+{
+  g_autofree guint8 *signature = NULL;
+  guint8 mac[MAC_BYTES];
+  gsize mac_len = 0;
+
+  /* The MAC covers the text as sent, "header.payload" (RFC 7515 §5.1). The
+   * signature of a 32-byte MAC is 43 characters; anything else cannot match and
+   * need not be decoded. */
+  compute_mac (self->hmac, segments->header, (gsize) (segments->signature - 1 - segments->header), mac);
+  if (segments->signature_len == (MAC_BYTES * 4 + 2) / 3)
+    signature = tg_base64url_decode (segments->signature, (gssize) segments->signature_len, &mac_len);
+  if (signature == NULL || mac_len != MAC_BYTES || !tg_crypto_equal (signature, mac, MAC_BYTES))
+    return refuse (error, TG_JWT_ERROR_SIGNATURE, "the access token signature is invalid");
+
+  return TRUE;
+}
+
+/* The claims of a payload whose MAC matched, checked against everything but
+ * the time. */
+static TgJwtClaims *
+parse_claims (TgJwtVerifier   *self,
+              const Segments  *segments,
+              GError         **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  TgJwtClaims *claims;
+  JsonObject *payload;
+  const char *sub;
+  const char *name;
+  const char *jti;
+  gint64 iat, nbf, exp, sid;
+
+  payload = parse_segment (parser, segments->payload, segments->payload_len);
+  if (payload == NULL)
+    return fail (error, TG_JWT_ERROR_MALFORMED, "the access token is malformed");
+
+  if (g_strcmp0 (get_string (payload, "iss"), self->iss) != 0)
+    return fail (error, TG_JWT_ERROR_ISSUER,
+                 "the access token was issued by someone else");
+
+  if (!audience_matches (payload, self->aud))
+    return fail (error, TG_JWT_ERROR_AUDIENCE,
+                 "the access token is not meant for this service");
+
+  sub = get_string (payload, "sub");
+  if (sub == NULL || *sub == '\0' ||
+      !get_int (payload, "exp", &exp) ||
+      !get_int (payload, "nbf", &nbf) ||
+      !get_int (payload, "iat", &iat) ||
+      !get_int (payload, "sid", &sid) ||
+      !get_optional_string (payload, "name", &name) ||
+      !get_optional_string (payload, "jti", &jti))
+    return fail (error, TG_JWT_ERROR_MALFORMED,
+                 "the access token lacks a required claim or has an invalid one");
+
+  claims = g_new0 (TgJwtClaims, 1);
+  claims->iss = g_strdup (self->iss);
+  claims->aud = g_strdup (self->aud);
+  claims->sub = g_strdup (sub);
+  claims->name = g_strdup (name);
+  claims->jti = g_strdup (jti);
+  claims->sid = sid;
+  claims->iat = iat;
+  claims->nbf = nbf;
+  claims->exp = exp;
+
+  return claims;
+}
+
+/**
+ * tg_jwt_verifier_new:
+ * @key: the HMAC-SHA256 key
+ * @expected_kid: the key's identifier; the header's `kid` must be this
+ * @expected_iss: our issuer; `iss` must be this
+ * @expected_aud: our audience; `aud` must be this, or an array holding it
+ *
+ * Makes a verifier of the tokens tg_jwt_encode() signs with @key for
+ * @expected_kid; see tg_jwt_verifier_verify(). A new key id (a new signing
+ * epoch) needs a new verifier.
+ *
+ * Returns: (transfer full): the verifier; free with tg_jwt_verifier_free()
+ */
+TgJwtVerifier *
+tg_jwt_verifier_new (GBytes     *key,
+                     const char *expected_kid,
+                     const char *expected_iss,
+                     const char *expected_aud)
+{
+  TgJwtVerifier *self;
+
+  g_return_val_if_fail (key != NULL, NULL);
+  g_return_val_if_fail (expected_kid != NULL, NULL);
+  g_return_val_if_fail (expected_iss != NULL, NULL);
+  g_return_val_if_fail (expected_aud != NULL, NULL);
+
+  self = g_new0 (TgJwtVerifier, 1);
+  self->hmac = keyed_hmac_new (key);
+  self->kid = g_strdup (expected_kid);
+  self->iss = g_strdup (expected_iss);
+  self->aud = g_strdup (expected_aud);
+  /* tg_jwt_encode() signs for UTF-8 key ids only: for any other, there is no
+   * spelling of ours to recognize, and every header is parsed. */
+  if (g_utf8_validate (expected_kid, -1, NULL))
+    {
+      self->header = encode_header (expected_kid);
+      self->header_len = strlen (self->header);
+    }
+  self->remembered = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, remembered_free);
+
+  return self;
+}
+
+/**
+ * tg_jwt_verifier_free:
+ * @self: (nullable) (transfer full): a verifier
+ */
+void
+tg_jwt_verifier_free (TgJwtVerifier *self)
+{
+  if (self == NULL)
+    return;
+
+  g_hmac_unref (self->hmac);
+  g_free (self->kid);
+  g_free (self->iss);
+  g_free (self->aud);
+  g_free (self->header);
+  g_hash_table_unref (self->remembered);
+  g_free (self);
+}
+
+/**
+ * tg_jwt_verifier_verify:
+ * @self: a verifier
+ * @now: the current time, in seconds since the epoch
+ * @token: the token, as it came in the `Authorization` header
+ * @error: return location for a #GError in %TG_JWT_ERROR
+ *
+ * Does what tg_jwt_verify() does, with the key and expectations of @self, and
+ * with the same result and error for every token and time. Not thread-safe:
+ * one thread uses a verifier.
+ *
+ * Returns: (transfer none) (nullable): the claims, valid until the next call
+ *   on @self (or its free), or %NULL with @error set
+ */
+const TgJwtClaims *
+tg_jwt_verifier_verify (TgJwtVerifier  *self,
+                        gint64          now,
+                        const char     *token,
+                        GError        **error)
+{
+  Segments segments;
+  Remembered *remembered;
+  TgJwtClaims *claims;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (token != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (!split_token (token, &segments, error) ||
+      !check_header (self, &segments, error) ||
+      !check_signature (self, &segments, error))
+    return NULL;
+
+  /* The signature is the token's last segment: it ends where the token does. */
+  remembered = g_hash_table_lookup (self->remembered, segments.signature);
+  if (remembered != NULL && remembered->payload_len == segments.payload_len &&
+      memcmp (remembered->payload, segments.payload, segments.payload_len) == 0)
+    {
+      claims = remembered->claims;
+    }
+  else
+    {
+      if ((claims = parse_claims (self, &segments, error)) == NULL)
+        return NULL;
+      /* Dropping them all is crude, but takes a thousand sessions at once to
+       * happen, and costs each of them one parse. */
+      if (g_hash_table_size (self->remembered) >= MAX_CACHED_CLAIMS)
+        g_hash_table_remove_all (self->remembered);
+      remembered = g_new (Remembered, 1);
+      remembered->payload = g_strndup (segments.payload, segments.payload_len);
+      remembered->payload_len = segments.payload_len;
+      remembered->claims = claims;
+      g_hash_table_replace (self->remembered, g_strdup (segments.signature), remembered);
+    }
+
+  if (claims->nbf > now)
+    return fail (error, TG_JWT_ERROR_NOT_YET_VALID, "the access token is not valid yet");
+  if (claims->exp <= now)
+    return fail (error, TG_JWT_ERROR_EXPIRED, "the access token has expired");
+
+  return claims;
+}
+
+static TgJwtClaims *
+claims_copy (const TgJwtClaims *claims)
+{
+  TgJwtClaims *copy = g_new (TgJwtClaims, 1);
+
+  *copy = *claims;
+  copy->iss = g_strdup (claims->iss);
+  copy->aud = g_strdup (claims->aud);
+  copy->sub = g_strdup (claims->sub);
+  copy->name = g_strdup (claims->name);
+  copy->jti = g_strdup (claims->jti);
+
+  return copy;
 }
 
 /**
@@ -300,6 +688,8 @@ is_base64url_char (char c)
  * The error messages are short sentences meant for an OAuth `error_description`;
  * they never contain any part of @token.
  *
+ * A caller that verifies many tokens keeps a #TgJwtVerifier instead.
+ *
  * Returns: (transfer full) (nullable): the claims (with `aud` set to
  *   @expected_aud, even if the token names several audiences), or %NULL with
  *   @error set; free with tg_jwt_claims_free()
@@ -313,26 +703,8 @@ tg_jwt_verify (GBytes      *key,
                const char  *token,
                GError     **error)
 {
-  g_autoptr(JsonParser) parser = NULL;
-  g_autofree guint8 *signature = NULL;
-  TgJwtClaims *claims;
-  const char *dots[2] = { NULL, NULL };
-  guint n_dots = 0;
-  gsize len;
-  gsize header_len;
-  gsize payload_len;
-  gsize signature_len;
-  JsonObject *header;
-  JsonObject *payload;
-  const char *alg;
-  const char *typ;
-  const char *kid;
-  const char *sub;
-  const char *name;
-  const char *jti;
-  guint8 mac[MAC_BYTES];
-  gsize mac_len = 0;
-  gint64 iat, nbf, exp, sid;
+  g_autoptr(TgJwtVerifier) verifier = NULL;
+  const TgJwtClaims *claims;
 
   g_return_val_if_fail (key != NULL, NULL);
   g_return_val_if_fail (expected_kid != NULL, NULL);
@@ -341,113 +713,8 @@ tg_jwt_verify (GBytes      *key,
   g_return_val_if_fail (token != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  /* strnlen(): a hostile token may be huge; don't walk all of it. */
-  len = strnlen (token, MAX_TOKEN_LENGTH + 1);
-  if (len > MAX_TOKEN_LENGTH)
-    return fail (error, TG_JWT_ERROR_MALFORMED, "the access token is too long");
+  verifier = tg_jwt_verifier_new (key, expected_kid, expected_iss, expected_aud);
+  claims = tg_jwt_verifier_verify (verifier, now, token, error);
 
-  /* Exactly three non-empty segments of unpadded base64url (RFC 7515 §7.1). */
-  for (gsize i = 0; i < len; i++)
-    {
-      if (token[i] == '.')
-        {
-          if (n_dots == 2)
-            return fail (error, TG_JWT_ERROR_MALFORMED, "the access token is malformed");
-          dots[n_dots++] = token + i;
-        }
-      else if (!is_base64url_char (token[i]))
-        {
-          return fail (error, TG_JWT_ERROR_MALFORMED, "the access token is malformed");
-        }
-    }
-  if (n_dots != 2)
-    return fail (error, TG_JWT_ERROR_MALFORMED, "the access token is malformed");
-
-  header_len = (gsize) (dots[0] - token);
-  payload_len = (gsize) (dots[1] - dots[0] - 1);
-  signature_len = len - (gsize) (dots[1] + 1 - token);
-  if (header_len == 0 || payload_len == 0 || signature_len == 0 ||
-      header_len > MAX_HEADER_LENGTH)
-    return fail (error, TG_JWT_ERROR_MALFORMED, "the access token is malformed");
-
-  /* One parser for both segments: reloading it is cheaper than a new object. */
-  parser = json_parser_new ();
-
-  header = parse_segment (parser, token, header_len);
-  if (header == NULL)
-    return fail (error, TG_JWT_ERROR_MALFORMED, "the access token is malformed");
-
-  /* The algorithm is fixed, not taken from the header (RFC 8725 §3.1): this is
-   * what keeps "none" and HS/RS confusion out. */
-  alg = get_string (header, "alg");
-  if (alg == NULL || strcmp (alg, ALGORITHM) != 0)
-    return fail (error, TG_JWT_ERROR_ALGORITHM,
-                 "the access token is not signed with a supported algorithm");
-
-  /* RFC 7515 §4.1.11: we understand no extensions, so any "crit" is fatal. */
-  if (json_object_has_member (header, "crit"))
-    return fail (error, TG_JWT_ERROR_MALFORMED,
-                 "the access token uses unsupported extensions");
-
-  /* RFC 9068 §2.1, §4: this keeps any other kind of JWT signed with the same key
-   * (an ID token, say) from passing as an access token. Only our own spelling:
-   * this server is the only issuer its tokens come from. */
-  typ = get_string (header, "typ");
-  if (typ == NULL || strcmp (typ, TYPE) != 0)
-    return fail (error, TG_JWT_ERROR_MALFORMED, "the token is not an access token");
-
-  kid = get_string (header, "kid");
-  if (kid == NULL || strcmp (kid, expected_kid) != 0)
-    return fail (error, TG_JWT_ERROR_KEY_ID,
-                 "the access token was signed with an unknown key");
-
-  /* The MAC covers the text as sent, "header.payload" (RFC 7515 §5.1). The
-   * signature of a 32-byte MAC is 43 characters; anything else cannot match and
-   * need not be decoded. */
-  compute_mac (key, token, (gsize) (dots[1] - token), mac);
-  if (signature_len == (MAC_BYTES * 4 + 2) / 3)
-    signature = tg_base64url_decode (dots[1] + 1, (gssize) signature_len, &mac_len);
-  if (signature == NULL || mac_len != MAC_BYTES || !tg_crypto_equal (signature, mac, MAC_BYTES))
-    return fail (error, TG_JWT_ERROR_SIGNATURE, "the access token signature is invalid");
-
-  payload = parse_segment (parser, dots[0] + 1, payload_len);
-  if (payload == NULL)
-    return fail (error, TG_JWT_ERROR_MALFORMED, "the access token is malformed");
-
-  if (g_strcmp0 (get_string (payload, "iss"), expected_iss) != 0)
-    return fail (error, TG_JWT_ERROR_ISSUER,
-                 "the access token was issued by someone else");
-
-  if (!audience_matches (payload, expected_aud))
-    return fail (error, TG_JWT_ERROR_AUDIENCE,
-                 "the access token is not meant for this service");
-
-  sub = get_string (payload, "sub");
-  if (sub == NULL || *sub == '\0' ||
-      !get_int (payload, "exp", &exp) ||
-      !get_int (payload, "nbf", &nbf) ||
-      !get_int (payload, "iat", &iat) ||
-      !get_int (payload, "sid", &sid) ||
-      !get_optional_string (payload, "name", &name) ||
-      !get_optional_string (payload, "jti", &jti))
-    return fail (error, TG_JWT_ERROR_MALFORMED,
-                 "the access token lacks a required claim or has an invalid one");
-
-  if (nbf > now)
-    return fail (error, TG_JWT_ERROR_NOT_YET_VALID, "the access token is not valid yet");
-  if (exp <= now)
-    return fail (error, TG_JWT_ERROR_EXPIRED, "the access token has expired");
-
-  claims = g_new0 (TgJwtClaims, 1);
-  claims->iss = g_strdup (expected_iss);
-  claims->aud = g_strdup (expected_aud);
-  claims->sub = g_strdup (sub);
-  claims->name = g_strdup (name);
-  claims->jti = g_strdup (jti);
-  claims->sid = sid;
-  claims->iat = iat;
-  claims->nbf = nbf;
-  claims->exp = exp;
-
-  return claims;
+  return claims != NULL ? claims_copy (claims) : NULL;
 }

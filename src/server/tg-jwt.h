@@ -30,6 +30,9 @@ typedef struct {
   gint64  exp;
 } TgJwtClaims;
 
+/* Verifies many tokens for one key and key id, remembering what it can. */
+typedef struct _TgJwtVerifier TgJwtVerifier;
+
 GQuark       tg_jwt_error_quark  (void);
 
 char        *tg_jwt_encode       (GBytes            *key,
@@ -44,6 +47,17 @@ TgJwtClaims *tg_jwt_verify       (GBytes            *key,
                                   GError           **error);
 void         tg_jwt_claims_free  (TgJwtClaims       *claims);
 
+TgJwtVerifier     *tg_jwt_verifier_new    (GBytes         *key,
+                                           const char     *expected_kid,
+                                           const char     *expected_iss,
+                                           const char     *expected_aud);
+const TgJwtClaims *tg_jwt_verifier_verify (TgJwtVerifier  *self,
+                                           gint64          now,
+                                           const char     *token,
+                                           GError        **error);
+void               tg_jwt_verifier_free   (TgJwtVerifier  *self);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgJwtClaims, tg_jwt_claims_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgJwtVerifier, tg_jwt_verifier_free)
 
 G_END_DECLS

@@ -754,8 +754,7 @@ _tg_server_expire_access_tokens (TgServer  *self,
    * does not bring them back. */
   if (!tg_server_db_set_meta (self->db, "access-epoch", epoch, error))
     return FALSE;
-  g_free (self->key_id);
-  self->key_id = g_strdup_printf ("%" G_GINT64_FORMAT, epoch);
+  _tg_server_set_epoch (self, epoch);
   return TRUE;
 }
 

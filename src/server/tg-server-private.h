@@ -18,6 +18,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "tg-jwt.h"
 #include "tg-server.h"
 #include "tg-server-db.h"
 
@@ -144,6 +145,7 @@ struct _TgServer
   TgServerDb     *db;
   GBytes         *key;
   char           *key_id;                /* current "epoch": expired on demand */
+  TgJwtVerifier  *verifier;              /* owned: for key and key_id */
   GHashTable     *revoked_families;      /* set of gint64* */
   char           *dummy_password_hash;   /* verified against for unknown users */
   TgServerSettings live;
@@ -169,6 +171,8 @@ typedef void (*TgServerHandler) (TgServer          *self,
 
 /* tg-server.c */
 gint64   _tg_server_now              (void);
+void     _tg_server_set_epoch        (TgServer            *self,
+                                      gint64               epoch);
 void     _tg_server_set_hooks        (TgServer            *self,
                                       const TgServerHooks *hooks,
                                       gpointer             data,

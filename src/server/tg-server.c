@@ -49,6 +49,22 @@ _tg_server_now (void)
   return g_get_real_time () / G_USEC_PER_SEC;
 }
 
+/**
+ * _tg_server_set_epoch:
+ *
+ * Signs access tokens as @epoch (their `kid`) from now on, and accepts no
+ * others: the verifier of the previous epoch, and all it remembered, go.
+ */
+void
+_tg_server_set_epoch (TgServer *self,
+                      gint64    epoch)
+{
+  g_free (self->key_id);
+  self->key_id = g_strdup_printf ("%" G_GINT64_FORMAT, epoch);
+  g_clear_pointer (&self->verifier, tg_jwt_verifier_free);
+  self->verifier = tg_jwt_verifier_new (self->key, self->key_id, TG_SERVER_ISSUER, TG_SERVER_AUDIENCE);
+}
+
 /* ------------------------------------------------------------------------- */
 /* Hook points                                                               */
 
@@ -248,7 +264,7 @@ open_storage (TgServer  *self,
 
   if (!tg_server_db_get_meta (self->db, "access-epoch", 1, &epoch, error))
     return FALSE;
-  self->key_id = g_strdup_printf ("%" G_GINT64_FORMAT, epoch);
+  _tg_server_set_epoch (self, epoch);
 
   self->revoked_families = tg_server_db_list_revoked_families (self->db, error);
   if (self->revoked_families == NULL)
@@ -286,6 +302,7 @@ clear_running_state (TgServer *self)
   g_clear_object (&self->db);
   g_clear_pointer (&self->key, g_bytes_unref);
   g_clear_pointer (&self->key_id, g_free);
+  g_clear_pointer (&self->verifier, tg_jwt_verifier_free);
   g_clear_pointer (&self->revoked_families, g_hash_table_unref);
   g_clear_pointer (&self->dummy_password_hash, g_free);
   g_clear_pointer (&self->authorize, _tg_server_authorize_free);

@@ -10,7 +10,8 @@
  *         matches, so only this mode gets past it to the claims: the code that
  *         reads them runs only for tokens the server itself signed, but a
  *         claim set it has never issued must still not break it.
- * Whatever verifies must survive a round trip through tg_jwt_encode().
+ * Whatever verifies must survive a round trip through tg_jwt_encode(), and the
+ * server's TgJwtVerifier must agree with tg_jwt_verify() on every input.
  */
 #include "config.h"
 
@@ -51,6 +52,43 @@ sign (GBytes     *key,
   return g_strconcat (input, ".", signature64, NULL);
 }
 
+/* The server's verifier lives as long as the process, as it does here: it has
+ * seen every input before this one, and must still say what tg_jwt_verify()
+ * says, whether or not it had seen @token. */
+static void
+assert_verifier_agrees (GBytes            *key,
+                        const char        *token,
+                        const TgJwtClaims *claims,
+                        const GError      *error)
+{
+  static TgJwtVerifier *verifier;
+
+  if (verifier == NULL)
+    verifier = tg_jwt_verifier_new (key, KID, ISS, AUD);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(GError) verifier_error = NULL;
+      const TgJwtClaims *verified = tg_jwt_verifier_verify (verifier, NOW, token, &verifier_error);
+
+      if (claims == NULL)
+        {
+          g_assert (verified == NULL);
+          g_assert_error (verifier_error, error->domain, error->code);
+          g_assert_cmpstr (verifier_error->message, ==, error->message);
+          continue;
+        }
+      g_assert_no_error (verifier_error);
+      g_assert_cmpstr (verified->sub, ==, claims->sub);
+      g_assert_cmpstr (verified->name, ==, claims->name);
+      g_assert_cmpstr (verified->jti, ==, claims->jti);
+      g_assert_cmpint (verified->sid, ==, claims->sid);
+      g_assert_cmpint (verified->iat, ==, claims->iat);
+      g_assert_cmpint (verified->nbf, ==, claims->nbf);
+      g_assert_cmpint (verified->exp, ==, claims->exp);
+    }
+}
+
 static void
 verify (GBytes     *key,
         const char *token)
@@ -61,6 +99,7 @@ verify (GBytes     *key,
   g_autofree char *reencoded = NULL;
 
   claims = tg_jwt_verify (key, KID, ISS, AUD, NOW, token, &error);
+  assert_verifier_agrees (key, token, claims, error);
   if (claims == NULL)
     {
       g_assert (error != NULL && error->domain == TG_JWT_ERROR);
