@@ -211,9 +211,9 @@ answer_page (SoupServerMessage *msg,
 {
   g_autofree char *heading_html = g_markup_escape_text (heading, -1);
   g_autofree char *detail_html = g_markup_escape_text (detail != NULL ? detail : "", -1);
-  /* Translators: the language code of this translation, for the page's
-   * <html lang="…">. */
-  g_autofree char *lang_html = g_markup_escape_text (C_("html lang", "en"), -1);
+  /* Translators: the language of this translation as an HTML lang attribute
+   * (a BCP 47 tag: "de", "uk", "pt-BR"…) */
+  g_autofree char *lang_html = g_markup_escape_text (C_("HTML lang", "en"), -1);
   char *html;
 
   html = g_strdup_printf ("<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n"

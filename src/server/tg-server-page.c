@@ -57,7 +57,7 @@ reply_page (SoupServerMessage *msg,
             const char        *body)
 {
   g_autofree char *escaped_title = g_markup_escape_text (title, -1);
-  /* TRANSLATORS: the language of this translation as an HTML lang attribute
+  /* Translators: the language of this translation as an HTML lang attribute
    * (a BCP 47 tag: "de", "uk", "pt-BR"…) */
   g_autofree char *lang = g_markup_escape_text (C_("HTML lang", "en"), -1);
   char *html;
