@@ -14,10 +14,10 @@
 #include "tg-auth-error.h"
 #include "tg-auth-protocol-private.h"
 #include "tg-browser-sign-in.h"
-#include "tg-client-config.h"
 #include "tg-provider-private.h"
 #include "tg-test-browser.h"
 #include "tg-test-server.h"
+#include "tg-test-sign-in.h"
 #include "tg-test-util.h"
 #include "tg-token-manager-private.h"
 
@@ -29,53 +29,12 @@ typedef struct {
 } Fixture;
 
 static void
-discovered (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  TgProvider **provider = user_data;
-  g_autoptr(GError) error = NULL;
-
-  *provider = tg_provider_discover_finish (result, &error);
-  g_assert_no_error (error);
-}
-
-static void
-built (GObject      *source,
-       GAsyncResult *result,
-       gpointer      user_data)
-{
-  TgApiClient **client = user_data;
-  g_autoptr(GError) error = NULL;
-
-  *client = tg_client_config_build_finish (TG_CLIENT_CONFIG (source), result, &error);
-  g_assert_no_error (error);
-}
-
-static gboolean
-is_set (gpointer data)
-{
-  return *(gpointer *) data != NULL;
-}
-
-static void
 fixture_init (Fixture    *fixture,
               const char *scope)
 {
-  g_autoptr(TgClientConfig) config = tg_client_config_new ();
-  g_autoptr(GError) error = NULL;
-
   fixture->server = tg_test_server_new (NULL);
-  tg_provider_discover_async (tg_test_server_uri (fixture->server), NULL, discovered, &fixture->provider);
-  g_assert_true (tg_test_wait_until (is_set, &fixture->provider, 30));
-
-  g_assert_true (tg_client_config_set_provider (config, fixture->provider, &error));
-  g_assert_no_error (error);
-  tg_client_config_set_client_id (config, TG_SERVER_NATIVE_CLIENT_ID);
-  tg_client_config_set_scope (config, scope);
-  tg_client_config_build_async (config, NULL, built, &fixture->client);
-  g_assert_true (tg_test_wait_until (is_set, &fixture->client, 30));
-
+  fixture->provider = tg_test_discover (tg_test_server_uri (fixture->server));
+  fixture->client = tg_test_client_for (fixture->provider, TG_SERVER_NATIVE_CLIENT_ID, scope);
   fixture->sign_in = tg_browser_sign_in_new (tg_api_client_get_manager (fixture->client), fixture->provider);
   tg_browser_sign_in_set_open_browser (fixture->sign_in, FALSE);
 }
@@ -161,18 +120,6 @@ assert_failed (Fixture    *fixture,
 static const TgTestBrowserScript sign_in_script = { "sign-in", NULL, NULL };
 
 static void
-got_resource (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  TgApiResponse **response = user_data;
-  g_autoptr(GError) error = NULL;
-
-  *response = tg_api_client_get_finish (TG_API_CLIENT (source), result, &error);
-  g_assert_no_error (error);
-}
-
-static void
 got_failure (GObject      *source,
              GAsyncResult *result,
              gpointer      user_data)
@@ -186,22 +133,9 @@ got_failure (GObject      *source,
 static guint
 get_resource (Fixture *fixture)
 {
-  g_autoptr(TgApiResponse) response = NULL;
+  g_autoptr(TgApiResponse) response = tg_test_client_get (fixture->client, "/api/resources/1");
 
-  tg_api_client_get_async (fixture->client, "/api/resources/1", NULL, got_resource, &response);
-  g_assert_true (tg_test_wait_until (is_set, &response, 30));
   return response->status;
-}
-
-static void
-signed_out (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  gboolean *done = user_data;
-
-  g_assert_true (tg_token_manager_sign_out_finish (TG_TOKEN_MANAGER (source), result, NULL));
-  *done = TRUE;
 }
 
 static void
@@ -217,7 +151,6 @@ test_flow (void)
   g_autofree char *method = NULL;
   g_autofree char *prompt = NULL;
   g_autofree char *challenge = NULL;
-  gboolean done = FALSE;
   gboolean revoked = FALSE;
 
   fixture_init (&fixture, "api offline_access");
@@ -252,8 +185,7 @@ test_flow (void)
   /* The session works, and signing out revokes it at the discovered
    * endpoint (RFC 7009). */
   g_assert_cmpuint (get_resource (&fixture), ==, 200);
-  tg_token_manager_sign_out_async (manager, NULL, signed_out, &done);
-  tg_test_wait (&done, 30);
+  tg_test_sign_out (manager);
   log = G_LIST_MODEL (tg_token_manager_get_request_log (manager));
   for (guint i = 0; i < g_list_model_get_n_items (log); i++)
     {
@@ -427,7 +359,7 @@ test_replayed_code (void)
   /* The next refresh finds the session revoked. */
   tg_token_manager_replace_access_token (manager, "sdf");
   tg_api_client_get_async (fixture.client, "/api/resources/1", NULL, got_failure, &error);
-  g_assert_true (tg_test_wait_until (is_set, &error, 30));
+  g_assert_true (tg_test_wait_until (tg_test_is_set, &error, 30));
   g_assert_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_SESSION_EXPIRED);
   g_assert_cmpint (tg_token_manager_get_state (manager), ==, TG_TOKEN_STATE_SIGNED_OUT);
 }

@@ -105,17 +105,7 @@ login_with_browser (const char                *issuer,
   g_autoptr(GError) error = NULL;
   g_autofree char *address = NULL;
 
-  while (address == NULL)
-    {
-      g_autofree char *line = g_data_input_stream_read_line_utf8 (err, NULL, NULL, &error);
-
-      g_assert_no_error (error);
-      if (line == NULL)
-        g_error ("tokengate-cli wrote no sign-in address: %s", err_so_far->str);
-      g_string_append_printf (err_so_far, "%s\n", line);
-      if (g_str_has_prefix (line, "http"))
-        address = g_steal_pointer (&line);
-    }
+  address = tg_test_browser_read_address (err, err_so_far);
   g_assert_true (g_str_has_prefix (address, issuer));
 
   page = tg_test_browser_finish (tg_test_browser_start (address, script));

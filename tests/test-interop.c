@@ -18,10 +18,10 @@
 #include <string.h>
 
 #include "tg-browser-sign-in.h"
-#include "tg-client-config.h"
-#include "tg-provider-private.h"
+#include "tg-test-browser.h"
 #include "tg-test-chromium.h"
 #include "tg-test-server.h"
+#include "tg-test-sign-in.h"
 #include "tg-test-util.h"
 #include "tg-token-manager-private.h"
 
@@ -39,36 +39,6 @@ typedef struct {
   GError          *error;
 } Fixture;
 
-static gboolean
-is_set (gpointer data)
-{
-  return *(gpointer *) data != NULL;
-}
-
-static void
-discovered (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  TgProvider **provider = user_data;
-  g_autoptr(GError) error = NULL;
-
-  *provider = tg_provider_discover_finish (result, &error);
-  g_assert_no_error (error);
-}
-
-static void
-built (GObject      *source,
-       GAsyncResult *result,
-       gpointer      user_data)
-{
-  TgApiClient **client = user_data;
-  g_autoptr(GError) error = NULL;
-
-  *client = tg_client_config_build_finish (TG_CLIENT_CONFIG (source), result, &error);
-  g_assert_no_error (error);
-}
-
 /* Discovers @issuer and builds a client for it; FALSE (the test skipped)
  * when chromium cannot run. */
 static gboolean
@@ -77,7 +47,6 @@ fixture_init (Fixture    *fixture,
               const char *client_id,
               const char *scope)
 {
-  g_autoptr(TgClientConfig) config = tg_client_config_new ();
   g_autoptr(GError) error = NULL;
 
   fixture->chromium = tg_test_chromium_start (&error);
@@ -86,18 +55,8 @@ fixture_init (Fixture    *fixture,
       g_test_skip (error->message);
       return FALSE;
     }
-
-  tg_provider_discover_async (issuer, NULL, discovered, &fixture->provider);
-  g_assert_true (tg_test_wait_until (is_set, &fixture->provider, 30));
-  g_assert_cmpstr (tg_provider_get_issuer (fixture->provider), ==, issuer);
-
-  g_assert_true (tg_client_config_set_provider (config, fixture->provider, &error));
-  g_assert_no_error (error);
-  tg_client_config_set_client_id (config, client_id);
-  tg_client_config_set_scope (config, scope);
-  tg_client_config_build_async (config, NULL, built, &fixture->client);
-  g_assert_true (tg_test_wait_until (is_set, &fixture->client, 30));
-
+  fixture->provider = tg_test_discover (issuer);
+  fixture->client = tg_test_client_for (fixture->provider, client_id, scope);
   fixture->sign_in = tg_browser_sign_in_new (tg_api_client_get_manager (fixture->client), fixture->provider);
   tg_browser_sign_in_set_open_browser (fixture->sign_in, FALSE);
   return TRUE;
@@ -137,75 +96,50 @@ typedef struct {
   const char *screenshot;   /* nullable */
 } Page;
 
-/* Starts the sign-in and has chromium open its authorization URI and fill
- * in @pages in turn; returns once the client has the tokens and the browser
- * shows the page the loopback redirect answered with. */
+/* Has chromium open @uri and fill in @pages in turn, as a person would;
+ * returns once it shows the page the loopback redirect answered with, and
+ * the address (without the query) that page came from. */
+static char *
+browse (TgTestChromium *chromium,
+        const char     *uri,
+        const Page     *pages,
+        guint           n_pages)
+{
+  g_autofree char *text = NULL;
+  guint loads = tg_test_chromium_n_loads (chromium);
+
+  tg_test_chromium_navigate (chromium, uri);
+  for (guint i = 0; i < n_pages; i++)
+    {
+      g_assert_true (tg_test_chromium_wait_load (chromium, loads, NULL));
+      if (pages[i].screenshot != NULL)
+        tg_test_chromium_screenshot (chromium, pages[i].screenshot);
+      loads = tg_test_chromium_n_loads (chromium);
+      tg_test_chromium_fill_form (chromium, pages[i].fields_json, pages[i].button_selector);
+    }
+  g_assert_true (tg_test_chromium_wait_load (chromium, loads, NULL));
+  text = tg_test_chromium_evaluate (chromium, "document.body.innerText");
+  g_assert_nonnull (strstr (text, "Signed in — you can close this tab and go back to Tokengate."));
+  return tg_test_chromium_evaluate (chromium, "location.origin + location.pathname");
+}
+
+/* Runs the core's sign-in with chromium at the browser (see browse()). */
 static void
 sign_in (Fixture    *fixture,
          const Page *pages,
          guint       n_pages)
 {
   g_autofree char *landed = NULL;
-  g_autofree char *text = NULL;
-  guint loads;
 
   tg_browser_sign_in_run_async (fixture->sign_in, NULL, ran, fixture);
-  loads = tg_test_chromium_n_loads (fixture->chromium);
-  tg_test_chromium_navigate (fixture->chromium, tg_browser_sign_in_get_authorization_uri (fixture->sign_in));
-  for (guint i = 0; i < n_pages; i++)
-    {
-      g_assert_true (tg_test_chromium_wait_load (fixture->chromium, loads, NULL));
-      g_assert_false (fixture->done);
-      if (pages[i].screenshot != NULL)
-        tg_test_chromium_screenshot (fixture->chromium, pages[i].screenshot);
-      loads = tg_test_chromium_n_loads (fixture->chromium);
-      tg_test_chromium_fill_form (fixture->chromium, pages[i].fields_json, pages[i].button_selector);
-    }
+  landed = browse (fixture->chromium, tg_browser_sign_in_get_authorization_uri (fixture->sign_in),
+                   pages, n_pages);
+  g_assert_cmpstr (landed, ==, tg_browser_sign_in_get_redirect_uri (fixture->sign_in));
   tg_test_wait (&fixture->done, 30);
   g_assert_no_error (fixture->error);
   g_assert_true (fixture->ok);
   g_assert_cmpint (tg_token_manager_get_state (tg_api_client_get_manager (fixture->client)), ==,
                    TG_TOKEN_STATE_VALID);
-
-  g_assert_true (tg_test_chromium_wait_load (fixture->chromium, loads, NULL));
-  landed = tg_test_chromium_evaluate (fixture->chromium, "location.origin + location.pathname");
-  g_assert_cmpstr (landed, ==, tg_browser_sign_in_get_redirect_uri (fixture->sign_in));
-  text = tg_test_chromium_evaluate (fixture->chromium, "document.body.innerText");
-  g_assert_nonnull (strstr (text, "Signed in — you can close this tab and go back to Tokengate."));
-}
-
-static void
-got (GObject      *source,
-     GAsyncResult *result,
-     gpointer      user_data)
-{
-  TgApiResponse **response = user_data;
-  g_autoptr(GError) error = NULL;
-
-  *response = tg_api_client_get_finish (TG_API_CLIENT (source), result, &error);
-  g_assert_no_error (error);
-}
-
-static TgApiResponse *
-get (Fixture    *fixture,
-     const char *path)
-{
-  TgApiResponse *response = NULL;
-
-  tg_api_client_get_async (fixture->client, path, NULL, got, &response);
-  g_assert_true (tg_test_wait_until (is_set, &response, 30));
-  return response;
-}
-
-static void
-signed_out (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
-{
-  gboolean *done = user_data;
-
-  g_assert_true (tg_token_manager_sign_out_finish (TG_TOKEN_MANAGER (source), result, NULL));
-  *done = TRUE;
 }
 
 /* The statuses of the requests of @kind in the manager's log, in order,
@@ -231,11 +165,9 @@ logged (Fixture       *fixture,
 static void
 sign_out (Fixture *fixture)
 {
-  gboolean done = FALSE;
   g_autofree char *revocations = NULL;
 
-  tg_token_manager_sign_out_async (tg_api_client_get_manager (fixture->client), NULL, signed_out, &done);
-  tg_test_wait (&done, 30);
+  tg_test_sign_out (tg_api_client_get_manager (fixture->client));
   revocations = logged (fixture, TG_REQUEST_KIND_REVOKE);
   g_assert_cmpstr (revocations, ==, "200");
 }
@@ -254,13 +186,21 @@ test_chromium_demo (void)
     {
       sign_in (&fixture, &login, 1);
       tg_test_chromium_screenshot (fixture.chromium, "interop-chromium-signed-in");
-      resource = get (&fixture, "/api/resources/1");
+      resource = tg_test_client_get (fixture.client, "/api/resources/1");
       g_assert_cmpuint (resource->status, ==, 200);
       sign_out (&fixture);
     }
   fixture_clear (&fixture);
   tg_test_server_free (server);
 }
+
+/* oidc-provider's development login page takes any name and password; its
+ * consent page grants what was asked, offline_access included. */
+static const Page oidc_provider_pages[] = {
+  { "{\"login\": \"alice\", \"password\": \"wonderland\"}", "button[type=\"submit\"]",
+    "interop-oidc-provider-login" },
+  { "{}", "button[type=\"submit\"]", "interop-oidc-provider-consent" },
+};
 
 /* oidc-provider on an ephemeral port, or NULL with the test skipped. */
 static GSubprocess *
@@ -320,12 +260,6 @@ test_oidc_provider (void)
   g_auto(Fixture) fixture = { 0 };
   g_autofree char *issuer = NULL;
   g_autoptr(GSubprocess) provider = start_oidc_provider (&issuer);
-  /* Its development login page takes any name and password; its consent
-   * page grants what was asked, offline_access included. */
-  const Page pages[] = {
-    { "{\"login\": \"alice\", \"password\": \"wonderland\"}", "button[type=\"submit\"]", "interop-oidc-provider-login" },
-    { "{}", "button[type=\"submit\"]", "interop-oidc-provider-consent" },
-  };
   g_autoptr(TgApiResponse) before = NULL;
   g_autoptr(TgApiResponse) after = NULL;
   g_autofree char *refreshes = NULL;
@@ -336,12 +270,12 @@ test_oidc_provider (void)
   if (fixture_init (&fixture, issuer, "tokengate", "openid offline_access"))
     {
       g_assert_true (tg_provider_get_sends_issuer_in_response (fixture.provider));
-      sign_in (&fixture, pages, G_N_ELEMENTS (pages));
+      sign_in (&fixture, oidc_provider_pages, G_N_ELEMENTS (oidc_provider_pages));
       g_assert_true (tg_browser_sign_in_get_refresh_token_issued (fixture.sign_in));
 
       /* Its userinfo endpoint is a protected resource like any API. */
       userinfo_path = g_strdup (tg_provider_get_userinfo_endpoint (fixture.provider) + strlen (issuer));
-      before = get (&fixture, userinfo_path);
+      before = tg_test_client_get (fixture.client, userinfo_path);
       g_assert_cmpuint (before->status, ==, 200);
       g_assert_nonnull (g_strstr_len (g_bytes_get_data (before->body, NULL), g_bytes_get_size (before->body),
                                       "\"sub\":\"alice\""));
@@ -349,7 +283,7 @@ test_oidc_provider (void)
       /* An access token it no longer accepts: one 401, one refresh (a new
        * refresh token, as it rotates them), and the request again. */
       tg_token_manager_replace_access_token (tg_api_client_get_manager (fixture.client), "broken");
-      after = get (&fixture, userinfo_path);
+      after = tg_test_client_get (fixture.client, userinfo_path);
       g_assert_cmpuint (after->status, ==, 200);
       g_assert_cmpuint (after->attempts, ==, 2);
       refreshes = logged (&fixture, TG_REQUEST_KIND_REFRESH);
@@ -358,6 +292,94 @@ test_oidc_provider (void)
       sign_out (&fixture);
     }
   fixture_clear (&fixture);
+  stop_oidc_provider (g_steal_pointer (&provider));
+}
+
+/* tokengate-cli registered at @issuer as the README says, running @args. */
+static GSubprocess *
+spawn_cli (const char *issuer,
+           ...) G_GNUC_NULL_TERMINATED;
+
+static GSubprocess *
+spawn_cli (const char *issuer,
+           ...)
+{
+  g_autoptr(GSubprocessLauncher) launcher = tg_test_child_launcher (G_SUBPROCESS_FLAGS_STDIN_PIPE |
+                                                                   G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                                   G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  GSubprocess *process;
+  const char *arg;
+  va_list args;
+
+  g_ptr_array_add (argv, (char *) tg_test_binary ("TOKENGATE_CLI"));
+  g_ptr_array_add (argv, (char *) "--issuer");
+  g_ptr_array_add (argv, (char *) issuer);
+  g_ptr_array_add (argv, (char *) "--client-id=tokengate");
+  g_ptr_array_add (argv, (char *) "--scope=openid offline_access");
+  va_start (args, issuer);
+  while ((arg = va_arg (args, const char *)) != NULL)
+    g_ptr_array_add (argv, (char *) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  return process;
+}
+
+/* The CLI's `login --no-browser` with chromium at the address it writes;
+ * then `get` on the kept session, and `logout`, each a process of its own. */
+static void
+test_oidc_provider_cli (void)
+{
+  g_autofree char *issuer = NULL;
+  g_autoptr(GSubprocess) provider = start_oidc_provider (&issuer);
+  g_autoptr(TgTestChromium) chromium = NULL;
+  g_autoptr(GSubprocess) login = NULL;
+  g_autoptr(GSubprocess) get = NULL;
+  g_autoptr(GSubprocess) logout = NULL;
+  g_autoptr(GDataInputStream) err = NULL;
+  g_autoptr(GString) err_so_far = g_string_new (NULL);
+  g_autoptr(TgTestRun) logged_in = NULL;
+  g_autoptr(TgTestRun) got_userinfo = NULL;
+  g_autoptr(TgTestRun) logged_out = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *address = NULL;
+  g_autofree char *authorization_endpoint = NULL;
+  g_autofree char *landed = NULL;
+
+  if (provider == NULL)
+    return;
+  chromium = tg_test_chromium_start (&error);
+  if (chromium == NULL)
+    {
+      g_test_skip (error->message);
+      stop_oidc_provider (g_steal_pointer (&provider));
+      return;
+    }
+
+  login = spawn_cli (issuer, "login", "--no-browser", NULL);
+  err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (login));
+  address = tg_test_browser_read_address (err, err_so_far);
+  authorization_endpoint = g_strconcat (issuer, "/auth?", NULL);
+  g_assert_true (g_str_has_prefix (address, authorization_endpoint));
+
+  landed = browse (chromium, address, oidc_provider_pages, G_N_ELEMENTS (oidc_provider_pages));
+  g_assert_true (g_str_has_prefix (landed, "http://127.0.0.1:"));
+  g_assert_true (g_str_has_suffix (landed, "/callback"));
+  logged_in = tg_test_run_wait (login, NULL, err_so_far->str);
+  g_assert_cmpint (logged_in->status, ==, 0);
+
+  get = spawn_cli (issuer, "get", "/me", NULL);
+  got_userinfo = tg_test_run_wait (get, NULL, NULL);
+  g_assert_cmpint (got_userinfo->status, ==, 0);
+  g_assert_nonnull (strstr (got_userinfo->out, "alice"));
+
+  logout = spawn_cli (issuer, "logout", NULL);
+  logged_out = tg_test_run_wait (logout, NULL, NULL);
+  g_assert_cmpint (logged_out->status, ==, 0);
+
   stop_oidc_provider (g_steal_pointer (&provider));
 }
 
@@ -376,5 +398,6 @@ main (int    argc,
   tg_test_init (&argc, &argv);
   g_test_add_func ("/interop/chromium/demo-server", test_chromium_demo);
   g_test_add_func ("/interop/oidc-provider/flow", test_oidc_provider);
+  g_test_add_func ("/interop/oidc-provider/cli", test_oidc_provider_cli);
   return g_test_run ();
 }

@@ -53,6 +53,26 @@ tg_test_browser_query_value (const char *uri,
   return g_strdup (g_hash_table_lookup (params, name));
 }
 
+/* The sign-in address `tokengate-cli login` writes on a line of its own to
+ * @err, its standard error; what it read goes to @err_so_far. */
+char *
+tg_test_browser_read_address (GDataInputStream *err,
+                              GString          *err_so_far)
+{
+  while (TRUE)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *line = g_data_input_stream_read_line_utf8 (err, NULL, NULL, &error);
+
+      g_assert_no_error (error);
+      if (line == NULL)
+        g_error ("tokengate-cli wrote no sign-in address: %s", err_so_far->str);
+      g_string_append_printf (err_so_far, "%s\n", line);
+      if (g_str_has_prefix (line, "http"))
+        return g_steal_pointer (&line);
+    }
+}
+
 static TgTestBrowserResult *
 get (SoupSession *session,
      const char  *uri)

@@ -34,6 +34,8 @@ void                 tg_test_browser_result_free (TgTestBrowserResult  *result);
 TgTestBrowserResult *tg_test_browser_get    (const char                *uri);
 char                *tg_test_browser_query_value (const char           *uri,
                                                   const char           *name);
+char                *tg_test_browser_read_address (GDataInputStream    *err,
+                                                   GString             *err_so_far);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TgTestBrowserResult, tg_test_browser_result_free)
 
