@@ -14,9 +14,8 @@ typedef struct _TgTestChromium TgTestChromium;
 TgTestChromium *tg_test_chromium_start      (GError         **error);
 void            tg_test_chromium_free       (TgTestChromium  *chromium);
 guint           tg_test_chromium_n_loads    (TgTestChromium  *chromium);
-gboolean        tg_test_chromium_wait_load  (TgTestChromium  *chromium,
-                                             guint            n_loads_before,
-                                             gboolean        *or_done);
+void            tg_test_chromium_wait_load  (TgTestChromium  *chromium,
+                                             guint            n_loads_before);
 void            tg_test_chromium_navigate   (TgTestChromium  *chromium,
                                              const char      *uri);
 char           *tg_test_chromium_evaluate   (TgTestChromium  *chromium,
