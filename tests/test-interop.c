@@ -9,7 +9,8 @@
  *   the npm registry into ~/.cache/tokengate: discovery, the same browser
  *   through its login and consent pages, a refresh forced by a broken access
  *   token (its userinfo endpoint standing in for the API), and revocation at
- *   sign-out.
+ *   sign-out; then the same with tokengate-cli's `login --no-browser`,
+ *   `get` and `logout`.
  *
  * Each is skipped, saying why, when its software cannot be installed here.
  */
