@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 
 #include "tg-home-window-private.h"
 #include "tg-result-item.h"
@@ -218,10 +219,87 @@ update_send_label (TgHomeWindow *self)
   gtk_button_set_use_underline (self->send_button, TRUE);
 }
 
+static void set_count_note (TgHomeWindow *self,
+                            const char   *note,
+                            double        count);
+
 static void
 on_count_changed (TgHomeWindow *self)
 {
   update_send_label (self);
+
+  /* Changed since the note was written (the arrows, the settings): it would
+   * speak of another count. */
+  if (gtk_spin_button_get_value (self->count_spin) != self->count_note_value)
+    set_count_note (self, NULL, 0);
+}
+
+static void
+set_count_note (TgHomeWindow *self,
+                const char   *note,
+                double        count)
+{
+  self->count_note_value = count;
+  gtk_label_set_text (self->count_note, note != NULL ? note : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->count_note), note != NULL);
+  /* Read with the field, where the person typing is. */
+  if (note != NULL)
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self->count_spin),
+                                    GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, note, -1);
+  else
+    gtk_accessible_reset_property (GTK_ACCESSIBLE (self->count_spin),
+                                   GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+}
+
+/* The count as typed: a whole number in the adjustment's range is taken as
+ * it is; anything else becomes the nearest count that is, and the note
+ * under the field says so instead of the field changing silently. */
+static int
+on_count_input (GtkSpinButton *spin,
+                double        *new_value,
+                TgHomeWindow  *self)
+{
+  GtkAdjustment *adjustment = gtk_spin_button_get_adjustment (spin);
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (spin));
+  guint lower = (guint) gtk_adjustment_get_lower (adjustment);
+  guint upper = (guint) gtk_adjustment_get_upper (adjustment);
+  g_autofree char *note = NULL;
+  g_autofree char *stripped = g_strstrip (g_strdup (text));
+  char *end = NULL;
+  double typed = g_strtod (stripped, &end);
+  double count;
+
+  if (*stripped == '\0' || end == stripped || *end != '\0' || !isfinite (typed))
+    {
+      count = gtk_adjustment_get_value (adjustment);
+      /* Translators: the request count field held something else than a number */
+      note = g_strdup_printf (_("“%s” is not a number: the count stays %u"), stripped, (guint) count);
+    }
+  else if (typed < lower)
+    {
+      count = lower;
+      /* Translators: the request count was below the least one */
+      note = g_strdup_printf (_("At least %u request is sent: the count is %u"), lower, lower);
+    }
+  else if (typed > upper)
+    {
+      count = upper;
+      /* Translators: the request count was above the most */
+      note = g_strdup_printf (_("At most %u requests are sent at once: the count is %u"), upper, upper);
+    }
+  else
+    {
+      /* In range, so positive: adding a half and truncating rounds it. */
+      count = (double) (guint) (typed + 0.5);
+      if (count != typed)
+        /* Translators: a count with a fraction, e.g. "2.5 rounded to 3 requests" */
+        note = g_strdup_printf (ngettext ("%s rounded to %u request", "%s rounded to %u requests", (guint) count),
+                                stripped, (guint) count);
+    }
+
+  set_count_note (self, note, count);
+  *new_value = count;
+  return TRUE;
 }
 
 static void
@@ -248,29 +326,36 @@ on_request_done (GObject      *source,
   tg_result_item_set_response (item, response->status, response->attempts, text);
 }
 
-/**
- * tg_home_window_send_requests:
- * @self: a #TgHomeWindow
- * @count: how many requests to fire at once, at least 1
- *
- * What Send does: marks a new burst in the network view and the timeline,
- * replaces the result rows with @count new ones, and sends
- * `GET /api/resources/1` … `/api/resources/@count` all at once.
- */
-void
-tg_home_window_send_requests (TgHomeWindow *self,
-                              guint         count)
+static void send_burst (TgHomeWindow *self,
+                        guint         count);
+
+/* A request of the shown burst was answered (or failed); when it was the
+ * last, a burst asked for meanwhile goes out. */
+static void
+on_result_finished (TgHomeWindow *self,
+                    GParamSpec   *pspec,
+                    TgResultItem *item)
 {
-  g_autoptr(GPtrArray) items = NULL;
-  TgApiClient *client;
+  guint queued = self->queued_count;
 
-  g_return_if_fail (TG_IS_HOME_WINDOW (self));
-  g_return_if_fail (count >= 1);
-
-  if (!_tg_home_window_is_signed_in (self))
+  if (!tg_result_item_get_finished (item))
     return;
 
-  client = tg_session_get_client (self->session);
+  g_assert (self->burst_unfinished > 0);
+  if (--self->burst_unfinished > 0 || queued == 0)
+    return;
+
+  self->queued_count = 0;
+  if (_tg_home_window_is_signed_in (self))
+    send_burst (self, queued);
+}
+
+static void
+send_burst (TgHomeWindow *self,
+            guint         count)
+{
+  g_autoptr(GPtrArray) items = NULL;
+  TgApiClient *client = tg_session_get_client (self->session);
 
   tg_network_view_mark_burst (self->network_view);
   tg_timeline_mark_burst (self->timeline);
@@ -279,13 +364,18 @@ tg_home_window_send_requests (TgHomeWindow *self,
    * then handed them a batch per frame (shown_results). */
   items = g_ptr_array_new_full (count, g_object_unref);
   for (guint i = 1; i <= count; i++)
-    g_ptr_array_add (items, tg_result_item_new (i));
+    {
+      TgResultItem *item = tg_result_item_new (i);
+
+      g_signal_connect_object (item, "notify::finished", G_CALLBACK (on_result_finished),
+                               self, G_CONNECT_SWAPPED);
+      g_ptr_array_add (items, item);
+    }
+  self->burst_unfinished = count;
   gtk_stack_set_visible_child_name (self->results_stack, "results");
   g_list_store_splice (self->results, 0, g_list_model_get_n_items (G_LIST_MODEL (self->results)),
                        items->pdata, items->len);
 
-  /* The requests of an earlier burst are left to finish: they are part of
-   * what the log shows, and cancelling them would turn them into errors. */
   for (guint i = 0; i < items->len; i++)
     {
       g_autofree char *path = g_strdup_printf ("/api/resources/%u", i + 1);
@@ -293,6 +383,47 @@ tg_home_window_send_requests (TgHomeWindow *self,
       tg_api_client_get_async (client, path, self->cancellable, on_request_done,
                                g_object_ref (g_ptr_array_index (items, i)));
     }
+}
+
+/**
+ * tg_home_window_send_requests:
+ * @self: a #TgHomeWindow
+ * @count: how many requests to fire at once, at least 1
+ *
+ * What Send does: marks a new burst in the network view and the timeline,
+ * replaces the result rows with @count new ones, and sends
+ * `GET /api/resources/1` … `/api/resources/@count` all at once.
+ *
+ * While the requests of the last burst are still unanswered, the new burst
+ * waits for them (a toast says so), and a later Send replaces a waiting
+ * one. Its requests would otherwise mix on the wire with the retries and
+ * the refresh of the first, and the summary, the result rows and the
+ * timeline of "the last burst" could not all tell the truth about them.
+ */
+void
+tg_home_window_send_requests (TgHomeWindow *self,
+                              guint         count)
+{
+  g_autofree char *text = NULL;
+
+  g_return_if_fail (TG_IS_HOME_WINDOW (self));
+  g_return_if_fail (count >= 1);
+
+  if (!_tg_home_window_is_signed_in (self))
+    return;
+
+  if (self->burst_unfinished == 0)
+    {
+      send_burst (self, count);
+      return;
+    }
+
+  self->queued_count = count;
+  text = g_strdup_printf (ngettext ("%u request will be sent when the last burst has been answered",
+                                    "%u requests will be sent when the last burst has been answered",
+                                    count),
+                          count);
+  _tg_home_window_show_toast (self, text);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -738,12 +869,14 @@ tg_home_window_class_init (TgHomeWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, refresh_latency_scale);
   gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, count_spin);
   gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, send_button);
+  gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, count_note);
   gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, results_stack);
   gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, results_view);
   gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, timeline);
   gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, network_view);
   gtk_widget_class_bind_template_callback (widget_class, on_close_request);
   gtk_widget_class_bind_template_callback (widget_class, on_count_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_count_input);
   gtk_widget_class_bind_template_callback (widget_class, on_network_button_toggled);
   gtk_widget_class_bind_template_callback (widget_class, on_leaflet_visible_child_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_leaflet_folded_changed);
