@@ -279,9 +279,13 @@ snapshot_lane (TgTimeline    *self,
       guint status = tg_request_record_get_status (record);
 
       /* Before the first attempt: the time it spent at the gate, when it
-       * was asked for with the burst but held back. After a 401: the wait
-       * for the refresh, up to the retry. */
-      if (i == 0 && lane->kind == LANE_REQUEST && x0 - scale->bars_x > 6.0f &&
+       * was asked for with the burst but held back — known only with a
+       * burst: before one, the axis starts at the first record of the log
+       * (a failed sign-in, say) and the gap to a request is the person's
+       * time, not a wait. After a 401: the wait for the refresh, up to the
+       * retry. */
+      if (i == 0 && lane->kind == LANE_REQUEST && self->burst_time != 0 &&
+          x0 - scale->bars_x > 6.0f &&
           tg_request_record_get_start_time (record) - scale->t0 >= GATE_WAIT_MIN_USEC)
         append_dashes (snapshot, &palette->pending, scale->bars_x, x0 - 2.0f, centre);
       else if (previous_end >= 0.0f && x0 - previous_end > 3.0f)
