@@ -29,6 +29,7 @@
 #include "tg-test-util.h"
 #include "tg-timeline.h"
 #include "tg-token-panel.h"
+#include "tg-burst-rows.h"
 
 
 /* A JWT-shaped access token long enough to be shortened the usual way. */
@@ -529,7 +530,8 @@ on_after_paint_measure (GdkFrameClock *clock,
 static gboolean
 model_has_10000 (gpointer model)
 {
-  return g_list_model_get_n_items (model) == 10000;
+  /* And the header row of the burst. */
+  return g_list_model_get_n_items (model) == 10001;
 }
 
 static void
@@ -586,7 +588,14 @@ test_network_view_10000 (void)
   g_assert_nonnull (column_view);
   model = G_LIST_MODEL (gtk_column_view_get_model (column_view));
   tg_test_ui_wait_until (model_has_10000, model, "the view to show the 10,000 records");
-  g_assert_cmpuint (g_list_model_get_n_items (model), ==, 10000);
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, 10001);
+  {
+    g_autoptr(GObject) header = g_list_model_get_item (model, 0);
+    g_autoptr(GObject) first = g_list_model_get_item (model, 1);
+
+    g_assert_true (TG_IS_BURST_HEADER (header));
+    g_assert_true (TG_IS_REQUEST_RECORD (first));
+  }
   g_signal_handler_disconnect (clock, before_id);
   g_signal_handler_disconnect (clock, after_id);
 

@@ -36,6 +36,8 @@ struct _TgHomeWindow
   /* template children */
   AdwWindowTitle       *window_title;
   AdwToastOverlay      *toast_overlay;
+  GtkWidget            *announcer;
+  GtkLabel             *announcer_label;
   AdwLeaflet           *leaflet;
   GtkToggleButton      *network_button;
   GtkStack             *resource_stack;

@@ -18,6 +18,7 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include "tg-accessible.h"
 #include "tg-home-window-private.h"
 #include "tg-result-item.h"
 #include "tg-result-row.h"
@@ -88,6 +89,7 @@ _tg_home_window_show_toast (TgHomeWindow *self,
                             const char   *text)
 {
   adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
+  tg_accessible_announce (self->announcer, self->announcer_label, text);
 }
 
 gboolean
@@ -217,6 +219,13 @@ update_send_label (TgHomeWindow *self)
   label = g_strdup_printf (ngettext ("_Send %u Request", "_Send %u Requests", count), count);
   gtk_button_set_label (self->send_button, label);
   gtk_button_set_use_underline (self->send_button, TRUE);
+
+  /* GTK 4.8 names a button with a mnemonic "_Send 3 Requests Send 3
+   * Requests": name it without. */
+  g_free (label);
+  /* Translators: the Send button's name for a screen reader, without the mnemonic */
+  label = g_strdup_printf (ngettext ("Send %u request", "Send %u requests", count), count);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->send_button), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
 }
 
 static void set_count_note (TgHomeWindow *self,
@@ -609,6 +618,9 @@ on_leaflet_visible_child_changed (TgHomeWindow *self)
 
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->network_button),
                                network ? _("Show the Controls") : _("Show the Network Log"));
+  /* The name says what pressing it does now, as the tooltip. */
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->network_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  network ? _("Show the controls") : _("Show the network log"), -1);
 }
 
 static gboolean
@@ -850,6 +862,8 @@ tg_home_window_class_init (TgHomeWindowClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/dev/tokengate/Tokengate/tg-home-window.ui");
   gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, announcer);
+  gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, announcer_label);
   gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, leaflet);
   gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, network_button);
   gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, resource_stack);
@@ -905,6 +919,7 @@ tg_home_window_init (TgHomeWindow *self)
   selection = GTK_SELECTION_MODEL (gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->shown_results))));
   gtk_list_view_set_factory (self->results_view, factory);
   gtk_list_view_set_model (self->results_view, selection);
+  tg_accessible_one_tab_stop (GTK_WIDGET (self->results_view));
 
   gtk_scale_set_format_value_func (self->latency_scale, format_latency, NULL, NULL);
   gtk_scale_set_format_value_func (self->refresh_latency_scale, format_latency, NULL, NULL);

@@ -16,6 +16,7 @@
 
 #include <glib/gi18n.h>
 
+#include "tg-accessible.h"
 #include "tg-auth-error.h"
 #include "tg-errors.h"
 #include "tg-sign-in-window.h"
@@ -194,8 +195,25 @@ static void
 set_message (TgSignInWindow *self,
              const char     *message)
 {
+  gboolean shown = message != NULL && *message != '\0';
+
   gtk_label_set_text (self->message_label, message != NULL ? message : "");
-  gtk_widget_set_visible (self->message_box, message != NULL && *message != '\0');
+  gtk_widget_set_visible (self->message_box, shown);
+
+  /* The box is an alert, read out when shown; the button that has the
+   * focus when the window opens says it too, for a screen reader that
+   * presents the window from its focus. */
+  if (shown)
+    {
+      g_autofree char *description = NULL;
+
+      /* Translators: read with the Sign In button after a session ended; %s is the server's reason */
+      description = g_strdup_printf (_("Your session has ended. Sign in again to go on. %s"), message);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self->sign_in_button),
+                                      GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description, -1);
+    }
+  else
+    gtk_accessible_reset_property (GTK_ACCESSIBLE (self->sign_in_button), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
 }
 
 /* The built-in server's demo user is filled in; a custom server gets the
@@ -495,6 +513,17 @@ tg_sign_in_window_init (TgSignInWindow *self)
   g_signal_connect (self->url_row, "changed", G_CALLBACK (on_row_changed), NULL);
   g_signal_connect (self->user_row, "changed", G_CALLBACK (on_row_changed), NULL);
   g_signal_connect (self->password_row, "changed", G_CALLBACK (on_row_changed), NULL);
+
+  /* libadwaita 1.2 leaves the focused text fields of the rows and the
+   * password row's show-text button without names. */
+  tg_accessible_name_text (GTK_EDITABLE (self->url_row), _("Server URL"));
+  tg_accessible_name_text (GTK_EDITABLE (self->user_row), _("User name"));
+  tg_accessible_name_text (GTK_EDITABLE (self->password_row), _("Password"));
+  tg_accessible_name_descendant (GTK_WIDGET (self->password_row), GTK_TYPE_TOGGLE_BUTTON, _("Show password"));
+
+  /* Enter signs in with what is filled in (the demo account, for the
+   * built-in server); the person who wants to change it tabs back. */
+  gtk_window_set_focus (GTK_WINDOW (self), self->sign_in_button);
 }
 
 /**
