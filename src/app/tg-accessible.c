@@ -9,29 +9,6 @@
 
 #include "tg-accessible.h"
 
-/**
- * tg_accessible_name_text:
- * @editable: an entry row or entry
- * @name: what a screen reader calls it
- *
- * Names the text field inside @editable: in libadwaita 1.2 it is that field,
- * not the row, that takes the focus, and it has no name of its own — a
- * screen reader announced "text" when the User Name row was focused.
- */
-void
-tg_accessible_name_text (GtkEditable *editable,
-                         const char  *name)
-{
-  GtkEditable *delegate;
-
-  g_return_if_fail (GTK_IS_EDITABLE (editable));
-
-  delegate = gtk_editable_get_delegate (editable);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (editable), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
-  if (delegate != NULL)
-    gtk_accessible_update_property (GTK_ACCESSIBLE (delegate), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
-}
-
 static GtkWidget *
 find_descendant (GtkWidget *widget,
                  GType      type)
@@ -41,7 +18,10 @@ find_descendant (GtkWidget *widget,
     {
       GtkWidget *found;
 
-      if (G_TYPE_CHECK_INSTANCE_TYPE (child, type))
+      /* Composite widgets keep parts hidden until used (an entry row's
+       * apply button): those are not what a person meets. A hidden popover
+       * is looked into, though: what it holds is met once it opens. */
+      if (G_TYPE_CHECK_INSTANCE_TYPE (child, type) && gtk_widget_get_visible (child))
         return child;
       if ((found = find_descendant (child, type)) != NULL)
         return found;
@@ -55,7 +35,7 @@ find_descendant (GtkWidget *widget,
  * @type: the type of the part to name
  * @name: its name
  *
- * Names the first part of @root of @type, e.g. the show-text button of
+ * Names the first visible part of @root of @type, e.g. the show-text button of
  * libadwaita 1.2's AdwPasswordEntryRow, which has an icon and no name.
  */
 void
@@ -153,4 +133,27 @@ tg_accessible_announce (GtkWidget  *alert,
   gtk_label_set_text (label, text);
   gtk_accessible_update_property (GTK_ACCESSIBLE (alert), GTK_ACCESSIBLE_PROPERTY_LABEL, text, -1);
   gtk_widget_set_visible (alert, TRUE);
+}
+
+/**
+ * tg_accessible_name_buttons_by_label:
+ * @root: a window or part of one
+ *
+ * GTK 4.8 names a button whose label has a mnemonic twice: from its label
+ * property, underscore included, and from the label inside it — "_Send 3
+ * Requests Send 3 Requests". Without the property the label inside, as
+ * shown, is the name. Call again after gtk_button_set_label().
+ */
+void
+tg_accessible_name_buttons_by_label (GtkWidget *root)
+{
+  g_return_if_fail (GTK_IS_WIDGET (root));
+
+  if (GTK_IS_BUTTON (root) && gtk_button_get_use_underline (GTK_BUTTON (root)) &&
+      gtk_button_get_label (GTK_BUTTON (root)) != NULL)
+    gtk_accessible_reset_property (GTK_ACCESSIBLE (root), GTK_ACCESSIBLE_PROPERTY_LABEL);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    tg_accessible_name_buttons_by_label (child);
 }

@@ -10,11 +10,10 @@ G_BEGIN_DECLS
  * reader: names for the parts of composite widgets, lists that are one Tab
  * stop, and announcements (gtk_accessible_announce() is GTK 4.14).
  */
-void tg_accessible_name_text         (GtkEditable *editable,
-                                      const char  *name);
 void tg_accessible_name_descendant   (GtkWidget   *root,
                                       GType        type,
                                       const char  *name);
+void tg_accessible_name_buttons_by_label (GtkWidget   *root);
 void tg_accessible_one_tab_stop      (GtkWidget   *list);
 void tg_accessible_announce          (GtkWidget   *alert,
                                       GtkLabel    *label,

@@ -16,6 +16,7 @@
 
 #include <glib/gi18n.h>
 
+#include "tg-accessible.h"
 #include "tg-application.h"
 #include "tg-home-window.h"
 #include "tg-preferences-window.h"
@@ -52,6 +53,20 @@ static void update_actions (TgApplication *self);
 /* ------------------------------------------------------------------------- */
 /* Windows                                                                   */
 
+/* GTK 4.8's shortcuts window has an icon-only search button without a
+ * name; the window is made from gtk/help-overlay.ui when the application
+ * window is added to the application. */
+static void
+name_help_overlay (GtkWindow *window)
+{
+  GtkShortcutsWindow *overlay = NULL;
+
+  if (GTK_IS_APPLICATION_WINDOW (window))
+    overlay = gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window));
+  if (overlay != NULL)
+    tg_accessible_name_descendant (GTK_WIDGET (overlay), GTK_TYPE_TOGGLE_BUTTON, _("Search shortcuts"));
+}
+
 static void
 set_current_window (TgApplication *self,
                     GtkWindow     *window)
@@ -61,6 +76,7 @@ set_current_window (TgApplication *self,
   /* Present the new window before the old one goes, so that the application
    * never has zero windows in between (it would quit). */
   g_set_weak_pointer (&self->current, window);
+  name_help_overlay (window);
   gtk_window_present (window);
   if (old != NULL && old != window)
     gtk_window_destroy (old);

@@ -219,13 +219,7 @@ update_send_label (TgHomeWindow *self)
   label = g_strdup_printf (ngettext ("_Send %u Request", "_Send %u Requests", count), count);
   gtk_button_set_label (self->send_button, label);
   gtk_button_set_use_underline (self->send_button, TRUE);
-
-  /* GTK 4.8 names a button with a mnemonic "_Send 3 Requests Send 3
-   * Requests": name it without. */
-  g_free (label);
-  /* Translators: the Send button's name for a screen reader, without the mnemonic */
-  label = g_strdup_printf (ngettext ("Send %u request", "Send %u requests", count), count);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->send_button), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+  tg_accessible_name_buttons_by_label (GTK_WIDGET (self->send_button));
 }
 
 static void set_count_note (TgHomeWindow *self,
@@ -278,7 +272,12 @@ on_count_input (GtkSpinButton *spin,
   double typed = g_strtod (stripped, &end);
   double count;
 
-  if (*stripped == '\0' || end == stripped || *end != '\0' || !isfinite (typed))
+  if (*stripped == '\0')
+    {
+      /* Emptied: the count stays, as the field shows again. */
+      count = gtk_adjustment_get_value (adjustment);
+    }
+  else if (end == stripped || *end != '\0' || !isfinite (typed))
     {
       count = gtk_adjustment_get_value (adjustment);
       /* Translators: the request count field held something else than a number */
@@ -917,6 +916,8 @@ tg_home_window_init (TgHomeWindow *self)
   self->shown_results = tg_paced_list_model_new (GTK_WIDGET (self->results_view), MAX_RESULT_ROWS_PER_FRAME);
   tg_paced_list_model_set_model (self->shown_results, G_LIST_MODEL (self->results));
   selection = GTK_SELECTION_MODEL (gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->shown_results))));
+  tg_accessible_name_buttons_by_label (GTK_WIDGET (self));
+
   gtk_list_view_set_factory (self->results_view, factory);
   gtk_list_view_set_model (self->results_view, selection);
   tg_accessible_one_tab_stop (GTK_WIDGET (self->results_view));

@@ -201,7 +201,9 @@ update_header_cell (GtkInscription *cell,
 
   /* Translators: the header row of a burst in the network log, e.g. "Burst 2" */
   title = g_strdup_printf (_("Burst %u"), tg_burst_header_get_number (header));
-  gtk_inscription_set_text (cell, context->column == COLUMN_PATH ? title : NULL);
+  /* "", not NULL: GTK 4.8 measures an inscription's text for its accessible
+   * text, and has a critical for NULL. */
+  gtk_inscription_set_text (cell, context->column == COLUMN_PATH ? title : "");
   gtk_widget_set_css_classes (GTK_WIDGET (cell), classes);
   g_object_set_qdata (G_OBJECT (cell), cell_class_quark, (gpointer) classes[0]);
   if (context->column == COLUMN_PATH)
@@ -354,6 +356,24 @@ on_status_query_tooltip (GtkWidget  *cell,
   return TRUE;
 }
 
+/* A cell is bound before its row is built around it the first time: the
+ * row's name is set again once it is there. */
+static void
+on_cell_realize (GtkWidget *cell)
+{
+  GtkListItem *item = g_object_get_qdata (G_OBJECT (cell), cell_item_quark);
+  gpointer row_item = item != NULL ? gtk_list_item_get_item (item) : NULL;
+  g_autofree char *label = NULL;
+
+  if (TG_IS_REQUEST_RECORD (row_item))
+    label = describe_record (row_item);
+  else if (TG_IS_BURST_HEADER (row_item))
+    label = g_strdup_printf (_("Burst %u"), tg_burst_header_get_number (row_item));
+
+  if (label != NULL)
+    set_row_label (cell, label);
+}
+
 static void
 cell_setup (GtkSignalListItemFactory *factory,
             GtkListItem              *item,
@@ -375,6 +395,7 @@ cell_setup (GtkSignalListItemFactory *factory,
   g_object_set_qdata (G_OBJECT (cell), cell_item_quark, item);
   if (context->column == COLUMN_STATUS)
     {
+      g_signal_connect (cell, "realize", G_CALLBACK (on_cell_realize), NULL);
       gtk_widget_set_has_tooltip (GTK_WIDGET (cell), TRUE);
       g_signal_connect (cell, "query-tooltip", G_CALLBACK (on_status_query_tooltip), NULL);
     }

@@ -588,6 +588,14 @@ tg_network_view_init (TgNetworkView *self)
                            G_CALLBACK (on_rows_changed), self, G_CONNECT_SWAPPED);
   gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (self->selection));
   tg_accessible_one_tab_stop (GTK_WIDGET (self->column_view));
+  /* The list inside the column view is what takes the focus; its row of
+   * column titles can be focused too (GTK 4.8 names neither). */
+  tg_accessible_name_descendant (GTK_WIDGET (self->column_view), GTK_TYPE_LIST_VIEW, _("Network log"));
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->column_view)); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (g_strcmp0 (gtk_widget_get_css_name (child), "header") == 0)
+      gtk_accessible_update_property (GTK_ACCESSIBLE (child), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      _("Column titles"), -1);
 
   self->log_signals = g_signal_group_new (TG_TYPE_REQUEST_LOG);
   g_signal_group_connect_swapped (self->log_signals, "items-changed",

@@ -514,12 +514,12 @@ tg_sign_in_window_init (TgSignInWindow *self)
   g_signal_connect (self->user_row, "changed", G_CALLBACK (on_row_changed), NULL);
   g_signal_connect (self->password_row, "changed", G_CALLBACK (on_row_changed), NULL);
 
-  /* libadwaita 1.2 leaves the focused text fields of the rows and the
-   * password row's show-text button without names. */
-  tg_accessible_name_text (GTK_EDITABLE (self->url_row), _("Server URL"));
-  tg_accessible_name_text (GTK_EDITABLE (self->user_row), _("User name"));
-  tg_accessible_name_text (GTK_EDITABLE (self->password_row), _("Password"));
-  tg_accessible_name_descendant (GTK_WIDGET (self->password_row), GTK_TYPE_TOGGLE_BUTTON, _("Show password"));
+  /* libadwaita 1.2 leaves the password row's show-text button (an icon)
+   * without a name. */
+  tg_accessible_name_descendant (GTK_WIDGET (self->password_row), GTK_TYPE_BUTTON, _("Show password"));
+  /* Nor the list of a combo row's popover. */
+  tg_accessible_name_descendant (GTK_WIDGET (self->server_row), GTK_TYPE_LIST_VIEW, _("Servers"));
+  tg_accessible_name_descendant (GTK_WIDGET (self->protocol_row), GTK_TYPE_LIST_VIEW, _("Protocols"));
 
   /* Enter signs in with what is filled in (the demo account, for the
    * built-in server); the person who wants to change it tabs back. */
