@@ -208,8 +208,13 @@ def run(tap, session):
     press(home, Atspi.Role.PUSH_BUTTON, "Break Access Token")
     press(home, Atspi.Role.PUSH_BUTTON, "Send 3 Requests")
     press(home, Atspi.Role.PUSH_BUTTON, "Send 3 Requests")
-    alert = t.find(home, lambda o: t.role(o) == Atspi.Role.ALERT and "will be sent" in t.name(o),
-                   "the announcement that the Send waits")
+    try:
+        alert = t.find(home, lambda o: t.role(o) == Atspi.Role.ALERT and "will be sent" in t.name(o),
+                       "the announcement that the Send waits")
+    except AssertionError:
+        tap.note(f"summary: {summary(home)}; alerts: " +
+                 str([t.name(o) for o in t.walk(home, False) if t.role(o) == Atspi.Role.ALERT]))
+        raise
     tap.ok(True, "a Send during a burst is announced: " + t.name(alert))
     t.Session.wait(lambda: (lambda h: h[0] is not None and h[0] >= 2 and len(h[1]) == 3 and
                             all(r[2] == "200" for r in h[1]))(last_burst_rows(home)),

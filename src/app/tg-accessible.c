@@ -11,22 +11,44 @@
 
 static GtkWidget *
 find_descendant (GtkWidget *widget,
-                 GType      type)
+                 GType      type,
+                 gboolean   visible_only)
 {
   for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
        child = gtk_widget_get_next_sibling (child))
     {
       GtkWidget *found;
 
-      /* Composite widgets keep parts hidden until used (an entry row's
-       * apply button): those are not what a person meets. A hidden popover
-       * is looked into, though: what it holds is met once it opens. */
-      if (G_TYPE_CHECK_INSTANCE_TYPE (child, type) && gtk_widget_get_visible (child))
+      /* A hidden popover is looked into: what it holds is met once it
+       * opens. */
+      if (G_TYPE_CHECK_INSTANCE_TYPE (child, type) && (!visible_only || gtk_widget_get_visible (child)))
         return child;
-      if ((found = find_descendant (child, type)) != NULL)
+      if ((found = find_descendant (child, type, visible_only)) != NULL)
         return found;
     }
   return NULL;
+}
+
+/**
+ * tg_accessible_find_descendant:
+ * @root: a composite widget
+ * @type: the type of the part to find
+ *
+ * Returns: (transfer none) (nullable): the first visible part of @root of
+ *   @type, else the first hidden one. Composite widgets keep parts hidden
+ *   until used (an entry row's apply button, a search bar's close button):
+ *   what a person meets first is the visible one.
+ */
+GtkWidget *
+tg_accessible_find_descendant (GtkWidget *root,
+                               GType      type)
+{
+  GtkWidget *part;
+
+  g_return_val_if_fail (GTK_IS_WIDGET (root), NULL);
+
+  part = find_descendant (root, type, TRUE);
+  return part != NULL ? part : find_descendant (root, type, FALSE);
 }
 
 /**
@@ -35,8 +57,9 @@ find_descendant (GtkWidget *widget,
  * @type: the type of the part to name
  * @name: its name
  *
- * Names the first visible part of @root of @type, e.g. the show-text button of
- * libadwaita 1.2's AdwPasswordEntryRow, which has an icon and no name.
+ * Names the part of @root that tg_accessible_find_descendant() finds, e.g.
+ * the show-text button of libadwaita 1.2's AdwPasswordEntryRow, which has
+ * an icon and no name.
  */
 void
 tg_accessible_name_descendant (GtkWidget  *root,
@@ -47,7 +70,7 @@ tg_accessible_name_descendant (GtkWidget  *root,
 
   g_return_if_fail (GTK_IS_WIDGET (root));
 
-  part = find_descendant (root, type);
+  part = tg_accessible_find_descendant (root, type);
   if (part != NULL)
     gtk_accessible_update_property (GTK_ACCESSIBLE (part), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
   else

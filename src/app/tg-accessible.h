@@ -10,7 +10,9 @@ G_BEGIN_DECLS
  * reader: names for the parts of composite widgets, lists that are one Tab
  * stop, and announcements (gtk_accessible_announce() is GTK 4.14).
  */
-void tg_accessible_name_descendant   (GtkWidget   *root,
+GtkWidget *tg_accessible_find_descendant (GtkWidget *root,
+                                          GType      type);
+void       tg_accessible_name_descendant   (GtkWidget   *root,
                                       GType        type,
                                       const char  *name);
 void tg_accessible_name_buttons_by_label (GtkWidget   *root);

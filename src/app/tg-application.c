@@ -53,18 +53,29 @@ static void update_actions (TgApplication *self);
 /* ------------------------------------------------------------------------- */
 /* Windows                                                                   */
 
-/* GTK 4.8's shortcuts window has an icon-only search button without a
- * name; the window is made from gtk/help-overlay.ui when the application
- * window is added to the application. */
+/* GTK 4.8's shortcuts window has icon-only buttons without names: the
+ * search button and the search bar's close button. The window is made from
+ * gtk/help-overlay.ui when the application window is added to the
+ * application. */
 static void
 name_help_overlay (GtkWindow *window)
 {
   GtkShortcutsWindow *overlay = NULL;
+  GtkWidget *search_bar;
+  GtkWidget *titlebar;
 
   if (GTK_IS_APPLICATION_WINDOW (window))
     overlay = gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window));
-  if (overlay != NULL)
-    tg_accessible_name_descendant (GTK_WIDGET (overlay), GTK_TYPE_TOGGLE_BUTTON, _("Search shortcuts"));
+  if (overlay == NULL)
+    return;
+
+  /* In the header bar: the pages of a section have toggle buttons too. */
+  titlebar = gtk_window_get_titlebar (GTK_WINDOW (overlay));
+  if (titlebar != NULL)
+    tg_accessible_name_descendant (titlebar, GTK_TYPE_TOGGLE_BUTTON, _("Search shortcuts"));
+  search_bar = tg_accessible_find_descendant (GTK_WIDGET (overlay), GTK_TYPE_SEARCH_BAR);
+  if (search_bar != NULL)
+    tg_accessible_name_descendant (search_bar, GTK_TYPE_BUTTON, _("Close the search"));
 }
 
 static void
