@@ -88,7 +88,17 @@ void
 _tg_home_window_show_toast (TgHomeWindow *self,
                             const char   *text)
 {
-  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
+  AdwToast *toast = adw_toast_new ("");
+  GtkWidget *title = gtk_label_new (text);
+
+  /* Wrapped, not cut: a plain toast title is one ellipsized line, and in a
+   * phone-sized window "Access token replaced with “sdf”: the next requests
+   * get 401" lost everything after “s. */
+  gtk_label_set_wrap (GTK_LABEL (title), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (title), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_xalign (GTK_LABEL (title), 0.0f);
+  adw_toast_set_custom_title (toast, title);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
   tg_accessible_announce (self->announcer, self->announcer_label, text);
 }
 

@@ -46,7 +46,8 @@ static const struct {
   /* "+12345 ms": a slow burst's times have five digits. */
   [COLUMN_TIME]       = { N_("Time"),       9, 10, 1.0f, FALSE, TRUE  },
   [COLUMN_METHOD]     = { N_("Method"),     4,  5, 0.0f, FALSE, FALSE },
-  [COLUMN_PATH]       = { N_("Path"),      14, 24, 0.0f, TRUE,  FALSE },
+  /* Narrow enough for a phone with the time, method and status beside it. */
+  [COLUMN_PATH]       = { N_("Path"),      11, 24, 0.0f, TRUE,  FALSE },
   [COLUMN_STATUS]     = { N_("Status"),     3,  4, 1.0f, FALSE, TRUE  },
   [COLUMN_KIND]       = { N_("Kind"),       7,  7, 0.0f, FALSE, FALSE },
   /* Translators: the access-token generation a request went out with */
