@@ -209,18 +209,27 @@ test_gate (void)
 }
 
 /* Rule 4: after a natural expiry, N requests cost N + 1 messages and no 401. */
+/* Signed in with a token due for a proactive refresh: a 3 s token, a 2 s
+ * skew clamped to half the lifetime, 1.7 s later. */
+static TgTestCore *
+new_core_aged_past_skew (void)
+{
+  TgTestCore *core = tg_test_core_new (tg_test_server_new ("access-ttl", (gint64) 3, NULL));
+
+  g_object_set (core->manager, "expiry-skew", 2, NULL);
+  tg_test_core_sign_in (core);
+  g_usleep (1700 * G_TIME_SPAN_MILLISECOND);
+  return core;
+}
+
 static void
 test_proactive_natural_expiry (void)
 {
-  g_autoptr(TgTestCore) core = tg_test_core_new (tg_test_server_new ("access-ttl", (gint64) 3, NULL));
+  g_autoptr(TgTestCore) core = new_core_aged_past_skew ();
   g_autoptr(TgTestBurst) burst = NULL;
   TgRequestSummary summary = { 0 };
   guint position;
 
-  g_object_set (core->manager, "expiry-skew", 2, NULL);
-  tg_test_core_sign_in (core);
-  /* 3 s token, 2 s skew clamped to half the lifetime: due after 1.5 s. */
-  g_usleep (1700 * G_TIME_SPAN_MILLISECOND);
   position = log_position (core);
 
   burst = tg_test_core_burst (core, 50, "GET", "/api/resources/%u");
@@ -239,15 +248,11 @@ test_proactive_natural_expiry (void)
 static void
 test_break_after_skew (void)
 {
-  g_autoptr(TgTestCore) core = tg_test_core_new (tg_test_server_new ("access-ttl", (gint64) 3, NULL));
+  g_autoptr(TgTestCore) core = new_core_aged_past_skew ();
   g_autoptr(TgTestBurst) burst = NULL;
   TgRequestSummary summary = { 0 };
   guint position;
 
-  g_object_set (core->manager, "expiry-skew", 2, NULL);
-  tg_test_core_sign_in (core);
-  /* Due for a proactive refresh after 1.5 s (as above). */
-  g_usleep (1700 * G_TIME_SPAN_MILLISECOND);
   tg_token_manager_replace_access_token (core->manager, "sdf");
   g_assert_cmpint (tg_token_manager_get_expires_at (core->manager), ==, 0);
   position = log_position (core);

@@ -306,20 +306,6 @@ test_contrast (void)
 /* ------------------------------------------------------------------------- */
 /* Phone size                                                                */
 
-static void
-on_done (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
-static gboolean
-result_ready (gpointer data)
-{
-  return *(GAsyncResult **) data != NULL;
-}
-
 static gboolean
 network_fits (gpointer data)
 {
@@ -336,24 +322,10 @@ test_phone_size (void)
 {
   GtkCssProvider *app_style = add_app_style ("style.css");
   GtkCssProvider *dark_style;
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TgSession) session = NULL;
+  g_autoptr(TgSession) session = tg_test_ui_new_signed_in_session ();
   AdwStyleManager *style = adw_style_manager_get_default ();
   TgHomeWindow *home;
   GtkWidget *network_button, *view;
-  TgTokenManager *manager;
-
-  tg_session_new_async (NULL, TG_AUTH_PROTOCOL_SEED, NULL, NULL, on_done, &result);
-  tg_test_ui_wait_until (result_ready, &result, "the built-in server");
-  session = tg_session_new_finish (result, &error);
-  g_assert_no_error (error);
-  g_clear_object (&result);
-  manager = tg_session_get_manager (session);
-  tg_token_manager_sign_in_async (manager, "demo", "demo", NULL, on_done, &result);
-  tg_test_ui_wait_until (result_ready, &result, "the sign-in");
-  g_assert_true (tg_token_manager_sign_in_finish (manager, result, &error));
-  g_assert_no_error (error);
 
   home = g_object_ref_sink (tg_home_window_new (NULL, session));
   gtk_window_set_default_size (GTK_WINDOW (home), 360, 640);

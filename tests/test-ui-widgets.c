@@ -871,25 +871,11 @@ static void
 home_setup (HomeFixture   *fixture,
             gconstpointer  data)
 {
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-  TgTokenManager *manager;
-
   tg_test_ui_use_system_mime ();
 
-  tg_session_new_async (NULL, TG_AUTH_PROTOCOL_SEED, NULL, NULL, on_done, &result);
-  tg_test_ui_wait_until (result_ready, &result, "the built-in server");
-  fixture->session = tg_session_new_finish (result, &error);
-  g_assert_no_error (error);
-  g_clear_object (&result);
-
-  manager = tg_session_get_manager (fixture->session);
+  fixture->session = tg_test_ui_new_signed_in_session ();
   /* Counted exactly below: no proactive refresh on a slow machine. */
-  g_object_set (manager, "proactive", FALSE, NULL);
-  tg_token_manager_sign_in_async (manager, "demo", "demo", NULL, on_done, &result);
-  tg_test_ui_wait_until (result_ready, &result, "the sign-in");
-  g_assert_true (tg_token_manager_sign_in_finish (manager, result, &error));
-  g_assert_no_error (error);
+  g_object_set (tg_session_get_manager (fixture->session), "proactive", FALSE, NULL);
 }
 
 static void

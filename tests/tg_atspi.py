@@ -285,9 +285,16 @@ def unnamed_controls(window):
         label = name(obj).strip()
         if not label and role(obj) == Atspi.Role.LIST_ITEM and shows_text(obj):
             continue
-        if not label or TYPE_NAME.match(label) or "_" in label:
+        if not label or TYPE_NAME.match(label) or "_" in label or said_twice(label):
             bad.append(f"{role(obj).value_nick} named “{label}”")
     return bad
+
+
+def said_twice(label):
+    """“Break access token Break Access Token”: two sources of one name."""
+    words = label.lower().split()
+    half = len(words) // 2
+    return len(words) % 2 == 0 and half > 0 and words[:half] == words[half:]
 
 
 # --------------------------------------------------------------------------

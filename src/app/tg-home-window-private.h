@@ -29,6 +29,7 @@ struct _TgHomeWindow
   guint                 burst_unfinished; /* requests of the shown burst not answered yet */
   guint                 queued_count;   /* a Send while they were: sent when they are, or 0 */
   double                count_note_value; /* the count the note under the field speaks of */
+  guint                 n_toasts;       /* shown or waiting to be */
   guint                 latency_timeout_id;
   guint                 fold_idle_id;
   gboolean              settings_known;  /* the server's settings are shown: changes go out */

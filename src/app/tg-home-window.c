@@ -84,6 +84,15 @@ _tg_home_window_op_free (TgHomeWindowOp *op)
   g_free (op);
 }
 
+static void
+on_toast_dismissed (TgHomeWindow *self)
+{
+  g_assert (self->n_toasts > 0);
+  /* Toasts are dismissed too when the window goes, its list first. */
+  if (--self->n_toasts == 0 && self->results_view != NULL)
+    gtk_widget_remove_css_class (GTK_WIDGET (self->results_view), "tg-under-toast");
+}
+
 void
 _tg_home_window_show_toast (TgHomeWindow *self,
                             const char   *text)
@@ -98,6 +107,10 @@ _tg_home_window_show_toast (TgHomeWindow *self,
   gtk_label_set_wrap_mode (GTK_LABEL (title), PANGO_WRAP_WORD_CHAR);
   gtk_label_set_xalign (GTK_LABEL (title), 0.0f);
   adw_toast_set_custom_title (toast, title);
+  /* Room for it under the last response (style.css) until it goes. */
+  self->n_toasts++;
+  gtk_widget_add_css_class (GTK_WIDGET (self->results_view), "tg-under-toast");
+  g_signal_connect_object (toast, "dismissed", G_CALLBACK (on_toast_dismissed), self, G_CONNECT_SWAPPED);
   adw_toast_overlay_add_toast (self->toast_overlay, toast);
   tg_accessible_announce (self->announcer, self->announcer_label, text);
 }
@@ -927,6 +940,9 @@ tg_home_window_init (TgHomeWindow *self)
   tg_paced_list_model_set_model (self->shown_results, G_LIST_MODEL (self->results));
   selection = GTK_SELECTION_MODEL (gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->shown_results))));
   tg_accessible_name_buttons_by_label (GTK_WIDGET (self));
+  /* Named in the template; the row (activatable-widget) labels it by its
+   * title as well, and GTK 4.8 would say both. */
+  gtk_accessible_reset_relation (GTK_ACCESSIBLE (self->grace_switch), GTK_ACCESSIBLE_RELATION_LABELLED_BY);
 
   gtk_list_view_set_factory (self->results_view, factory);
   gtk_list_view_set_model (self->results_view, selection);

@@ -50,6 +50,7 @@ struct _TgSignInWindow
    * another built-in server. */
   TgSession            *session;
   gboolean              busy;
+  gboolean              focused_once;  /* the first focus is given */
 };
 
 G_DEFINE_FINAL_TYPE (TgSignInWindow, tg_sign_in_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -463,6 +464,24 @@ tg_sign_in_window_finalize (GObject *object)
   G_OBJECT_CLASS (tg_sign_in_window_parent_class)->finalize (object);
 }
 
+/* Enter signs in with what is filled in (the demo account, for the
+ * built-in server); the person who wants to change it tabs back. Once
+ * shown: a focus set before, GtkWindow may replace with the first control
+ * when it is mapped. */
+static void
+tg_sign_in_window_map (GtkWidget *widget)
+{
+  TgSignInWindow *self = TG_SIGN_IN_WINDOW (widget);
+
+  GTK_WIDGET_CLASS (tg_sign_in_window_parent_class)->map (widget);
+
+  if (!self->focused_once)
+    {
+      self->focused_once = TRUE;
+      gtk_widget_grab_focus (self->sign_in_button);
+    }
+}
+
 static void
 tg_sign_in_window_class_init (TgSignInWindowClass *klass)
 {
@@ -471,6 +490,8 @@ tg_sign_in_window_class_init (TgSignInWindowClass *klass)
 
   object_class->dispose = tg_sign_in_window_dispose;
   object_class->finalize = tg_sign_in_window_finalize;
+
+  widget_class->map = tg_sign_in_window_map;
 
   /**
    * TgSignInWindow::signed-in:
@@ -520,10 +541,6 @@ tg_sign_in_window_init (TgSignInWindow *self)
   /* Nor the list of a combo row's popover. */
   tg_accessible_name_descendant (GTK_WIDGET (self->server_row), GTK_TYPE_LIST_VIEW, _("Servers"));
   tg_accessible_name_descendant (GTK_WIDGET (self->protocol_row), GTK_TYPE_LIST_VIEW, _("Protocols"));
-
-  /* Enter signs in with what is filled in (the demo account, for the
-   * built-in server); the person who wants to change it tabs back. */
-  gtk_window_set_focus (GTK_WINDOW (self), self->sign_in_button);
 }
 
 /**
