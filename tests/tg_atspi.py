@@ -98,11 +98,13 @@ class Session:
         launcher = next((p for p in BUS_LAUNCHER_PATHS if os.path.exists(p)), None)
         if launcher is None:
             bail("at-spi-bus-launcher not found (package at-spi2-core)")
-        self.processes.append(subprocess.Popen([launcher, "--launch-immediately"], env=env))
+        # Their chatter goes to stderr: stdout is the test's TAP.
+        self.processes.append(subprocess.Popen([launcher, "--launch-immediately"], env=env,
+                                               stdout=sys.stderr))
         self.wait(self.bus_ready, 10, "the accessibility bus")
 
         Atspi.init()
-        self.app_process = subprocess.Popen([app] + list(args), env=env)
+        self.app_process = subprocess.Popen([app] + list(args), env=env, stdout=sys.stderr)
         self.processes.append(self.app_process)
         self.app = self.wait(self.find_app, 30, "the app on the accessibility bus")
 
