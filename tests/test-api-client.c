@@ -209,18 +209,27 @@ test_gate (void)
 }
 
 /* Rule 4: after a natural expiry, N requests cost N + 1 messages and no 401. */
+/* Signed in with a token due for a proactive refresh: a 3 s token, a 2 s
+ * skew clamped to half the lifetime, 1.7 s later. */
+static TgTestCore *
+new_core_aged_past_skew (void)
+{
+  TgTestCore *core = tg_test_core_new (tg_test_server_new ("access-ttl", (gint64) 3, NULL));
+
+  g_object_set (core->manager, "expiry-skew", 2, NULL);
+  tg_test_core_sign_in (core);
+  g_usleep (1700 * G_TIME_SPAN_MILLISECOND);
+  return core;
+}
+
 static void
 test_proactive_natural_expiry (void)
 {
-  g_autoptr(TgTestCore) core = tg_test_core_new (tg_test_server_new ("access-ttl", (gint64) 3, NULL));
+  g_autoptr(TgTestCore) core = new_core_aged_past_skew ();
   g_autoptr(TgTestBurst) burst = NULL;
   TgRequestSummary summary = { 0 };
   guint position;
 
-  g_object_set (core->manager, "expiry-skew", 2, NULL);
-  tg_test_core_sign_in (core);
-  /* 3 s token, 2 s skew clamped to half the lifetime: due after 1.5 s. */
-  g_usleep (1700 * G_TIME_SPAN_MILLISECOND);
   position = log_position (core);
 
   burst = tg_test_core_burst (core, 50, "GET", "/api/resources/%u");
@@ -231,6 +240,32 @@ test_proactive_natural_expiry (void)
   g_assert_cmpuint (summary.resource_401, ==, 0);
   g_assert_cmpuint (summary.refreshes, ==, 1);
   g_assert_cmpint (tg_test_server_stat (core->server, "resources.401"), ==, 0);
+}
+
+/* The demo's Break after the token has aged past its skew (issue 10, §1.1):
+ * the replacement has no known expiry, so the gate sends it instead of
+ * refreshing first, and the picture is still N × 401 → 1 refresh → N × 200. */
+static void
+test_break_after_skew (void)
+{
+  g_autoptr(TgTestCore) core = new_core_aged_past_skew ();
+  g_autoptr(TgTestBurst) burst = NULL;
+  TgRequestSummary summary = { 0 };
+  guint position;
+
+  tg_token_manager_replace_access_token (core->manager, "sdf");
+  g_assert_cmpint (tg_token_manager_get_expires_at (core->manager), ==, 0);
+  position = log_position (core);
+
+  burst = tg_test_core_burst (core, 3, "GET", "/api/resources/%u");
+  g_assert_cmpuint (burst->n_ok, ==, 3);
+
+  summarize_from (core, position, &summary);
+  g_assert_cmpuint (summary.resource_401, ==, 3);
+  g_assert_cmpuint (summary.refreshes, ==, 1);
+  g_assert_cmpuint (summary.retries, ==, 3);
+  g_assert_cmpuint (summary.http_messages, ==, 7);
+  g_assert_cmpint (tg_test_server_stat (core->server, "resources.401"), ==, 3);
 }
 
 /* Rule 5, canary: the first retry goes alone; the others follow its success. */
@@ -773,6 +808,7 @@ main (int   argc,
   g_test_add_func ("/core/api-client/three-requests-exactly", test_three_requests_exactly);
   g_test_add_func ("/core/api-client/gate", test_gate);
   g_test_add_func ("/core/api-client/proactive-natural-expiry", test_proactive_natural_expiry);
+  g_test_add_func ("/core/api-client/break-after-skew", test_break_after_skew);
   g_test_add_func ("/core/api-client/canary", test_canary);
   g_test_add_func ("/core/api-client/canary-rejected", test_canary_rejected);
   g_test_add_func ("/core/api-client/all-rejected", test_all_rejected);

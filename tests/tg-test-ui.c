@@ -12,6 +12,7 @@
 
 #include "tg-home-window.h"
 #include "tg-result-item.h"
+#include "tg-session.h"
 #include "tg-test-ui.h"
 
 /* ------------------------------------------------------------------------- */
@@ -352,4 +353,48 @@ tg_test_ui_results_finished (gpointer home_window)
         return FALSE;
     }
   return n > 0;
+}
+
+static void
+on_session_step_done (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static gboolean
+session_step_ready (gpointer data)
+{
+  return *(GAsyncResult **) data != NULL;
+}
+
+/**
+ * tg_test_ui_new_signed_in_session:
+ *
+ * Starts a session on the built-in server and signs the demo user in.
+ *
+ * Returns: (transfer full): the session, signed in
+ */
+TgSession *
+tg_test_ui_new_signed_in_session (void)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TgSession) session = NULL;
+  TgTokenManager *manager;
+
+  tg_session_new_async (NULL, TG_AUTH_PROTOCOL_SEED, NULL, NULL, on_session_step_done, &result);
+  tg_test_ui_wait_until (session_step_ready, &result, "the built-in server");
+  session = tg_session_new_finish (result, &error);
+  g_assert_no_error (error);
+  g_clear_object (&result);
+
+  manager = tg_session_get_manager (session);
+  tg_token_manager_sign_in_async (manager, "demo", "demo", NULL, on_session_step_done, &result);
+  tg_test_ui_wait_until (session_step_ready, &result, "the sign-in");
+  g_assert_true (tg_token_manager_sign_in_finish (manager, result, &error));
+  g_assert_no_error (error);
+
+  return g_steal_pointer (&session);
 }

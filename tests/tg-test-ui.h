@@ -3,6 +3,8 @@
 
 #include <gtk/gtk.h>
 
+#include "tg-session.h"
+
 G_BEGIN_DECLS
 
 /* What the demo server's /api/resources answers the demo user. */
@@ -31,5 +33,6 @@ GtkWidget *tg_test_ui_find_actionable  (GtkWidget         *widget,
                                         const char        *action_name);
 gboolean   tg_test_ui_resource_loaded  (gpointer           home_window);
 gboolean   tg_test_ui_results_finished (gpointer           home_window);
+TgSession *tg_test_ui_new_signed_in_session (void);
 
 G_END_DECLS

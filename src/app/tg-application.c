@@ -16,6 +16,7 @@
 
 #include <glib/gi18n.h>
 
+#include "tg-accessible.h"
 #include "tg-application.h"
 #include "tg-home-window.h"
 #include "tg-preferences-window.h"
@@ -52,6 +53,31 @@ static void update_actions (TgApplication *self);
 /* ------------------------------------------------------------------------- */
 /* Windows                                                                   */
 
+/* GTK 4.8's shortcuts window has icon-only buttons without names: the
+ * search button and the search bar's close button. The window is made from
+ * gtk/help-overlay.ui when the application window is added to the
+ * application. */
+static void
+name_help_overlay (GtkWindow *window)
+{
+  GtkShortcutsWindow *overlay = NULL;
+  GtkWidget *search_bar;
+  GtkWidget *titlebar;
+
+  if (GTK_IS_APPLICATION_WINDOW (window))
+    overlay = gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window));
+  if (overlay == NULL)
+    return;
+
+  /* In the header bar: the pages of a section have toggle buttons too. */
+  titlebar = gtk_window_get_titlebar (GTK_WINDOW (overlay));
+  if (titlebar != NULL)
+    tg_accessible_name_descendant (titlebar, GTK_TYPE_TOGGLE_BUTTON, _("Search shortcuts"));
+  search_bar = tg_accessible_find_descendant (GTK_WIDGET (overlay), GTK_TYPE_SEARCH_BAR);
+  if (search_bar != NULL)
+    tg_accessible_name_descendant (search_bar, GTK_TYPE_BUTTON, _("Close the search"));
+}
+
 static void
 set_current_window (TgApplication *self,
                     GtkWindow     *window)
@@ -61,6 +87,7 @@ set_current_window (TgApplication *self,
   /* Present the new window before the old one goes, so that the application
    * never has zero windows in between (it would quit). */
   g_set_weak_pointer (&self->current, window);
+  name_help_overlay (window);
   gtk_window_present (window);
   if (old != NULL && old != window)
     gtk_window_destroy (old);

@@ -26,6 +26,10 @@ struct _TgHomeWindow
   GListStore           *results;        /* owned; of TgResultItem */
   TgPacedListModel     *shown_results;  /* owned: the results, handed to the view a batch per frame */
   char                 *resource_text;  /* owned: "" while loading */
+  guint                 burst_unfinished; /* requests of the shown burst not answered yet */
+  guint                 queued_count;   /* a Send while they were: sent when they are, or 0 */
+  double                count_note_value; /* the count the note under the field speaks of */
+  guint                 n_toasts;       /* shown or waiting to be */
   guint                 latency_timeout_id;
   guint                 fold_idle_id;
   gboolean              settings_known;  /* the server's settings are shown: changes go out */
@@ -33,6 +37,8 @@ struct _TgHomeWindow
   /* template children */
   AdwWindowTitle       *window_title;
   AdwToastOverlay      *toast_overlay;
+  GtkWidget            *announcer;
+  GtkLabel             *announcer_label;
   AdwLeaflet           *leaflet;
   GtkToggleButton      *network_button;
   GtkStack             *resource_stack;
@@ -52,6 +58,7 @@ struct _TgHomeWindow
   GtkScale             *refresh_latency_scale;
   GtkSpinButton        *count_spin;
   GtkButton            *send_button;
+  GtkLabel             *count_note;
   GtkStack             *results_stack;
   GtkListView          *results_view;
   TgTimeline           *timeline;

@@ -16,7 +16,9 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 
+#include "tg-accessible.h"
 #include "tg-home-window-private.h"
 #include "tg-result-item.h"
 #include "tg-result-row.h"
@@ -82,11 +84,35 @@ _tg_home_window_op_free (TgHomeWindowOp *op)
   g_free (op);
 }
 
+static void
+on_toast_dismissed (TgHomeWindow *self)
+{
+  g_assert (self->n_toasts > 0);
+  /* Toasts are dismissed too when the window goes, its list first. */
+  if (--self->n_toasts == 0 && self->results_view != NULL)
+    gtk_widget_remove_css_class (GTK_WIDGET (self->results_view), "tg-under-toast");
+}
+
 void
 _tg_home_window_show_toast (TgHomeWindow *self,
                             const char   *text)
 {
-  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
+  AdwToast *toast = adw_toast_new ("");
+  GtkWidget *title = gtk_label_new (text);
+
+  /* Wrapped, not cut: a plain toast title is one ellipsized line, and in a
+   * phone-sized window "Access token replaced with “sdf”: the next requests
+   * get 401" lost everything after “s. */
+  gtk_label_set_wrap (GTK_LABEL (title), TRUE);
+  gtk_label_set_wrap_mode (GTK_LABEL (title), PANGO_WRAP_WORD_CHAR);
+  gtk_label_set_xalign (GTK_LABEL (title), 0.0f);
+  adw_toast_set_custom_title (toast, title);
+  /* Room for it under the last response (style.css) until it goes. */
+  self->n_toasts++;
+  gtk_widget_add_css_class (GTK_WIDGET (self->results_view), "tg-under-toast");
+  g_signal_connect_object (toast, "dismissed", G_CALLBACK (on_toast_dismissed), self, G_CONNECT_SWAPPED);
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+  tg_accessible_announce (self->announcer, self->announcer_label, text);
 }
 
 gboolean
@@ -216,12 +242,95 @@ update_send_label (TgHomeWindow *self)
   label = g_strdup_printf (ngettext ("_Send %u Request", "_Send %u Requests", count), count);
   gtk_button_set_label (self->send_button, label);
   gtk_button_set_use_underline (self->send_button, TRUE);
+  tg_accessible_name_buttons_by_label (GTK_WIDGET (self->send_button));
 }
+
+static void set_count_note (TgHomeWindow *self,
+                            const char   *note,
+                            double        count);
 
 static void
 on_count_changed (TgHomeWindow *self)
 {
   update_send_label (self);
+
+  /* Changed since the note was written (the arrows, the settings): it would
+   * speak of another count. */
+  if (gtk_spin_button_get_value (self->count_spin) != self->count_note_value)
+    set_count_note (self, NULL, 0);
+}
+
+static void
+set_count_note (TgHomeWindow *self,
+                const char   *note,
+                double        count)
+{
+  self->count_note_value = count;
+  gtk_label_set_text (self->count_note, note != NULL ? note : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->count_note), note != NULL);
+  /* Read with the field, where the person typing is. */
+  if (note != NULL)
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self->count_spin),
+                                    GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, note, -1);
+  else
+    gtk_accessible_reset_property (GTK_ACCESSIBLE (self->count_spin),
+                                   GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+}
+
+/* The count as typed: a whole number in the adjustment's range is taken as
+ * it is; anything else becomes the nearest count that is, and the note
+ * under the field says so instead of the field changing silently. */
+static int
+on_count_input (GtkSpinButton *spin,
+                double        *new_value,
+                TgHomeWindow  *self)
+{
+  GtkAdjustment *adjustment = gtk_spin_button_get_adjustment (spin);
+  const char *text = gtk_editable_get_text (GTK_EDITABLE (spin));
+  guint lower = (guint) gtk_adjustment_get_lower (adjustment);
+  guint upper = (guint) gtk_adjustment_get_upper (adjustment);
+  g_autofree char *note = NULL;
+  g_autofree char *stripped = g_strstrip (g_strdup (text));
+  char *end = NULL;
+  double typed = g_strtod (stripped, &end);
+  double count;
+
+  if (*stripped == '\0')
+    {
+      /* Emptied: the count stays, as the field shows again. */
+      count = gtk_adjustment_get_value (adjustment);
+    }
+  else if (end == stripped || *end != '\0' || !isfinite (typed))
+    {
+      count = gtk_adjustment_get_value (adjustment);
+      /* Translators: the request count field held something else than a number */
+      note = g_strdup_printf (_("“%s” is not a number: the count stays %u"), stripped, (guint) count);
+    }
+  else if (typed < lower)
+    {
+      count = lower;
+      /* Translators: the request count was below the least one */
+      note = g_strdup_printf (_("At least %u request is sent: the count is %u"), lower, lower);
+    }
+  else if (typed > upper)
+    {
+      count = upper;
+      /* Translators: the request count was above the most */
+      note = g_strdup_printf (_("At most %u requests are sent at once: the count is %u"), upper, upper);
+    }
+  else
+    {
+      /* In range, so positive: adding a half and truncating rounds it. */
+      count = (double) (guint) (typed + 0.5);
+      if (count != typed)
+        /* Translators: a count with a fraction, e.g. "2.5 rounded to 3 requests" */
+        note = g_strdup_printf (ngettext ("%s rounded to %u request", "%s rounded to %u requests", (guint) count),
+                                stripped, (guint) count);
+    }
+
+  set_count_note (self, note, count);
+  *new_value = count;
+  return TRUE;
 }
 
 static void
@@ -248,29 +357,36 @@ on_request_done (GObject      *source,
   tg_result_item_set_response (item, response->status, response->attempts, text);
 }
 
-/**
- * tg_home_window_send_requests:
- * @self: a #TgHomeWindow
- * @count: how many requests to fire at once, at least 1
- *
- * What Send does: marks a new burst in the network view and the timeline,
- * replaces the result rows with @count new ones, and sends
- * `GET /api/resources/1` … `/api/resources/@count` all at once.
- */
-void
-tg_home_window_send_requests (TgHomeWindow *self,
-                              guint         count)
+static void send_burst (TgHomeWindow *self,
+                        guint         count);
+
+/* A request of the shown burst was answered (or failed); when it was the
+ * last, a burst asked for meanwhile goes out. */
+static void
+on_result_finished (TgHomeWindow *self,
+                    GParamSpec   *pspec,
+                    TgResultItem *item)
 {
-  g_autoptr(GPtrArray) items = NULL;
-  TgApiClient *client;
+  guint queued = self->queued_count;
 
-  g_return_if_fail (TG_IS_HOME_WINDOW (self));
-  g_return_if_fail (count >= 1);
-
-  if (!_tg_home_window_is_signed_in (self))
+  if (!tg_result_item_get_finished (item))
     return;
 
-  client = tg_session_get_client (self->session);
+  g_assert (self->burst_unfinished > 0);
+  if (--self->burst_unfinished > 0 || queued == 0)
+    return;
+
+  self->queued_count = 0;
+  if (_tg_home_window_is_signed_in (self))
+    send_burst (self, queued);
+}
+
+static void
+send_burst (TgHomeWindow *self,
+            guint         count)
+{
+  g_autoptr(GPtrArray) items = NULL;
+  TgApiClient *client = tg_session_get_client (self->session);
 
   tg_network_view_mark_burst (self->network_view);
   tg_timeline_mark_burst (self->timeline);
@@ -279,13 +395,18 @@ tg_home_window_send_requests (TgHomeWindow *self,
    * then handed them a batch per frame (shown_results). */
   items = g_ptr_array_new_full (count, g_object_unref);
   for (guint i = 1; i <= count; i++)
-    g_ptr_array_add (items, tg_result_item_new (i));
+    {
+      TgResultItem *item = tg_result_item_new (i);
+
+      g_signal_connect_object (item, "notify::finished", G_CALLBACK (on_result_finished),
+                               self, G_CONNECT_SWAPPED);
+      g_ptr_array_add (items, item);
+    }
+  self->burst_unfinished = count;
   gtk_stack_set_visible_child_name (self->results_stack, "results");
   g_list_store_splice (self->results, 0, g_list_model_get_n_items (G_LIST_MODEL (self->results)),
                        items->pdata, items->len);
 
-  /* The requests of an earlier burst are left to finish: they are part of
-   * what the log shows, and cancelling them would turn them into errors. */
   for (guint i = 0; i < items->len; i++)
     {
       g_autofree char *path = g_strdup_printf ("/api/resources/%u", i + 1);
@@ -293,6 +414,47 @@ tg_home_window_send_requests (TgHomeWindow *self,
       tg_api_client_get_async (client, path, self->cancellable, on_request_done,
                                g_object_ref (g_ptr_array_index (items, i)));
     }
+}
+
+/**
+ * tg_home_window_send_requests:
+ * @self: a #TgHomeWindow
+ * @count: how many requests to fire at once, at least 1
+ *
+ * What Send does: marks a new burst in the network view and the timeline,
+ * replaces the result rows with @count new ones, and sends
+ * `GET /api/resources/1` … `/api/resources/@count` all at once.
+ *
+ * While the requests of the last burst are still unanswered, the new burst
+ * waits for them (a toast says so), and a later Send replaces a waiting
+ * one. Its requests would otherwise mix on the wire with the retries and
+ * the refresh of the first, and the summary, the result rows and the
+ * timeline of "the last burst" could not all tell the truth about them.
+ */
+void
+tg_home_window_send_requests (TgHomeWindow *self,
+                              guint         count)
+{
+  g_autofree char *text = NULL;
+
+  g_return_if_fail (TG_IS_HOME_WINDOW (self));
+  g_return_if_fail (count >= 1);
+
+  if (!_tg_home_window_is_signed_in (self))
+    return;
+
+  if (self->burst_unfinished == 0)
+    {
+      send_burst (self, count);
+      return;
+    }
+
+  self->queued_count = count;
+  text = g_strdup_printf (ngettext ("%u request will be sent when the last burst has been answered",
+                                    "%u requests will be sent when the last burst has been answered",
+                                    count),
+                          count);
+  _tg_home_window_show_toast (self, text);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -478,6 +640,9 @@ on_leaflet_visible_child_changed (TgHomeWindow *self)
 
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->network_button),
                                network ? _("Show the Controls") : _("Show the Network Log"));
+  /* The name says what pressing it does now, as the tooltip. */
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->network_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  network ? _("Show the controls") : _("Show the network log"), -1);
 }
 
 static gboolean
@@ -719,6 +884,8 @@ tg_home_window_class_init (TgHomeWindowClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class, "/dev/tokengate/Tokengate/tg-home-window.ui");
   gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, window_title);
   gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, announcer);
+  gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, announcer_label);
   gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, leaflet);
   gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, network_button);
   gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, resource_stack);
@@ -738,12 +905,14 @@ tg_home_window_class_init (TgHomeWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, refresh_latency_scale);
   gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, count_spin);
   gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, send_button);
+  gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, count_note);
   gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, results_stack);
   gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, results_view);
   gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, timeline);
   gtk_widget_class_bind_template_child (widget_class, TgHomeWindow, network_view);
   gtk_widget_class_bind_template_callback (widget_class, on_close_request);
   gtk_widget_class_bind_template_callback (widget_class, on_count_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_count_input);
   gtk_widget_class_bind_template_callback (widget_class, on_network_button_toggled);
   gtk_widget_class_bind_template_callback (widget_class, on_leaflet_visible_child_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_leaflet_folded_changed);
@@ -770,8 +939,14 @@ tg_home_window_init (TgHomeWindow *self)
   self->shown_results = tg_paced_list_model_new (GTK_WIDGET (self->results_view), MAX_RESULT_ROWS_PER_FRAME);
   tg_paced_list_model_set_model (self->shown_results, G_LIST_MODEL (self->results));
   selection = GTK_SELECTION_MODEL (gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->shown_results))));
+  tg_accessible_name_buttons_by_label (GTK_WIDGET (self));
+  /* Named in the template; the row (activatable-widget) labels it by its
+   * title as well, and GTK 4.8 would say both. */
+  gtk_accessible_reset_relation (GTK_ACCESSIBLE (self->grace_switch), GTK_ACCESSIBLE_RELATION_LABELLED_BY);
+
   gtk_list_view_set_factory (self->results_view, factory);
   gtk_list_view_set_model (self->results_view, selection);
+  tg_accessible_one_tab_stop (GTK_WIDGET (self->results_view));
 
   gtk_scale_set_format_value_func (self->latency_scale, format_latency, NULL, NULL);
   gtk_scale_set_format_value_func (self->refresh_latency_scale, format_latency, NULL, NULL);

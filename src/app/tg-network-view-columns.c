@@ -15,6 +15,7 @@
 #include <glib/gi18n.h>
 #include <libsoup/soup.h>
 
+#include "tg-burst-rows.h"
 #include "tg-network-view-private.h"
 
 typedef enum {
@@ -42,16 +43,18 @@ static const struct {
   gboolean    numeric;
 } column_info[N_COLUMNS] = {
   /* Translators: column titles of the network log; keep them short */
-  [COLUMN_TIME]       = { N_("Time"),       8,  9, 1.0f, FALSE, TRUE  },
+  /* "+12345 ms": a slow burst's times have five digits. */
+  [COLUMN_TIME]       = { N_("Time"),       9, 10, 1.0f, FALSE, TRUE  },
   [COLUMN_METHOD]     = { N_("Method"),     4,  5, 0.0f, FALSE, FALSE },
-  [COLUMN_PATH]       = { N_("Path"),      14, 24, 0.0f, TRUE,  FALSE },
+  /* Narrow enough for a phone with the time, method and status beside it. */
+  [COLUMN_PATH]       = { N_("Path"),      11, 24, 0.0f, TRUE,  FALSE },
   [COLUMN_STATUS]     = { N_("Status"),     3,  4, 1.0f, FALSE, TRUE  },
   [COLUMN_KIND]       = { N_("Kind"),       7,  7, 0.0f, FALSE, FALSE },
   /* Translators: the access-token generation a request went out with */
   [COLUMN_GENERATION] = { N_("Gen."),       2,  3, 1.0f, FALSE, TRUE  },
   /* Translators: 1 for a first send, 2 for the retry */
   [COLUMN_ATTEMPT]    = { N_("Try"),        2,  3, 1.0f, FALSE, TRUE  },
-  [COLUMN_DURATION]   = { N_("Duration"),   8,  9, 1.0f, FALSE, TRUE  },
+  [COLUMN_DURATION]   = { N_("Duration"),   9, 10, 1.0f, FALSE, TRUE  },
 };
 
 /* What a factory's handlers need: which view, which column. The view owns
@@ -132,6 +135,80 @@ _tg_network_view_format_ms (gint64 usec)
     return g_strdup_printf (_("%.1f ms"), ms);
   /* Translators: a duration in milliseconds, e.g. "120 ms" */
   return g_strdup_printf (_("%.0f ms"), ms);
+}
+
+/* What a screen reader says for a row: the row as one sentence ("GET
+ * /api/resources/2, 401, attempt 1, generation 1, 4.7 ms") rather than
+ * eight unnamed cells. */
+static char *
+describe_record (TgRequestRecord *record)
+{
+  guint status = tg_request_record_get_status (record);
+  g_autofree char *outcome = NULL;
+  g_autofree char *duration = NULL;
+
+  if (!tg_request_record_is_finished (record))
+    /* Translators: the outcome of an exchange still under way, read by a screen reader */
+    outcome = g_strdup (_("waiting for the answer"));
+  else if (status == 0)
+    outcome = g_strdup (C_("status", "error"));
+  else
+    outcome = g_strdup_printf ("%u", status);
+
+  if (!tg_request_record_is_finished (record))
+    /* Translators: a network log row read as a sentence: method, path, outcome, kind, attempt, generation */
+    return g_strdup_printf (_("%s %s, %s, %s, attempt %u, generation %u"),
+                            tg_request_record_get_method (record), tg_request_record_get_path (record),
+                            outcome, kind_text (record), tg_request_record_get_attempt (record),
+                            tg_request_record_get_generation (record));
+
+  duration = _tg_network_view_format_ms (tg_request_record_get_end_time (record)
+                                         - tg_request_record_get_start_time (record));
+  /* Translators: a network log row read as a sentence: method, path, status, kind, attempt, generation, duration */
+  return g_strdup_printf (_("%s %s, %s, %s, attempt %u, generation %u, %s"),
+                          tg_request_record_get_method (record), tg_request_record_get_path (record),
+                          outcome, kind_text (record), tg_request_record_get_attempt (record),
+                          tg_request_record_get_generation (record), duration);
+}
+
+/* The row widget a cell is in (GTK 4.8: row > cell > our child), whose
+ * accessible name is the sentence of the whole row. */
+static GtkWidget *
+cell_row (GtkWidget *cell)
+{
+  GtkWidget *cell_widget = gtk_widget_get_parent (cell);
+
+  return cell_widget != NULL ? gtk_widget_get_parent (cell_widget) : NULL;
+}
+
+static void
+set_row_label (GtkWidget  *cell,
+               const char *label)
+{
+  GtkWidget *row = cell_row (cell);
+
+  if (row != NULL)
+    gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
+}
+
+/* A burst's header row: its name in the Path column, nothing elsewhere. */
+static void
+update_header_cell (GtkInscription *cell,
+                    TgBurstHeader  *header)
+{
+  CellContext *context = g_object_get_qdata (G_OBJECT (cell), cell_context_quark);
+  static const char *classes[] = { "heading", NULL };
+  g_autofree char *title = NULL;
+
+  /* Translators: the header row of a burst in the network log, e.g. "Burst 2" */
+  title = g_strdup_printf (_("Burst %u"), tg_burst_header_get_number (header));
+  /* "", not NULL: GTK 4.8 measures an inscription's text for its accessible
+   * text, and has a critical for NULL. */
+  gtk_inscription_set_text (cell, context->column == COLUMN_PATH ? title : "");
+  gtk_widget_set_css_classes (GTK_WIDGET (cell), classes);
+  g_object_set_qdata (G_OBJECT (cell), cell_class_quark, (gpointer) classes[0]);
+  if (context->column == COLUMN_PATH)
+    set_row_label (GTK_WIDGET (cell), title);
 }
 
 static void
@@ -224,6 +301,14 @@ update_cell (GtkInscription  *cell,
   if (text != NULL && g_strcmp0 (text, gtk_inscription_get_text (cell)) != 0)
     gtk_inscription_set_text (cell, text);
 
+  /* The status cell changes on every row, and last: it names the row. */
+  if (context->column == COLUMN_STATUS)
+    {
+      g_autofree char *sentence = describe_record (record);
+
+      set_row_label (GTK_WIDGET (cell), sentence);
+    }
+
   outcome = outcome_class (record);
   if (g_object_get_qdata (G_OBJECT (cell), cell_class_quark) != outcome)
     {
@@ -253,7 +338,8 @@ on_status_query_tooltip (GtkWidget  *cell,
                          gpointer    user_data)
 {
   GtkListItem *item = g_object_get_qdata (G_OBJECT (cell), cell_item_quark);
-  TgRequestRecord *record = item != NULL ? gtk_list_item_get_item (item) : NULL;
+  gpointer row_item = item != NULL ? gtk_list_item_get_item (item) : NULL;
+  TgRequestRecord *record = TG_IS_REQUEST_RECORD (row_item) ? row_item : NULL;
   const char *text;
   guint status;
 
@@ -271,6 +357,24 @@ on_status_query_tooltip (GtkWidget  *cell,
   return TRUE;
 }
 
+/* A cell is bound before its row is built around it the first time: the
+ * row's name is set again once it is there. */
+static void
+on_cell_realize (GtkWidget *cell)
+{
+  GtkListItem *item = g_object_get_qdata (G_OBJECT (cell), cell_item_quark);
+  gpointer row_item = item != NULL ? gtk_list_item_get_item (item) : NULL;
+  g_autofree char *label = NULL;
+
+  if (TG_IS_REQUEST_RECORD (row_item))
+    label = describe_record (row_item);
+  else if (TG_IS_BURST_HEADER (row_item))
+    label = g_strdup_printf (_("Burst %u"), tg_burst_header_get_number (row_item));
+
+  if (label != NULL)
+    set_row_label (cell, label);
+}
+
 static void
 cell_setup (GtkSignalListItemFactory *factory,
             GtkListItem              *item,
@@ -281,15 +385,18 @@ cell_setup (GtkSignalListItemFactory *factory,
   gtk_inscription_set_min_chars (GTK_INSCRIPTION (cell), column_info[context->column].min_chars);
   gtk_inscription_set_nat_chars (GTK_INSCRIPTION (cell), column_info[context->column].nat_chars);
   gtk_inscription_set_xalign (GTK_INSCRIPTION (cell), column_info[context->column].xalign);
+  /* A path cut at its start keeps what tells the rows apart, the end
+   * ("…/resources/12"); cut in the middle it loses the number's context. */
   gtk_inscription_set_text_overflow (GTK_INSCRIPTION (cell),
                                      context->column == COLUMN_PATH
-                                       ? GTK_INSCRIPTION_OVERFLOW_ELLIPSIZE_MIDDLE
+                                       ? GTK_INSCRIPTION_OVERFLOW_ELLIPSIZE_START
                                        : GTK_INSCRIPTION_OVERFLOW_ELLIPSIZE_END);
   g_object_set_qdata (G_OBJECT (cell), cell_context_quark, context);
   /* The item owns the cell, so a plain pointer back cannot dangle. */
   g_object_set_qdata (G_OBJECT (cell), cell_item_quark, item);
   if (context->column == COLUMN_STATUS)
     {
+      g_signal_connect (cell, "realize", G_CALLBACK (on_cell_realize), NULL);
       gtk_widget_set_has_tooltip (GTK_WIDGET (cell), TRUE);
       g_signal_connect (cell, "query-tooltip", G_CALLBACK (on_status_query_tooltip), NULL);
     }
@@ -303,8 +410,16 @@ cell_bind (GtkSignalListItemFactory *factory,
            CellContext              *context)
 {
   GtkWidget *cell = gtk_list_item_get_child (item);
-  TgRequestRecord *record = gtk_list_item_get_item (item);
+  gpointer row_item = gtk_list_item_get_item (item);
+  TgRequestRecord *record;
 
+  if (TG_IS_BURST_HEADER (row_item))
+    {
+      update_header_cell (GTK_INSCRIPTION (cell), row_item);
+      return;
+    }
+
+  record = row_item;
   update_cell (GTK_INSCRIPTION (cell), record, TRUE);
 
   if (!tg_request_record_is_finished (record))
@@ -318,9 +433,9 @@ cell_unbind (GtkSignalListItemFactory *factory,
              CellContext              *context)
 {
   GtkWidget *cell = gtk_list_item_get_child (item);
-  TgRequestRecord *record = gtk_list_item_get_item (item);
+  gpointer record = gtk_list_item_get_item (item);
 
-  if (record != NULL)
+  if (TG_IS_REQUEST_RECORD (record))
     g_signal_handlers_disconnect_by_func (record, on_cell_record_finished, cell);
 }
 
@@ -358,5 +473,29 @@ _tg_network_view_add_columns (TgNetworkView *self,
       gtk_column_view_column_set_expand (column, column_info[i].expand);
       gtk_column_view_column_set_resizable (column, TRUE);
       gtk_column_view_append_column (column_view, column);
+    }
+}
+
+/**
+ * _tg_network_view_set_narrow:
+ * @column_view: the view's column view
+ * @narrow: whether the table must make do with its status and path
+ *
+ * Hides (or shows again) the columns a phone-sized window can do without,
+ * so that the time, method, path and status fit without scrolling
+ * sideways. The row's sentence for a screen reader keeps every field.
+ */
+void
+_tg_network_view_set_narrow (GtkColumnView *column_view,
+                             gboolean       narrow)
+{
+  GListModel *columns = gtk_column_view_get_columns (column_view);
+
+  for (guint i = 0; i < N_COLUMNS && i < g_list_model_get_n_items (columns); i++)
+    {
+      g_autoptr(GtkColumnViewColumn) column = g_list_model_get_item (columns, i);
+      gboolean essential = i == COLUMN_TIME || i == COLUMN_METHOD || i == COLUMN_PATH || i == COLUMN_STATUS;
+
+      gtk_column_view_column_set_visible (column, essential || !narrow);
     }
 }

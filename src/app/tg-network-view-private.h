@@ -17,5 +17,7 @@ gint64 _tg_network_view_get_time_origin (TgNetworkView *self,
 void   _tg_network_view_add_columns     (TgNetworkView *self,
                                          GtkColumnView *column_view);
 char  *_tg_network_view_format_ms       (gint64         usec);
+void   _tg_network_view_set_narrow      (GtkColumnView *column_view,
+                                         gboolean       narrow);
 
 G_END_DECLS

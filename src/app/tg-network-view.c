@@ -23,6 +23,8 @@
 
 #include <glib/gi18n.h>
 
+#include "tg-accessible.h"
+#include "tg-burst-rows.h"
 #include "tg-network-view-private.h"
 #include "tg-paced-list-model.h"
 #include "tg-pending-records.h"
@@ -30,24 +32,18 @@
 /* Rows the view takes in per frame while it catches up with the log. */
 #define MAX_ROWS_PER_FRAME 32
 
-typedef struct {
-  guint  position;    /* first record of the burst */
-  gint64 time;        /* when it was marked, monotonic µs */
-} BurstMark;
-
 struct _TgNetworkView
 {
   GtkWidget           parent_instance;
 
   TgRequestLog       *log;            /* owned, nullable */
   TgPacedListModel   *rows;           /* owned: the log, a batch per frame */
+  /* The rows with a header before each burst, oldest first, so that every
+   * row's time is relative to the start of its own burst, not only the rows
+   * of the last one. */
+  TgBurstRows        *burst_rows;     /* owned */
   GSignalGroup       *log_signals;    /* owned */
   GtkSingleSelection *selection;      /* owned */
-
-  /* Bursts, oldest first, so that every row's time is relative to the start
-   * of its own burst, not only the rows of the last one. */
-  GArray             *marks;          /* of BurstMark */
-  gboolean            has_burst;
 
   /* Unfinished records of the last burst: the summary changes when they end. */
   TgPendingRecords   *pending;        /* owned */
@@ -58,6 +54,9 @@ struct _TgNetworkView
   gboolean            scroll_pending;
   gboolean            stick_to_end;   /* follow new rows until the user scrolls up */
   double              last_value;
+  gboolean            narrow;         /* the less important columns are hidden */
+  double              wide_width;     /* what the table needed with them all */
+  guint               narrow_idle_id;
 
   /* template children */
   GtkColumnView      *column_view;
@@ -85,32 +84,24 @@ static void queue_update (TgNetworkView *self);
 
 /**
  * _tg_network_view_get_time_origin:
- * @position: a record's position in the log
+ * @row: a row of the view that shows a record
  *
- * Returns: where the burst that @position belongs to began (monotonic µs):
- *   the last mark at or before it, or the first record of the log for what
- *   came before any burst (the sign-in and the first fetch)
+ * Returns: where the burst that the record belongs to began (monotonic µs),
+ *   or the first record of the log for what came before any burst (the
+ *   sign-in and the first fetch)
  */
 gint64
 _tg_network_view_get_time_origin (TgNetworkView *self,
-                                  guint          position)
+                                  guint          row)
 {
   g_autoptr(TgRequestRecord) first = NULL;
-  guint lo = 0, hi = self->marks->len;
+  TgBurstHeader *header = NULL;
+  guint position;
 
-  /* Binary search for the last mark whose position is <= @position. */
-  while (lo < hi)
-    {
-      guint mid = lo + (hi - lo) / 2;
-
-      if (g_array_index (self->marks, BurstMark, mid).position <= position)
-        lo = mid + 1;
-      else
-        hi = mid;
-    }
-
-  if (lo > 0)
-    return g_array_index (self->marks, BurstMark, lo - 1).time;
+  if (tg_burst_rows_to_model_position (self->burst_rows, row, &position))
+    header = tg_burst_rows_get_burst_at (self->burst_rows, position);
+  if (header != NULL)
+    return tg_burst_header_get_time (header);
 
   if (self->log != NULL)
     first = g_list_model_get_item (G_LIST_MODEL (self->log), 0);
@@ -124,9 +115,13 @@ _tg_network_view_get_time_origin (TgNetworkView *self,
 static guint
 burst_start (TgNetworkView *self)
 {
-  if (self->marks->len == 0)
-    return 0;
-  return g_array_index (self->marks, BurstMark, self->marks->len - 1).position;
+  return tg_burst_rows_get_last_start (self->burst_rows);
+}
+
+static gboolean
+has_burst (TgNetworkView *self)
+{
+  return tg_burst_rows_get_n_bursts (self->burst_rows) > 0;
 }
 
 static void
@@ -138,7 +133,7 @@ update_summary (TgNetworkView *self)
 
   self->summary_dirty = FALSE;
 
-  if (!self->has_burst || self->log == NULL)
+  if (!has_burst (self) || self->log == NULL)
     {
       summary = g_strdup (_("No burst yet"));
       detail = g_strdup_printf (ngettext ("%u exchange in the log", "%u exchanges in the log", n_items),
@@ -223,7 +218,7 @@ scroll_to_end (TgNetworkView *self)
 
   /* The rows the view has, which the log may be ahead of until the batch is
    * out. */
-  n_items = g_list_model_get_n_items (G_LIST_MODEL (self->rows));
+  n_items = g_list_model_get_n_items (G_LIST_MODEL (self->burst_rows));
   if (n_items == 0)
     return;
 
@@ -270,6 +265,49 @@ on_vadjustment_changed (TgNetworkView *self,
 
   if (self->stick_to_end && gtk_adjustment_get_value (adjustment) < end - 0.5)
     gtk_adjustment_set_value (adjustment, end);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Narrow windows                                                           */
+
+static gboolean
+apply_narrow (gpointer user_data)
+{
+  TgNetworkView *self = user_data;
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_hadjustment (self->scroller);
+  double width = gtk_adjustment_get_page_size (adjustment);
+  double needed = gtk_adjustment_get_upper (adjustment);
+
+  self->narrow_idle_id = 0;
+
+  /* Not allocated yet. */
+  if (width <= 0.0)
+    return G_SOURCE_REMOVE;
+
+  if (!self->narrow && needed > width + 1.0)
+    {
+      self->narrow = TRUE;
+      self->wide_width = needed;
+      _tg_network_view_set_narrow (self->column_view, TRUE);
+    }
+  else if (self->narrow && width >= self->wide_width)
+    {
+      self->narrow = FALSE;
+      _tg_network_view_set_narrow (self->column_view, FALSE);
+    }
+
+  return G_SOURCE_REMOVE;
+}
+
+/* The table scrolls sideways when its columns do not fit: then the less
+ * important ones go, and come back once the width they needed is there. It
+ * is done just after the layout pass that told, not in the middle of it. */
+static void
+on_hadjustment_changed (TgNetworkView *self,
+                        GtkAdjustment *adjustment)
+{
+  if (self->narrow_idle_id == 0)
+    self->narrow_idle_id = g_idle_add (apply_narrow, self);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -328,14 +366,13 @@ on_log_items_changed (TgNetworkView *self,
   if (removed > 0)
     {
       /* The log only ever shrinks by being cleared: forget the bursts. */
-      g_array_set_size (self->marks, 0);
-      self->has_burst = FALSE;
+      tg_burst_rows_clear_bursts (self->burst_rows);
       self->stick_to_end = TRUE;
       self->last_value = 0;
       tg_pending_records_clear (self->pending);
     }
 
-  if (self->has_burst)
+  if (has_burst (self))
     {
       guint from = MAX (position, burst_start (self));
 
@@ -399,6 +436,7 @@ tg_network_view_dispose (GObject *object)
 
   if (self->pending != NULL)
     tg_pending_records_clear (self->pending);
+  g_clear_handle_id (&self->narrow_idle_id, g_source_remove);
 
   /* Drop the model before the template: unbinding the rows disconnects their
    * cells from the records while the cells are still alive. */
@@ -409,6 +447,7 @@ tg_network_view_dispose (GObject *object)
     g_signal_group_set_target (self->log_signals, NULL);
   g_clear_object (&self->log_signals);
   g_clear_object (&self->selection);
+  g_clear_object (&self->burst_rows);
   g_clear_object (&self->rows);
   g_clear_object (&self->pending);
   g_clear_object (&self->log);
@@ -428,7 +467,6 @@ tg_network_view_finalize (GObject *object)
 {
   TgNetworkView *self = TG_NETWORK_VIEW (object);
 
-  g_clear_pointer (&self->marks, g_array_unref);
   g_clear_pointer (&self->summary, g_free);
 
   G_OBJECT_CLASS (tg_network_view_parent_class)->finalize (object);
@@ -528,7 +566,6 @@ tg_network_view_init (TgNetworkView *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
-  self->marks = g_array_new (FALSE, FALSE, sizeof (BurstMark));
   self->pending = tg_pending_records_new ();
   g_signal_connect_object (self->pending, "record-finished",
                            G_CALLBACK (on_pending_record_finished), self, G_CONNECT_SWAPPED);
@@ -543,10 +580,21 @@ tg_network_view_init (TgNetworkView *self)
   gtk_single_selection_set_autoselect (self->selection, FALSE);
   gtk_single_selection_set_can_unselect (self->selection, TRUE);
   self->rows = tg_paced_list_model_new (GTK_WIDGET (self), MAX_ROWS_PER_FRAME);
-  gtk_single_selection_set_model (self->selection, G_LIST_MODEL (self->rows));
-  g_signal_connect_object (self->rows, "items-changed",
+  self->burst_rows = tg_burst_rows_new ();
+  tg_burst_rows_set_model (self->burst_rows, G_LIST_MODEL (self->rows));
+  gtk_single_selection_set_model (self->selection, G_LIST_MODEL (self->burst_rows));
+  g_signal_connect_object (self->burst_rows, "items-changed",
                            G_CALLBACK (on_rows_changed), self, G_CONNECT_SWAPPED);
   gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (self->selection));
+  tg_accessible_one_tab_stop (GTK_WIDGET (self->column_view));
+  /* The list inside the column view is what takes the focus; its row of
+   * column titles can be focused too (GTK 4.8 names neither). */
+  tg_accessible_name_descendant (GTK_WIDGET (self->column_view), GTK_TYPE_LIST_VIEW, _("Network log"));
+  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->column_view)); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (g_strcmp0 (gtk_widget_get_css_name (child), "header") == 0)
+      gtk_accessible_update_property (GTK_ACCESSIBLE (child), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      _("Column titles"), -1);
 
   self->log_signals = g_signal_group_new (TG_TYPE_REQUEST_LOG);
   g_signal_group_connect_swapped (self->log_signals, "items-changed",
@@ -557,6 +605,8 @@ tg_network_view_init (TgNetworkView *self)
                            G_CALLBACK (on_vadjustment_value_changed), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (vadjustment, "changed",
                            G_CALLBACK (on_vadjustment_changed), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (gtk_scrolled_window_get_hadjustment (self->scroller), "changed",
+                           G_CALLBACK (on_hadjustment_changed), self, G_CONNECT_SWAPPED);
 
   update_summary (self);
 }
@@ -591,8 +641,7 @@ tg_network_view_set_log (TgNetworkView *self,
     return;
 
   tg_pending_records_clear (self->pending);
-  g_array_set_size (self->marks, 0);
-  self->has_burst = FALSE;
+  tg_burst_rows_clear_bursts (self->burst_rows);
   self->stick_to_end = TRUE;
 
   tg_paced_list_model_set_model (self->rows, G_LIST_MODEL (log));
@@ -616,23 +665,15 @@ tg_network_view_set_log (TgNetworkView *self,
 void
 tg_network_view_mark_burst (TgNetworkView *self)
 {
-  BurstMark mark;
-
   g_return_if_fail (TG_IS_NETWORK_VIEW (self));
 
-  mark.position = self->log != NULL ? g_list_model_get_n_items (G_LIST_MODEL (self->log)) : 0;
-  mark.time = g_get_monotonic_time ();
-
   /* Two marks with nothing between them: the later one wins. */
-  if (self->marks->len > 0 &&
-      g_array_index (self->marks, BurstMark, self->marks->len - 1).position == mark.position)
-    g_array_index (self->marks, BurstMark, self->marks->len - 1) = mark;
-  else
-    g_array_append_val (self->marks, mark);
+  tg_burst_rows_add_burst (self->burst_rows,
+                           self->log != NULL ? g_list_model_get_n_items (G_LIST_MODEL (self->log)) : 0,
+                           g_get_monotonic_time ());
 
   /* The previous burst's stragglers no longer change the summary. */
   tg_pending_records_clear (self->pending);
-  self->has_burst = TRUE;
   self->stick_to_end = TRUE;
   self->summary_dirty = TRUE;
   queue_update (self);

@@ -8,6 +8,9 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
+
+#include "tg-accessible.h"
 #include "tg-preferences-window.h"
 
 struct _TgPreferencesWindow
@@ -71,6 +74,12 @@ static void
 tg_preferences_window_init (TgPreferencesWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  /* Named in the template; its row (activatable-widget) labels it by its
+   * title as well, and GTK 4.8 would say both. */
+  gtk_accessible_reset_relation (GTK_ACCESSIBLE (self->proactive_switch), GTK_ACCESSIBLE_RELATION_LABELLED_BY);
+  /* libadwaita 1.2's combo row leaves the list of its popover unnamed. */
+  tg_accessible_name_descendant (GTK_WIDGET (self->retry_policy_row), GTK_TYPE_LIST_VIEW, _("Retry policies"));
 }
 
 /**

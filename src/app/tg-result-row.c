@@ -37,6 +37,36 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+/* The row read as one sentence, on the row and on the list's row around it
+ * (which is what takes the focus): "Response 2, 200 after a retry,
+ * protected resources, …". */
+static void
+update_accessible_label (TgResultRow *self,
+                         const char  *title,
+                         const char  *status)
+{
+  TgResultItem *item = self->item;
+  const char *text = tg_result_item_get_text (item);
+  GtkWidget *list_row = gtk_widget_get_parent (GTK_WIDGET (self));
+  g_autofree char *sentence = NULL;
+
+  if (!tg_result_item_get_finished (item))
+    /* Translators: a result row read by a screen reader, e.g. "Response 2, waiting for the answer" */
+    sentence = g_strdup_printf (_("%s, waiting for the answer"), title);
+  else if (tg_result_item_get_attempts (item) >= 2)
+    /* Translators: a result row read by a screen reader: "Response 2, 200 after a retry, <body>" */
+    sentence = g_strdup_printf (_("%s, %s after a retry, %s"), title,
+                                status != NULL ? status : C_("status", "error"), text != NULL ? text : "");
+  else
+    /* Translators: a result row read by a screen reader: "Response 2, 200, <body>" */
+    sentence = g_strdup_printf (_("%s, %s, %s"), title,
+                                status != NULL ? status : C_("status", "error"), text != NULL ? text : "");
+
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, sentence, -1);
+  if (list_row != NULL)
+    gtk_accessible_update_property (GTK_ACCESSIBLE (list_row), GTK_ACCESSIBLE_PROPERTY_LABEL, sentence, -1);
+}
+
 static void
 update (TgResultRow *self)
 {
@@ -75,6 +105,8 @@ update (TgResultRow *self)
   gtk_widget_set_css_classes (GTK_WIDGET (self->status_label),
                               (const char *[]) { "heading", "numeric", status_class, NULL });
   gtk_widget_set_visible (GTK_WIDGET (self->retried_label), tg_result_item_get_attempts (item) >= 2);
+
+  update_accessible_label (self, title, status);
 }
 
 static void

@@ -17,6 +17,8 @@
 #include <glib/gi18n.h>
 
 #include <tokengate.h>
+
+#include "tg-accessible.h"
 #include "tg-sign-in-window.h"
 
 enum {
@@ -48,6 +50,7 @@ struct _TgSignInWindow
    * another built-in server. */
   TgSession            *session;
   gboolean              busy;
+  gboolean              focused_once;  /* the first focus is given */
 };
 
 G_DEFINE_FINAL_TYPE (TgSignInWindow, tg_sign_in_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -193,8 +196,25 @@ static void
 set_message (TgSignInWindow *self,
              const char     *message)
 {
+  gboolean shown = message != NULL && *message != '\0';
+
   gtk_label_set_text (self->message_label, message != NULL ? message : "");
-  gtk_widget_set_visible (self->message_box, message != NULL && *message != '\0');
+  gtk_widget_set_visible (self->message_box, shown);
+
+  /* The box is an alert, read out when shown; the button that has the
+   * focus when the window opens says it too, for a screen reader that
+   * presents the window from its focus. */
+  if (shown)
+    {
+      g_autofree char *description = NULL;
+
+      /* Translators: read with the Sign In button after a session ended; %s is the server's reason */
+      description = g_strdup_printf (_("Your session has ended. Sign in again to go on. %s"), message);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self->sign_in_button),
+                                      GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description, -1);
+    }
+  else
+    gtk_accessible_reset_property (GTK_ACCESSIBLE (self->sign_in_button), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
 }
 
 /* The built-in server's demo user is filled in; a custom server gets the
@@ -444,6 +464,24 @@ tg_sign_in_window_finalize (GObject *object)
   G_OBJECT_CLASS (tg_sign_in_window_parent_class)->finalize (object);
 }
 
+/* Enter signs in with what is filled in (the demo account, for the
+ * built-in server); the person who wants to change it tabs back. Once
+ * shown: a focus set before, GtkWindow may replace with the first control
+ * when it is mapped. */
+static void
+tg_sign_in_window_map (GtkWidget *widget)
+{
+  TgSignInWindow *self = TG_SIGN_IN_WINDOW (widget);
+
+  GTK_WIDGET_CLASS (tg_sign_in_window_parent_class)->map (widget);
+
+  if (!self->focused_once)
+    {
+      self->focused_once = TRUE;
+      gtk_widget_grab_focus (self->sign_in_button);
+    }
+}
+
 static void
 tg_sign_in_window_class_init (TgSignInWindowClass *klass)
 {
@@ -452,6 +490,8 @@ tg_sign_in_window_class_init (TgSignInWindowClass *klass)
 
   object_class->dispose = tg_sign_in_window_dispose;
   object_class->finalize = tg_sign_in_window_finalize;
+
+  widget_class->map = tg_sign_in_window_map;
 
   /**
    * TgSignInWindow::signed-in:
@@ -494,6 +534,13 @@ tg_sign_in_window_init (TgSignInWindow *self)
   g_signal_connect (self->url_row, "changed", G_CALLBACK (on_row_changed), NULL);
   g_signal_connect (self->user_row, "changed", G_CALLBACK (on_row_changed), NULL);
   g_signal_connect (self->password_row, "changed", G_CALLBACK (on_row_changed), NULL);
+
+  /* libadwaita 1.2 leaves the password row's show-text button (an icon)
+   * without a name. */
+  tg_accessible_name_descendant (GTK_WIDGET (self->password_row), GTK_TYPE_BUTTON, _("Show password"));
+  /* Nor the list of a combo row's popover. */
+  tg_accessible_name_descendant (GTK_WIDGET (self->server_row), GTK_TYPE_LIST_VIEW, _("Servers"));
+  tg_accessible_name_descendant (GTK_WIDGET (self->protocol_row), GTK_TYPE_LIST_VIEW, _("Protocols"));
 }
 
 /**

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 #include <string.h>
 
 #include "tg-timeline-private.h"
@@ -22,8 +23,56 @@ typedef struct {
   GdkRGBA error;
   GdkRGBA accent;
   GdkRGBA pending;
-  GdkRGBA on_bar;
 } Palette;
+
+/* WCAG 2.1 relative luminance of an sRGB colour (§1.4.3). */
+static double
+relative_luminance (const GdkRGBA *color)
+{
+  const float channels[] = { color->red, color->green, color->blue };
+  const double weights[] = { 0.2126, 0.7152, 0.0722 };
+  double luminance = 0.0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (channels); i++)
+    {
+      double c = channels[i];
+
+      c = c <= 0.04045 ? c / 12.92 : pow ((c + 0.055) / 1.055, 2.4);
+      luminance += weights[i] * c;
+    }
+  return luminance;
+}
+
+/**
+ * _tg_timeline_contrast_ratio:
+ *
+ * Returns: the WCAG contrast ratio of two opaque colours, 1 to 21
+ */
+double
+_tg_timeline_contrast_ratio (const GdkRGBA *a,
+                             const GdkRGBA *b)
+{
+  double la = relative_luminance (a), lb = relative_luminance (b);
+
+  return (MAX (la, lb) + 0.05) / (MIN (la, lb) + 0.05);
+}
+
+/**
+ * _tg_timeline_text_on_bar:
+ * @bar: a bar's colour
+ * @text: (out caller-allocates): the colour of the text written on it
+ *
+ * White or black, whichever stands out more from @bar: white on the 401
+ * orange (#e66100) is 3.1:1, below WCAG's 4.5:1 for text; black is 6.7:1.
+ */
+void
+_tg_timeline_text_on_bar (const GdkRGBA *bar,
+                          GdkRGBA       *text)
+{
+  static const GdkRGBA white = { 1, 1, 1, 1 }, black = { 0, 0, 0, 1 };
+
+  *text = _tg_timeline_contrast_ratio (bar, &white) >= _tg_timeline_contrast_ratio (bar, &black) ? white : black;
+}
 
 static void
 lookup_color (GtkStyleContext *context,
@@ -56,7 +105,6 @@ get_palette (TgTimeline *self,
   /* 401 is the posts' orange, the same in both styles: it is the one colour a
    * person looks for in the picture. */
   gdk_rgba_parse (&palette->unauthorized, "#e66100");
-  gdk_rgba_parse (&palette->on_bar, "#ffffff");
 }
 
 static const GdkRGBA *
@@ -277,11 +325,16 @@ snapshot_lane (TgTimeline    *self,
       float x1 = _tg_timeline_time_to_x (scale, _tg_timeline_record_end (record, scale->now));
       float bar_width = MAX (x1 - x0, 3.0f);
       guint status = tg_request_record_get_status (record);
+      GdkRGBA on_bar;
 
       /* Before the first attempt: the time it spent at the gate, when it
-       * was asked for with the burst but held back. After a 401: the wait
-       * for the refresh, up to the retry. */
-      if (i == 0 && lane->kind == LANE_REQUEST && x0 - scale->bars_x > 6.0f &&
+       * was asked for with the burst but held back — known only with a
+       * burst: before one, the axis starts at the first record of the log
+       * (a failed sign-in, say) and the gap to a request is the person's
+       * time, not a wait. After a 401: the wait for the refresh, up to the
+       * retry. */
+      if (i == 0 && lane->kind == LANE_REQUEST && self->burst_time != 0 &&
+          x0 - scale->bars_x > 6.0f &&
           tg_request_record_get_start_time (record) - scale->t0 >= GATE_WAIT_MIN_USEC)
         append_dashes (snapshot, &palette->pending, scale->bars_x, x0 - 2.0f, centre);
       else if (previous_end >= 0.0f && x0 - previous_end > 3.0f)
@@ -296,16 +349,18 @@ snapshot_lane (TgTimeline    *self,
 
           pango_layout_set_text (layout, text, -1);
           pango_layout_get_pixel_size (layout, &text_width, &text_height);
+          _tg_timeline_text_on_bar (record_color (palette, record), &on_bar);
           if (text_width + 6 <= bar_width)
-            append_text (snapshot, layout, &palette->on_bar,
+            append_text (snapshot, layout, &on_bar,
                          x0 + (bar_width - text_width) / 2.0f, centre - text_height / 2.0f);
         }
       else if (lane->kind == LANE_REFRESH)
         {
           pango_layout_set_text (layout, C_("timeline bar", "refresh"), -1);
           pango_layout_get_pixel_size (layout, &text_width, &text_height);
+          _tg_timeline_text_on_bar (record_color (palette, record), &on_bar);
           if (text_width + 6 <= bar_width)
-            append_text (snapshot, layout, &palette->on_bar,
+            append_text (snapshot, layout, &on_bar,
                          x0 + (bar_width - text_width) / 2.0f, centre - text_height / 2.0f);
         }
 

@@ -79,5 +79,9 @@ gint64 _tg_timeline_record_end    (TgRequestRecord *record,
 /* tg-timeline-drawing.c */
 void   _tg_timeline_snapshot      (GtkWidget       *widget,
                                    GtkSnapshot     *snapshot);
+double _tg_timeline_contrast_ratio (const GdkRGBA  *a,
+                                    const GdkRGBA  *b);
+void   _tg_timeline_text_on_bar   (const GdkRGBA   *bar,
+                                   GdkRGBA         *text);
 
 G_END_DECLS

@@ -173,23 +173,82 @@ on_log_items_changed (TgTimeline *self,
 /* ------------------------------------------------------------------------ */
 /* Redrawing, at most once per frame                                        */
 
-/* What a screen reader says about the picture: the counts it is drawn from. */
+/* Lanes told in words: enough for a burst a person reads through; the
+ * network log has the rest, row by row. */
+#define MAX_DESCRIBED_LANES 20
+
+/* One lane in words: "/api/resources/1: 401 at +2 ms (4 ms), 200 at +31 ms
+ * (3 ms)" — what the bars and the wait between them show. */
+static void
+describe_lane (GString *text,
+               Lane    *lane,
+               gint64   origin)
+{
+  g_string_append_printf (text, "%s:", lane->label);
+  for (guint i = 0; i < lane->records->len; i++)
+    {
+      TgRequestRecord *record = g_ptr_array_index (lane->records, i);
+      gint64 start = tg_request_record_get_start_time (record);
+      gint64 end = tg_request_record_get_end_time (record);
+      guint status = tg_request_record_get_status (record);
+      g_autofree char *outcome = status != 0 ? g_strdup_printf ("%u", status) : g_strdup (C_("status", "error"));
+
+      /* Translators: one attempt of a request in the timeline's description, e.g. "401 at +2 ms (4 ms)" */
+      g_string_append_printf (text, _(" %s at +%.0f ms (%.0f ms)"), outcome,
+                              MAX (start - origin, 0) / 1000.0, MAX (end - start, 0) / 1000.0);
+      if (i + 1 < lane->records->len)
+        g_string_append_c (text, ',');
+    }
+  g_string_append (text, ". ");
+}
+
+/* What a screen reader says about the picture (issue 10, §2.6): the counts
+ * it is drawn from and, once the burst is over, each lane's attempts with
+ * their times — the facts of the bars, without a mouse. */
 static void
 update_description (TgTimeline *self)
 {
   Lane *refresh_lane = g_ptr_array_index (self->lanes, 0);
   g_autofree char *requests = NULL;
-  g_autofree char *text = NULL;
+  g_autofree char *counts = NULL;
+  g_autoptr(GString) text = NULL;
   guint n_requests = g_hash_table_size (self->lane_by_request);
+  gint64 origin = self->burst_time;
 
   requests = g_strdup_printf (ngettext ("%u request", "%u requests", n_requests), n_requests);
   /* Translators: e.g. "3 requests and 1 refresh on a time axis" */
-  text = g_strdup_printf (ngettext ("%s and %u refresh on a time axis",
-                                    "%s and %u refreshes on a time axis",
-                                    refresh_lane->records->len),
-                          requests, refresh_lane->records->len);
+  counts = g_strdup_printf (ngettext ("%s and %u refresh on a time axis",
+                                      "%s and %u refreshes on a time axis",
+                                      refresh_lane->records->len),
+                            requests, refresh_lane->records->len);
+  text = g_string_new (counts);
+  g_string_append (text, ". ");
+
+  if (tg_pending_records_get_size (self->pending) == 0)
+    {
+      Scale scale;
+
+      if (origin == 0)
+        {
+          /* Before any burst the axis starts at the first record. */
+          _tg_timeline_compute_scale (self, 1, &scale);
+          origin = scale.t0;
+        }
+      for (guint i = 0; i < self->lanes->len && i < MAX_DESCRIBED_LANES + 1; i++)
+        {
+          Lane *lane = g_ptr_array_index (self->lanes, i);
+
+          if (lane->records->len > 0)
+            describe_lane (text, lane, origin);
+        }
+      if (self->lanes->len > MAX_DESCRIBED_LANES + 1)
+        /* Translators: after the first lanes told in words; the network log lists every exchange */
+        g_string_append_printf (text, _("%u more in the network log."),
+                                self->lanes->len - MAX_DESCRIBED_LANES - 1);
+    }
+
   gtk_accessible_update_property (GTK_ACCESSIBLE (self),
-                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, text,
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, text->str,
                                   -1);
 }
 
@@ -663,6 +722,9 @@ tg_timeline_init (TgTimeline *self)
 
   gtk_widget_set_has_tooltip (GTK_WIDGET (self), TRUE);
   gtk_widget_set_overflow (GTK_WIDGET (self), GTK_OVERFLOW_HIDDEN);
+  /* A Tab stop, so that a keyboard and a screen reader reach its
+   * description (update_description()). */
+  gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
 
   gtk_accessible_update_property (GTK_ACCESSIBLE (self),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, _("Timeline of the last burst"),

@@ -41,15 +41,21 @@ enum {
 static GParamSpec *properties[N_PROPS];
 
 /* Shows enough of a token to tell two apart and to see that the demo's "sdf"
- * went in, never enough to use it: at most the first 8 and last 4 characters,
- * and for short values (a broken token is 3 characters) at most a third of
- * them, so that no length of token is ever shown whole. */
+ * went in, never enough to use it: at most the first 8 and last 4 characters
+ * of a real one. A value as short as SHORT_TOKEN_CHARS is no secret worth
+ * hiding — a bearer token that short could be guessed — and the demo's
+ * broken token is one: it is shown whole, so that the panel reads "sdf". */
+#define SHORT_TOKEN_CHARS 8
+
 static char *
 shorten_token (const char *token)
 {
   gsize len = strlen (token);
   gsize head = MIN (8, len / 3);
   gsize tail = len >= 24 ? 4 : 0;
+
+  if (len <= SHORT_TOKEN_CHARS)
+    return g_strdup (token);
 
   return g_strdup_printf ("%.*s…%s", (int) head, token, token + len - tail);
 }

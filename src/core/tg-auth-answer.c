@@ -543,7 +543,7 @@ set_http_error (TgAuthOperation   operation,
       if (invalid_grant && (status == SOUP_STATUS_BAD_REQUEST ||
                             status == SOUP_STATUS_UNAUTHORIZED))
         g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_SESSION_EXPIRED,
-                     _("The session has expired; sign in again (%s)"), answer);
+                     _("The server ended the session (%s)"), answer);
       else if (invalid_client)
         g_set_error (error, TG_AUTH_ERROR, TG_AUTH_ERROR_REFRESH_FAILED,
                      _("The token refresh failed: the client credentials were refused (%s)"), answer);

@@ -114,13 +114,13 @@ tg_uri_is_safe_for_tokens (GUri    *uri,
   if (g_ascii_strcasecmp (scheme, "https") != 0 && g_ascii_strcasecmp (scheme, "http") != 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   _("Only http and https URIs are supported, not “%s”"), scheme);
+                   _("Only http and https URLs are supported, not “%s”"), scheme);
       return FALSE;
     }
   if (!host_is_valid (host))
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                           _("The URI has no valid host"));
+                           _("The URL has no valid host"));
       return FALSE;
     }
   if (g_ascii_strcasecmp (scheme, "https") == 0 || host_is_loopback (host))
@@ -153,9 +153,9 @@ parse_endpoint (const char  *uri_string,
   if (uri == NULL)
     {
       const char *messages[] = {
-        [ENDPOINT_SERVER] = _("The server URI is not a valid absolute URI"),
-        [ENDPOINT_TOKEN] = _("The token endpoint is not a valid absolute URI"),
-        [ENDPOINT_REVOCATION] = _("The revocation endpoint is not a valid absolute URI"),
+        [ENDPOINT_SERVER] = _("The server URI is not a valid absolute URL"),
+        [ENDPOINT_TOKEN] = _("The token endpoint is not a valid absolute URL"),
+        [ENDPOINT_REVOCATION] = _("The revocation endpoint is not a valid absolute URL"),
       };
 
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, messages[endpoint]);
@@ -171,7 +171,7 @@ parse_endpoint (const char  *uri_string,
         {
         case ENDPOINT_SERVER:
           /* Translators: %s is the reason, a sentence of its own. */
-          g_set_error (error, domain, code, _("The server URI is not usable: %s"), reason);
+          g_set_error (error, domain, code, _("The server URL is not usable: %s"), reason);
           break;
         case ENDPOINT_TOKEN:
           /* Translators: %s is the reason, a sentence of its own. */

@@ -2037,12 +2037,15 @@ tg_token_manager_sign_out_finish (TgTokenManager  *self,
  * store, without a new generation — the posts' demo,
  * `localStorage.setItem("token", "sdf")`: the next requests go out with a
  * token the server rejects, and the manager must recover with one refresh.
+ * The replacement's expiry is unknown (#TgTokenManager:expires-at is 0), so
+ * it is sent whatever the age of the token it replaced.
  */
 void
 tg_token_manager_replace_access_token (TgTokenManager *self,
                                        const char     *access_token)
 {
   g_autoptr(TgTokens) tokens = NULL;
+  gboolean had_expiry;
 
   g_return_if_fail (TG_IS_TOKEN_MANAGER (self));
   g_return_if_fail (access_token != NULL && *access_token != '\0');
@@ -2050,9 +2053,17 @@ tg_token_manager_replace_access_token (TgTokenManager *self,
   if (self->tokens == NULL)
     return;
 
-  tokens = tg_tokens_with_access_token (self->tokens, access_token);
+  /* The replacement is not a token the server issued, so nothing is known of
+   * its expiry: were the old token's kept, a pair aged past its skew would be
+   * refreshed at the gate (rule 4) and the replacement never sent. Without an
+   * expiry it goes out as it is and the server's 401 decides, as for any
+   * token without `exp` or `expires_in`. */
+  had_expiry = tg_tokens_get_expires_at (self->tokens) != 0;
+  tokens = tg_tokens_new (access_token, tg_tokens_get_refresh_token (self->tokens), 0);
   g_clear_pointer (&self->tokens, tg_tokens_unref);
   self->tokens = g_steal_pointer (&tokens);
+  if (had_expiry)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_EXPIRES_AT]);
   g_signal_emit (self, signals[TOKENS_CHANGED], 0);
 
   store_write_in_background (self, self->tokens);

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Accessibility helpers for what GTK 4.8 and libadwaita 1.2 do not do by
+ * themselves (issue 10, §2).
+ */
+#define G_LOG_DOMAIN "tg-accessible"
+
+#include "config.h"
+
+#include "tg-accessible.h"
+
+static GtkWidget *
+find_descendant (GtkWidget *widget,
+                 GType      type,
+                 gboolean   visible_only)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found;
+
+      /* A hidden popover is looked into: what it holds is met once it
+       * opens. */
+      if (G_TYPE_CHECK_INSTANCE_TYPE (child, type) && (!visible_only || gtk_widget_get_visible (child)))
+        return child;
+      if ((found = find_descendant (child, type, visible_only)) != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/**
+ * tg_accessible_find_descendant:
+ * @root: a composite widget
+ * @type: the type of the part to find
+ *
+ * Returns: (transfer none) (nullable): the first visible part of @root of
+ *   @type, else the first hidden one. Composite widgets keep parts hidden
+ *   until used (an entry row's apply button, a search bar's close button):
+ *   what a person meets first is the visible one.
+ */
+GtkWidget *
+tg_accessible_find_descendant (GtkWidget *root,
+                               GType      type)
+{
+  GtkWidget *part;
+
+  g_return_val_if_fail (GTK_IS_WIDGET (root), NULL);
+
+  part = find_descendant (root, type, TRUE);
+  return part != NULL ? part : find_descendant (root, type, FALSE);
+}
+
+/**
+ * tg_accessible_name_descendant:
+ * @root: a composite widget
+ * @type: the type of the part to name
+ * @name: its name
+ *
+ * Names the part of @root that tg_accessible_find_descendant() finds, e.g.
+ * the show-text button of libadwaita 1.2's AdwPasswordEntryRow, which has
+ * an icon and no name.
+ */
+void
+tg_accessible_name_descendant (GtkWidget  *root,
+                               GType       type,
+                               const char *name)
+{
+  GtkWidget *part;
+
+  g_return_if_fail (GTK_IS_WIDGET (root));
+
+  part = tg_accessible_find_descendant (root, type);
+  if (part != NULL)
+    gtk_accessible_update_property (GTK_ACCESSIBLE (part), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
+  else
+    g_debug ("No %s in %s to name", g_type_name (type), G_OBJECT_TYPE_NAME (root));
+}
+
+/* Tab out of the list, past its rows: for the length of the move the list
+ * cannot take the focus, so the window's focus chain steps over it from the
+ * row that has it, to the widget after (or before) the list. */
+static gboolean
+on_list_key_pressed (GtkEventControllerKey *controller,
+                     guint                  keyval,
+                     guint                  keycode,
+                     GdkModifierType        state,
+                     GtkWidget             *list)
+{
+  GtkDirectionType direction;
+  GtkRoot *root;
+
+  if (keyval == GDK_KEY_Tab || keyval == GDK_KEY_KP_Tab)
+    direction = (state & GDK_SHIFT_MASK) ? GTK_DIR_TAB_BACKWARD : GTK_DIR_TAB_FORWARD;
+  else if (keyval == GDK_KEY_ISO_Left_Tab)
+    direction = GTK_DIR_TAB_BACKWARD;
+  else
+    return FALSE;
+
+  if ((state & (GDK_CONTROL_MASK | GDK_ALT_MASK)) != 0 || (root = gtk_widget_get_root (list)) == NULL)
+    return FALSE;
+
+  gtk_widget_set_can_focus (list, FALSE);
+  if (!gtk_widget_child_focus (GTK_WIDGET (root), direction))
+    {
+      /* At the end of the chain: wrap around, as GtkWindow does. */
+      gtk_root_set_focus (root, NULL);
+      gtk_widget_child_focus (GTK_WIDGET (root), direction);
+    }
+  gtk_widget_set_can_focus (list, TRUE);
+  return TRUE;
+}
+
+/**
+ * tg_accessible_one_tab_stop:
+ * @list: a #GtkListView or #GtkColumnView
+ *
+ * Makes @list one Tab stop: Tab enters it at its focused row, the arrow keys
+ * move inside it, and the next Tab leaves it — in GTK 4.8 Tab walks every
+ * row, 1,000 of them in a big burst's log (GTK 4.12 has
+ * GtkListView:tab-behavior for this).
+ */
+void
+tg_accessible_one_tab_stop (GtkWidget *list)
+{
+  GtkEventController *controller;
+
+  g_return_if_fail (GTK_IS_WIDGET (list));
+
+  controller = gtk_event_controller_key_new ();
+  gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);
+  g_signal_connect_object (controller, "key-pressed", G_CALLBACK (on_list_key_pressed), list, 0);
+  gtk_widget_add_controller (list, controller);
+}
+
+/**
+ * tg_accessible_announce:
+ * @alert: a widget with the %GTK_ACCESSIBLE_ROLE_ALERT role, holding @label
+ * @label: the label that says it
+ * @text: what to announce
+ *
+ * Says @text to a screen reader. GTK 4.8 has no gtk_accessible_announce();
+ * what it has is the alert role, whose widgets a screen reader (Orca) reads
+ * out when they become visible. So @alert is hidden, given the text, and
+ * shown again.
+ */
+void
+tg_accessible_announce (GtkWidget  *alert,
+                        GtkLabel   *label,
+                        const char *text)
+{
+  g_return_if_fail (GTK_IS_WIDGET (alert));
+  g_return_if_fail (GTK_IS_LABEL (label));
+
+  gtk_widget_set_visible (alert, FALSE);
+  gtk_label_set_text (label, text);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (alert), GTK_ACCESSIBLE_PROPERTY_LABEL, text, -1);
+  gtk_widget_set_visible (alert, TRUE);
+}
+
+/**
+ * tg_accessible_name_buttons_by_label:
+ * @root: a window or part of one
+ *
+ * GTK 4.8 names a button whose label has a mnemonic twice: from its label
+ * property, underscore included, and from the label inside it — "_Send 3
+ * Requests Send 3 Requests". Without the property the label inside, as
+ * shown, is the name. Call again after gtk_button_set_label().
+ */
+void
+tg_accessible_name_buttons_by_label (GtkWidget *root)
+{
+  g_return_if_fail (GTK_IS_WIDGET (root));
+
+  if (GTK_IS_BUTTON (root) && gtk_button_get_use_underline (GTK_BUTTON (root)) &&
+      gtk_button_get_label (GTK_BUTTON (root)) != NULL)
+    gtk_accessible_reset_property (GTK_ACCESSIBLE (root), GTK_ACCESSIBLE_PROPERTY_LABEL);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    tg_accessible_name_buttons_by_label (child);
+}

@@ -1,0 +1,328 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Driving the built app from outside, as a screen reader does: through the
+accessibility bus (AT-SPI) only.
+
+A private session bus and accessibility bus: the test re-executes itself under
+dbus-run-session, then starts at-spi2-core's bus launcher on that bus, then the
+app. Nothing of the developer's own session (bus, settings, keyring, files) is
+touched: HOME and the XDG directories point into a temporary directory, and
+GSettings uses the memory backend.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+INSIDE = "TG_ATSPI_PRIVATE_BUS"
+BUS_LAUNCHER_PATHS = (
+    "/usr/libexec/at-spi-bus-launcher",
+    "/usr/lib/at-spi2-core/at-spi-bus-launcher",
+)
+
+
+def bail(message):
+    print(f"Bail out! {message}", flush=True)
+    sys.exit(1)
+
+
+def reexec_on_private_bus():
+    """Comes back into this script on a private session bus, in a private
+    home: what the bus starts on demand (a keyring, portals) lives there too."""
+    if os.environ.get(INSIDE):
+        return
+    if shutil.which("dbus-run-session") is None:
+        bail("dbus-run-session not found (package dbus-daemon / dbus-bin)")
+    if not os.environ.get("DISPLAY"):
+        bail("no X display: run under xvfb-run, as build-aux/check does")
+    tmp = tempfile.mkdtemp(prefix="tokengate-atspi-")
+    env = dict(os.environ)
+    env[INSIDE] = "1"
+    for sub, var in (("home", "HOME"), ("data", "XDG_DATA_HOME"), ("config", "XDG_CONFIG_HOME"),
+                     ("cache", "XDG_CACHE_HOME"), ("state", "XDG_STATE_HOME"),
+                     ("runtime", "XDG_RUNTIME_DIR")):
+        os.makedirs(os.path.join(tmp, sub), mode=0o700)
+        env[var] = os.path.join(tmp, sub)
+    for var in ("DBUS_SESSION_BUS_ADDRESS", "AT_SPI_BUS_ADDRESS"):
+        env.pop(var, None)
+    # No FUSE mount of gvfs in the private runtime directory, no portals.
+    env.update({"GIO_USE_VFS": "local", "GVFS_DISABLE_FUSE": "1", "GDK_DEBUG": "no-portals"})
+    try:
+        status = subprocess.call(["dbus-run-session", "--", sys.executable] + sys.argv, env=env)
+    finally:
+        try:
+            shutil.rmtree(tmp, ignore_errors=True)
+        except OSError as e:
+            print(f"# could not remove {tmp}: {e}", flush=True)
+    sys.exit(status)
+
+
+reexec_on_private_bus()
+
+try:
+    import gi
+    gi.require_version("Atspi", "2.0")
+    from gi.repository import Atspi, GLib  # noqa: E402
+except (ImportError, ValueError) as e:
+    bail(f"libatspi from Python is missing ({e}): install python3-gi and gir1.2-atspi-2.0")
+
+# GTK type names are what an unnamed widget is read as by some tools, and
+# what "GtkMenuButton" was in issue 10: never a name.
+TYPE_NAME = re.compile(r"^(Gtk|Adw|Tg)[A-Z]\w*$")
+
+
+class Session:
+    """The accessibility bus and one run of the app."""
+
+    def __init__(self, app, schema_dir, extra_env=None, args=()):
+        self.processes = []
+        env = dict(os.environ)
+        env.update({
+            "GSETTINGS_BACKEND": "memory",
+            "GSETTINGS_SCHEMA_DIR": schema_dir,
+            "GDK_BACKEND": "x11",
+            "GSK_RENDERER": "cairo",
+            "no_proxy": "*",
+            "LC_ALL": "C.UTF-8",
+        })
+        for var in ("NO_AT_BRIDGE", "GTK_A11Y"):
+            env.pop(var, None)
+        env["G_DEBUG"] = "fatal-criticals"
+        if extra_env:
+            env.update(extra_env)
+        self.env = env
+
+        launcher = next((p for p in BUS_LAUNCHER_PATHS if os.path.exists(p)), None)
+        if launcher is None:
+            bail("at-spi-bus-launcher not found (package at-spi2-core)")
+        # Their chatter goes to stderr: stdout is the test's TAP.
+        self.processes.append(subprocess.Popen([launcher, "--launch-immediately"], env=env,
+                                               stdout=sys.stderr))
+        self.wait(self.bus_ready, 10, "the accessibility bus")
+
+        Atspi.init()
+        self.app_process = subprocess.Popen([app] + list(args), env=env, stdout=sys.stderr)
+        self.processes.append(self.app_process)
+        self.app = self.wait(self.find_app, 30, "the app on the accessibility bus")
+
+    def bus_ready(self):
+        result = subprocess.run(
+            ["gdbus", "call", "--session", "--dest", "org.a11y.Bus",
+             "--object-path", "/org/a11y/bus", "--method", "org.a11y.Bus.GetAddress"],
+            env=self.env, capture_output=True, text=True)
+        return result.returncode == 0
+
+    def find_app(self):
+        if self.app_process.poll() is not None:
+            raise AssertionError(f"the app exited with status {self.app_process.returncode}")
+        desktop = Atspi.get_desktop(0)
+        for i in range(desktop.get_child_count()):
+            child = desktop.get_child_at_index(i)
+            if child is not None and child.get_process_id() == self.app_process.pid:
+                # Names change under us: read them from the app every time.
+                child.set_cache_mask(Atspi.Cache.NONE)
+                return child
+        return None
+
+    @staticmethod
+    def wait(predicate, timeout, what):
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise AssertionError(f"waited {timeout} s for {what}")
+            time.sleep(0.1)
+
+    def close(self):
+        if self.app_process.poll() is not None:
+            print(f"# the app had exited, with status {self.app_process.returncode}", flush=True)
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+
+# --------------------------------------------------------------------------
+# Reading the tree
+
+# An object can go while it is read (a row recycled, a toast gone): it then
+# reads as nothing, rather than failing the walk it was met in.
+
+def role(obj):
+    try:
+        return obj.get_role()
+    except GLib.Error:
+        return Atspi.Role.INVALID
+
+
+def name(obj):
+    try:
+        return obj.get_name() or ""
+    except GLib.Error:
+        return ""
+
+
+def has_state(obj, state):
+    try:
+        return obj.get_state_set().contains(state)
+    except GLib.Error:
+        return False
+
+
+def showing(obj):
+    """Whether obj is on screen. GTK 4.8 sets SHOWING on windows only, and
+    VISIBLE on every widget that is not hidden — the pages of a stack that
+    are not shown included; those have never been given a size."""
+    if not has_state(obj, Atspi.StateType.VISIBLE):
+        return False
+    if role(obj) in (Atspi.Role.FRAME, Atspi.Role.WINDOW, Atspi.Role.DIALOG):
+        return True
+    try:
+        extents = obj.get_extents(Atspi.CoordType.WINDOW)
+    except GLib.Error:
+        return True
+    return extents.width > 0 and extents.height > 0
+
+
+def children(obj):
+    try:
+        count = obj.get_child_count()
+    except GLib.Error:
+        return []
+    result = []
+    for i in range(count):
+        try:
+            child = obj.get_child_at_index(i)
+        except GLib.Error:
+            continue
+        if child is not None:
+            result.append(child)
+    return result
+
+
+def walk(obj, only_showing=True):
+    """Every descendant of obj, depth first (hidden subtrees left out)."""
+    stack = [obj]
+    while stack:
+        node = stack.pop()
+        yield node
+        kids = children(node)
+        if only_showing:
+            kids = [k for k in kids if showing(k)]
+        stack.extend(reversed(kids))
+
+
+def find_all(root, predicate, only_showing=True):
+    return [o for o in walk(root, only_showing) if predicate(o)]
+
+
+def find(root, predicate, what, timeout=10):
+    def look():
+        found = find_all(root, predicate)
+        return found[0] if found else None
+    return Session.wait(look, timeout, what)
+
+
+def by_name(root, role_, text, timeout=10):
+    return find(root, lambda o: role(o) == role_ and name(o) == text,
+                f"a {role_.value_nick} named “{text}”", timeout)
+
+
+def text_of(obj):
+    try:
+        count = Atspi.Text.get_character_count(obj)
+        return Atspi.Text.get_text(obj, 0, count)
+    except GLib.Error:
+        return ""
+
+
+def windows(app):
+    return [w for w in children(app) if showing(w)]
+
+
+def window_titled(app, prefix, timeout=20):
+    return Session.wait(
+        lambda: next((w for w in windows(app) if name(w).startswith(prefix)), None),
+        timeout, f"a window titled “{prefix}…”")
+
+
+def press(obj):
+    action = obj.get_action_iface()
+    if action is None:
+        raise AssertionError(f"{role(obj).value_nick} “{name(obj)}” has no action")
+    for i in range(action.get_n_actions()):
+        if action.get_action_name(i) in ("click", "press", "activate", "toggle"):
+            return action.do_action(i)
+    return action.do_action(0)
+
+
+# GTK 4.8 reports scrolled windows as focusable, but Tab never stops on one:
+# it hands the focus to what it scrolls.
+NOT_CONTROLS = (Atspi.Role.SCROLL_PANE, Atspi.Role.FRAME)
+
+
+def interactive(obj):
+    """What a person can operate: what takes the keyboard focus."""
+    return has_state(obj, Atspi.StateType.FOCUSABLE) and role(obj) not in NOT_CONTROLS
+
+
+def shows_text(obj):
+    return any(role(d) == Atspi.Role.LABEL and name(d).strip() for d in walk(obj))
+
+
+def unnamed_controls(window):
+    """Every control of window without a meaningful name, described. A list
+    item may go without a name when it shows text: a screen reader reads
+    that (the items of a combo row's list)."""
+    bad = []
+    for obj in find_all(window, interactive):
+        label = name(obj).strip()
+        if not label and role(obj) == Atspi.Role.LIST_ITEM and shows_text(obj):
+            continue
+        if not label or TYPE_NAME.match(label) or "_" in label or said_twice(label):
+            bad.append(f"{role(obj).value_nick} named “{label}”")
+    return bad
+
+
+def said_twice(label):
+    """“Break access token Break Access Token”: two sources of one name."""
+    words = label.lower().split()
+    half = len(words) // 2
+    return len(words) % 2 == 0 and half > 0 and words[:half] == words[half:]
+
+
+# --------------------------------------------------------------------------
+# TAP
+
+class Tap:
+    def __init__(self):
+        self.n = 0
+        self.failed = 0
+
+    def ok(self, condition, description, detail=None):
+        self.n += 1
+        if not condition:
+            self.failed += 1
+            print(f"not ok {self.n} {description}", flush=True)
+            if detail:
+                for line in str(detail).splitlines():
+                    print(f"# {line}", flush=True)
+        else:
+            print(f"ok {self.n} {description}", flush=True)
+        return condition
+
+    def note(self, text):
+        for line in str(text).splitlines():
+            print(f"# {line}", flush=True)
+
+    def done(self):
+        print(f"1..{self.n}", flush=True)
+        return 1 if self.failed else 0
