@@ -153,7 +153,7 @@ parse_endpoint (const char  *uri_string,
   if (uri == NULL)
     {
       const char *messages[] = {
-        [ENDPOINT_SERVER] = _("The server URI is not a valid absolute URL"),
+        [ENDPOINT_SERVER] = _("The server URL is not a valid absolute URL"),
         [ENDPOINT_TOKEN] = _("The token endpoint is not a valid absolute URL"),
         [ENDPOINT_REVOCATION] = _("The revocation endpoint is not a valid absolute URL"),
       };
