@@ -123,9 +123,10 @@ browser_send (TgTestServer *fixture,
 }
 
 static TgTestReply *
-get_authorize (TgTestServer *fixture,
-               const Client *client,
-               const char   *cookie)
+get_authorize_scope (TgTestServer *fixture,
+                     const Client *client,
+                     const char   *cookie,
+                     const char   *scope)
 {
   g_autofree char *query = build_query ("response_type", "code",
                                         "client_id", CLIENT_ID,
@@ -133,11 +134,19 @@ get_authorize (TgTestServer *fixture,
                                         "code_challenge", client->challenge,
                                         "code_challenge_method", "S256",
                                         "state", client->state,
-                                        "scope", "api offline_access",
+                                        "scope", scope,
                                         NULL);
   g_autofree char *path = g_strconcat ("/oauth2/authorize", query, NULL);
 
   return browser_send (fixture, "GET", path, NULL, cookie);
+}
+
+static TgTestReply *
+get_authorize (TgTestServer *fixture,
+               const Client *client,
+               const char   *cookie)
+{
+  return get_authorize_scope (fixture, client, cookie, "api offline_access");
 }
 
 /* The headers every HTML page of the sign-in goes out with. */
@@ -312,16 +321,20 @@ exchange_code (TgTestServer *fixture,
   return tg_test_request (fixture, "POST", "/oauth2/token", FORM, query + 1, NULL);
 }
 
-/* The same answer as the password grant's: RFC 6749 §5.1, nothing more. */
+/* The same answer as the password grant's: RFC 6749 §5.1, nothing more —
+ * but for the code grant the scope granted, @scope (nullable). */
 static char *
 read_token_answer (TgTestReply  *reply,
-                   char        **out_refresh_token)
+                   char        **out_refresh_token,
+                   const char   *scope)
 {
   g_autoptr(JsonObject) object = NULL;
   char *access = tg_test_read_token_answer (reply, out_refresh_token);
 
   object = tg_test_reply_json (reply);
-  g_assert_cmpuint (json_object_get_size (object), ==, 4);
+  g_assert_cmpuint (json_object_get_size (object), ==, scope != NULL ? 5 : 4);
+  if (scope != NULL)
+    g_assert_cmpstr (json_object_get_string_member (object, "scope"), ==, scope);
   g_assert_cmpint (json_object_get_int_member (object, "expires_in"), ==, 60);
   return access;
 }
@@ -335,7 +348,7 @@ redeem (TgTestServer  *fixture,
   g_autoptr(TgTestReply) reply = exchange_code (fixture, code, client->redirect_uri,
                                                 CLIENT_ID, client->verifier);
 
-  return read_token_answer (reply, out_refresh_token);
+  return read_token_answer (reply, out_refresh_token, "api offline_access");
 }
 
 static void
@@ -374,7 +387,7 @@ test_flow (void)
 
   /* The session is like any other: it refreshes, and revocation ends it. */
   refreshed = tg_test_oauth2_refresh_grant (fixture, refresh);
-  next_access = read_token_answer (refreshed, NULL);
+  next_access = read_token_answer (refreshed, NULL, NULL);
   g_assert_cmpuint (tg_test_get_resource (fixture, next_access), ==, 200);
 
   revoke_body = soup_form_encode ("token", refresh, NULL);
@@ -823,6 +836,45 @@ test_https (void)
   tg_test_rm_rf (dir);
 }
 
+/* The token answer says the scope granted (RFC 6749 §5.1): never `openid`,
+ * since no ID token is issued; a refresh token comes either way. */
+static void
+test_granted_scope (void)
+{
+  g_autoptr(TgTestServer) fixture = tg_test_server_new (NULL);
+  struct {
+    const char *requested;
+    const char *granted;
+  } cases[] = {
+    { "openid api offline_access", "api offline_access" },
+    { "openid", "api" },
+    { "api", "api" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_auto(Client) client = { 0 };
+      g_auto(Form) form = { 0 };
+      g_autoptr(TgTestReply) page = NULL;
+      g_autoptr(TgTestReply) signed_in = NULL;
+      g_autoptr(TgTestReply) answer = NULL;
+      g_autoptr(GHashTable) params = NULL;
+      g_autofree char *access = NULL;
+      g_autofree char *refresh = NULL;
+
+      g_test_message ("scope=%s", cases[i].requested);
+      client_init (&client, REDIRECT_URI, "s");
+      page = get_authorize_scope (fixture, &client, NULL, cases[i].requested);
+      read_form (page, NULL, &form);
+      signed_in = post_form (fixture, &form, "sign-in", "demo", "demo");
+      params = read_redirect (fixture, signed_in, 303, &client);
+      answer = exchange_code (fixture, g_hash_table_lookup (params, "code"), client.redirect_uri, CLIENT_ID,
+                              client.verifier);
+      access = read_token_answer (answer, &refresh, cases[i].granted);
+      g_assert_nonnull (refresh);
+    }
+}
+
 /* prompt=login and consent, and a nonce, are taken: every sign-in asks. */
 static void
 test_prompt_and_nonce (void)
@@ -1032,7 +1084,7 @@ test_replay_revokes (void)
 
   /* Another session of the same user, which must live on. */
   password_grant = tg_test_oauth2_password_grant (fixture, "demo", "demo");
-  other_access = read_token_answer (password_grant, &other_refresh);
+  other_access = read_token_answer (password_grant, &other_refresh, NULL);
 
   client_init (&client, REDIRECT_URI, "s");
   code = sign_in_with_browser (fixture, &client);
@@ -1147,6 +1199,7 @@ main (int    argc,
   g_test_add_func ("/server/authorize/hostile-state", test_hostile_state);
   g_test_add_func ("/server/authorize/https", test_https);
   g_test_add_func ("/server/authorize/prompt-and-nonce", test_prompt_and_nonce);
+  g_test_add_func ("/server/authorize/granted-scope", test_granted_scope);
   g_test_add_func ("/server/authorize/pending-limit", test_pending_limit);
   g_test_add_func ("/server/authorize/counted-by-demo", test_counted_by_demo);
   g_test_add_func ("/server/authorize/pkce-mismatch", test_pkce_mismatch);

@@ -76,7 +76,6 @@ typedef struct {
   char   *client_id;
   char   *redirect_uri;
   char   *code_challenge;
-  char   *scope;
   char   *nonce;             /* nullable */
   gint64  expires_at;        /* monotonic, µs */
   gint64  forget_at;         /* monotonic, µs */
@@ -107,10 +106,10 @@ static void
 code_free (Code *code)
 {
   g_free (code->grant.user_name);
+  g_free (code->grant.scope);
   g_free (code->client_id);
   g_free (code->redirect_uri);
   g_free (code->code_challenge);
-  g_free (code->scope);
   g_free (code->nonce);
   g_free (code);
 }
@@ -196,6 +195,27 @@ s256_challenge (const char *verifier)
   g_checksum_update (checksum, (const guchar *) verifier, -1);
   g_checksum_get_digest (checksum, digest, &len);
   return tg_base64url_encode (digest, len);
+}
+
+/* What a code grants of @requested (supported, RFC 6749 §3.3): all but
+ * `openid`, since no ID token is issued; the default scope if that leaves
+ * nothing. A refresh token comes with every session whether or not
+ * `offline_access` was asked for, as with the password grant: the demo is
+ * about watching tokens expire and refresh. */
+static char *
+granted_scope (const char *requested)
+{
+  g_auto(GStrv) tokens = g_strsplit (requested, " ", -1);
+  g_autoptr(GStrvBuilder) granted = g_strv_builder_new ();
+  g_auto(GStrv) list = NULL;
+
+  for (gsize i = 0; tokens[i] != NULL; i++)
+    if (strcmp (tokens[i], "openid") != 0)
+      g_strv_builder_add (granted, tokens[i]);
+  list = g_strv_builder_end (granted);
+  if (list[0] == NULL)
+    return g_strdup (_tg_server_scopes[0]);
+  return g_strjoinv (" ", list);
 }
 
 static gboolean
@@ -543,7 +563,7 @@ issue_code (TgServer      *self,
   code->client_id = g_strdup (pending->client->client_id);
   code->redirect_uri = g_strdup (pending->redirect_uri);
   code->code_challenge = g_strdup (pending->code_challenge);
-  code->scope = g_strdup (pending->scope);
+  code->grant.scope = granted_scope (pending->scope);
   code->nonce = g_strdup (pending->nonce);
   code->expires_at = now + self->code_lifetime * G_USEC_PER_SEC;
   code->forget_at = code->expires_at + CODE_MEMORY_S * G_USEC_PER_SEC;
