@@ -214,7 +214,8 @@ read_form (TgTestReply *reply,
   g_assert_nonnull (strstr (set_cookie, "; Path=/oauth2"));
   form->cookie = g_strndup (set_cookie, strcspn (set_cookie, ";"));
   g_assert_true (g_str_has_prefix (form->cookie, "tg_authorize="));
-  g_assert_cmpuint (strlen (form->cookie), ==, strlen ("tg_authorize=") + 43);
+  /* random.MAC(random), both 256 bits of base64url */
+  g_assert_cmpuint (strlen (form->cookie), ==, strlen ("tg_authorize=") + 87);
   /* A browser that has the cookie keeps it (and its life starts again). */
   if (sent_cookie != NULL)
     g_assert_cmpstr (form->cookie, ==, sent_cookie);
@@ -782,6 +783,46 @@ test_csrf (void)
   g_assert_nonnull (g_hash_table_lookup (params, "code"));
 }
 
+/* The browser's cookie is reused only when this server minted it: one that
+ * another program on this computer planted (cookies do not keep ports
+ * apart) is replaced, so it cannot know the browser's. */
+static void
+test_cookie_fixation (void)
+{
+  g_autoptr(TgTestServer) fixture = tg_test_server_new (NULL);
+  g_auto(Client) client = { 0 };
+  g_auto(Form) minted = { 0 };
+  g_auto(Form) kept = { 0 };
+  g_autoptr(TgTestReply) again = NULL;
+  g_autofree char *random_part = NULL;
+  g_autofree char *forged_mac = NULL;
+  const char *planted[] = {
+    "tg_authorize=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    "tg_authorize=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    NULL,  /* a minted random with a MAC of our own making */
+  };
+
+  client_init (&client, REDIRECT_URI, "s");
+  open_form (fixture, &client, &minted);
+  random_part = g_strndup (minted.cookie, strlen ("tg_authorize=") + 44);
+  forged_mac = g_strconcat (random_part, "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB", NULL);
+  planted[2] = forged_mac;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (planted); i++)
+    {
+      g_autoptr(TgTestReply) reply = get_authorize (fixture, &client, planted[i]);
+      g_auto(Form) form = { 0 };
+
+      g_test_message ("%s", planted[i]);
+      read_form (reply, NULL, &form);
+      g_assert_cmpstr (form.cookie, !=, planted[i]);
+    }
+
+  /* Its own cookie is kept. */
+  again = get_authorize (fixture, &client, minted.cookie);
+  read_form (again, minted.cookie, &kept);
+}
+
 /* The redirect carries the client's state exactly, however hostile. */
 static void
 test_hostile_state (void)
@@ -1200,6 +1241,7 @@ main (int    argc,
   g_test_add_func ("/server/authorize/https", test_https);
   g_test_add_func ("/server/authorize/prompt-and-nonce", test_prompt_and_nonce);
   g_test_add_func ("/server/authorize/granted-scope", test_granted_scope);
+  g_test_add_func ("/server/authorize/cookie-fixation", test_cookie_fixation);
   g_test_add_func ("/server/authorize/pending-limit", test_pending_limit);
   g_test_add_func ("/server/authorize/counted-by-demo", test_counted_by_demo);
   g_test_add_func ("/server/authorize/pkce-mismatch", test_pkce_mismatch);

@@ -86,6 +86,10 @@ struct _TgServerAuthorize
 {
   GHashTable *pending;       /* id → Pending */
   GHashTable *codes;         /* SHA-256 (hex) of the code → Code */
+  /* Signs the browser cookies this server minted. Its own, for this run
+   * of the server: the cookies live no longer than the sign-ins kept in
+   * memory, and the tokens' key stays the tokens' alone. */
+  guint8      cookie_key[TG_CRYPTO_TOKEN_BYTES];
 };
 
 static void
@@ -123,6 +127,7 @@ _tg_server_authorize_new (void)
                                               (GDestroyNotify) pending_free);
   authorize->codes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                             (GDestroyNotify) code_free);
+  tg_crypto_random_bytes (authorize->cookie_key, sizeof authorize->cookie_key);
   return authorize;
 }
 
@@ -131,6 +136,7 @@ _tg_server_authorize_free (TgServerAuthorize *authorize)
 {
   g_hash_table_unref (authorize->pending);
   g_hash_table_unref (authorize->codes);
+  explicit_bzero (authorize->cookie_key, sizeof authorize->cookie_key);
   g_free (authorize);
 }
 
@@ -282,14 +288,51 @@ find_cookie (SoupServerMessage *msg,
   return FALSE;
 }
 
+/* The cookie's MAC of @random (43 characters): base64url, 43 characters. */
+static char *
+cookie_mac (TgServerAuthorize *authorize,
+            const char        *random)
+{
+  g_autoptr(GHmac) hmac = g_hmac_new (G_CHECKSUM_SHA256, authorize->cookie_key, sizeof authorize->cookie_key);
+  guint8 digest[32];
+  gsize len = sizeof digest;
+
+  g_hmac_update (hmac, (const guchar *) random, 43);
+  g_hmac_get_digest (hmac, digest, &len);
+  return tg_base64url_encode (digest, len);
+}
+
+/* A new cookie value: random.MAC(random). */
+static char *
+mint_browser_token (TgServerAuthorize *authorize)
+{
+  g_autofree char *random = tg_crypto_random_token ();
+  g_autofree char *mac = cookie_mac (authorize, random);
+
+  return g_strconcat (random, ".", mac, NULL);
+}
+
+typedef struct {
+  TgServerAuthorize *authorize;
+  char              *token;   /* out */
+} CookieSearch;
+
 static gboolean
 take_browser_token (const char *value,
-                    gpointer    out_value)
+                    gpointer    data)
 {
-  /* Only a value we could have made is reused. */
-  if (strlen (value) != 43 || !is_base64url (value, 43))
+  CookieSearch *search = data;
+  g_autofree char *mac = NULL;
+
+  /* Only a value this server minted is reused: one that another program
+   * on this computer planted (cookies do not keep ports apart) would let it
+   * know, and so share, the browser's sign-in. */
+  if (strlen (value) != 87 || !is_base64url (value, 43) || value[43] != '.' || !is_base64url (value + 44, 43))
     return FALSE;
-  *(char **) out_value = g_strdup (value);
+  mac = cookie_mac (search->authorize, value);
+  if (!tg_crypto_equal (mac, value + 44, 43))
+    return FALSE;
+  search->token = g_strdup (value);
   return TRUE;
 }
 
@@ -309,9 +352,12 @@ browser_token (TgServer          *self,
 {
   g_autofree char *token = NULL;
   g_autofree char *cookie = NULL;
+  CookieSearch search = { self->authorize, NULL };
 
-  if (!find_cookie (msg, take_browser_token, &token))
-    token = tg_crypto_random_token ();
+  if (find_cookie (msg, take_browser_token, &search))
+    token = search.token;
+  else
+    token = mint_browser_token (self->authorize);
 
   cookie = g_strdup_printf (COOKIE_NAME "=%s; Path=/oauth2; Max-Age=%d; HttpOnly; SameSite=Strict%s",
                             token, PENDING_LIFETIME_S,
