@@ -603,7 +603,9 @@ test_page (void)
   g_assert_nonnull (strstr (reply->text, "value=\"cancel\""));
   /* Enter submits the first button: it must be Sign In, not Cancel. */
   g_assert_true (strstr (reply->text, "value=\"sign-in\"") < strstr (reply->text, "value=\"cancel\""));
-  g_assert_cmpuint (strlen (form.request_id), ==, 43);
+  /* The request itself, signed: base64url "." MAC. */
+  g_assert_nonnull (strchr (form.request_id, '.'));
+  g_assert_cmpuint (strlen (strchr (form.request_id, '.') + 1), ==, 43);
 
   /* CSP cannot name an IPv6 literal; the scheme has to do. */
   {
@@ -945,30 +947,88 @@ test_prompt_and_nonce (void)
     }
 }
 
-/* Anyone can open forms; how many wait at once is bounded. */
+/* Opening a form keeps nothing on the server: any page can make a browser
+ * open any number (an <img> will do) without keeping anyone from signing
+ * in. What is kept — a form once posted — is bounded. */
 static void
 test_pending_limit (void)
 {
   g_autoptr(TgTestServer) fixture = tg_test_server_new (NULL);
   g_auto(Client) client = { 0 };
+  g_auto(Form) last = { 0 };
   g_autoptr(TgTestReply) refused = NULL;
-  guint opened = 0;
+  g_autoptr(TgTestReply) signed_in = NULL;
+  g_autoptr(GHashTable) params = NULL;
+  guint posted = 0;
 
   client_init (&client, REDIRECT_URI, "s");
-  for (;;)
+  for (guint i = 0; i < 1100; i++)
     {
       g_autoptr(TgTestReply) reply = get_authorize (fixture, &client, NULL);
 
+      g_assert_cmpuint (reply->status, ==, 200);
+    }
+
+  /* Posted without a password, each form is kept until it expires. */
+  for (;;)
+    {
+      g_auto(Form) form = { 0 };
+      g_autoptr(TgTestReply) reply = NULL;
+
+      open_form (fixture, &client, &form);
+      reply = post_form (fixture, &form, "sign-in", "demo", "");
       if (reply->status != 200)
         {
           refused = g_steal_pointer (&reply);
           break;
         }
-      g_assert_cmpuint (++opened, <=, 1024);
+      g_assert_cmpuint (++posted, <=, 1024);
+      /* The last of them still signs in. */
+      if (posted == 1024)
+        {
+          form_clear (&last);
+          last = form;
+          memset (&form, 0, sizeof form);
+        }
     }
-
-  g_assert_cmpuint (opened, ==, 1024);
+  g_assert_cmpuint (posted, ==, 1024);
   assert_error_page (refused, 503);
+
+  signed_in = post_form (fixture, &last, "sign-in", "demo", "demo");
+  params = read_redirect (fixture, signed_in, 303, &client);
+  g_assert_nonnull (g_hash_table_lookup (params, "code"));
+}
+
+/* A form's request is the server's own: changed, it is refused. */
+static void
+test_tampered_request (void)
+{
+  g_autoptr(TgTestServer) fixture = tg_test_server_new (NULL);
+  g_auto(Client) client = { 0 };
+  g_auto(Form) form = { 0 };
+  g_autoptr(TgTestReply) refused = NULL;
+  g_autoptr(TgTestReply) right = NULL;
+  g_autoptr(TgTestReply) again = NULL;
+  g_autoptr(GHashTable) params = NULL;
+  char *original;
+
+  client_init (&client, REDIRECT_URI, "s");
+  open_form (fixture, &client, &form);
+  original = form.request_id;
+  form.request_id = g_strdup (original);
+  form.request_id[10] = form.request_id[10] == 'A' ? 'B' : 'A';
+  refused = post_form (fixture, &form, "sign-in", "demo", "demo");
+  assert_error_page (refused, 400);
+
+  g_free (form.request_id);
+  form.request_id = original;
+  right = post_form (fixture, &form, "sign-in", "demo", "demo");
+  params = read_redirect (fixture, right, 303, &client);
+  g_assert_nonnull (g_hash_table_lookup (params, "code"));
+
+  /* Spent: the same form does not sign in twice. */
+  again = post_form (fixture, &form, "sign-in", "demo", "demo");
+  assert_error_page (again, 400);
 }
 
 /* The demo controls count browser sign-ins like any other. */
@@ -1242,6 +1302,7 @@ main (int    argc,
   g_test_add_func ("/server/authorize/prompt-and-nonce", test_prompt_and_nonce);
   g_test_add_func ("/server/authorize/granted-scope", test_granted_scope);
   g_test_add_func ("/server/authorize/cookie-fixation", test_cookie_fixation);
+  g_test_add_func ("/server/authorize/tampered-request", test_tampered_request);
   g_test_add_func ("/server/authorize/pending-limit", test_pending_limit);
   g_test_add_func ("/server/authorize/counted-by-demo", test_counted_by_demo);
   g_test_add_func ("/server/authorize/pkce-mismatch", test_pkce_mismatch);
