@@ -59,18 +59,6 @@ is_set (gpointer data)
 }
 
 static void
-got_bytes (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  GBytes **body = user_data;
-
-  *body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, NULL);
-  if (*body == NULL)
-    *body = g_bytes_new (NULL, 0);
-}
-
-static void
 fixture_init (Fixture    *fixture,
               const char *scope)
 {
@@ -374,24 +362,6 @@ test_wrong_answer (gconstpointer data)
   assert_failed (&fixture, &outcome, TG_AUTH_ERROR, TG_AUTH_ERROR_AUTHORIZATION_FAILED);
 }
 
-/* GET @uri with the Host header @host. */
-static TgTestBrowserResult *
-get_with_host (const char *uri,
-               const char *host)
-{
-  g_autoptr(SoupSession) session = soup_session_new ();
-  g_autoptr(SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, uri);
-  g_autoptr(GBytes) body = NULL;
-  TgTestBrowserResult *result = g_new0 (TgTestBrowserResult, 1);
-
-  soup_message_headers_replace (soup_message_get_request_headers (msg), "Host", host);
-  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, got_bytes, &body);
-  g_assert_true (tg_test_wait_until (is_set, &body, 30));
-  result->status = soup_message_get_status (msg);
-  result->text = g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
-  return result;
-}
-
 /* What comes to the redirect path without this run's `state`, with a
  * parameter twice (RFC 6749 §3.1), or addressed to another host name (DNS
  * rebinding) is refused with 400 and does not end the run: any program on
@@ -441,7 +411,7 @@ test_forged_answers (void)
   ours = g_strdup_printf ("%s?code=a&state=%s", redirect, state);
   parsed = g_uri_parse (redirect, G_URI_FLAGS_NONE, NULL);
   rebound_host = g_strdup_printf ("evil.example:%d", g_uri_get_port (parsed));
-  rebound = get_with_host (ours, rebound_host);
+  rebound = tg_test_browser_get_with_host (ours, rebound_host);
   g_assert_cmpuint (rebound->status, ==, 400);
   g_assert_false (outcome.done);
 

@@ -484,25 +484,32 @@ test_restore (void)
   g_assert_cmpint (tg_token_manager_get_state (other_account), ==, TG_TOKEN_STATE_SIGNED_OUT);
 }
 
-/* Sign-out revokes the refresh token where the protocol can (RFC 7009). */
-static void
-test_sign_out_revokes (void)
+/* A core on the demo server over OAuth 2.0 with its revocation endpoint. */
+static TgTestCore *
+core_with_revocation (void)
 {
   g_autoptr(TgTestServer) server = tg_test_server_new (NULL);
   g_autoptr(GError) error = NULL;
   g_autofree char *token_uri = g_strconcat (tg_test_server_uri (server), "/oauth2/token", NULL);
   g_autofree char *revoke_uri = g_strconcat (tg_test_server_uri (server), "/oauth2/revoke", NULL);
-  g_autoptr(TgTestCore) core = NULL;
-  TgAuthProtocol *protocol = tg_auth_protocol_new_oauth2 (token_uri, revoke_uri, "tokengate-test",
-                                                          NULL, NULL, &error);
-  g_autofree char *token = NULL;
-  TgRequestSummary summary = { 0 };
-  gboolean done = FALSE;
+  g_autoptr(TgAuthProtocol) protocol = tg_auth_protocol_new_oauth2 (token_uri, revoke_uri, "tokengate-test",
+                                                                    NULL, NULL, &error);
+  TgTestCore *core;
 
   g_assert_no_error (error);
   core = tg_test_core_new_for_uri (tg_test_server_uri (server), protocol);
   core->server = g_steal_pointer (&server);
-  g_object_unref (protocol);
+  return core;
+}
+
+/* Sign-out revokes the refresh token where the protocol can (RFC 7009). */
+static void
+test_sign_out_revokes (void)
+{
+  g_autoptr(TgTestCore) core = core_with_revocation ();
+  g_autofree char *token = NULL;
+  TgRequestSummary summary = { 0 };
+  gboolean done = FALSE;
 
   tg_test_core_sign_in (core);
   token = tg_token_manager_dup_access_token (core->manager);
@@ -1075,20 +1082,9 @@ watch_new_record (GListModel *log,
 static void
 test_cancel_during_sign_in_answer (void)
 {
-  g_autoptr(TgTestServer) server = tg_test_server_new (NULL);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *token_uri = g_strconcat (tg_test_server_uri (server), "/oauth2/token", NULL);
-  g_autofree char *revoke_uri = g_strconcat (tg_test_server_uri (server), "/oauth2/revoke", NULL);
-  g_autoptr(TgTestCore) core = NULL;
+  g_autoptr(TgTestCore) core = core_with_revocation ();
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  TgAuthProtocol *protocol = tg_auth_protocol_new_oauth2 (token_uri, revoke_uri, "tokengate-test",
-                                                          NULL, NULL, &error);
   Outcome sign_in = { 0 };
-
-  g_assert_no_error (error);
-  core = tg_test_core_new_for_uri (tg_test_server_uri (server), protocol);
-  core->server = g_steal_pointer (&server);
-  g_object_unref (protocol);
 
   g_signal_connect_object (tg_token_manager_get_request_log (core->manager), "items-changed",
                            G_CALLBACK (watch_new_record), cancellable, 0);
