@@ -260,12 +260,6 @@ test_pkce_mismatch (void)
 }
 
 static char *
-tamper_state (const char *uri)
-{
-  return replace_param (uri, "state", "forged");
-}
-
-static char *
 tamper_iss (const char *uri)
 {
   return replace_param (uri, "iss", "https%3A%2F%2Fevil.example");
@@ -296,7 +290,94 @@ test_wrong_answer (gconstpointer data)
   g_assert_cmpuint (page->status, ==, 200);
   g_assert_nonnull (strstr (page->text, "Tokengate could not sign you in"));
   g_test_message ("%s", outcome.error->message);
-  g_assert_nonnull (strstr (outcome.error->message, tamper == tamper_state ? "“state”" : "“iss”"));
+  g_assert_nonnull (strstr (outcome.error->message, "“iss”"));
+  assert_failed (&fixture, &outcome, TG_AUTH_ERROR, TG_AUTH_ERROR_AUTHORIZATION_FAILED);
+}
+
+/* What comes to the redirect path without this run's `state`, with a
+ * parameter twice (RFC 6749 §3.1), or addressed to another host name (DNS
+ * rebinding) is refused with 400 and does not end the run: any program on
+ * this computer, or a page, could send it. The browser's answer still
+ * signs in afterwards. */
+static void
+test_forged_answers (void)
+{
+  g_auto(Fixture) fixture = { 0 };
+  g_autoptr(TgTestBrowserResult) page = NULL;
+  g_autoptr(TgTestBrowserResult) rebound = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *ours = NULL;
+  g_autofree char *rebound_host = NULL;
+  g_autoptr(GUri) parsed = NULL;
+  Outcome outcome = { 0 };
+  const char *redirect;
+  const char *forged[] = {
+    "?code=a&state=forged",
+    "?code=a",
+    "?code=a&state=STATE&state=STATE",
+    "?code=a&code=b&state=STATE",
+    "?error=access_denied&error=x&state=STATE",
+    "?code=a&iss=x&iss=y&state=STATE",
+  };
+
+  fixture_init (&fixture, "api offline_access");
+  tg_browser_sign_in_run_async (fixture.sign_in, NULL, ran, &outcome);
+  redirect = tg_browser_sign_in_get_redirect_uri (fixture.sign_in);
+  state = tg_test_browser_query_value (tg_browser_sign_in_get_authorization_uri (fixture.sign_in), "state");
+  for (gsize i = 0; i < G_N_ELEMENTS (forged); i++)
+    {
+      g_autoptr(GString) uri = g_string_new (redirect);
+      g_autoptr(TgTestBrowserResult) answer = NULL;
+
+      g_string_append (uri, forged[i]);
+      g_string_replace (uri, "STATE", state, 0);
+      answer = tg_test_browser_get (uri->str);
+
+      g_test_message ("%s", forged[i]);
+      g_assert_cmpuint (answer->status, ==, 400);
+      g_assert_nonnull (strstr (answer->text, "Not a sign-in Tokengate is waiting for"));
+      g_assert_false (outcome.done);
+    }
+
+  /* The right state, but sent to a name rebound to this address. */
+  ours = g_strdup_printf ("%s?code=a&state=%s", redirect, state);
+  parsed = g_uri_parse (redirect, G_URI_FLAGS_NONE, NULL);
+  rebound_host = g_strdup_printf ("evil.example:%d", g_uri_get_port (parsed));
+  rebound = tg_test_browser_get_with_host (ours, rebound_host);
+  g_assert_cmpuint (rebound->status, ==, 400);
+  g_assert_false (outcome.done);
+
+  page = tg_test_browser_finish (tg_test_browser_start (tg_browser_sign_in_get_authorization_uri (fixture.sign_in),
+                                                       &sign_in_script));
+  tg_test_wait (&outcome.done, 30);
+  g_assert_no_error (outcome.error);
+  g_assert_cmpuint (page->status, ==, 200);
+  g_assert_cmpint (tg_token_manager_get_state (tg_api_client_get_manager (fixture.client)), ==,
+                   TG_TOKEN_STATE_VALID);
+}
+
+/* The answer is form-encoded (RFC 6749 Appendix B): `+` is a space. */
+static void
+test_form_encoded_answer (void)
+{
+  g_auto(Fixture) fixture = { 0 };
+  g_autoptr(TgTestBrowserResult) page = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *iss = NULL;
+  g_autofree char *uri = NULL;
+  Outcome outcome = { 0 };
+
+  fixture_init (&fixture, "api");
+  tg_browser_sign_in_run_async (fixture.sign_in, NULL, ran, &outcome);
+  state = tg_test_browser_query_value (tg_browser_sign_in_get_authorization_uri (fixture.sign_in), "state");
+  iss = g_uri_escape_string (tg_provider_get_issuer (fixture.provider), NULL, FALSE);
+  uri = g_strdup_printf ("%s?error=access_denied&error_description=Not+now%%21&state=%s&iss=%s",
+                         tg_browser_sign_in_get_redirect_uri (fixture.sign_in), state, iss);
+  page = tg_test_browser_get (uri);
+  tg_test_wait (&outcome.done, 30);
+  g_assert_cmpuint (page->status, ==, 200);
+  g_test_message ("%s", outcome.error->message);
+  g_assert_nonnull (strstr (outcome.error->message, "access_denied: Not now!"));
   assert_failed (&fixture, &outcome, TG_AUTH_ERROR, TG_AUTH_ERROR_AUTHORIZATION_FAILED);
 }
 
@@ -484,6 +565,7 @@ typedef struct {
   char       *redirect_uri;
   GHashTable *token_form;   /* the last token request's */
   char       *authorization;  /* its Authorization header */
+  gboolean    hold_tokens;  /* leave token requests unanswered */
 } Scripted;
 
 static void
@@ -531,6 +613,11 @@ scripted_handler (SoupServer        *server,
       g_free (scripted->authorization);
       scripted->authorization = g_strdup (soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
                                                                         "Authorization"));
+      if (scripted->hold_tokens)
+        {
+          soup_server_message_pause (msg);
+          return;
+        }
       soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
       soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, answer, strlen (answer));
       return;
@@ -567,13 +654,10 @@ scripted_clear (Scripted *scripted)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Scripted, scripted_clear)
 
-/* Signs in at the scripted provider, the browser following its redirect by
- * hand; returns the outcome. */
-static void
-sign_in_scripted (Scripted   *scripted,
-                  const char *client_secret,
-                  Outcome    *outcome,
-                  gboolean   *out_refresh_token)
+/* A browser sign-in at the scripted provider, not running yet. */
+static TgBrowserSignIn *
+scripted_sign_in_new (Scripted   *scripted,
+                      const char *client_secret)
 {
   g_autofree char *document = g_strdup_printf ("{\"issuer\":\"%s\",\"authorization_endpoint\":\"%s/authorize\","
                                                "\"token_endpoint\":\"%s/token\"}",
@@ -583,25 +667,47 @@ sign_in_scripted (Scripted   *scripted,
   g_autoptr(TgAuthProtocol) protocol = tg_auth_protocol_new_oauth2 (token_endpoint, NULL, "the-client",
                                                                     client_secret, "api", NULL);
   g_autoptr(TgTokenManager) manager = tg_token_manager_new (protocol, NULL, "test");
-  g_autoptr(TgBrowserSignIn) sign_in = tg_browser_sign_in_new (manager, provider);
-  g_autoptr(TgTestBrowserResult) authorize = NULL;
-  g_autoptr(TgTestBrowserResult) back = NULL;
-  g_autoptr(GUri) location = NULL;
+  TgBrowserSignIn *sign_in = NULL;
 
   g_assert_nonnull (provider);
+  sign_in = tg_browser_sign_in_new (manager, provider);
   tg_browser_sign_in_set_open_browser (sign_in, FALSE);
-  tg_browser_sign_in_run_async (sign_in, NULL, ran, outcome);
+  return sign_in;
+}
+
+/* The browser at the scripted provider's authorization endpoint for the
+ * run under way; returns where it is sent back to, with a code. */
+static char *
+scripted_browse (Scripted        *scripted,
+                 TgBrowserSignIn *sign_in)
+{
+  g_autoptr(TgTestBrowserResult) authorize = NULL;
+  g_autofree char *state = NULL;
+  g_autofree char *escaped = NULL;
+
   authorize = tg_test_browser_get (tg_browser_sign_in_get_authorization_uri (sign_in));
   g_assert_cmpuint (authorize->status, ==, 302);
   g_assert_nonnull (scripted->redirect_uri);
-  {
-    g_autofree char *state = tg_test_browser_query_value (tg_browser_sign_in_get_authorization_uri (sign_in),
-                                                         "state");
-    g_autofree char *escaped = g_uri_escape_string (state, NULL, FALSE);
-    g_autofree char *back_uri = g_strdup_printf ("%s?code=the-code&state=%s", scripted->redirect_uri, escaped);
+  state = tg_test_browser_query_value (tg_browser_sign_in_get_authorization_uri (sign_in), "state");
+  escaped = g_uri_escape_string (state, NULL, FALSE);
+  return g_strdup_printf ("%s?code=the-code&state=%s", scripted->redirect_uri, escaped);
+}
 
-    back = tg_test_browser_get (back_uri);
-  }
+/* Signs in at the scripted provider, the browser following its redirect by
+ * hand; returns the outcome. */
+static void
+sign_in_scripted (Scripted   *scripted,
+                  const char *client_secret,
+                  Outcome    *outcome,
+                  gboolean   *out_refresh_token)
+{
+  g_autoptr(TgBrowserSignIn) sign_in = scripted_sign_in_new (scripted, client_secret);
+  g_autoptr(TgTestBrowserResult) back = NULL;
+  g_autofree char *back_uri = NULL;
+
+  tg_browser_sign_in_run_async (sign_in, NULL, ran, outcome);
+  back_uri = scripted_browse (scripted, sign_in);
+  back = tg_test_browser_get (back_uri);
   tg_test_wait (&outcome->done, 30);
   g_assert_cmpuint (back->status, ==, 200);
   *out_refresh_token = tg_browser_sign_in_get_refresh_token_issued (sign_in);
@@ -651,6 +757,117 @@ test_confidential_client (void)
   g_assert_nonnull (g_hash_table_lookup (scripted.token_form, "code_verifier"));
 }
 
+/* A provider that never answers the code: the run still ends at its
+ * deadline, and the listener and the browser's page with it. */
+static void
+test_exchange_deadline (void)
+{
+  g_auto(Scripted) scripted = { 0 };
+  g_autoptr(TgBrowserSignIn) sign_in = NULL;
+  g_autoptr(TgTestBrowserResult) back = NULL;
+  g_autofree char *back_uri = NULL;
+  Outcome outcome = { 0 };
+
+  scripted_init (&scripted);
+  scripted.hold_tokens = TRUE;
+  sign_in = scripted_sign_in_new (&scripted, NULL);
+  tg_browser_sign_in_set_timeout (sign_in, 2);
+  tg_browser_sign_in_run_async (sign_in, NULL, ran, &outcome);
+  back_uri = scripted_browse (&scripted, sign_in);
+  back = tg_test_browser_get (back_uri);
+  tg_test_wait (&outcome.done, 30);
+
+  g_assert_nonnull (scripted.token_form);
+  g_assert_cmpuint (back->status, ==, 200);
+  g_assert_nonnull (strstr (back->text, "Tokengate could not sign you in"));
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  g_assert_nonnull (strstr (outcome.error->message, "did not answer in time"));
+  g_clear_error (&outcome.error);
+}
+
+typedef struct {
+  TgBrowserSignIn *sign_in;
+  GCancellable    *second_cancellable;
+  Outcome          first;
+  Outcome          second;
+} Rerun;
+
+/* The first run's end starts the second at once, as a "try again" would. */
+static void
+ran_then_rerun (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  Rerun *rerun = user_data;
+
+  ran (source, result, &rerun->first);
+  tg_browser_sign_in_run_async (rerun->sign_in, rerun->second_cancellable, ran, &rerun->second);
+}
+
+static gboolean
+cancel_later (gpointer user_data)
+{
+  g_cancellable_cancel (G_CANCELLABLE (user_data));
+  return G_SOURCE_REMOVE;
+}
+
+/* A run cancelled while its code is exchanged: the exchange's late result
+ * belongs to it, and must not end the run that followed. */
+static void
+test_late_exchange_of_cancelled_run (void)
+{
+  g_auto(Scripted) scripted = { 0 };
+  g_autoptr(GCancellable) first_cancellable = g_cancellable_new ();
+  g_autoptr(GCancellable) second_cancellable = g_cancellable_new ();
+  g_autoptr(TgTestBrowserResult) back = NULL;
+  g_autofree char *back_uri = NULL;
+  Rerun rerun = { 0 };
+
+  scripted_init (&scripted);
+  scripted.hold_tokens = TRUE;
+  rerun.sign_in = scripted_sign_in_new (&scripted, NULL);
+  rerun.second_cancellable = second_cancellable;
+  tg_browser_sign_in_run_async (rerun.sign_in, first_cancellable, ran_then_rerun, &rerun);
+  back_uri = scripted_browse (&scripted, rerun.sign_in);
+  g_timeout_add (300, cancel_later, first_cancellable);
+  back = tg_test_browser_get (back_uri);
+  tg_test_wait (&rerun.first.done, 30);
+  g_assert_nonnull (scripted.token_form);
+  g_assert_error (rerun.first.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&rerun.first.error);
+
+  tg_test_iterate_for (300);
+  g_assert_false (rerun.second.done);
+
+  g_cancellable_cancel (second_cancellable);
+  tg_test_wait (&rerun.second.done, 30);
+  g_assert_error (rerun.second.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&rerun.second.error);
+  g_assert_finalize_object (rerun.sign_in);
+}
+
+/* The code goes only to the provider's own token endpoint (mix-up). */
+static void
+test_token_endpoint_mismatch (void)
+{
+  static const char document[] = "{\"issuer\":\"https://id.example\",\"token_endpoint\":\"https://id.example/token\","
+                                 "\"authorization_endpoint\":\"https://id.example/authorize\"}";
+  g_autoptr(TgProvider) provider = _tg_provider_parse ("https://id.example", document, strlen (document), NULL);
+  g_autoptr(TgAuthProtocol) protocol = tg_auth_protocol_new_oauth2 ("https://attacker.example/token", NULL, "app",
+                                                                    NULL, NULL, NULL);
+  g_autoptr(TgTokenManager) manager = tg_token_manager_new (protocol, NULL, "test");
+  g_autoptr(TgBrowserSignIn) sign_in = tg_browser_sign_in_new (manager, provider);
+  Outcome outcome = { 0 };
+
+  g_assert_nonnull (provider);
+  tg_browser_sign_in_set_open_browser (sign_in, FALSE);
+  tg_browser_sign_in_run_async (sign_in, NULL, ran, &outcome);
+  tg_test_wait (&outcome.done, 10);
+  g_assert_error (outcome.error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_assert_null (tg_browser_sign_in_get_authorization_uri (sign_in));
+  g_clear_error (&outcome.error);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -660,7 +877,8 @@ main (int    argc,
   g_test_add_func ("/browser-sign-in/flow", test_flow);
   g_test_add_func ("/browser-sign-in/openid-nonce", test_openid_nonce);
   g_test_add_func ("/browser-sign-in/pkce-mismatch", test_pkce_mismatch);
-  g_test_add_data_func ("/browser-sign-in/wrong-state", (gconstpointer) tamper_state, test_wrong_answer);
+  g_test_add_func ("/browser-sign-in/forged-answers", test_forged_answers);
+  g_test_add_func ("/browser-sign-in/form-encoded-answer", test_form_encoded_answer);
   g_test_add_data_func ("/browser-sign-in/wrong-iss", (gconstpointer) tamper_iss, test_wrong_answer);
   g_test_add_data_func ("/browser-sign-in/no-iss", (gconstpointer) drop_iss, test_wrong_answer);
   g_test_add_func ("/browser-sign-in/access-denied", test_access_denied);
@@ -672,6 +890,9 @@ main (int    argc,
   g_test_add_func ("/browser-sign-in/no-authorization-endpoint", test_no_authorization_endpoint);
   g_test_add_func ("/browser-sign-in/public-client-without-refresh-token", test_public_client_without_refresh_token);
   g_test_add_func ("/browser-sign-in/confidential-client", test_confidential_client);
+  g_test_add_func ("/browser-sign-in/exchange-deadline", test_exchange_deadline);
+  g_test_add_func ("/browser-sign-in/late-exchange-of-cancelled-run", test_late_exchange_of_cancelled_run);
+  g_test_add_func ("/browser-sign-in/token-endpoint-mismatch", test_token_endpoint_mismatch);
 
   return g_test_run ();
 }

@@ -228,8 +228,8 @@ test_good_document (void)
     "\"authorization_response_iss_parameter_supported\":true,"
     "\"jwks_uri\":null, \"grant_types_supported\":[\"authorization_code\"]}";
   g_autoptr(GError) error = NULL;
-  g_autoptr(TgProvider) provider = _tg_provider_parse ("https://id.example/realms/demo/", document,
-                                                       strlen (document), &error);
+  g_autoptr(TgProvider) provider = _tg_provider_parse ("https://id.example/realms/demo", document,
+                                                      strlen (document), &error);
 
   g_assert_no_error (error);
   g_assert_cmpstr (tg_provider_get_issuer (provider), ==, "https://id.example/realms/demo");
@@ -336,12 +336,15 @@ test_discovery_over_http (void)
   g_auto(Scripted) scripted = { 0 };
   g_autofree char *tenant = NULL;
   g_autofree char *other = NULL;
+  g_autofree char *spa = NULL;
   Discovery openid = { 0 };
   Discovery fallback = { 0 };
   Discovery mismatch = { 0 };
   Discovery missing = { 0 };
+  Discovery catch_all = { 0 };
 
   scripted_init (&scripted);
+  spa = g_strconcat (scripted.base, "/spa", NULL);
   tenant = g_strconcat (scripted.base, "/tenant", NULL);
   other = g_strconcat (scripted.base, "/other", NULL);
 
@@ -368,12 +371,62 @@ test_discovery_over_http (void)
   g_assert_nonnull (strstr (mismatch.error->message, "another issuer"));
   g_clear_error (&mismatch.error);
 
+  /* A web app's catch-all page for the OpenID document: RFC 8414 next. */
+  scripted.requests = 0;
+  g_hash_table_insert (scripted.documents, g_strdup ("/spa/.well-known/openid-configuration"),
+                       g_strdup ("<!DOCTYPE html><html><body>App</body></html>"));
+  scripted_add (&scripted, "/.well-known/oauth-authorization-server/spa", spa);
+  discover (spa, &catch_all);
+  g_assert_no_error (catch_all.error);
+  g_assert_cmpuint (scripted.requests, ==, 2);
+  g_assert_cmpstr (tg_provider_get_issuer (catch_all.provider), ==, spa);
+  g_clear_object (&catch_all.provider);
+
   /* Nothing at either place. */
   g_hash_table_remove_all (scripted.documents);
   discover (scripted.base, &missing);
   g_assert_error (missing.error, TG_AUTH_ERROR, TG_AUTH_ERROR_NOT_A_PROVIDER);
   g_assert_nonnull (strstr (missing.error->message, "HTTP 404"));
   g_clear_error (&missing.error);
+}
+
+/* Only the slash of an empty path is forgiven (OpenID Connect Discovery
+ * §4.3, RFC 8414 §3.3): an issuer with a path matches byte for byte. */
+static void
+test_issuer_slashes (void)
+{
+  struct {
+    const char *asked;
+    const char *stated;
+    gboolean    matches;
+  } cases[] = {
+    { "https://id.example", "https://id.example", TRUE },
+    { "https://id.example", "https://id.example/", TRUE },
+    { "https://id.example/", "https://id.example", TRUE },
+    { "https://id.example/realms/demo", "https://id.example/realms/demo", TRUE },
+    { "https://id.example/realms/demo/", "https://id.example/realms/demo/", TRUE },
+    { "https://id.example/realms/demo", "https://id.example/realms/demo/", FALSE },
+    { "https://id.example/realms/demo/", "https://id.example/realms/demo", FALSE },
+    { "https://id.example", "https://id.example//", FALSE },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *document = g_strdup_printf ("{\"issuer\":\"%s\",\"token_endpoint\":\"https://id.example/t\"}",
+                                                   cases[i].stated);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(TgProvider) provider = _tg_provider_parse (cases[i].asked, document, strlen (document), &error);
+
+      g_test_message ("%s vs %s", cases[i].asked, cases[i].stated);
+      g_assert_true ((provider != NULL) == cases[i].matches);
+    }
+
+  /* What discovery asks for keeps the issuer's own slash. */
+  {
+    g_autofree char *openid = _tg_provider_metadata_uri ("https://id.example/realms/demo/", TRUE, NULL);
+
+    g_assert_cmpstr (openid, ==, "https://id.example/realms/demo//.well-known/openid-configuration");
+  }
 }
 
 int
@@ -388,6 +441,7 @@ main (int    argc,
   g_test_add_func ("/provider/bad-documents", test_bad_documents);
   g_test_add_func ("/provider/good-document", test_good_document);
   g_test_add_func ("/provider/discovery-over-http", test_discovery_over_http);
+  g_test_add_func ("/provider/issuer-slashes", test_issuer_slashes);
   g_test_add_func ("/provider/client-config", test_client_config);
 
   return g_test_run ();

@@ -123,9 +123,10 @@ browser_send (TgTestServer *fixture,
 }
 
 static TgTestReply *
-get_authorize (TgTestServer *fixture,
-               const Client *client,
-               const char   *cookie)
+get_authorize_scope (TgTestServer *fixture,
+                     const Client *client,
+                     const char   *cookie,
+                     const char   *scope)
 {
   g_autofree char *query = build_query ("response_type", "code",
                                         "client_id", CLIENT_ID,
@@ -133,11 +134,19 @@ get_authorize (TgTestServer *fixture,
                                         "code_challenge", client->challenge,
                                         "code_challenge_method", "S256",
                                         "state", client->state,
-                                        "scope", "api offline_access",
+                                        "scope", scope,
                                         NULL);
   g_autofree char *path = g_strconcat ("/oauth2/authorize", query, NULL);
 
   return browser_send (fixture, "GET", path, NULL, cookie);
+}
+
+static TgTestReply *
+get_authorize (TgTestServer *fixture,
+               const Client *client,
+               const char   *cookie)
+{
+  return get_authorize_scope (fixture, client, cookie, "api offline_access");
 }
 
 /* The headers every HTML page of the sign-in goes out with. */
@@ -205,7 +214,8 @@ read_form (TgTestReply *reply,
   g_assert_nonnull (strstr (set_cookie, "; Path=/oauth2"));
   form->cookie = g_strndup (set_cookie, strcspn (set_cookie, ";"));
   g_assert_true (g_str_has_prefix (form->cookie, "tg_authorize="));
-  g_assert_cmpuint (strlen (form->cookie), ==, strlen ("tg_authorize=") + 43);
+  /* random.MAC(random), both 256 bits of base64url */
+  g_assert_cmpuint (strlen (form->cookie), ==, strlen ("tg_authorize=") + 87);
   /* A browser that has the cookie keeps it (and its life starts again). */
   if (sent_cookie != NULL)
     g_assert_cmpstr (form->cookie, ==, sent_cookie);
@@ -312,16 +322,20 @@ exchange_code (TgTestServer *fixture,
   return tg_test_request (fixture, "POST", "/oauth2/token", FORM, query + 1, NULL);
 }
 
-/* The same answer as the password grant's: RFC 6749 §5.1, nothing more. */
+/* The same answer as the password grant's: RFC 6749 §5.1, nothing more —
+ * but for the code grant the scope granted, @scope (nullable). */
 static char *
 read_token_answer (TgTestReply  *reply,
-                   char        **out_refresh_token)
+                   char        **out_refresh_token,
+                   const char   *scope)
 {
   g_autoptr(JsonObject) object = NULL;
   char *access = tg_test_read_token_answer (reply, out_refresh_token);
 
   object = tg_test_reply_json (reply);
-  g_assert_cmpuint (json_object_get_size (object), ==, 4);
+  g_assert_cmpuint (json_object_get_size (object), ==, scope != NULL ? 5 : 4);
+  if (scope != NULL)
+    g_assert_cmpstr (json_object_get_string_member (object, "scope"), ==, scope);
   g_assert_cmpint (json_object_get_int_member (object, "expires_in"), ==, 60);
   return access;
 }
@@ -335,7 +349,7 @@ redeem (TgTestServer  *fixture,
   g_autoptr(TgTestReply) reply = exchange_code (fixture, code, client->redirect_uri,
                                                 CLIENT_ID, client->verifier);
 
-  return read_token_answer (reply, out_refresh_token);
+  return read_token_answer (reply, out_refresh_token, "api offline_access");
 }
 
 static void
@@ -374,7 +388,7 @@ test_flow (void)
 
   /* The session is like any other: it refreshes, and revocation ends it. */
   refreshed = tg_test_oauth2_refresh_grant (fixture, refresh);
-  next_access = read_token_answer (refreshed, NULL);
+  next_access = read_token_answer (refreshed, NULL, NULL);
   g_assert_cmpuint (tg_test_get_resource (fixture, next_access), ==, 200);
 
   revoke_body = soup_form_encode ("token", refresh, NULL);
@@ -589,7 +603,9 @@ test_page (void)
   g_assert_nonnull (strstr (reply->text, "value=\"cancel\""));
   /* Enter submits the first button: it must be Sign In, not Cancel. */
   g_assert_true (strstr (reply->text, "value=\"sign-in\"") < strstr (reply->text, "value=\"cancel\""));
-  g_assert_cmpuint (strlen (form.request_id), ==, 43);
+  /* The request itself, signed: base64url "." MAC. */
+  g_assert_nonnull (strchr (form.request_id, '.'));
+  g_assert_cmpuint (strlen (strchr (form.request_id, '.') + 1), ==, 43);
 
   /* CSP cannot name an IPv6 literal; the scheme has to do. */
   {
@@ -769,6 +785,46 @@ test_csrf (void)
   g_assert_nonnull (g_hash_table_lookup (params, "code"));
 }
 
+/* The browser's cookie is reused only when this server minted it: one that
+ * another program on this computer planted (cookies do not keep ports
+ * apart) is replaced, so it cannot know the browser's. */
+static void
+test_cookie_fixation (void)
+{
+  g_autoptr(TgTestServer) fixture = tg_test_server_new (NULL);
+  g_auto(Client) client = { 0 };
+  g_auto(Form) minted = { 0 };
+  g_auto(Form) kept = { 0 };
+  g_autoptr(TgTestReply) again = NULL;
+  g_autofree char *random_part = NULL;
+  g_autofree char *forged_mac = NULL;
+  const char *planted[] = {
+    "tg_authorize=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    "tg_authorize=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    NULL,  /* a minted random with a MAC of our own making */
+  };
+
+  client_init (&client, REDIRECT_URI, "s");
+  open_form (fixture, &client, &minted);
+  random_part = g_strndup (minted.cookie, strlen ("tg_authorize=") + 44);
+  forged_mac = g_strconcat (random_part, "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB", NULL);
+  planted[2] = forged_mac;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (planted); i++)
+    {
+      g_autoptr(TgTestReply) reply = get_authorize (fixture, &client, planted[i]);
+      g_auto(Form) form = { 0 };
+
+      g_test_message ("%s", planted[i]);
+      read_form (reply, NULL, &form);
+      g_assert_cmpstr (form.cookie, !=, planted[i]);
+    }
+
+  /* Its own cookie is kept. */
+  again = get_authorize (fixture, &client, minted.cookie);
+  read_form (again, minted.cookie, &kept);
+}
+
 /* The redirect carries the client's state exactly, however hostile. */
 static void
 test_hostile_state (void)
@@ -823,6 +879,45 @@ test_https (void)
   tg_test_rm_rf (dir);
 }
 
+/* The token answer says the scope granted (RFC 6749 §5.1): never `openid`,
+ * since no ID token is issued; a refresh token comes either way. */
+static void
+test_granted_scope (void)
+{
+  g_autoptr(TgTestServer) fixture = tg_test_server_new (NULL);
+  struct {
+    const char *requested;
+    const char *granted;
+  } cases[] = {
+    { "openid api offline_access", "api offline_access" },
+    { "openid", "api" },
+    { "api", "api" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_auto(Client) client = { 0 };
+      g_auto(Form) form = { 0 };
+      g_autoptr(TgTestReply) page = NULL;
+      g_autoptr(TgTestReply) signed_in = NULL;
+      g_autoptr(TgTestReply) answer = NULL;
+      g_autoptr(GHashTable) params = NULL;
+      g_autofree char *access = NULL;
+      g_autofree char *refresh = NULL;
+
+      g_test_message ("scope=%s", cases[i].requested);
+      client_init (&client, REDIRECT_URI, "s");
+      page = get_authorize_scope (fixture, &client, NULL, cases[i].requested);
+      read_form (page, NULL, &form);
+      signed_in = post_form (fixture, &form, "sign-in", "demo", "demo");
+      params = read_redirect (fixture, signed_in, 303, &client);
+      answer = exchange_code (fixture, g_hash_table_lookup (params, "code"), client.redirect_uri, CLIENT_ID,
+                              client.verifier);
+      access = read_token_answer (answer, &refresh, cases[i].granted);
+      g_assert_nonnull (refresh);
+    }
+}
+
 /* prompt=login and consent, and a nonce, are taken: every sign-in asks. */
 static void
 test_prompt_and_nonce (void)
@@ -852,30 +947,88 @@ test_prompt_and_nonce (void)
     }
 }
 
-/* Anyone can open forms; how many wait at once is bounded. */
+/* Opening a form keeps nothing on the server: any page can make a browser
+ * open any number (an <img> will do) without keeping anyone from signing
+ * in. What is kept — a form once posted — is bounded. */
 static void
 test_pending_limit (void)
 {
   g_autoptr(TgTestServer) fixture = tg_test_server_new (NULL);
   g_auto(Client) client = { 0 };
+  g_auto(Form) last = { 0 };
   g_autoptr(TgTestReply) refused = NULL;
-  guint opened = 0;
+  g_autoptr(TgTestReply) signed_in = NULL;
+  g_autoptr(GHashTable) params = NULL;
+  guint posted = 0;
 
   client_init (&client, REDIRECT_URI, "s");
-  for (;;)
+  for (guint i = 0; i < 1100; i++)
     {
       g_autoptr(TgTestReply) reply = get_authorize (fixture, &client, NULL);
 
+      g_assert_cmpuint (reply->status, ==, 200);
+    }
+
+  /* Posted without a password, each form is kept until it expires. */
+  for (;;)
+    {
+      g_auto(Form) form = { 0 };
+      g_autoptr(TgTestReply) reply = NULL;
+
+      open_form (fixture, &client, &form);
+      reply = post_form (fixture, &form, "sign-in", "demo", "");
       if (reply->status != 200)
         {
           refused = g_steal_pointer (&reply);
           break;
         }
-      g_assert_cmpuint (++opened, <=, 1024);
+      g_assert_cmpuint (++posted, <=, 1024);
+      /* The last of them still signs in. */
+      if (posted == 1024)
+        {
+          form_clear (&last);
+          last = form;
+          memset (&form, 0, sizeof form);
+        }
     }
-
-  g_assert_cmpuint (opened, ==, 1024);
+  g_assert_cmpuint (posted, ==, 1024);
   assert_error_page (refused, 503);
+
+  signed_in = post_form (fixture, &last, "sign-in", "demo", "demo");
+  params = read_redirect (fixture, signed_in, 303, &client);
+  g_assert_nonnull (g_hash_table_lookup (params, "code"));
+}
+
+/* A form's request is the server's own: changed, it is refused. */
+static void
+test_tampered_request (void)
+{
+  g_autoptr(TgTestServer) fixture = tg_test_server_new (NULL);
+  g_auto(Client) client = { 0 };
+  g_auto(Form) form = { 0 };
+  g_autoptr(TgTestReply) refused = NULL;
+  g_autoptr(TgTestReply) right = NULL;
+  g_autoptr(TgTestReply) again = NULL;
+  g_autoptr(GHashTable) params = NULL;
+  char *original;
+
+  client_init (&client, REDIRECT_URI, "s");
+  open_form (fixture, &client, &form);
+  original = form.request_id;
+  form.request_id = g_strdup (original);
+  form.request_id[10] = form.request_id[10] == 'A' ? 'B' : 'A';
+  refused = post_form (fixture, &form, "sign-in", "demo", "demo");
+  assert_error_page (refused, 400);
+
+  g_free (form.request_id);
+  form.request_id = original;
+  right = post_form (fixture, &form, "sign-in", "demo", "demo");
+  params = read_redirect (fixture, right, 303, &client);
+  g_assert_nonnull (g_hash_table_lookup (params, "code"));
+
+  /* Spent: the same form does not sign in twice. */
+  again = post_form (fixture, &form, "sign-in", "demo", "demo");
+  assert_error_page (again, 400);
 }
 
 /* The demo controls count browser sign-ins like any other. */
@@ -1032,7 +1185,7 @@ test_replay_revokes (void)
 
   /* Another session of the same user, which must live on. */
   password_grant = tg_test_oauth2_password_grant (fixture, "demo", "demo");
-  other_access = read_token_answer (password_grant, &other_refresh);
+  other_access = read_token_answer (password_grant, &other_refresh, NULL);
 
   client_init (&client, REDIRECT_URI, "s");
   code = sign_in_with_browser (fixture, &client);
@@ -1147,6 +1300,9 @@ main (int    argc,
   g_test_add_func ("/server/authorize/hostile-state", test_hostile_state);
   g_test_add_func ("/server/authorize/https", test_https);
   g_test_add_func ("/server/authorize/prompt-and-nonce", test_prompt_and_nonce);
+  g_test_add_func ("/server/authorize/granted-scope", test_granted_scope);
+  g_test_add_func ("/server/authorize/cookie-fixation", test_cookie_fixation);
+  g_test_add_func ("/server/authorize/tampered-request", test_tampered_request);
   g_test_add_func ("/server/authorize/pending-limit", test_pending_limit);
   g_test_add_func ("/server/authorize/counted-by-demo", test_counted_by_demo);
   g_test_add_func ("/server/authorize/pkce-mismatch", test_pkce_mismatch);

@@ -484,25 +484,32 @@ test_restore (void)
   g_assert_cmpint (tg_token_manager_get_state (other_account), ==, TG_TOKEN_STATE_SIGNED_OUT);
 }
 
-/* Sign-out revokes the refresh token where the protocol can (RFC 7009). */
-static void
-test_sign_out_revokes (void)
+/* A core on the demo server over OAuth 2.0 with its revocation endpoint. */
+static TgTestCore *
+core_with_revocation (void)
 {
   g_autoptr(TgTestServer) server = tg_test_server_new (NULL);
   g_autoptr(GError) error = NULL;
   g_autofree char *token_uri = g_strconcat (tg_test_server_uri (server), "/oauth2/token", NULL);
   g_autofree char *revoke_uri = g_strconcat (tg_test_server_uri (server), "/oauth2/revoke", NULL);
-  g_autoptr(TgTestCore) core = NULL;
-  TgAuthProtocol *protocol = tg_auth_protocol_new_oauth2 (token_uri, revoke_uri, "tokengate-test",
-                                                          NULL, NULL, &error);
-  g_autofree char *token = NULL;
-  TgRequestSummary summary = { 0 };
-  gboolean done = FALSE;
+  g_autoptr(TgAuthProtocol) protocol = tg_auth_protocol_new_oauth2 (token_uri, revoke_uri, "tokengate-test",
+                                                                    NULL, NULL, &error);
+  TgTestCore *core;
 
   g_assert_no_error (error);
   core = tg_test_core_new_for_uri (tg_test_server_uri (server), protocol);
   core->server = g_steal_pointer (&server);
-  g_object_unref (protocol);
+  return core;
+}
+
+/* Sign-out revokes the refresh token where the protocol can (RFC 7009). */
+static void
+test_sign_out_revokes (void)
+{
+  g_autoptr(TgTestCore) core = core_with_revocation ();
+  g_autofree char *token = NULL;
+  TgRequestSummary summary = { 0 };
+  gboolean done = FALSE;
 
   tg_test_core_sign_in (core);
   token = tg_token_manager_dup_access_token (core->manager);
@@ -1044,6 +1051,54 @@ test_sign_out_during_sign_in (void)
   outcome_clear (&sign_in);
 }
 
+/* Cancels @user_data (a GCancellable) the moment the request @record has its
+ * answer: after libsoup read it, before the manager looks at it. */
+static void
+cancel_when_answered (TgRequestRecord *record,
+                      GParamSpec      *pspec,
+                      gpointer         user_data)
+{
+  if (tg_request_record_get_kind (record) == TG_REQUEST_KIND_SIGN_IN)
+    g_cancellable_cancel (G_CANCELLABLE (user_data));
+}
+
+static void
+watch_new_record (GListModel *log,
+                  guint       position,
+                  guint       removed,
+                  guint       added,
+                  gpointer    user_data)
+{
+  for (guint i = position; i < position + added; i++)
+    {
+      g_autoptr(TgRequestRecord) record = g_list_model_get_item (log, i);
+
+      g_signal_connect_object (record, "notify::finished", G_CALLBACK (cancel_when_answered), user_data, 0);
+    }
+}
+
+/* A sign-in cancelled while its answer arrives installs nothing, and the
+ * pair the server issued for it is revoked (RFC 7009). */
+static void
+test_cancel_during_sign_in_answer (void)
+{
+  g_autoptr(TgTestCore) core = core_with_revocation ();
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  Outcome sign_in = { 0 };
+
+  g_signal_connect_object (tg_token_manager_get_request_log (core->manager), "items-changed",
+                           G_CALLBACK (watch_new_record), cancellable, 0);
+  tg_token_manager_sign_in_async (core->manager, "demo", "demo", cancellable, sign_in_outcome, &sign_in);
+  tg_test_wait (&sign_in.done, 30);
+
+  g_assert_error (sign_in.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (tg_token_manager_get_state (core->manager), ==, TG_TOKEN_STATE_SIGNED_OUT);
+  for (guint i = 0; i < 100 && tg_test_server_stat (core->server, "revocations") == 0; i++)
+    tg_test_iterate_for (20);
+  g_assert_cmpint (tg_test_server_stat (core->server, "revocations"), ==, 1);
+  outcome_clear (&sign_in);
+}
+
 /* Finding 11: the late 401 of a request of the old session is not retried
  * with the new session's token, and the old session's waiters hear why. */
 static void
@@ -1141,6 +1196,7 @@ main (int   argc,
   g_test_add_func ("/core/token-manager/finding-7/short-lived-tokens-no-storm", test_short_lived_tokens_no_storm);
   g_test_add_func ("/core/token-manager/finding-11/sign-out-during-sign-in", test_sign_out_during_sign_in);
   g_test_add_func ("/core/token-manager/finding-11/new-sign-in-keeps-sessions-apart", test_new_sign_in_keeps_sessions_apart);
+  g_test_add_func ("/core/token-manager/cancel-during-sign-in-answer", test_cancel_during_sign_in_answer);
   g_test_add_func ("/core/token-manager/finding-10/session-end-reason-translated", test_session_end_reason_translated);
   g_test_add_func ("/core/token-manager/transient-failure-retried", test_transient_failure_retried);
   g_test_add_func ("/core/token-manager/lost-answer/grace", test_lost_answer_grace);

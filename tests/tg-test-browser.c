@@ -110,6 +110,15 @@ got (GObject      *source,
 TgTestBrowserResult *
 tg_test_browser_get (const char *uri)
 {
+  return tg_test_browser_get_with_host (uri, NULL);
+}
+
+/* As tg_test_browser_get(), with the Host header @host (nullable: as @uri
+ * says), as a page on a host name rebound to this address sends it. */
+TgTestBrowserResult *
+tg_test_browser_get_with_host (const char *uri,
+                               const char *host)
+{
   g_autoptr(SoupSession) session = soup_session_new ();
   g_autoptr(SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, uri);
   g_autoptr(GBytes) body = NULL;
@@ -117,6 +126,8 @@ tg_test_browser_get (const char *uri)
   gint64 deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
 
   g_assert_nonnull (msg);
+  if (host != NULL)
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "Host", host);
   soup_message_add_flags (msg, SOUP_MESSAGE_NO_REDIRECT);
   soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, got, &body);
   while (body == NULL)

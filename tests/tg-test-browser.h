@@ -32,6 +32,8 @@ TgTestBrowser       *tg_test_browser_start  (const char                *authoriz
 TgTestBrowserResult *tg_test_browser_finish (TgTestBrowser             *browser);
 void                 tg_test_browser_result_free (TgTestBrowserResult  *result);
 TgTestBrowserResult *tg_test_browser_get    (const char                *uri);
+TgTestBrowserResult *tg_test_browser_get_with_host (const char         *uri,
+                                                    const char         *host);
 char                *tg_test_browser_query_value (const char           *uri,
                                                   const char           *name);
 char                *tg_test_browser_read_address (GDataInputStream    *err,

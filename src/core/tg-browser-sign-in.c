@@ -15,8 +15,11 @@
  * does a password sign-in's; answer the browser with a small page that says
  * how it ended; close the listener.
  *
- * The listener answers only that one request: any other path is 404, and
- * after the answer it is gone. A run also ends, closing it, on cancel and
+ * The listener answers only that one request: any other path is 404; a
+ * request to the redirect path without this run's `state`, naming a
+ * parameter twice, or sent to another host name than the loopback address
+ * (DNS rebinding) gets 400 and the run waits on; after the answer it is
+ * gone, at the latest when the code exchange's deadline passes. A run also ends, closing it, on cancel and
  * after #TgBrowserSignIn:timeout.
  *
  * No ID token is read: nothing from one is shown, so none needs verifying.
@@ -44,6 +47,9 @@
 #define STATE_BYTES           16
 /* An `error_description` is the provider's text: shown, but not all of it. */
 #define MAX_DESCRIPTION       200
+/* The least time the code exchange gets, whatever is left of the timeout
+ * (and no more than the timeout itself). */
+#define MIN_EXCHANGE_TIMEOUT  30    /* seconds */
 
 struct _TgBrowserSignIn
 {
@@ -55,6 +61,8 @@ struct _TgBrowserSignIn
   guint16            port;               /* 0: ephemeral */
   char              *path;
   char              *redirect_uri;       /* as set, or as listened on */
+  char              *authority;          /* nullable: "127.0.0.1:PORT" or
+                                            "[::1]:PORT" once listening */
   guint              timeout;            /* seconds */
   gboolean           open_browser;
   char              *authorization_uri;  /* nullable: until a run listens */
@@ -64,6 +72,10 @@ struct _TgBrowserSignIn
   GTask             *task;               /* owned, nullable */
   SoupServer        *server;             /* owned, nullable */
   GSource           *deadline;           /* owned, nullable */
+  gint64             deadline_at;        /* monotonic time, µs */
+  GCancellable      *exchange;           /* owned, nullable: the code
+                                            exchange's own, cancelled when
+                                            the run ends */
   GSource           *cancel_watch;       /* owned, nullable */
   char              *verifier;           /* owned, nullable; wiped */
   char              *state;              /* owned, nullable */
@@ -290,6 +302,9 @@ run_clear (TgBrowserSignIn *self)
 {
   clear_source (&self->deadline);
   clear_source (&self->cancel_watch);
+  if (self->exchange != NULL)
+    g_cancellable_cancel (self->exchange);
+  g_clear_object (&self->exchange);
   close_listener (self);
   if (self->verifier != NULL)
     explicit_bzero (self->verifier, strlen (self->verifier));
@@ -319,8 +334,10 @@ run_complete (TgBrowserSignIn *self,
       else
         answer_page (self->page, SOUP_STATUS_OK, _("Tokengate could not sign you in"), error->message);
     }
-  run_clear (self);
+  /* The task first: cancelling the code exchange in run_clear() may call
+   * code_exchanged() back at once, and it must find the run over. */
   task = g_steal_pointer (&self->task);
+  run_clear (self);
   if (error != NULL)
     g_task_return_error (task, error);
   else
@@ -333,6 +350,12 @@ deadline_passed (gpointer user_data)
   TgBrowserSignIn *self = user_data;
 
   g_clear_pointer (&self->deadline, g_source_unref);
+  if (self->exchange != NULL)
+    {
+      run_complete (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                                               _("The provider did not answer in time")));
+      return G_SOURCE_REMOVE;
+    }
   run_complete (self, g_error_new (G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
                                    g_dngettext (GETTEXT_PACKAGE,
                                                 "Nobody signed in within %u second",
@@ -357,15 +380,25 @@ cancelled (GCancellable *cancellable,
 /* ------------------------------------------------------------------------- */
 /* The redirect                                                              */
 
+/* @user_data is the run's own task: a run that ended meanwhile (cancelled,
+ * timed out) may have been followed by another, which this answer must not
+ * end. */
 static void
 code_exchanged (GObject      *source,
                 GAsyncResult *result,
                 gpointer      user_data)
 {
-  g_autoptr(TgBrowserSignIn) self = user_data;
+  g_autoptr(GTask) run = user_data;
+  TgBrowserSignIn *self = g_task_get_source_object (run);
   GError *error = NULL;
+  gboolean ok = tg_token_manager_sign_in_with_code_finish (TG_TOKEN_MANAGER (source), result, &error);
 
-  if (!tg_token_manager_sign_in_with_code_finish (TG_TOKEN_MANAGER (source), result, &error))
+  if (run != self->task)
+    {
+      g_clear_error (&error);
+      return;
+    }
+  if (!ok)
     {
       run_complete (self, error);
       return;
@@ -410,23 +443,14 @@ provider_error (const char *code,
                       _("The provider could not sign you in (%s)"), what);
 }
 
-/* Whether the redirect's parameters belong to this run; @error says why not.
- * The state first: an answer without ours may be anyone's. */
+/* Whether an answer that carries our `state` can be used; @error says why
+ * not. */
 static gboolean
 check_response (TgBrowserSignIn  *self,
                 GHashTable       *params,
                 GError          **error)
 {
-  const char *state = g_hash_table_lookup (params, "state");
   const char *iss = g_hash_table_lookup (params, "iss");
-
-  if (state == NULL || !equal_in_constant_time (state, self->state))
-    {
-      g_set_error_literal (error, TG_AUTH_ERROR, TG_AUTH_ERROR_AUTHORIZATION_FAILED,
-                           _("The browser came back with an answer that does not belong to this "
-                             "sign-in (wrong “state”)"));
-      return FALSE;
-    }
   /* RFC 9207 §2.4: a provider that says it sends `iss` must send its own;
    * one that does not advertise it, if it sends one, must send its own too. */
   if (iss == NULL && tg_provider_get_sends_issuer_in_response (self->provider))
@@ -457,6 +481,78 @@ check_response (TgBrowserSignIn  *self,
   return TRUE;
 }
 
+/* The redirect's query as RFC 6749 reads it: form-encoded (Appendix B: `+`
+ * is a space), no parameter twice (§3.1). %NULL when it is not. */
+static GHashTable *
+parse_response (const char *query)
+{
+  g_autoptr(GHashTable) params = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr(GError) error = NULL;
+  GUriParamsIter iter;
+  char *name;
+  char *value;
+
+  g_uri_params_iter_init (&iter, query, -1, "&", G_URI_PARAMS_WWW_FORM);
+  while (g_uri_params_iter_next (&iter, &name, &value, &error))
+    {
+      if (g_hash_table_contains (params, name))
+        {
+          g_free (name);
+          g_free (value);
+          return NULL;
+        }
+      g_hash_table_insert (params, name, value);
+    }
+  if (error != NULL)
+    return NULL;
+  return g_steal_pointer (&params);
+}
+
+/* Whether @msg was sent to the address we listen on, by name: a page that
+ * rebinds its own host name to 127.0.0.1 (DNS rebinding) sends its own. */
+static gboolean
+sent_to_us (TgBrowserSignIn   *self,
+            SoupServerMessage *msg)
+{
+  const char *host = soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Host");
+
+  return host != NULL && self->authority != NULL && strcmp (host, self->authority) == 0;
+}
+
+/* A request to the redirect path that is not this run's answer: a forged
+ * one from another program or page, or an old tab. It does not end the run:
+ * whoever can reach the port could otherwise end every sign-in. */
+static void
+answer_not_ours (SoupServerMessage *msg)
+{
+  answer_page (msg, SOUP_STATUS_BAD_REQUEST, _("Not a sign-in Tokengate is waiting for"),
+               _("This answer does not belong to the sign-in under way. If you are signing in, "
+                 "start again from Tokengate."));
+}
+
+static void
+arm_deadline (TgBrowserSignIn *self,
+              guint            seconds)
+{
+  clear_source (&self->deadline);
+  self->deadline_at = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
+  self->deadline = g_timeout_source_new_seconds (seconds);
+  g_source_set_callback (self->deadline, deadline_passed, self, NULL);
+  g_source_set_name (self->deadline, "[tokengate] browser sign-in deadline");
+  g_source_attach (self->deadline, g_task_get_context (self->task));
+}
+
+/* The code exchange gets what is left of the timeout, but at least
+ * MIN_EXCHANGE_TIMEOUT (or the whole timeout, if that is shorter): the
+ * token manager sets no deadline of its own on a sign-in. */
+static guint
+exchange_timeout (TgBrowserSignIn *self)
+{
+  gint64 left = (self->deadline_at - g_get_monotonic_time ()) / G_USEC_PER_SEC;
+
+  return MAX ((guint) CLAMP (left, 0, G_MAXUINT), MIN (MIN_EXCHANGE_TIMEOUT, self->timeout));
+}
+
 static void
 handle_request (SoupServer        *server,
                 SoupServerMessage *msg,
@@ -468,6 +564,7 @@ handle_request (SoupServer        *server,
   g_autoptr(GHashTable) params = NULL;
   GError *error = NULL;
   const char *query_text;
+  const char *state;
 
   if (self->task == NULL || self->answered || strcmp (path, self->path) != 0)
     {
@@ -481,32 +578,35 @@ handle_request (SoupServer        *server,
       return;
     }
 
-  /* The one answer: whatever it says, the run ends with it. */
+  /* Only an answer with our `state`, read unambiguously, sent to our own
+   * address, is this run's; anything else is refused and the run waits on. */
+  query_text = g_uri_get_query (soup_server_message_get_uri (msg));
+  params = parse_response (query_text != NULL ? query_text : "");
+  state = params != NULL ? g_hash_table_lookup (params, "state") : NULL;
+  if (!sent_to_us (self, msg) || state == NULL || !equal_in_constant_time (state, self->state))
+    {
+      answer_not_ours (msg);
+      return;
+    }
+
+  /* The one answer: whatever else it says, the run ends with it. */
   self->answered = TRUE;
   self->page = g_object_ref (msg);
   soup_server_message_pause (msg);
-
-  query_text = g_uri_get_query (soup_server_message_get_uri (msg));
-  params = g_uri_parse_params (query_text != NULL ? query_text : "", -1, "&", G_URI_PARAMS_NONE, NULL);
-  if (params == NULL)
-    {
-      run_complete (self, g_error_new_literal (TG_AUTH_ERROR, TG_AUTH_ERROR_AUTHORIZATION_FAILED,
-                                               _("The browser came back with an unreadable answer")));
-      return;
-    }
   if (!check_response (self, params, &error))
     {
       run_complete (self, error);
       return;
     }
 
-  /* Nothing new gets in while the code is exchanged: the deadline no longer
-   * applies (the token manager's own timeouts do), cancelling still does. */
-  clear_source (&self->deadline);
+  /* Nothing new gets in while the code is exchanged (every other request
+   * is 404 now), and the deadline still holds: the listener and the
+   * browser's page do not wait for a provider that never answers. */
+  arm_deadline (self, exchange_timeout (self));
+  self->exchange = g_cancellable_new ();
   tg_token_manager_sign_in_with_code_async (self->manager, g_hash_table_lookup (params, "code"),
-                                            self->redirect_uri, self->verifier,
-                                            g_task_get_cancellable (self->task),
-                                            code_exchanged, g_object_ref (self));
+                                            self->redirect_uri, self->verifier, self->exchange,
+                                            code_exchanged, g_object_ref (self->task));
 }
 
 /* ------------------------------------------------------------------------- */
@@ -545,6 +645,15 @@ listen (TgBrowserSignIn  *self,
 
   uris = soup_server_get_uris (self->server);
   g_assert (uris != NULL);
+  g_free (self->authority);
+  /* As a browser sends it in Host (RFC 9110 §7.2): the default port left out. */
+  if (g_uri_get_port (uris->data) == 80)
+    self->authority = strchr (self->host, ':') != NULL ? g_strdup_printf ("[%s]", self->host)
+                                                      : g_strdup (self->host);
+  else if (strchr (self->host, ':') != NULL)
+    self->authority = g_strdup_printf ("[%s]:%d", self->host, g_uri_get_port (uris->data));
+  else
+    self->authority = g_strdup_printf ("%s:%d", self->host, g_uri_get_port (uris->data));
   redirect = g_uri_build (G_URI_FLAGS_NONE, "http", NULL, self->host, g_uri_get_port (uris->data),
                           self->path, NULL, NULL);
   g_slist_free_full (g_steal_pointer (&uris), (GDestroyNotify) g_uri_unref);
@@ -596,6 +705,17 @@ tg_browser_sign_in_run_async (TgBrowserSignIn     *self,
                                _("Signing in through the browser needs OAuth 2.0 with a client ID"));
       return;
     }
+  /* The code goes to the token endpoint the manager knows: it must be the
+   * one of the provider the browser signs in at, or the code (and with it
+   * the session) would go to another server (the mix-up attack, RFC 9700
+   * §4.4). */
+  if (g_strcmp0 (tg_auth_protocol_get_token_uri (protocol), tg_provider_get_token_endpoint (self->provider)) != 0)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                               _("The token endpoint to sign in at is not the provider’s (%s)"),
+                               tg_provider_get_token_endpoint (self->provider));
+      return;
+    }
   if (!listen (self, &error))
     {
       g_task_return_error (task, error);
@@ -618,10 +738,7 @@ tg_browser_sign_in_run_async (TgBrowserSignIn     *self,
   if (self->task == NULL)
     return;
 
-  self->deadline = g_timeout_source_new_seconds (self->timeout);
-  g_source_set_callback (self->deadline, deadline_passed, self, NULL);
-  g_source_set_name (self->deadline, "[tokengate] browser sign-in deadline");
-  g_source_attach (self->deadline, g_task_get_context (self->task));
+  arm_deadline (self, self->timeout);
   if (cancellable != NULL)
     {
       self->cancel_watch = g_cancellable_source_new (cancellable);
@@ -646,12 +763,14 @@ tg_browser_sign_in_run_async (TgBrowserSignIn     *self,
  * whether it can be refreshed.
  *
  * Fails with %TG_AUTH_ERROR_AUTHORIZATION_FAILED when the provider answered
- * an error (`access_denied` when the person said no), when the answer does
- * not belong to this sign-in, or when the code is refused;
- * %G_IO_ERROR_TIMED_OUT after #TgBrowserSignIn:timeout;
+ * an error (`access_denied` when the person said no), when the answer
+ * names another issuer (RFC 9207), or when the code is refused;
+ * %G_IO_ERROR_TIMED_OUT after #TgBrowserSignIn:timeout, and when the
+ * provider does not answer the code in time;
  * %G_IO_ERROR_CANCELLED; %G_IO_ERROR_NOT_SUPPORTED for a provider without
  * an authorization endpoint; %G_IO_ERROR_INVALID_ARGUMENT without an OAuth
- * 2.0 client ID; and as tg_token_manager_sign_in_async() does for the
+ * 2.0 client ID, or when the token manager's token endpoint is not the
+ * provider's; and as tg_token_manager_sign_in_async() does for the
  * token endpoint's other errors.
  *
  * Returns: %TRUE if signed in
@@ -876,6 +995,7 @@ tg_browser_sign_in_finalize (GObject *object)
 
   g_free (self->host);
   g_free (self->path);
+  g_free (self->authority);
   g_free (self->redirect_uri);
   g_free (self->authorization_uri);
 

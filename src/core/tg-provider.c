@@ -90,8 +90,22 @@ set_not_a_provider (GError     **error,
 /* ------------------------------------------------------------------------- */
 /* The issuer and its well-known URIs                                        */
 
-/* @text trimmed, without trailing slashes, as an issuer we may send tokens
- * to. RFC 8414 §2: https (http only on loopback, as everywhere here), no
+/* The length of @uri without the slash of a path that is only "/":
+ * `https://host/` and `https://host` are one resource (RFC 3986 §6.2.3).
+ * A longer path is the issuer's own, slash and all. */
+static gsize
+length_without_root_slash (const char *uri)
+{
+  g_autoptr(GUri) parsed = g_uri_parse (uri, SOUP_HTTP_URI_FLAGS, NULL);
+  gsize length = strlen (uri);
+
+  if (parsed != NULL && strcmp (g_uri_get_path (parsed), "/") == 0 && length > 0 && uri[length - 1] == '/')
+    return length - 1;
+  return length;
+}
+
+/* @text trimmed, without the slash of an empty path, as an issuer we may
+ * send tokens to. RFC 8414 §2: https (http only on loopback, as everywhere here), no
  * query, no fragment. */
 static char *
 check_issuer (const char  *text,
@@ -100,7 +114,6 @@ check_issuer (const char  *text,
   g_autofree char *copy = g_strstrip (g_strdup (text));
   g_autoptr(GUri) uri = NULL;
   g_autoptr(GError) local_error = NULL;
-  gsize length;
 
   uri = g_uri_parse (copy, SOUP_HTTP_URI_FLAGS, NULL);
   if (uri == NULL)
@@ -123,10 +136,7 @@ check_issuer (const char  *text,
       return NULL;
     }
 
-  length = strlen (copy);
-  while (length > 0 && copy[length - 1] == '/')
-    copy[--length] = '\0';
-  return g_steal_pointer (&copy);
+  return g_strndup (copy, length_without_root_slash (copy));
 }
 
 /*
@@ -168,6 +178,32 @@ _tg_provider_metadata_uri (const char  *issuer,
 
 /* ------------------------------------------------------------------------- */
 /* The document                                                              */
+
+/* The document's object, borrowed from @parser; %NULL with @error set when
+ * it is not a JSON object. */
+static JsonObject *
+load_object (JsonParser  *parser,
+             const char  *data,
+             gsize        length,
+             GError     **error)
+{
+  JsonNode *root;
+
+  if (length == 0 ||
+      !tg_json_check_text (data, length, MAX_JSON_DEPTH, TG_JSON_CHECK_REFUSE_NUL, NULL) ||
+      !json_parser_load_from_data (parser, data, length, NULL))
+    {
+      set_not_a_provider (error, _("its metadata is not JSON"));
+      return NULL;
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      set_not_a_provider (error, _("its metadata is not a JSON object"));
+      return NULL;
+    }
+  return json_node_get_object (root);
+}
 
 /* Member @name as a string: %TRUE with *@out %NULL when it is absent or null,
  * %FALSE with @error set when it is there but not a string. */
@@ -294,20 +330,17 @@ get_boolean (JsonObject  *object,
   return TRUE;
 }
 
-/* The issuer in the document must be the one asked for. Trailing slashes are
- * forgiven on both sides, so that what a person types with one finds a
- * provider whose issuer has none; anything else must match byte for byte. */
+/* The issuer in the document must be the one asked for, byte for byte
+ * (OpenID Connect Discovery §4.3, RFC 8414 §3.3), except for the slash of an
+ * empty path: `https://host/` is `https://host`. `…/realms/demo/` is not
+ * `…/realms/demo`: the provider would name itself otherwise in `iss`. */
 static gboolean
 issuer_matches (const char *asked,
                 const char *stated)
 {
-  gsize asked_len = strlen (asked);
-  gsize stated_len = strlen (stated);
+  gsize asked_len = length_without_root_slash (asked);
+  gsize stated_len = length_without_root_slash (stated);
 
-  while (asked_len > 0 && asked[asked_len - 1] == '/')
-    asked_len--;
-  while (stated_len > 0 && stated[stated_len - 1] == '/')
-    stated_len--;
   return asked_len == stated_len && memcmp (asked, stated, asked_len) == 0;
 }
 
@@ -333,7 +366,6 @@ _tg_provider_parse (const char  *issuer,
 {
   g_autoptr(JsonParser) parser = NULL;
   g_autoptr(TgProvider) self = NULL;
-  JsonNode *root;
   JsonObject *object;
   const char *stated = NULL;
 
@@ -346,20 +378,9 @@ _tg_provider_parse (const char  *issuer,
       return NULL;
     }
   parser = json_parser_new ();
-  if (length == 0 ||
-      !tg_json_check_text (data, length, MAX_JSON_DEPTH, TG_JSON_CHECK_REFUSE_NUL, NULL) ||
-      !json_parser_load_from_data (parser, data, length, NULL))
-    {
-      set_not_a_provider (error, _("its metadata is not JSON"));
-      return NULL;
-    }
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    {
-      set_not_a_provider (error, _("its metadata is not a JSON object"));
-      return NULL;
-    }
-  object = json_node_get_object (root);
+  object = load_object (parser, data, length, error);
+  if (object == NULL)
+    return NULL;
 
   if (!get_string (object, "issuer", &stated, error))
     return NULL;
@@ -399,6 +420,7 @@ typedef struct {
   GByteArray   *document;     /* owned, nullable */
   gboolean      openid;       /* which well-known document is being asked */
   guint         openid_status;
+  gboolean      openid_not_json;  /* it answered 200, but no JSON object */
 } Discovery;
 
 static void
@@ -441,6 +463,23 @@ document_read (GObject      *source,
       return;
     }
 
+  if (discovery->openid)
+    {
+      g_autoptr(JsonParser) parser = json_parser_new ();
+
+      /* A web app that answers every path with its own page (200, HTML) is
+       * no answer either: perhaps still an RFC 8414 server behind it. */
+      if (load_object (parser, (const char *) discovery->document->data, discovery->document->len, NULL) == NULL)
+        {
+          g_clear_object (&discovery->stream);
+          g_clear_pointer (&discovery->document, g_byte_array_unref);
+          discovery->openid = FALSE;
+          discovery->openid_not_json = TRUE;
+          fetch (g_steal_pointer (&task));
+          return;
+        }
+    }
+
   provider = _tg_provider_parse (discovery->issuer, (const char *) discovery->document->data,
                                  discovery->document->len, &error);
   if (provider == NULL)
@@ -481,9 +520,14 @@ document_answered (GObject      *source,
           fetch (g_steal_pointer (&task));
           return;
         }
-      set_not_a_provider (&error, _("it answered HTTP %u for OpenID Connect discovery and HTTP %u "
-                                    "for OAuth 2.0 server metadata"),
-                          discovery->openid_status, status);
+      if (discovery->openid_not_json)
+        set_not_a_provider (&error, _("its answer to OpenID Connect discovery is not JSON, and it answered "
+                                      "HTTP %u for OAuth 2.0 server metadata"),
+                            status);
+      else
+        set_not_a_provider (&error, _("it answered HTTP %u for OpenID Connect discovery and HTTP %u "
+                                      "for OAuth 2.0 server metadata"),
+                            discovery->openid_status, status);
       g_task_return_error (task, error);
       return;
     }

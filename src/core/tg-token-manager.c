@@ -1685,6 +1685,38 @@ sign_in_persisted (GObject      *source,
 }
 
 static void
+dropped_pair_revoked (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(TgHttpReply) reply = NULL;
+  g_autoptr(GError) error = NULL;
+
+  reply = call_finish (task, result, &error);
+  if (reply == NULL || !SOUP_STATUS_IS_SUCCESSFUL (reply->status))
+    g_debug ("Revoking the pair of a cancelled sign-in failed");
+  g_task_return_boolean (task, TRUE);
+}
+
+/* A pair the server issued for a sign-in its caller cancelled meanwhile is
+ * not installed, and its refresh token is revoked where the protocol can
+ * (RFC 7009), as a sign-out's is: nobody holds it, so it must not stay
+ * valid at the server. Best effort, and nobody waits for it. */
+static void
+drop_pair (TgTokenManager *self,
+           TgTokens       *tokens)
+{
+  SoupMessage *msg = NULL;
+
+  if (tg_tokens_get_refresh_token (tokens) != NULL)
+    msg = tg_auth_protocol_new_revoke_message (self->protocol, tg_tokens_get_refresh_token (tokens));
+  if (msg == NULL)
+    return;
+  call_send (self, g_task_new (self, NULL, NULL, NULL), TG_REQUEST_KIND_REVOKE, msg, dropped_pair_revoked);
+}
+
+static void
 sign_in_answered (GObject      *source,
                   GAsyncResult *result,
                   gpointer      user_data)
@@ -1720,6 +1752,15 @@ sign_in_answered (GObject      *source,
     {
       g_task_return_new_error (task, TG_AUTH_ERROR, TG_AUTH_ERROR_SIGNED_OUT,
                                _("Signed out before the sign-in finished"));
+      return;
+    }
+
+  /* The caller gave up while the answer was on the way (the transport's
+   * task does not check the cancellable once libsoup has the answer). */
+  if (g_cancellable_is_cancelled (g_task_get_cancellable (task)))
+    {
+      drop_pair (self, tokens);
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_CANCELLED, _("The sign-in was cancelled"));
       return;
     }
 
@@ -1802,8 +1843,9 @@ tg_token_manager_sign_in_finish (TgTokenManager  *self,
  *
  * Exchanges the code for a session (RFC 6749 §4.1.3) and installs it exactly
  * as tg_token_manager_sign_in_async() installs a password sign-in's: a
- * sign-out meanwhile wins, a session already there is replaced, the pair is
- * stored. A refused code fails with %TG_AUTH_ERROR_AUTHORIZATION_FAILED.
+ * sign-out or a cancel meanwhile wins (a cancelled sign-in's pair is
+ * revoked where the protocol can), a session already there is replaced, the
+ * pair is stored. A refused code fails with %TG_AUTH_ERROR_AUTHORIZATION_FAILED.
  */
 void
 tg_token_manager_sign_in_with_code_async (TgTokenManager      *self,

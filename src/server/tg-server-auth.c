@@ -35,6 +35,7 @@ typedef struct {
   char   *refresh_token;
   gint64  expires_in;
   gint64  user_id;
+  char   *scope;          /* nullable: said only where it was asked for */
 } IssuedPair;
 
 static void
@@ -42,6 +43,7 @@ issued_pair_free (IssuedPair *pair)
 {
   g_free (pair->access_token);
   g_free (pair->refresh_token);
+  g_free (pair->scope);
   g_free (pair);
 }
 
@@ -73,6 +75,8 @@ reply_pair (SoupServerMessage *msg,
       tg_json_builder_add_string_member (builder, "token_type", "Bearer");
       tg_json_builder_add_int_member (builder, "expires_in", pair->expires_in);
       tg_json_builder_add_string_member (builder, "refresh_token", pair->refresh_token);
+      if (pair->scope != NULL)
+        tg_json_builder_add_string_member (builder, "scope", pair->scope);
     }
   json_builder_end_object (builder);
 
@@ -337,14 +341,16 @@ _tg_server_verify_password (TgServer          *self,
 /* Sign-in                                                                   */
 
 /* Starts a session (a new refresh-token family) for a user who proved who
- * they are, and answers with its first pair. Returns the family, or 0 when
- * it could not be stored (the answer says so). */
+ * they are, and answers with its first pair, with @scope (nullable) as
+ * granted. Returns the family, or 0 when it could not be stored (the answer
+ * says so). */
 static gint64
 start_session (TgServer          *self,
                SoupServerMessage *msg,
                TgWire             wire,
                gint64             user_id,
-               const char        *user_name)
+               const char        *user_name,
+               const char        *scope)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(IssuedPair) pair = NULL;
@@ -364,6 +370,7 @@ start_session (TgServer          *self,
   jti = tg_crypto_random_token ();
   pair = issued_pair_new (self, user_id, user_name, family_id,
                           g_steal_pointer (&refresh_token), jti, now, now);
+  pair->scope = g_strdup (scope);
   reply_pair (msg, wire, pair);
   _tg_server_exchanged (self, msg, TG_SERVER_EXCHANGE_SIGN_IN);
   return family_id;
@@ -390,7 +397,7 @@ sign_in_verified (TgServer          *self,
     }
   else
     {
-      start_session (self, msg, wire, user_id, user_name);
+      start_session (self, msg, wire, user_id, user_name, NULL);
     }
 }
 
@@ -458,7 +465,9 @@ redeem_code (TgServer          *self,
       return;
     }
 
-  grant->family_id = start_session (self, msg, TG_WIRE_OAUTH2, grant->user_id, grant->user_name);
+  /* RFC 6749 §5.1: the scope is said, since it may differ from what was
+   * asked (no `openid`). */
+  grant->family_id = start_session (self, msg, TG_WIRE_OAUTH2, grant->user_id, grant->user_name, grant->scope);
 }
 
 /* ------------------------------------------------------------------------- */

@@ -5,18 +5,23 @@
  * authorization codes it issues, which the token endpoint (tg-server-auth.c)
  * redeems.
  *
- * GET /oauth2/authorize checks the request, keeps it as a *pending sign-in*
- * under a random id, and answers the sign-in form (tg-server-page.c). The form
- * carries that id and a CSRF token; a cookie (HttpOnly, SameSite=Strict) ties
- * the pending sign-in to the browser that asked for the form. POST
- * /oauth2/authorize must present all three; the password is then checked the
- * way every sign-in is (_tg_server_verify_password()), and the browser is sent
- * back to the client with a code — or with an error, except where the client
- * or its redirect URI cannot be trusted (RFC 6749 §4.1.2.1): that is a page of
- * our own.
+ * GET /oauth2/authorize checks the request and answers the sign-in form
+ * (tg-server-page.c), keeping nothing: the form carries the checked request,
+ * signed with the server's key (its request_id: the request, a random form
+ * id, its expiry and the hash of the browser's cookie), and a CSRF token
+ * (a MAC of the form id); a cookie (HttpOnly, SameSite=Strict) that only
+ * this server mints (random "." MAC) ties the form to the browser that asked
+ * for it. POST /oauth2/authorize must present all three; its first post
+ * makes the form a *pending sign-in*, kept under the form id to count wrong
+ * passwords (MAX_FAILURES) and, once spent, to refuse the form again. The
+ * password is checked the way every sign-in is
+ * (_tg_server_verify_password()), and the browser is sent back to the
+ * client with a code — or with an error, except where the client or its
+ * redirect URI cannot be trusted (RFC 6749 §4.1.2.1): that is a page of our
+ * own.
  *
- * Pending sign-ins and codes live in memory: both are short-lived, and a
- * restart only means signing in again. A used code is remembered for a while
+ * Pending sign-ins and codes live in memory, under a key of this run of the
+ * server: all are short-lived, and a restart only means signing in again. A used code is remembered for a while
  * after it expired, with the session (refresh-token family) it started, so
  * that presenting it again revokes that session (RFC 6749 §4.1.2).
  */
@@ -57,8 +62,9 @@
 const char * const _tg_server_scopes[] = { "api", "offline_access", "openid", NULL };
 
 typedef struct {
-  char   *id;                /* the form's request_id */
-  char   *browser;           /* the cookie's value: the browser that asked */
+  char   *id;                /* the form's own random id, inside request */
+  char   *request;           /* the form's request_id: the signed request */
+  char   *browser;           /* SHA-256 (hex) of the cookie of the browser that asked */
   char   *csrf_token;
   const TgServerClient *client;
   char   *redirect_uri;
@@ -69,6 +75,8 @@ typedef struct {
   gint64  expires_at;        /* monotonic, µs */
   guint   failures;          /* wrong passwords so far */
   gboolean checking;         /* a password check is running for it */
+  gboolean spent;            /* signed in, cancelled or refused: kept until it
+                                expires, so that the form cannot be posted again */
 } Pending;
 
 typedef struct {
@@ -76,7 +84,6 @@ typedef struct {
   char   *client_id;
   char   *redirect_uri;
   char   *code_challenge;
-  char   *scope;
   char   *nonce;             /* nullable */
   gint64  expires_at;        /* monotonic, µs */
   gint64  forget_at;         /* monotonic, µs */
@@ -87,12 +94,17 @@ struct _TgServerAuthorize
 {
   GHashTable *pending;       /* id → Pending */
   GHashTable *codes;         /* SHA-256 (hex) of the code → Code */
+  /* Signs the browser cookies and the forms this server made. Its own,
+   * for this run of the server: neither lives longer than the sign-ins kept
+   * in memory, and the tokens' key stays the tokens' alone. */
+  guint8      cookie_key[TG_CRYPTO_TOKEN_BYTES];
 };
 
 static void
 pending_free (Pending *pending)
 {
   g_free (pending->id);
+  g_free (pending->request);
   g_free (pending->browser);
   g_free (pending->csrf_token);
   g_free (pending->redirect_uri);
@@ -103,14 +115,16 @@ pending_free (Pending *pending)
   g_free (pending);
 }
 
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Pending, pending_free)
+
 static void
 code_free (Code *code)
 {
   g_free (code->grant.user_name);
+  g_free (code->grant.scope);
   g_free (code->client_id);
   g_free (code->redirect_uri);
   g_free (code->code_challenge);
-  g_free (code->scope);
   g_free (code->nonce);
   g_free (code);
 }
@@ -124,6 +138,7 @@ _tg_server_authorize_new (void)
                                               (GDestroyNotify) pending_free);
   authorize->codes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                             (GDestroyNotify) code_free);
+  tg_crypto_random_bytes (authorize->cookie_key, sizeof authorize->cookie_key);
   return authorize;
 }
 
@@ -132,6 +147,7 @@ _tg_server_authorize_free (TgServerAuthorize *authorize)
 {
   g_hash_table_unref (authorize->pending);
   g_hash_table_unref (authorize->codes);
+  explicit_bzero (authorize->cookie_key, sizeof authorize->cookie_key);
   g_free (authorize);
 }
 
@@ -198,6 +214,27 @@ s256_challenge (const char *verifier)
   return tg_base64url_encode (digest, len);
 }
 
+/* What a code grants of @requested (supported, RFC 6749 §3.3): all but
+ * `openid`, since no ID token is issued; the default scope if that leaves
+ * nothing. A refresh token comes with every session whether or not
+ * `offline_access` was asked for, as with the password grant: the demo is
+ * about watching tokens expire and refresh. */
+static char *
+granted_scope (const char *requested)
+{
+  g_auto(GStrv) tokens = g_strsplit (requested, " ", -1);
+  g_autoptr(GStrvBuilder) granted = g_strv_builder_new ();
+  g_auto(GStrv) list = NULL;
+
+  for (gsize i = 0; tokens[i] != NULL; i++)
+    if (strcmp (tokens[i], "openid") != 0)
+      g_strv_builder_add (granted, tokens[i]);
+  list = g_strv_builder_end (granted);
+  if (list[0] == NULL)
+    return g_strdup (_tg_server_scopes[0]);
+  return g_strjoinv (" ", list);
+}
+
 static gboolean
 scope_is_supported (const char *scope)
 {
@@ -262,22 +299,75 @@ find_cookie (SoupServerMessage *msg,
   return FALSE;
 }
 
+/* HMAC-SHA256 of @purpose, a NUL, and @len bytes of @data under the
+ * server's key, as base64url (43 characters). @purpose keeps the cookie's,
+ * the form's and the CSRF token's MACs from standing in for each other. */
+static char *
+keyed_mac (TgServerAuthorize *authorize,
+           const char        *purpose,
+           const char        *data,
+           gsize              len)
+{
+  g_autoptr(GHmac) hmac = g_hmac_new (G_CHECKSUM_SHA256, authorize->cookie_key, sizeof authorize->cookie_key);
+  guint8 digest[32];
+  gsize digest_len = sizeof digest;
+
+  g_hmac_update (hmac, (const guchar *) purpose, (gssize) strlen (purpose) + 1);
+  g_hmac_update (hmac, (const guchar *) data, (gssize) len);
+  g_hmac_get_digest (hmac, digest, &digest_len);
+  return tg_base64url_encode (digest, digest_len);
+}
+
+/* The cookie's MAC of @random (43 characters). */
+static char *
+cookie_mac (TgServerAuthorize *authorize,
+            const char        *random)
+{
+  return keyed_mac (authorize, "cookie", random, 43);
+}
+
+/* A new cookie value: random.MAC(random). */
+static char *
+mint_browser_token (TgServerAuthorize *authorize)
+{
+  g_autofree char *random = tg_crypto_random_token ();
+  g_autofree char *mac = cookie_mac (authorize, random);
+
+  return g_strconcat (random, ".", mac, NULL);
+}
+
+typedef struct {
+  TgServerAuthorize *authorize;
+  char              *token;   /* out */
+} CookieSearch;
+
 static gboolean
 take_browser_token (const char *value,
-                    gpointer    out_value)
+                    gpointer    data)
 {
-  /* Only a value we could have made is reused. */
-  if (strlen (value) != 43 || !is_base64url (value, 43))
+  CookieSearch *search = data;
+  g_autofree char *mac = NULL;
+
+  /* Only a value this server minted is reused: one that another program
+   * on this computer planted (cookies do not keep ports apart) would let it
+   * know, and so share, the browser's sign-in. */
+  if (strlen (value) != 87 || !is_base64url (value, 43) || value[43] != '.' || !is_base64url (value + 44, 43))
     return FALSE;
-  *(char **) out_value = g_strdup (value);
+  mac = cookie_mac (search->authorize, value);
+  if (!tg_crypto_equal (mac, value + 44, 43))
+    return FALSE;
+  search->token = g_strdup (value);
   return TRUE;
 }
 
+/* Whether the cookie @value hashes to @browser_hash (hex SHA-256). */
 static gboolean
 equals_browser (const char *value,
-                gpointer    browser)
+                gpointer    browser_hash)
 {
-  return strlen (value) == strlen (browser) && tg_crypto_equal (value, browser, strlen (browser));
+  g_autofree char *hash = tg_crypto_sha256_hex (value, -1);
+
+  return tg_crypto_equal (hash, browser_hash, strlen (hash));
 }
 
 /* The browser's cookie: the one it has, or a new one; set on @msg either way,
@@ -289,15 +379,108 @@ browser_token (TgServer          *self,
 {
   g_autofree char *token = NULL;
   g_autofree char *cookie = NULL;
+  CookieSearch search = { self->authorize, NULL };
 
-  if (!find_cookie (msg, take_browser_token, &token))
-    token = tg_crypto_random_token ();
+  if (find_cookie (msg, take_browser_token, &search))
+    token = search.token;
+  else
+    token = mint_browser_token (self->authorize);
 
   cookie = g_strdup_printf (COOKIE_NAME "=%s; Path=/oauth2; Max-Age=%d; HttpOnly; SameSite=Strict%s",
                             token, PENDING_LIFETIME_S,
                             g_str_has_prefix (self->base_uri, "https:") ? "; Secure" : "");
   soup_message_headers_append (soup_server_message_get_response_headers (msg), "Set-Cookie", cookie);
   return g_steal_pointer (&token);
+}
+
+/* ------------------------------------------------------------------------- */
+/* The signed request                                                        */
+
+/* A GET keeps nothing: any page can make a browser send one (an <img> will
+ * do), and each would otherwise hold a place among the MAX_PENDING. The
+ * checked request travels in the form instead, as its request_id:
+ * base64url(form-encoded fields) "." MAC, with the form's own random id,
+ * its expiry and the hash of the browser's cookie among the fields. Only a
+ * POST of a form whose MAC holds keeps anything (pending_for_form()). */
+
+static void
+append_field (GString    *fields,
+              const char *name,
+              const char *value)
+{
+  g_autofree char *escaped = NULL;
+
+  if (value == NULL)
+    return;
+  escaped = g_uri_escape_string (value, NULL, FALSE);
+  g_string_append_printf (fields, "%s%s=%s", fields->len > 0 ? "&" : "", name, escaped);
+}
+
+static char *
+sign_request (TgServerAuthorize *authorize,
+              const Pending     *pending)
+{
+  g_autoptr(GString) fields = g_string_new (NULL);
+  g_autofree char *expires_at = g_strdup_printf ("%" G_GINT64_FORMAT, pending->expires_at);
+  g_autofree char *encoded = NULL;
+  g_autofree char *mac = NULL;
+
+  append_field (fields, "id", pending->id);
+  append_field (fields, "browser", pending->browser);
+  append_field (fields, "expires_at", expires_at);
+  append_field (fields, "client_id", pending->client->client_id);
+  append_field (fields, "redirect_uri", pending->redirect_uri);
+  append_field (fields, "code_challenge", pending->code_challenge);
+  append_field (fields, "scope", pending->scope);
+  append_field (fields, "state", pending->state);
+  append_field (fields, "nonce", pending->nonce);
+  encoded = tg_base64url_encode ((const guint8 *) fields->str, fields->len);
+  mac = keyed_mac (authorize, "form", encoded, strlen (encoded));
+  return g_strconcat (encoded, ".", mac, NULL);
+}
+
+/* The request a form carries, if this server signed it; %NULL otherwise. */
+static Pending *
+verify_request (TgServerAuthorize *authorize,
+                const char        *request)
+{
+  const char *dot = request != NULL ? strchr (request, '.') : NULL;
+  g_autofree char *mac = NULL;
+  g_autofree guint8 *decoded = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(GHashTable) fields = NULL;
+  const char *expires_at;
+  gsize len = 0;
+  Pending *pending;
+
+  if (dot == NULL || strlen (dot + 1) != 43)
+    return NULL;
+  mac = keyed_mac (authorize, "form", request, dot - request);
+  if (!tg_crypto_equal (mac, dot + 1, 43))
+    return NULL;
+  /* Ours from here on: what follows cannot fail but for a bug. */
+  decoded = tg_base64url_decode (request, dot - request, &len);
+  g_return_val_if_fail (decoded != NULL, NULL);
+  text = g_strndup ((const char *) decoded, len);
+  fields = _tg_server_parse_form (text, len, NULL);
+  g_return_val_if_fail (fields != NULL, NULL);
+  expires_at = _tg_server_form_value (fields, "expires_at");
+  g_return_val_if_fail (expires_at != NULL, NULL);
+
+  pending = g_new0 (Pending, 1);
+  pending->id = g_strdup (_tg_server_form_value (fields, "id"));
+  pending->request = g_strdup (request);
+  pending->browser = g_strdup (_tg_server_form_value (fields, "browser"));
+  pending->expires_at = g_ascii_strtoll (expires_at, NULL, 10);
+  pending->client = _tg_server_find_client (_tg_server_form_value (fields, "client_id"));
+  pending->redirect_uri = g_strdup (_tg_server_form_value (fields, "redirect_uri"));
+  pending->code_challenge = g_strdup (_tg_server_form_value (fields, "code_challenge"));
+  pending->scope = g_strdup (_tg_server_form_value (fields, "scope"));
+  pending->state = g_strdup (_tg_server_form_value (fields, "state"));
+  pending->nonce = g_strdup (_tg_server_form_value (fields, "nonce"));
+  pending->csrf_token = keyed_mac (authorize, "csrf", pending->id, strlen (pending->id));
+  g_assert (pending->client != NULL && pending->id != NULL && pending->browser != NULL);
+  return pending;
 }
 
 /* ------------------------------------------------------------------------- */
@@ -368,7 +551,7 @@ reply_form (SoupServerMessage *msg,
   g_autofree char *origin = g_strndup (pending->redirect_uri,
                                        strlen (pending->redirect_uri) - path_len);
   TgServerLoginPage page = {
-    .request_id = pending->id,
+    .request_id = pending->request,
     .csrf_token = pending->csrf_token,
     .client_id = pending->client->client_id,
     .user_name = user_name,
@@ -464,7 +647,8 @@ authorize_get (TgServer          *self,
   const char *redirect_uri;
   const char *error_code = NULL;
   const char *description = NULL;
-  Pending *pending;
+  g_autoptr(Pending) pending = NULL;
+  g_autofree char *browser = NULL;
   gint64 now = g_get_monotonic_time ();
 
   if ((query = read_query (msg, &error)) == NULL)
@@ -502,20 +686,13 @@ authorize_get (TgServer          *self,
       return;
     }
 
-  g_hash_table_foreach_remove (authorize->pending, pending_is_over, &now);
-  if (g_hash_table_size (authorize->pending) >= MAX_PENDING)
-    {
-      _tg_server_reply_error_page (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
-                                   _("Too many sign-ins are in progress. Try again in a few minutes."));
-      return;
-    }
-
   pending = pending_new (query, client, redirect_uri);
   pending->id = tg_crypto_random_token ();
-  pending->csrf_token = tg_crypto_random_token ();
-  pending->browser = browser_token (self, msg);
+  pending->csrf_token = keyed_mac (authorize, "csrf", pending->id, strlen (pending->id));
+  browser = browser_token (self, msg);
+  pending->browser = tg_crypto_sha256_hex (browser, -1);
   pending->expires_at = now + PENDING_LIFETIME_S * G_USEC_PER_SEC;
-  g_hash_table_insert (authorize->pending, pending->id, pending);
+  pending->request = sign_request (authorize, pending);
 
   reply_form (msg, pending, NULL, NULL);
 }
@@ -543,7 +720,7 @@ issue_code (TgServer      *self,
   code->client_id = g_strdup (pending->client->client_id);
   code->redirect_uri = g_strdup (pending->redirect_uri);
   code->code_challenge = g_strdup (pending->code_challenge);
-  code->scope = g_strdup (pending->scope);
+  code->grant.scope = granted_scope (pending->scope);
   code->nonce = g_strdup (pending->nonce);
   code->expires_at = now + self->code_lifetime * G_USEC_PER_SEC;
   code->forget_at = code->expires_at + CODE_MEMORY_S * G_USEC_PER_SEC;
@@ -587,7 +764,7 @@ sign_in_checked (TgServer          *self,
         {
           redirect_error (self, msg, SOUP_STATUS_SEE_OTHER, pending->redirect_uri, pending->state,
                           "access_denied", "too many wrong passwords");
-          g_hash_table_remove (authorize->pending, id);
+          pending->spent = TRUE;
         }
       _tg_server_exchanged (self, msg, TG_SERVER_EXCHANGE_SIGN_IN_REJECTED);
       return;
@@ -598,7 +775,7 @@ sign_in_checked (TgServer          *self,
   redirect_to_client (self, msg, SOUP_STATUS_SEE_OTHER, pending->redirect_uri, pending->state,
                       "code", code, NULL);
   explicit_bzero (code, strlen (code));
-  g_hash_table_remove (authorize->pending, id);
+  pending->spent = TRUE;
 }
 
 /* The pending sign-in the form names, if it is still on and the form comes
@@ -608,11 +785,15 @@ pending_for_form (TgServer          *self,
                   SoupServerMessage *msg,
                   GHashTable        *form)
 {
-  const char *id = _tg_server_form_value (form, "request_id");
+  TgServerAuthorize *authorize = self->authorize;
   const char *csrf_token = _tg_server_form_value (form, "csrf_token");
-  Pending *pending = id != NULL ? g_hash_table_lookup (self->authorize->pending, id) : NULL;
+  g_autoptr(Pending) signed_request = verify_request (authorize, _tg_server_form_value (form, "request_id"));
+  Pending *pending = NULL;
+  gint64 now = g_get_monotonic_time ();
 
-  if (pending == NULL || pending->expires_at <= g_get_monotonic_time ())
+  if (signed_request != NULL)
+    pending = g_hash_table_lookup (authorize->pending, signed_request->id);
+  if (signed_request == NULL || signed_request->expires_at <= now || (pending != NULL && pending->spent))
     {
       _tg_server_reply_error_page (msg, SOUP_STATUS_BAD_REQUEST,
                                    _("This sign-in form has expired or was already used."));
@@ -621,22 +802,35 @@ pending_for_form (TgServer          *self,
 
   /* Both, each compared in constant time: the token proves the form was
    * read, the cookie that the browser which read it is the one posting. */
-  if (csrf_token == NULL || strlen (csrf_token) != strlen (pending->csrf_token) ||
-      !tg_crypto_equal (csrf_token, pending->csrf_token, strlen (pending->csrf_token)) ||
-      !find_cookie (msg, equals_browser, pending->browser))
+  if (csrf_token == NULL || strlen (csrf_token) != strlen (signed_request->csrf_token) ||
+      !tg_crypto_equal (csrf_token, signed_request->csrf_token, strlen (signed_request->csrf_token)) ||
+      !find_cookie (msg, equals_browser, signed_request->browser))
     {
       _tg_server_reply_error_page (msg, SOUP_STATUS_FORBIDDEN,
                                    _("This request did not come from the sign-in form. Nothing was changed."));
       return NULL;
     }
 
-  if (pending->checking)
+  if (pending != NULL && pending->checking)
     {
       _tg_server_reply_error_page (msg, SOUP_STATUS_CONFLICT,
                                    _("This sign-in is being checked already."));
       return NULL;
     }
+  if (pending != NULL)
+    return pending;
 
+  /* The form's first post: from now on it is kept, to count its wrong
+   * passwords and to know it spent. */
+  g_hash_table_foreach_remove (authorize->pending, pending_is_over, &now);
+  if (g_hash_table_size (authorize->pending) >= MAX_PENDING)
+    {
+      _tg_server_reply_error_page (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+                                   _("Too many sign-ins are in progress. Try again in a few minutes."));
+      return NULL;
+    }
+  pending = g_steal_pointer (&signed_request);
+  g_hash_table_insert (authorize->pending, pending->id, pending);
   return pending;
 }
 
@@ -665,7 +859,7 @@ authorize_post (TgServer          *self,
     {
       redirect_error (self, msg, SOUP_STATUS_SEE_OTHER, pending->redirect_uri, pending->state,
                       "access_denied", "the user cancelled the sign-in");
-      g_hash_table_remove (self->authorize->pending, pending->id);
+      pending->spent = TRUE;
       return;
     }
   if (action != NULL && strcmp (action, "sign-in") != 0)

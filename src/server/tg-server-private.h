@@ -98,6 +98,7 @@ typedef struct {
   gint64  user_id;
   char   *user_name;
   gint64  family_id;   /* 0 until the token endpoint started a session with it */
+  char   *scope;       /* granted, as the token answer says it (RFC 6749 §5.1) */
 } TgServerCodeGrant;
 
 /* A client registered with the server (tg-server-clients.c). */
