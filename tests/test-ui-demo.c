@@ -307,6 +307,12 @@ test_contrast (void)
 /* Phone size                                                                */
 
 static gboolean
+widget_is_visible (gpointer data)
+{
+  return gtk_widget_get_visible (GTK_WIDGET (data));
+}
+
+static gboolean
 network_fits (gpointer data)
 {
   GtkWidget *view = data;
@@ -341,7 +347,9 @@ test_phone_size (void)
 
   /* The network page: status and path without scrolling sideways. */
   network_button = tg_test_ui_find_descendant (GTK_WIDGET (home), GTK_TYPE_TOGGLE_BUTTON);
-  g_assert_true (gtk_widget_get_visible (network_button));
+  /* The window switches to its narrow layout once it has been allocated at
+   * this width: slow under the sanitizers, so wait for it. */
+  tg_test_ui_wait_until (widget_is_visible, network_button, "the narrow layout's page switch");
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (network_button), TRUE);
   view = tg_test_ui_find_descendant (GTK_WIDGET (home), g_type_from_name ("TgNetworkView"));
   tg_test_ui_wait_until (network_fits, view, "the network log to fit the width");
