@@ -388,7 +388,7 @@ browser_token (TgServer          *self,
 
   cookie = g_strdup_printf (COOKIE_NAME "=%s; Path=/oauth2; Max-Age=%d; HttpOnly; SameSite=Strict%s",
                             token, PENDING_LIFETIME_S,
-                            g_str_has_prefix (self->base_uri, "https:") ? "; Secure" : "");
+                            g_str_has_prefix (self->issuer, "https:") ? "; Secure" : "");
   soup_message_headers_append (soup_server_message_get_response_headers (msg), "Set-Cookie", cookie);
   return g_steal_pointer (&token);
 }
@@ -517,7 +517,16 @@ redirect_to_client (TgServer          *self,
     append_parameter (location, "error_description", error_description);
   if (state != NULL)
     append_parameter (location, "state", state);
-  append_parameter (location, "iss", self->base_uri);
+  append_parameter (location, "iss", self->issuer);
+
+  /* The answer to the sign-in form, to a client on [::1]: a redirect would be
+   * blocked by the form's CSP (tg-server-page.c says why). */
+  if (strcmp (soup_server_message_get_method (msg), SOUP_METHOD_POST) == 0 &&
+      _tg_server_uri_has_ipv6_host (redirect_uri))
+    {
+      _tg_server_reply_continue_page (msg, location->str);
+      return;
+    }
 
   _tg_server_set_no_store (msg);
   soup_message_headers_replace (soup_server_message_get_response_headers (msg),

@@ -4,16 +4,91 @@
  * 8414), so that a client given only the server's address finds its
  * endpoints and what they take.
  *
- * The issuer is the server's base URI, the address the document is asked for
- * minus the well-known suffix (RFC 8414 §3.3), and it is also the `iss` that
- * the browser sign-in sends back with every code (RFC 9207).
+ * The issuer is the address the document is asked for minus the well-known
+ * suffix (RFC 8414 §3.3), and it is also the `iss` that the browser sign-in
+ * sends back with every code (RFC 9207). Clients compare both with the URL
+ * they were given, byte for byte (OpenID Connect Discovery §4.3), so the
+ * issuer must be the one URL clients are told to use.
  */
 #define G_LOG_DOMAIN "tg-server"
 
 #include "config.h"
 
+#include <string.h>
+
 #include "tg-json-builder.h"
 #include "tg-server-private.h"
+
+static gboolean
+issuer_is_valid (TgServer  *self,
+                 GError   **error)
+{
+  g_autoptr(GUri) uri = g_uri_parse (self->issuer_uri, G_URI_FLAGS_NONE, NULL);
+  const char *scheme = uri != NULL ? g_uri_get_scheme (uri) : NULL;
+
+  /* RFC 8414 §2: no query or fragment; and no path either, because every
+   * endpoint is at the server's root and is advertised as issuer + path. */
+  if (uri == NULL || (strcmp (scheme, "http") != 0 && strcmp (scheme, "https") != 0) ||
+      g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0' ||
+      g_uri_get_userinfo (uri) != NULL || *g_uri_get_path (uri) != '\0' ||
+      g_uri_get_query (uri) != NULL || g_uri_get_fragment (uri) != NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "the issuer must be http(s)://HOST[:PORT] with nothing after it, not “%s”",
+                   self->issuer_uri);
+      return FALSE;
+    }
+  /* An https issuer in front of a plain server is a TLS-terminating proxy;
+   * the other way round, no client could ever connect. */
+  if (self->tls_certificate != NULL && strcmp (scheme, "https") != 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "the server speaks HTTPS, so its issuer must be an https URL, not “%s”",
+                   self->issuer_uri);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/**
+ * _tg_server_set_issuer:
+ * @address: the address the server listens on
+ *
+ * Decides what the server tells clients its address is, once it listens.
+ * By default, that address: on loopback (the app's embedded server, the
+ * tests) or on one interface's address, it is the URL clients use. On every
+ * address at once (0.0.0.0 or ::) it is not: "http://0.0.0.0:7000" is no
+ * address a client elsewhere can use, and a guess (the host name, one of the
+ * interfaces) would hand clients an issuer that may not reach us or that
+ * differs from the URL they were given, which discovery rejects. Only the
+ * person starting the server knows the URL, so it must be given
+ * (#TgServer:issuer, `--issuer`), and starting fails until it is.
+ */
+gboolean
+_tg_server_set_issuer (TgServer      *self,
+                       GInetAddress  *address,
+                       GError       **error)
+{
+  if (self->issuer_uri == NULL)
+    {
+      if (g_inet_address_get_is_any (address))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       "listening on every address (%s), the server cannot tell clients "
+                       "where to find it: give the URL they reach it at as its issuer "
+                       "(--issuer http(s)://HOST:PORT)", self->host);
+          return FALSE;
+        }
+      self->issuer = g_strdup (self->base_uri);
+      return TRUE;
+    }
+
+  if (!issuer_is_valid (self, error))
+    return FALSE;
+  self->issuer = g_strdup (self->issuer_uri);
+  return TRUE;
+}
 
 static void
 add_strings (JsonBuilder        *builder,
@@ -33,7 +108,7 @@ add_endpoint (JsonBuilder *builder,
               const char  *name,
               const char  *path)
 {
-  g_autofree char *uri = g_strconcat (self->base_uri, path, NULL);
+  g_autofree char *uri = g_strconcat (self->issuer, path, NULL);
 
   tg_json_builder_add_string_member (builder, name, uri);
 }
@@ -56,7 +131,7 @@ metadata_handler (TgServer          *self,
     return;
 
   json_builder_begin_object (builder);
-  tg_json_builder_add_string_member (builder, "issuer", self->base_uri);
+  tg_json_builder_add_string_member (builder, "issuer", self->issuer);
   add_endpoint (builder, self, "authorization_endpoint", "/oauth2/authorize");
   add_endpoint (builder, self, "token_endpoint", "/oauth2/token");
   add_endpoint (builder, self, "revocation_endpoint", "/oauth2/revoke");

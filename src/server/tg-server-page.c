@@ -49,11 +49,13 @@ set_page_headers (SoupServerMessage *msg,
   _tg_server_set_no_store (msg);
 }
 
-/* The page around @body (already escaped HTML). */
+/* The page around @body (already escaped HTML), with @head (nullable,
+ * already escaped HTML) added to its head. */
 static void
 reply_page (SoupServerMessage *msg,
             guint              status,
             const char        *title,
+            const char        *head,
             const char        *body)
 {
   g_autofree char *escaped_title = g_markup_escape_text (title, -1);
@@ -67,6 +69,7 @@ reply_page (SoupServerMessage *msg,
                           "<head>\n"
                           "<meta charset=\"utf-8\">\n"
                           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                          "%s"
                           "<title>%s</title>\n"
                           "<style>%s</style>\n"
                           "</head>\n"
@@ -77,7 +80,7 @@ reply_page (SoupServerMessage *msg,
                           "</main>\n"
                           "</body>\n"
                           "</html>\n",
-                          lang, escaped_title, style, escaped_title, body);
+                          lang, head != NULL ? head : "", escaped_title, style, escaped_title, body);
 
   soup_server_message_set_status (msg, status, NULL);
   soup_server_message_set_response (msg, "text/html; charset=utf-8", SOUP_MEMORY_TAKE,
@@ -88,9 +91,9 @@ reply_page (SoupServerMessage *msg,
  * _tg_server_reply_login_page:
  *
  * Answers 200 with the sign-in form for @page. The form posts back to
- * /oauth2/authorize, and its answer may send the browser on to
- * @page->redirect_origin (CSP `form-action` also governs redirects after a
- * form's submission).
+ * /oauth2/authorize, and its answer may redirect the browser to
+ * @page->redirect_origin: CSP `form-action` also governs the redirects that
+ * answer a form, so the policy names that origin too, and nothing wider.
  */
 void
 _tg_server_reply_login_page (SoupServerMessage       *msg,
@@ -98,7 +101,6 @@ _tg_server_reply_login_page (SoupServerMessage       *msg,
 {
   g_autoptr(GString) body = g_string_new (NULL);
   g_autofree char *csp = NULL;
-  g_autofree char *target = NULL;
   g_autofree char *piece = NULL;
 
   /* TRANSLATORS: %s is the name of the application (its OAuth client ID) */
@@ -135,15 +137,16 @@ _tg_server_reply_login_page (SoupServerMessage       *msg,
   g_string_append (body, piece);
 
   /* CSP's host-source grammar has no IPv6 literals: browsers drop
-   * "http://[::1]:8080" as invalid, and would then block the redirect to it.
-   * The scheme alone is the narrowest source that lets it through. */
-  if (strchr (page->redirect_origin, '[') != NULL)
-    target = g_strndup (page->redirect_origin, strcspn (page->redirect_origin, ":") + 1);
+   * "http://[::1]:8080" as invalid, and the scheme alone ("http:") would let
+   * the form go to any site. So a client on [::1] is not redirected to
+   * from the form's answer at all (see _tg_server_reply_continue_page()),
+   * and the form may go only here. */
+  if (_tg_server_uri_has_ipv6_host (page->redirect_origin))
+    csp = g_strdup (CSP_COMMON "; form-action 'self'");
   else
-    target = g_strdup (page->redirect_origin);
-  csp = g_strdup_printf (CSP_COMMON "; form-action 'self' %s", target);
+    csp = g_strdup_printf (CSP_COMMON "; form-action 'self' %s", page->redirect_origin);
   set_page_headers (msg, csp);
-  reply_page (msg, SOUP_STATUS_OK, _("Sign In to Tokengate"), body->str);
+  reply_page (msg, SOUP_STATUS_OK, _("Sign In to Tokengate"), NULL, body->str);
 }
 
 /**
@@ -166,5 +169,39 @@ _tg_server_reply_error_page (SoupServerMessage *msg,
                                                    _("Go back to the application and sign in again."));
 
   set_page_headers (msg, CSP_COMMON "; form-action 'none'");
-  reply_page (msg, status, _("Sign-In Failed"), body);
+  reply_page (msg, status, _("Sign-In Failed"), NULL, body);
+}
+
+/* Whether @uri ("http://[::1]:8080/…") names its host as an IPv6 literal. */
+gboolean
+_tg_server_uri_has_ipv6_host (const char *uri)
+{
+  const char *authority = strstr (uri, "://");
+
+  return authority != NULL && authority[3] == '[';
+}
+
+/**
+ * _tg_server_reply_continue_page:
+ * @location: where the browser goes next: the client's redirect URI with
+ *   the answer in its query
+ *
+ * Answers 200 with a page that sends the browser on to @location at once
+ * (a refresh, and a link for browsers that do not follow refreshes): what
+ * the form's answer is, instead of a redirect, when the client listens on an
+ * IPv6 literal. A redirect there would have to be allowed by the form's CSP
+ * `form-action`, which cannot name an IPv6 address; a refresh is not a form
+ * submission, so `form-action` has no say in it.
+ */
+void
+_tg_server_reply_continue_page (SoupServerMessage *msg,
+                                const char        *location)
+{
+  g_autofree char *head = g_markup_printf_escaped ("<meta http-equiv=\"refresh\" content=\"0; url='%s'\">\n",
+                                                   location);
+  g_autofree char *body = g_markup_printf_escaped ("<p><a href=\"%s\">%s</a></p>\n",
+                                                   location, _("Go back to the application"));
+
+  set_page_headers (msg, CSP_COMMON "; form-action 'none'");
+  reply_page (msg, SOUP_STATUS_OK, _("Signing In…"), head, body);
 }

@@ -137,11 +137,13 @@ struct _TgServer
   guint           latency_ms;
   guint           jitter_ms;
   gint64          code_lifetime;         /* seconds an authorization code lives */
+  char           *issuer_uri;            /* nullable: the address listened on */
 
   /* running state; only touched on the server's own main context */
   SoupServer     *soup;
   GMainContext   *context;               /* owned: the one the server runs on */
   char           *base_uri;
+  char           *issuer;                /* what clients are told (tg-server-metadata.c) */
   gboolean        loopback_only;         /* listening on loopback: Host is checked */
   TgServerDb     *db;
   GBytes         *key;
@@ -282,9 +284,15 @@ void     _tg_server_reply_login_page (SoupServerMessage       *msg,
 void     _tg_server_reply_error_page (SoupServerMessage *msg,
                                       guint              status,
                                       const char        *message);
+void     _tg_server_reply_continue_page (SoupServerMessage *msg,
+                                         const char        *location);
+gboolean _tg_server_uri_has_ipv6_host (const char *uri);
 
 /* tg-server-metadata.c */
 void     _tg_server_metadata_register (TgServer *self);
+gboolean _tg_server_set_issuer       (TgServer      *self,
+                                      GInetAddress  *address,
+                                      GError       **error);
 
 /* tg-server-resources.c */
 void     _tg_server_resources_register (TgServer *self);

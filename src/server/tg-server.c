@@ -37,6 +37,7 @@ enum {
   PROP_LATENCY_MS,
   PROP_JITTER_MS,
   PROP_CODE_LIFETIME,
+  PROP_ISSUER,
   PROP_BASE_URI,
   N_PROPS
 };
@@ -299,6 +300,7 @@ clear_running_state (TgServer *self)
     soup_server_disconnect (self->soup);
   g_clear_object (&self->soup);
   g_clear_pointer (&self->base_uri, g_free);
+  g_clear_pointer (&self->issuer, g_free);
   g_clear_object (&self->db);
   g_clear_pointer (&self->key, g_bytes_unref);
   g_clear_pointer (&self->key_id, g_free);
@@ -413,6 +415,11 @@ tg_server_start (TgServer  *self,
                                       ipv6 ? "[" : "", host, ipv6 ? "]" : "",
                                       g_uri_get_port (uri));
   }
+  if (!_tg_server_set_issuer (self, address, error))
+    {
+      clear_running_state (self);
+      return FALSE;
+    }
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BASE_URI]);
 
   g_debug ("listening on %s", self->base_uri);
@@ -561,6 +568,21 @@ tg_server_is_running (TgServer *self)
 }
 
 /**
+ * tg_server_get_issuer:
+ * @self: a #TgServer
+ *
+ * Returns: (nullable): the URL the server tells clients to use (its RFC 8414
+ *   issuer) while running: #TgServer:issuer, or else the base URI
+ */
+const char *
+tg_server_get_issuer (TgServer *self)
+{
+  g_return_val_if_fail (TG_IS_SERVER (self), NULL);
+
+  return self->issuer;
+}
+
+/**
  * tg_server_get_base_uri:
  * @self: a #TgServer
  *
@@ -695,6 +717,7 @@ tg_server_finalize (GObject *object)
 
   g_free (self->host);
   g_free (self->database_path);
+  g_free (self->issuer_uri);
   g_clear_object (&self->tls_certificate);
 
   G_OBJECT_CLASS (tg_server_parent_class)->finalize (object);
@@ -748,6 +771,9 @@ tg_server_get_property (GObject    *object,
       break;
     case PROP_CODE_LIFETIME:
       g_value_set_int64 (value, self->code_lifetime);
+      break;
+    case PROP_ISSUER:
+      g_value_set_string (value, self->issuer_uri);
       break;
     case PROP_BASE_URI:
       g_value_set_string (value, self->base_uri);
@@ -816,6 +842,10 @@ tg_server_set_property (GObject      *object,
     case PROP_CODE_LIFETIME:
       self->code_lifetime = g_value_get_int64 (value);
       break;
+    case PROP_ISSUER:
+      g_free (self->issuer_uri);
+      self->issuer_uri = g_value_dup_string (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -862,6 +892,10 @@ tg_server_class_init (TgServerClass *klass)
    * 0 to see a code expire. */
   properties[PROP_CODE_LIFETIME] =
     g_param_spec_int64 ("code-lifetime", NULL, NULL, 0, 600, 60, flags);
+  /* The URL clients reach the server at, when it is not the address it
+   * listens on (tg-server-metadata.c says when that is, and why). */
+  properties[PROP_ISSUER] =
+    g_param_spec_string ("issuer", NULL, NULL, NULL, flags);
   properties[PROP_BASE_URI] =
     g_param_spec_string ("base-uri", NULL, NULL, NULL,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);

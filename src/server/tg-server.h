@@ -24,6 +24,7 @@ gboolean    tg_server_start_in_thread (TgServer    *self,
 void        tg_server_stop            (TgServer    *self);
 gboolean    tg_server_is_running      (TgServer    *self);
 const char *tg_server_get_base_uri    (TgServer    *self);
+const char *tg_server_get_issuer      (TgServer    *self);
 gboolean    tg_server_add_user        (TgServer    *self,
                                        const char  *name,
                                        const char  *password,

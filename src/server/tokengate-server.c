@@ -26,6 +26,7 @@
 
 typedef struct {
   char     *listen;
+  char     *issuer;
   char     *database;
   gint64    access_ttl;
   gint64    refresh_ttl;
@@ -42,6 +43,7 @@ static void
 options_clear (Options *options)
 {
   g_free (options->listen);
+  g_free (options->issuer);
   g_free (options->database);
   g_free (options->tls_certificate);
   g_free (options->tls_key);
@@ -231,6 +233,9 @@ main (int   argc,
   GOptionEntry entries[] = {
     { "listen", 0, 0, G_OPTION_ARG_STRING, &options.listen,
       "Address to listen on (default " DEFAULT_LISTEN "; port 0 picks a free one)", "HOST:PORT" },
+    { "issuer", 0, 0, G_OPTION_ARG_STRING, &options.issuer,
+      "The URL clients reach the server at, if not the --listen address "
+      "(needed with 0.0.0.0 or [::])", "URL" },
     { "database", 0, 0, G_OPTION_ARG_FILENAME, &options.database,
       "SQLite database (default $XDG_DATA_HOME/tokengate/server.db)", "FILE" },
     { "access-ttl", 0, 0, G_OPTION_ARG_INT64, &options.access_ttl,
@@ -308,6 +313,7 @@ main (int   argc,
                          "tls-certificate", certificate,
                          "demo-controls", !options.no_demo_controls,
                          "allow-remote", options.allow_remote,
+                         "issuer", options.issuer,
                          "password-iterations", (guint) options.password_iterations,
                          NULL);
 
@@ -337,7 +343,10 @@ main (int   argc,
   if (!tg_server_start (server, &error))
     return fail ("cannot start", error);
 
-  /* Exactly one line on stdout, for scripts and tests waiting for us. */
+  /* The line scripts and tests wait for comes last, and is the only one
+   * unless clients are told another URL than the socket's. */
+  if (g_strcmp0 (tg_server_get_issuer (server), tg_server_get_base_uri (server)) != 0)
+    g_print ("issuer %s\n", tg_server_get_issuer (server));
   g_print ("listening on %s\n", tg_server_get_base_uri (server));
   fflush (stdout);
 
