@@ -1333,6 +1333,98 @@ test_metadata (void)
   g_assert_cmpuint (post->status, ==, 405);
 }
 
+/* Starting a server configured by the properties given must fail with an
+ * error that says @expected. */
+static void
+assert_start_refused (const char *expected,
+                      const char *first_property,
+                      ...)
+{
+  g_autoptr(TgServer) server = NULL;
+  g_autoptr(GError) error = NULL;
+  va_list args;
+
+  va_start (args, first_property);
+  server = TG_SERVER (g_object_new_valist (TG_TYPE_SERVER, first_property, args));
+  va_end (args);
+
+  g_assert_false (tg_server_start (server, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, expected));
+  g_assert_false (tg_server_is_running (server));
+  g_assert_null (tg_server_get_issuer (server));
+}
+
+/* On every address at once, the server cannot know the URL clients use:
+ * it must be told, and then that URL is what clients are told — in the
+ * metadata, its endpoints and the authorization response's iss. */
+static void
+test_issuer (void)
+{
+  const char *issuer = "http://tokengate.example:7000";
+  const char *bad_issuers[] = {
+    "http://tokengate.example:7000/",
+    "http://tokengate.example:7000/tokengate",
+    "http://tokengate.example:7000?a=b",
+    "http://tokengate.example:7000#top",
+    "http://demo@tokengate.example:7000",
+    "ftp://tokengate.example",
+    "tokengate.example:7000",
+    "http://",
+  };
+  g_autofree char *dir = tg_test_make_tmpdir ();
+  g_autofree char *cert_path = NULL;
+  g_autofree char *key_path = NULL;
+  g_autoptr(GTlsCertificate) certificate = NULL;
+  g_autoptr(GError) error = NULL;
+
+  assert_start_refused ("--issuer", "host", "0.0.0.0", "allow-remote", TRUE, NULL);
+  assert_start_refused ("--issuer", "host", "::", "allow-remote", TRUE, NULL);
+  for (gsize i = 0; i < G_N_ELEMENTS (bad_issuers); i++)
+    assert_start_refused (bad_issuers[i], "issuer", bad_issuers[i], NULL);
+  tg_test_make_tls_files (dir, &cert_path, &key_path, &error);
+  g_assert_no_error (error);
+  certificate = g_tls_certificate_new_from_files (cert_path, key_path, &error);
+  g_assert_no_error (error);
+  assert_start_refused ("must be an https URL", "tls-certificate", certificate, "issuer", issuer, NULL);
+  tg_test_rm_rf (dir);
+
+  {
+    g_autoptr(TgTestServer) fixture = tg_test_server_new ("host", "0.0.0.0", "allow-remote", TRUE,
+                                                          "issuer", issuer, NULL);
+    g_autoptr(TgTestReply) reply = NULL;
+    g_autoptr(JsonObject) object = NULL;
+    g_autofree char *token = NULL;
+    g_autofree char *code = NULL;
+    g_autofree char *access = NULL;
+    g_auto(Client) client = { 0 };
+
+    g_assert_true (g_str_has_prefix (tg_test_server_uri (fixture), "http://0.0.0.0:"));
+    g_assert_cmpstr (tg_server_get_issuer (fixture->server), ==, issuer);
+
+    reply = tg_test_request (fixture, "GET", "/.well-known/oauth-authorization-server", NULL, NULL, NULL);
+    g_assert_cmpuint (reply->status, ==, 200);
+    object = tg_test_reply_json (reply);
+    g_assert_cmpstr (json_object_get_string_member (object, "issuer"), ==, issuer);
+    token = g_strconcat (issuer, "/oauth2/token", NULL);
+    g_assert_cmpstr (json_object_get_string_member (object, "token_endpoint"), ==, token);
+
+    /* read_redirect() checks the iss against the issuer. */
+    client_init (&client, REDIRECT_URI, "s");
+    code = sign_in_with_browser (fixture, &client);
+    access = redeem (fixture, &client, code, NULL);
+    g_assert_cmpuint (tg_test_get_resource (fixture, access), ==, 200);
+  }
+
+  /* On one address, that address is the issuer unless told otherwise. */
+  {
+    g_autoptr(TgTestServer) fixture = tg_test_server_new (NULL);
+
+    g_assert_cmpstr (tg_server_get_issuer (fixture->server), ==, tg_test_server_uri (fixture));
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1363,6 +1455,7 @@ main (int    argc,
   g_test_add_func ("/server/authorize/replay-revokes", test_replay_revokes);
   g_test_add_func ("/server/authorize/expired-code", test_expired_code);
   g_test_add_func ("/server/authorize/metadata", test_metadata);
+  g_test_add_func ("/server/authorize/issuer", test_issuer);
 
   return g_test_run ();
 }
