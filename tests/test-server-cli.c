@@ -26,6 +26,7 @@
 typedef struct {
   GSubprocess *process;
   char        *base_uri;
+  char        *issuer;     /* nullable: said only when not the base URI */
 } Running;
 
 static const char *
@@ -70,7 +71,8 @@ spawn_server (GSubprocessFlags    flags,
   return spawn_server_with (NULL, flags, args);
 }
 
-/* Starts the server and reads its one line of output. */
+/* Starts the server and reads its output: the issuer, when it is not the
+ * address listened on, then the address. */
 static Running
 start_server_with (GSubprocessLauncher *launcher,
                    const char * const  *args)
@@ -87,6 +89,14 @@ start_server_with (GSubprocessLauncher *launcher,
   line = g_data_input_stream_read_line (out, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (line);
+  if (g_str_has_prefix (line, "issuer "))
+    {
+      running.issuer = g_strdup (line + strlen ("issuer "));
+      g_free (line);
+      line = g_data_input_stream_read_line (out, NULL, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (line);
+    }
   g_assert_true (g_str_has_prefix (line, "listening on http"));
   running.base_uri = g_strdup (line + strlen ("listening on "));
 
@@ -109,6 +119,7 @@ stop_server (Running *running,
   g_subprocess_wait (running->process, NULL, &error);
   g_assert_no_error (error);
   g_clear_pointer (&running->base_uri, g_free);
+  g_clear_pointer (&running->issuer, g_free);
 
   if (g_subprocess_get_if_signaled (running->process))
     {
@@ -200,6 +211,9 @@ typedef struct {
 
 static const BadCommandLine bad_command_lines[] = {
   { "remote address", { "--listen", "0.0.0.0:0", NULL }, "--allow-remote" },
+  { "every address, no issuer", { "--listen", "0.0.0.0:0", "--allow-remote", NULL }, "--issuer" },
+  { "issuer with a path", { "--listen", "127.0.0.1:0", "--issuer", "http://tokengate.lan:7000/x", NULL },
+    "the issuer must be" },
   { "not an address", { "--listen", "nope", NULL }, "HOST:PORT" },
   { "port too large", { "--listen", "127.0.0.1:99999", NULL }, "HOST:PORT" },
   { "no host", { "--listen", ":80", NULL }, "HOST:PORT" },
@@ -615,8 +629,8 @@ test_allow_remote (void)
 {
   g_autofree char *dir = tg_test_make_tmpdir ();
   g_autofree char *db = g_build_filename (dir, "server.db", NULL);
-  const char *args[] = { "--listen", "0.0.0.0:0", "--allow-remote", "--database", db,
-                         "--password-iterations", "1000", NULL };
+  const char *args[] = { "--listen", "0.0.0.0:0", "--allow-remote", "--issuer", "http://tokengate.lan:7000",
+                         "--database", db, "--password-iterations", "1000", NULL };
   Running running = start_server (args);
   g_autoptr(GRegex) line = g_regex_new ("^http://0\\.0\\.0\\.0:([0-9]+)$", 0, 0, NULL);
   g_autoptr(GMatchInfo) match = NULL;
@@ -624,7 +638,9 @@ test_allow_remote (void)
   g_autofree char *loopback_uri = NULL;
   guint64 port = 0;
 
-  /* Its one line names the address it listens on. */
+  /* It names the URL clients are told (no client can use 0.0.0.0), then
+   * the address it listens on. */
+  g_assert_cmpstr (running.issuer, ==, "http://tokengate.lan:7000");
   g_assert_true (g_regex_match (line, running.base_uri, 0, &match));
   port_text = g_match_info_fetch (match, 1);
   g_assert_true (g_ascii_string_to_unsigned (port_text, 10, 1, 65535, &port, NULL));
