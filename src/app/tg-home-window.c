@@ -409,7 +409,7 @@ send_burst (TgHomeWindow *self,
 
   for (guint i = 0; i < items->len; i++)
     {
-      g_autofree char *path = g_strdup_printf ("/api/resources/%u", i + 1);
+      g_autofree char *path = tg_session_format_request_path (self->session, i + 1);
 
       tg_api_client_get_async (client, path, self->cancellable, on_request_done,
                                g_object_ref (g_ptr_array_index (items, i)));
