@@ -117,13 +117,15 @@ set_waiting (TgSignInWindow *self,
 {
   gboolean provider = get_server_mode (self) == SERVER_PROVIDER;
 
-  set_busy (self, waiting);
   gtk_widget_set_visible (self->waiting_box, waiting);
   gtk_spinner_set_spinning (self->waiting_spinner, waiting);
+  /* Cancel takes the focus before the form goes insensitive: a focused
+   * entry made insensitive loses its focus without being told (GTK 4.8). */
+  if (waiting)
+    gtk_widget_grab_focus (gtk_widget_get_last_child (self->waiting_box));
+  set_busy (self, waiting);
   gtk_widget_set_visible (self->sign_in_button, !waiting && !provider);
   gtk_widget_set_visible (self->browser_button, !waiting && get_server_mode (self) != SERVER_CUSTOM);
-  if (waiting)
-    gtk_widget_grab_focus (GTK_WIDGET (gtk_widget_get_last_child (self->waiting_box)));
 }
 
 static void
@@ -345,7 +347,9 @@ client_secret_found (GObject      *source,
   /* No keyring is no secret: the person types it, as the first time. */
   if (error != NULL)
     g_debug ("No client secret from the keyring: %s", error->message);
-  tg_provider_form_set_secret (self->provider_form, secret);
+  /* Nothing found leaves alone what the person may have typed meanwhile. */
+  if (secret != NULL)
+    tg_provider_form_set_secret (self->provider_form, secret);
   tg_client_secret_free (secret);
 }
 
