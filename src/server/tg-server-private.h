@@ -287,6 +287,8 @@ void     _tg_server_reply_error_page (SoupServerMessage *msg,
 void     _tg_server_metadata_register (TgServer *self);
 
 /* tg-server-resources.c */
+/* The OpenID Connect userinfo endpoint (tg-server-resources.c). */
+#define TG_SERVER_USERINFO_PATH "/oauth2/userinfo"
 void     _tg_server_resources_register (TgServer *self);
 
 /* tg-server-demo.c */
