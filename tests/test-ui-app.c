@@ -1179,6 +1179,16 @@ browser_done (Fixture  *fixture,
 }
 
 static gboolean
+subtitle_is (Fixture  *fixture,
+             gpointer  subtitle)
+{
+  GtkWidget *home = GTK_WIDGET (tg_application_get_current_window (fixture->app));
+  GtkWidget *title = tg_test_ui_find_descendant (home, ADW_TYPE_WINDOW_TITLE);
+
+  return g_strcmp0 (adw_window_title_get_subtitle (ADW_WINDOW_TITLE (title)), subtitle) == 0;
+}
+
+static gboolean
 home_or_error (Fixture  *fixture,
                gpointer  window)
 {
@@ -1215,6 +1225,7 @@ provider_body (Fixture *fixture)
   g_autofree char *address = NULL;
   g_autofree char *client_id = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *subtitle = NULL;
   TgHomeWindow *home;
 
   /* The remembered provider is shown, with no password form. */
@@ -1237,6 +1248,9 @@ provider_body (Fixture *fixture)
   g_assert_cmpstr (tg_sign_in_window_get_error (sign_in), ==, "");
   home = wait_for_home (fixture);
   wait_for (fixture, resource_loaded, home, "the prefetched resource");
+  /* Who signed in (the provider's userinfo), and where the burst goes. */
+  subtitle = g_strdup_printf ("demo — %s/api/resources/%%u", tg_server_get_base_uri (fixture->server));
+  wait_for (fixture, subtitle_is, (gpointer) subtitle, "the user's name");
   tg_test_ui_save_screenshot (GTK_WIDGET (home), "provider-home.png");
 
   /* The burst goes to the API the form named. */

@@ -15,6 +15,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "tg-builtin-server.h"
 #include "tg-session.h"
 
@@ -671,6 +673,33 @@ tg_session_format_request_path (TgSession *self,
 
   /* Checked when the session was built, so it cannot fail now. */
   return tg_burst_format_path (self->path_format, index, NULL);
+}
+
+/**
+ * tg_session_describe:
+ * @user_name: (nullable): who is signed in, if known
+ *
+ * Returns: (transfer full): where the burst goes, and who sends it, in a
+ *   line for the window's subtitle
+ */
+char *
+tg_session_describe (TgSession  *self,
+                     const char *user_name)
+{
+  g_autofree char *api = NULL;
+
+  g_return_val_if_fail (TG_IS_SESSION (self), NULL);
+
+  if (self->builtin)
+    /* Translators: the window subtitle when the app runs its own server */
+    api = g_strdup_printf (_("Built-in demo server, %s"), tg_session_get_server_uri (self));
+  else
+    api = g_strconcat (tg_session_get_server_uri (self), self->path_format, NULL);
+
+  if (user_name == NULL)
+    return g_steal_pointer (&api);
+  /* Translators: the window subtitle; %s are the user's name and where the requests go */
+  return g_strdup_printf (_("%s — %s"), user_name, api);
 }
 
 /**

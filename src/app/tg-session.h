@@ -56,6 +56,8 @@ TgDemoControls *tg_session_get_demo_controls  (TgSession           *self);
 TgProvider     *tg_session_get_provider       (TgSession           *self);
 char           *tg_session_format_request_path (TgSession          *self,
                                                guint                index);
+char           *tg_session_describe           (TgSession           *self,
+                                               const char          *user_name);
 void            tg_session_shutdown           (TgSession           *self);
 
 G_END_DECLS
