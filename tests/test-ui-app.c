@@ -1227,6 +1227,8 @@ provider_body (Fixture *fixture)
   g_autoptr(GError) error = NULL;
   g_autofree char *subtitle = NULL;
   TgHomeWindow *home;
+  GListModel *log;
+  guint from;
 
   /* The remembered provider is shown, with no password form. */
   g_assert_true (gtk_widget_get_visible (form));
@@ -1249,9 +1251,24 @@ provider_body (Fixture *fixture)
   home = wait_for_home (fixture);
   wait_for (fixture, resource_loaded, home, "the prefetched resource");
   /* Who signed in (the provider's userinfo), and where the burst goes. */
-  subtitle = g_strdup_printf ("demo — %s/api/resources/%%u", tg_server_get_base_uri (fixture->server));
+  subtitle = g_strdup_printf ("demo — %s/api/resources/item-%%u", tg_server_get_base_uri (fixture->server));
   wait_for (fixture, subtitle_is, (gpointer) subtitle, "the user's name");
   tg_test_ui_save_screenshot (GTK_WIDGET (home), "provider-home.png");
+
+  /* The burst goes to the request path the form named. */
+  log = G_LIST_MODEL (tg_session_get_request_log (tg_application_get_session (fixture->app)));
+  from = g_list_model_get_n_items (log);
+  tg_home_window_send_requests (home, 2);
+  wait_for (fixture, results_finished, home, "the burst");
+  for (guint i = from; i < g_list_model_get_n_items (log); i++)
+    {
+      g_autoptr(TgRequestRecord) record = g_list_model_get_item (log, i);
+      g_autofree char *expected = g_strdup_printf ("/api/resources/item-%u", i - from + 1);
+
+      g_assert_cmpstr (tg_request_record_get_path (record), ==, expected);
+      g_assert_cmpuint (tg_request_record_get_status (record), ==, 200);
+    }
+  g_assert_cmpuint (g_list_model_get_n_items (log), ==, from + 2);
 
   /* The burst goes to the API the form named. */
   g_assert_cmpstr (tg_session_get_server_uri (tg_application_get_session (fixture->app)), ==,
@@ -1293,6 +1310,7 @@ test_provider_browser (Fixture       *fixture,
   g_settings_set_string (fixture->settings, "provider-issuer", tg_server_get_base_uri (fixture->server));
   g_settings_set_string (fixture->settings, "provider-client-id", TG_SERVER_NATIVE_CLIENT_ID);
   g_settings_set_string (fixture->settings, "provider-scope", "api offline_access");
+  g_settings_set_string (fixture->settings, "api-path", "/api/resources/item-%u");
 
   g_assert_cmpint (run_app (fixture, NULL, provider_body), ==, 0);
 }
