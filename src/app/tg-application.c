@@ -362,13 +362,10 @@ client_secret_found (GObject      *source,
                      gpointer      user_data)
 {
   g_autoptr(TgApplication) self = user_data;
-  g_autoptr(GError) error = NULL;
-  char *secret = tg_client_secret_lookup_finish (result, &error);
+  char *secret = tg_client_secret_lookup_finish (result);
 
   /* Without the keyring, a confidential client's refresh fails and the
    * sign-in window says so; a public client needs no secret. */
-  if (error != NULL)
-    g_debug ("No client secret from the keyring: %s", error->message);
   start_provider_session (self, secret);
   tg_client_secret_free (secret);
 }

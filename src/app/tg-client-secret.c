@@ -65,16 +65,24 @@ tg_client_secret_lookup_async (const char          *issuer,
 /**
  * tg_client_secret_lookup_finish:
  *
+ * No keyring is no secret: the person types it, as the first time (the
+ * reason is logged for debugging).
+ *
  * Returns: (transfer full) (nullable): the secret, to be freed with
  *   tg_client_secret_free(), or %NULL
  */
 char *
-tg_client_secret_lookup_finish (GAsyncResult  *result,
-                                GError       **error)
+tg_client_secret_lookup_finish (GAsyncResult *result)
 {
+  g_autoptr(GError) error = NULL;
+  char *secret;
+
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
 
-  return g_task_propagate_pointer (G_TASK (result), error);
+  secret = g_task_propagate_pointer (G_TASK (result), &error);
+  if (error != NULL)
+    g_debug ("No client secret from the keyring: %s", error->message);
+  return secret;
 }
 
 static void

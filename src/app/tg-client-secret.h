@@ -14,8 +14,7 @@ void     tg_client_secret_lookup_async  (const char          *issuer,
                                          GCancellable        *cancellable,
                                          GAsyncReadyCallback  callback,
                                          gpointer             user_data);
-char    *tg_client_secret_lookup_finish (GAsyncResult        *result,
-                                         GError             **error);
+char    *tg_client_secret_lookup_finish (GAsyncResult        *result);
 void     tg_client_secret_save          (const char          *issuer,
                                          const char          *client_id,
                                          const char          *secret);

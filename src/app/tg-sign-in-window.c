@@ -336,19 +336,10 @@ client_secret_found (GObject      *source,
                      gpointer      user_data)
 {
   g_autoptr(TgSignInWindow) self = user_data;
-  g_autoptr(GError) error = NULL;
-  char *secret = tg_client_secret_lookup_finish (result, &error);
+  char *secret = tg_client_secret_lookup_finish (result);
 
-  if (g_cancellable_is_cancelled (self->cancellable))
-    {
-      tg_client_secret_free (secret);
-      return;
-    }
-  /* No keyring is no secret: the person types it, as the first time. */
-  if (error != NULL)
-    g_debug ("No client secret from the keyring: %s", error->message);
   /* Nothing found leaves alone what the person may have typed meanwhile. */
-  if (secret != NULL)
+  if (secret != NULL && !g_cancellable_is_cancelled (self->cancellable))
     tg_provider_form_set_secret (self->provider_form, secret);
   tg_client_secret_free (secret);
 }
@@ -446,6 +437,24 @@ remember_choice (TgSignInWindow *self)
     }
 }
 
+/* The attempt is over: the form is back, with @error (nullable) saying why
+ * it failed. */
+static void
+end_attempt (TgSignInWindow *self,
+                const GError   *error)
+{
+  if (self->browser_cancellable != NULL)
+    {
+      g_clear_object (&self->browser_sign_in);
+      g_clear_object (&self->browser_cancellable);
+      set_waiting (self, FALSE);
+    }
+  else
+    set_busy (self, FALSE);
+  if (error != NULL)
+    tg_sign_in_window_show_error (self, error);
+}
+
 static void
 signed_in (GObject      *source,
            GAsyncResult *result,
@@ -463,8 +472,7 @@ signed_in (GObject      *source,
 
   if (!ok)
     {
-      set_busy (self, FALSE);
-      tg_sign_in_window_show_error (self, error);
+      end_attempt (self, error);
       return;
     }
 
@@ -484,6 +492,8 @@ sign_in (TgSignInWindow *self)
                                   self->cancellable, signed_in, g_object_ref (self));
 }
 
+static void run_browser_sign_in (TgSignInWindow *self);
+
 static void
 session_ready (GObject      *source,
                GAsyncResult *result,
@@ -499,13 +509,18 @@ session_ready (GObject      *source,
 
   if (session == NULL)
     {
-      set_busy (self, FALSE);
-      tg_sign_in_window_show_error (self, error);
+      end_attempt (self, error);
       return;
     }
 
   g_set_object (&self->session, session);
-  sign_in (self);
+  /* The browser's Cancel may have come while the session was built. */
+  if (self->browser_cancellable != NULL && g_cancellable_is_cancelled (self->browser_cancellable))
+    end_attempt (self, NULL);
+  else if (self->browser_cancellable != NULL)
+    run_browser_sign_in (self);
+  else
+    sign_in (self);
 }
 
 /* The session to sign in to, if one for @server_uri and @protocol is already
@@ -575,17 +590,6 @@ sign_in_activated (GtkWidget  *widget,
 /* Signing in through the browser                                            */
 
 static void
-browser_done (TgSignInWindow *self,
-              const GError   *error)
-{
-  g_clear_object (&self->browser_sign_in);
-  g_clear_object (&self->browser_cancellable);
-  set_waiting (self, FALSE);
-  if (error != NULL)
-    tg_sign_in_window_show_error (self, error);
-}
-
-static void
 browser_signed_in (GObject      *source,
                    GAsyncResult *result,
                    gpointer      user_data)
@@ -597,13 +601,13 @@ browser_signed_in (GObject      *source,
   if (!tg_browser_sign_in_run_finish (sign_in, result, &error))
     {
       if (!g_cancellable_is_cancelled (self->cancellable))
-        browser_done (self, error);
+        end_attempt (self, error);
       return;
     }
   if (g_cancellable_is_cancelled (self->cancellable))
     return;
 
-  browser_done (self, NULL);
+  end_attempt (self, NULL);
   /* The demo is about the refresh: a session that cannot be refreshed
    * cannot show it, so the person learns why here rather than at the
    * first expiry, and the session is let go (revoked) rather than kept
@@ -629,32 +633,6 @@ run_browser_sign_in (TgSignInWindow *self)
                                                   tg_session_get_provider (self->session));
   tg_browser_sign_in_run_async (self->browser_sign_in, self->browser_cancellable,
                                 browser_signed_in, g_object_ref (self));
-}
-
-static void
-browser_session_ready (GObject      *source,
-                       GAsyncResult *result,
-                       gpointer      user_data)
-{
-  g_autoptr(TgSignInWindow) self = user_data;
-  g_autoptr(TgSession) session = NULL;
-  g_autoptr(GError) error = NULL;
-
-  session = tg_session_new_finish (result, &error);
-  if (g_cancellable_is_cancelled (self->cancellable))
-    return;
-
-  if (session == NULL)
-    {
-      browser_done (self, error);
-      return;
-    }
-
-  g_set_object (&self->session, session);
-  if (g_cancellable_is_cancelled (self->browser_cancellable))
-    browser_done (self, NULL);
-  else
-    run_browser_sign_in (self);
 }
 
 static void
@@ -697,7 +675,7 @@ sign_in_browser_activated (GtkWidget  *widget,
     run_browser_sign_in (self);
   else
     tg_session_new_for_provider_async (&options, settings, self->cancellable,
-                                       browser_session_ready, g_object_ref (self));
+                                       session_ready, g_object_ref (self));
 }
 
 static void
