@@ -1354,6 +1354,36 @@ test_provider_cancel (Fixture       *fixture,
 }
 
 static void
+builtin_browser_body (Fixture *fixture)
+{
+  TgSignInWindow *sign_in = wait_for_sign_in (fixture);
+  TgHomeWindow *home;
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (sign_in), "win.sign-in-browser", NULL));
+  home = wait_for_home (fixture);
+  wait_for (fixture, resource_loaded, home, "the resource");
+  g_assert_true (g_settings_get_boolean (fixture->settings, "builtin-browser"));
+  g_assert_nonnull (tg_session_get_provider (tg_application_get_session (fixture->app)));
+  quit (fixture);
+}
+
+/* The built-in server through the browser, and a relaunch that continues
+ * that session (not the password form's). */
+static void
+test_provider_builtin_relaunch (Fixture       *fixture,
+                                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  install_fake_browser ("sign-in");
+  g_file_set_contents (g_getenv ("TG_FAKE_BROWSER_GO"), "", 0, &error);
+  g_assert_no_error (error);
+
+  g_assert_cmpint (run_app (fixture, NULL, builtin_browser_body), ==, 0);
+  g_assert_cmpint (run_app (fixture, NULL, relaunch_body), ==, 0);
+}
+
+static void
 not_a_provider_body (Fixture *fixture)
 {
   TgSignInWindow *sign_in = wait_for_sign_in (fixture);
@@ -1432,6 +1462,8 @@ main (int   argc,
   g_test_add ("/app/provider/browser", Fixture, NULL, setup, test_provider_browser, teardown);
   g_test_add ("/app/provider/secret-not-in-settings", Fixture, NULL, setup,
               test_provider_secret_not_in_settings, teardown);
+  g_test_add ("/app/provider/built-in-relaunch", Fixture, NULL, setup,
+              test_provider_builtin_relaunch, teardown);
   g_test_add ("/app/provider/cancel", Fixture, NULL, setup, test_provider_cancel, teardown);
   g_test_add ("/app/provider/not-a-provider", Fixture, NULL, setup, test_provider_not_a_provider, teardown);
   g_test_add ("/app/custom-server/remembered", Fixture, NULL, setup, test_custom_server_remembered, teardown);

@@ -126,6 +126,10 @@ set_waiting (TgSignInWindow *self,
   set_busy (self, waiting);
   gtk_widget_set_visible (self->sign_in_button, !waiting && !provider);
   gtk_widget_set_visible (self->browser_button, !waiting && get_server_mode (self) != SERVER_CUSTOM);
+  /* The focus was on Cancel, which is gone: back to where one starts again
+   * (an error then moves it to the row to fix). */
+  if (!waiting)
+    gtk_widget_grab_focus (self->browser_button);
 }
 
 static void
@@ -193,7 +197,8 @@ tg_sign_in_window_show_error (TgSignInWindow *self,
     }
   else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
     {
-      text = _("The browser did not come back in time. Sign in again, and finish in the browser.");
+      text = _("No answer came in time: the browser did not come back, or the provider did not answer. "
+               "Try again.");
     }
   else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED))
     {
