@@ -1384,6 +1384,33 @@ test_provider_builtin_relaunch (Fixture       *fixture,
 }
 
 static void
+access_denied_body (Fixture *fixture)
+{
+  TgSignInWindow *sign_in = wait_for_sign_in (fixture);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (sign_in), "win.sign-in-browser", NULL));
+  wait_for (fixture, sign_in_settled, sign_in, "the error");
+  g_assert_nonnull (strstr (tg_sign_in_window_get_error (sign_in), "did not sign you in"));
+  g_assert_false (tg_sign_in_window_is_waiting_for_browser (sign_in));
+  tg_test_ui_save_screenshot (GTK_WIDGET (sign_in), "provider-access-denied.png");
+  g_assert_false (g_settings_get_boolean (fixture->settings, "builtin-browser"));
+  quit (fixture);
+}
+
+/* The person presses Cancel on the provider's page. */
+static void
+test_provider_access_denied (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  install_fake_browser ("cancel");
+  g_file_set_contents (g_getenv ("TG_FAKE_BROWSER_GO"), "", 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (run_app (fixture, NULL, access_denied_body), ==, 0);
+}
+
+static void
 not_a_provider_body (Fixture *fixture)
 {
   TgSignInWindow *sign_in = wait_for_sign_in (fixture);
@@ -1464,6 +1491,7 @@ main (int   argc,
               test_provider_secret_not_in_settings, teardown);
   g_test_add ("/app/provider/built-in-relaunch", Fixture, NULL, setup,
               test_provider_builtin_relaunch, teardown);
+  g_test_add ("/app/provider/access-denied", Fixture, NULL, setup, test_provider_access_denied, teardown);
   g_test_add ("/app/provider/cancel", Fixture, NULL, setup, test_provider_cancel, teardown);
   g_test_add ("/app/provider/not-a-provider", Fixture, NULL, setup, test_provider_not_a_provider, teardown);
   g_test_add ("/app/custom-server/remembered", Fixture, NULL, setup, test_custom_server_remembered, teardown);
