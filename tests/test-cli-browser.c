@@ -134,7 +134,7 @@ test_session (void)
   g_autoptr(TgTestRun) burst = NULL;
   g_autoptr(TgTestRun) logout = NULL;
   g_autoptr(TgTestRun) get_after = NULL;
-  g_autofree char *signed_in = g_strdup_printf ("Signed in at %s.\n", issuer);
+  g_autofree char *signed_in = g_strdup_printf ("Signed in as demo at %s.\n", issuer);
 
   login = login_with_browser (issuer, &sign_in_script);
   g_assert_cmpint (login->status, ==, 0);

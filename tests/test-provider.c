@@ -53,6 +53,7 @@ test_builtin_server (void)
   g_autofree char *token = g_strconcat (base, "/oauth2/token", NULL);
   g_autofree char *revoke = g_strconcat (base, "/oauth2/revoke", NULL);
   g_autofree char *authorize = g_strconcat (base, "/oauth2/authorize", NULL);
+  g_autofree char *userinfo = g_strconcat (base, "/oauth2/userinfo", NULL);
 
   /* No openid-configuration there: found through RFC 8414. */
   discover (base, &discovery);
@@ -61,7 +62,7 @@ test_builtin_server (void)
   g_assert_cmpstr (tg_provider_get_token_endpoint (discovery.provider), ==, token);
   g_assert_cmpstr (tg_provider_get_revocation_endpoint (discovery.provider), ==, revoke);
   g_assert_cmpstr (tg_provider_get_authorization_endpoint (discovery.provider), ==, authorize);
-  g_assert_null (tg_provider_get_userinfo_endpoint (discovery.provider));
+  g_assert_cmpstr (tg_provider_get_userinfo_endpoint (discovery.provider), ==, userinfo);
   g_assert_true (tg_provider_get_sends_issuer_in_response (discovery.provider));
 
   /* A trailing slash typed after the issuer is forgiven. */

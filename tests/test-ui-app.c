@@ -33,9 +33,11 @@
 #include "tg-demo-controls.h"
 #include "tg-home-window.h"
 #include "tg-preferences-window.h"
+#include "tg-provider-form.h"
 #include "tg-result-item.h"
 #include "tg-server.h"
 #include "tg-sign-in-window.h"
+#include "tg-test-browser.h"
 #include "tg-test-ui.h"
 #include "tg-test-util.h"
 
@@ -1110,6 +1112,338 @@ test_lost_answer (Fixture       *fixture,
   g_assert_cmpint (run_app (fixture, NULL, lost_answer_body), ==, 0);
 }
 
+/* ------------------------------------------------------------------------- */
+/* Signing in through the browser                                            */
+
+/* A client secret no other text of the test holds, to look for. */
+#define TEST_CLIENT_SECRET "tg-test-client-secret-4f1c9e"
+
+/* Makes tests/tg-fake-browser the default web browser of this test case's
+ * XDG directories, doing @action (see tg-fake-browser.c). */
+static void
+install_fake_browser (const char *action)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *applications = g_build_filename (g_get_user_data_dir (), "applications", NULL);
+  g_autofree char *desktop_path = g_build_filename (applications, "tg-fake-browser.desktop", NULL);
+  g_autofree char *mimeapps_path = g_build_filename (g_get_user_config_dir (), "mimeapps.list", NULL);
+  g_autofree char *desktop = NULL;
+  g_autofree char *log = g_build_filename (g_get_user_data_dir (), "fake-browser.log", NULL);
+  g_autofree char *go = g_build_filename (g_get_user_data_dir (), "fake-browser.go", NULL);
+  const char *mimeapps = "[Default Applications]\n"
+                         "x-scheme-handler/http=tg-fake-browser.desktop\n"
+                         "x-scheme-handler/https=tg-fake-browser.desktop\n";
+
+  desktop = g_strdup_printf ("[Desktop Entry]\nType=Application\nName=Fake Browser\n"
+                             "Exec=%s %%u\nMimeType=x-scheme-handler/http;x-scheme-handler/https;\n",
+                             g_test_get_filename (G_TEST_BUILT, "tg-fake-browser", NULL));
+  g_assert_cmpint (g_mkdir_with_parents (applications, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (g_get_user_config_dir (), 0700), ==, 0);
+  g_file_set_contents (desktop_path, desktop, -1, &error);
+  g_assert_no_error (error);
+  g_file_set_contents (mimeapps_path, mimeapps, -1, &error);
+  g_assert_no_error (error);
+
+  g_setenv ("TG_FAKE_BROWSER_ACTION", action, TRUE);
+  g_setenv ("TG_FAKE_BROWSER_LOG", log, TRUE);
+  g_setenv ("TG_FAKE_BROWSER_GO", go, TRUE);
+}
+
+/* The address the fake browser was opened at, or NULL before it was. */
+static char *
+fake_browser_address (void)
+{
+  g_autofree char *text = NULL;
+
+  if (!g_file_get_contents (g_getenv ("TG_FAKE_BROWSER_LOG"), &text, NULL, NULL) ||
+      strchr (text, '\n') == NULL)
+    return NULL;
+  *strchr (text, '\n') = '\0';
+  return g_steal_pointer (&text);
+}
+
+static gboolean
+browser_opened (Fixture  *fixture,
+                gpointer  window)
+{
+  g_autofree char *address = fake_browser_address ();
+
+  return tg_sign_in_window_is_waiting_for_browser (window) && address != NULL;
+}
+
+static gboolean
+browser_done (Fixture  *fixture,
+              gpointer  window)
+{
+  return !tg_sign_in_window_is_waiting_for_browser (window);
+}
+
+static gboolean
+subtitle_is (Fixture  *fixture,
+             gpointer  subtitle)
+{
+  GtkWidget *home = GTK_WIDGET (tg_application_get_current_window (fixture->app));
+  GtkWidget *title = tg_test_ui_find_descendant (home, ADW_TYPE_WINDOW_TITLE);
+
+  return g_strcmp0 (adw_window_title_get_subtitle (ADW_WINDOW_TITLE (title)), subtitle) == 0;
+}
+
+static gboolean
+home_or_error (Fixture  *fixture,
+               gpointer  window)
+{
+  return current_is (fixture, GSIZE_TO_POINTER (TG_TYPE_HOME_WINDOW)) ||
+         *tg_sign_in_window_get_error (window) != '\0';
+}
+
+/* No value of any key holds @secret. */
+static void
+assert_settings_lack (GSettings  *settings,
+                      const char *secret)
+{
+  g_autoptr(GSettingsSchema) schema = NULL;
+  g_auto(GStrv) keys = NULL;
+
+  g_object_get (settings, "settings-schema", &schema, NULL);
+  keys = g_settings_schema_list_keys (schema);
+  for (guint i = 0; keys[i] != NULL; i++)
+    {
+      g_autoptr(GVariant) value = g_settings_get_value (settings, keys[i]);
+      g_autofree char *text = g_variant_print (value, FALSE);
+
+      g_assert_null (strstr (text, secret));
+    }
+}
+
+static void
+provider_body (Fixture *fixture)
+{
+  /* Kept: the window is destroyed once signed in, and its error read. */
+  g_autoptr(TgSignInWindow) sign_in = g_object_ref (wait_for_sign_in (fixture));
+  GtkWidget *form = tg_test_ui_find_descendant (GTK_WIDGET (sign_in), TG_TYPE_PROVIDER_FORM);
+  g_autofree char *go = g_strdup (g_getenv ("TG_FAKE_BROWSER_GO"));
+  g_autofree char *address = NULL;
+  g_autofree char *client_id = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *subtitle = NULL;
+  TgHomeWindow *home;
+  GListModel *log;
+  guint from;
+
+  /* The remembered provider is shown, with no password form. */
+  g_assert_true (gtk_widget_get_visible (form));
+  g_assert_false (gtk_widget_get_visible (tg_sign_in_window_get_sign_in_button (sign_in)));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (sign_in), "win.sign-in-browser", NULL));
+  wait_for (fixture, browser_opened, sign_in, "the browser to open");
+  address = fake_browser_address ();
+  client_id = tg_test_browser_query_value (address, "client_id");
+  g_assert_cmpstr (client_id, ==, TG_SERVER_NATIVE_CLIENT_ID);
+  g_assert_true (g_str_has_prefix (address, tg_server_get_base_uri (fixture->server)));
+  scroll_to_end (form);
+  tg_test_ui_save_screenshot (GTK_WIDGET (sign_in), "provider-waiting.png");
+
+  /* The person signs in, in the browser. */
+  g_file_set_contents (go, "", 0, &error);
+  g_assert_no_error (error);
+  wait_for (fixture, home_or_error, sign_in, "the home window");
+  g_assert_cmpstr (tg_sign_in_window_get_error (sign_in), ==, "");
+  home = wait_for_home (fixture);
+  wait_for (fixture, resource_loaded, home, "the prefetched resource");
+  /* Who signed in (the provider's userinfo), and where the burst goes. */
+  subtitle = g_strdup_printf ("demo — %s/api/resources/item-%%u", tg_server_get_base_uri (fixture->server));
+  wait_for (fixture, subtitle_is, (gpointer) subtitle, "the user's name");
+  tg_test_ui_save_screenshot (GTK_WIDGET (home), "provider-home.png");
+
+  /* The burst goes to the request path the form named. */
+  log = G_LIST_MODEL (tg_session_get_request_log (tg_application_get_session (fixture->app)));
+  from = g_list_model_get_n_items (log);
+  tg_home_window_send_requests (home, 2);
+  wait_for (fixture, results_finished, home, "the burst");
+  for (guint i = from; i < g_list_model_get_n_items (log); i++)
+    {
+      g_autoptr(TgRequestRecord) record = g_list_model_get_item (log, i);
+      g_autofree char *expected = g_strdup_printf ("/api/resources/item-%u", i - from + 1);
+
+      g_assert_cmpstr (tg_request_record_get_path (record), ==, expected);
+      g_assert_cmpuint (tg_request_record_get_status (record), ==, 200);
+    }
+  g_assert_cmpuint (g_list_model_get_n_items (log), ==, from + 2);
+
+  /* The burst goes to the API the form named. */
+  g_assert_cmpstr (tg_session_get_server_uri (tg_application_get_session (fixture->app)), ==,
+                   tg_server_get_base_uri (fixture->server));
+  g_assert_cmpint (g_settings_get_enum (fixture->settings, "server-mode"), ==, 2);
+  quit (fixture);
+}
+
+/* The form remembers everything but the client secret. */
+static void
+test_provider_secret_not_in_settings (Fixture       *fixture,
+                                      gconstpointer  data)
+{
+  g_autoptr(TgProviderForm) form = g_object_ref_sink (g_object_new (TG_TYPE_PROVIDER_FORM, NULL));
+  TgSessionProviderOptions options;
+
+  g_settings_set_string (fixture->settings, "provider-issuer", "https://id.example");
+  g_settings_set_string (fixture->settings, "provider-client-id", "tokengate");
+  tg_provider_form_load (form, fixture->settings);
+  tg_provider_form_set_secret (form, "  " TEST_CLIENT_SECRET " ");
+  tg_provider_form_save (form, fixture->settings);
+
+  assert_settings_lack (fixture->settings, TEST_CLIENT_SECRET);
+  tg_provider_form_get_options (form, &options);
+  g_assert_cmpstr (options.client_secret, ==, TEST_CLIENT_SECRET);
+  g_assert_cmpstr (options.issuer, ==, "https://id.example");
+  g_assert_cmpstr (options.path_format, ==, "/api/resources/%u");
+  g_assert_null (options.api_uri);
+}
+
+/* Your Own Provider, the built-in server of another process playing it. */
+static void
+test_provider_browser (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  start_custom_server (fixture);
+  install_fake_browser ("sign-in");
+  g_settings_set_enum (fixture->settings, "server-mode", 2);
+  g_settings_set_string (fixture->settings, "provider-issuer", tg_server_get_base_uri (fixture->server));
+  g_settings_set_string (fixture->settings, "provider-client-id", TG_SERVER_NATIVE_CLIENT_ID);
+  g_settings_set_string (fixture->settings, "provider-scope", "api offline_access");
+  g_settings_set_string (fixture->settings, "api-path", "/api/resources/item-%u");
+
+  g_assert_cmpint (run_app (fixture, NULL, provider_body), ==, 0);
+}
+
+static void
+cancel_body (Fixture *fixture)
+{
+  TgSignInWindow *sign_in = wait_for_sign_in (fixture);
+  g_autofree char *address = NULL;
+  g_autofree char *redirect = NULL;
+  g_autoptr(TgTestBrowserResult) late = NULL;
+
+  /* The built-in server signs in through the browser too. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (sign_in), "win.sign-in-browser", NULL));
+  wait_for (fixture, browser_opened, sign_in, "the browser to open");
+  g_assert_true (tg_sign_in_window_is_busy (sign_in));
+
+  address = fake_browser_address ();
+  redirect = tg_test_browser_query_value (address, "redirect_uri");
+  g_assert_true (g_str_has_prefix (redirect, "http://127.0.0.1:"));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (sign_in), "win.cancel-browser", NULL));
+  wait_for (fixture, browser_done, sign_in, "the waiting to end");
+  /* Cancelling is no error, and the form is back. */
+  g_assert_cmpstr (tg_sign_in_window_get_error (sign_in), ==, "");
+  g_assert_false (tg_sign_in_window_is_busy (sign_in));
+  g_assert_true (gtk_widget_get_visible (tg_sign_in_window_get_sign_in_button (sign_in)));
+
+  /* The listener is closed: a browser coming back late finds nobody. */
+  late = tg_test_browser_get (redirect);
+  g_assert_cmpuint (late->status, ==, 0);
+  quit (fixture);
+}
+
+static void
+test_provider_cancel (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  install_fake_browser ("none");
+  g_assert_cmpint (run_app (fixture, NULL, cancel_body), ==, 0);
+}
+
+static void
+builtin_browser_body (Fixture *fixture)
+{
+  TgSignInWindow *sign_in = wait_for_sign_in (fixture);
+  TgHomeWindow *home;
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (sign_in), "win.sign-in-browser", NULL));
+  home = wait_for_home (fixture);
+  wait_for (fixture, resource_loaded, home, "the resource");
+  g_assert_true (g_settings_get_boolean (fixture->settings, "builtin-browser"));
+  g_assert_nonnull (tg_session_get_provider (tg_application_get_session (fixture->app)));
+  quit (fixture);
+}
+
+/* The built-in server through the browser, and a relaunch that continues
+ * that session (not the password form's). */
+static void
+test_provider_builtin_relaunch (Fixture       *fixture,
+                                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  install_fake_browser ("sign-in");
+  g_file_set_contents (g_getenv ("TG_FAKE_BROWSER_GO"), "", 0, &error);
+  g_assert_no_error (error);
+
+  g_assert_cmpint (run_app (fixture, NULL, builtin_browser_body), ==, 0);
+  g_assert_cmpint (run_app (fixture, NULL, relaunch_body), ==, 0);
+}
+
+static void
+access_denied_body (Fixture *fixture)
+{
+  TgSignInWindow *sign_in = wait_for_sign_in (fixture);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (sign_in), "win.sign-in-browser", NULL));
+  wait_for (fixture, sign_in_settled, sign_in, "the error");
+  g_assert_nonnull (strstr (tg_sign_in_window_get_error (sign_in), "did not sign you in"));
+  g_assert_false (tg_sign_in_window_is_waiting_for_browser (sign_in));
+  tg_test_ui_save_screenshot (GTK_WIDGET (sign_in), "provider-access-denied.png");
+  g_assert_false (g_settings_get_boolean (fixture->settings, "builtin-browser"));
+  quit (fixture);
+}
+
+/* The person presses Cancel on the provider's page. */
+static void
+test_provider_access_denied (Fixture       *fixture,
+                             gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+
+  install_fake_browser ("cancel");
+  g_file_set_contents (g_getenv ("TG_FAKE_BROWSER_GO"), "", 0, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (run_app (fixture, NULL, access_denied_body), ==, 0);
+}
+
+static void
+not_a_provider_body (Fixture *fixture)
+{
+  TgSignInWindow *sign_in = wait_for_sign_in (fixture);
+  GtkWidget *form = tg_test_ui_find_descendant (GTK_WIDGET (sign_in), TG_TYPE_PROVIDER_FORM);
+  GtkWidget *issuer_row = tg_provider_form_get_issuer_row (TG_PROVIDER_FORM (form));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (sign_in), "win.sign-in-browser", NULL));
+  wait_for (fixture, sign_in_settled, sign_in, "the error");
+  g_assert_nonnull (strstr (tg_sign_in_window_get_error (sign_in), "OpenID provider"));
+  g_assert_true (gtk_widget_has_css_class (issuer_row, "error"));
+  g_assert_false (tg_sign_in_window_is_waiting_for_browser (sign_in));
+  quit (fixture);
+}
+
+/* An issuer that is a server but no provider (the demo's JSON API answers
+ * 404 at the discovery documents). */
+static void
+test_provider_not_a_provider (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  g_autofree char *issuer = NULL;
+
+  start_custom_server (fixture);
+  install_fake_browser ("none");
+  issuer = g_strconcat (tg_server_get_base_uri (fixture->server), "/api", NULL);
+  g_settings_set_enum (fixture->settings, "server-mode", 2);
+  g_settings_set_string (fixture->settings, "provider-issuer", issuer);
+  g_settings_set_string (fixture->settings, "provider-client-id", TG_SERVER_NATIVE_CLIENT_ID);
+
+  g_assert_cmpint (run_app (fixture, NULL, not_a_provider_body), ==, 0);
+}
+
+
 int
 main (int   argc,
       char *argv[])
@@ -1152,6 +1486,14 @@ main (int   argc,
   g_test_add ("/app/command-line/bad-options", Fixture, NULL, setup, test_bad_options, teardown);
   g_test_add ("/app/relaunch/custom-server", Fixture, NULL, setup, test_relaunch_custom, teardown);
   g_test_add ("/app/relaunch/built-in-server", Fixture, NULL, setup, test_relaunch_builtin, teardown);
+  g_test_add ("/app/provider/browser", Fixture, NULL, setup, test_provider_browser, teardown);
+  g_test_add ("/app/provider/secret-not-in-settings", Fixture, NULL, setup,
+              test_provider_secret_not_in_settings, teardown);
+  g_test_add ("/app/provider/built-in-relaunch", Fixture, NULL, setup,
+              test_provider_builtin_relaunch, teardown);
+  g_test_add ("/app/provider/access-denied", Fixture, NULL, setup, test_provider_access_denied, teardown);
+  g_test_add ("/app/provider/cancel", Fixture, NULL, setup, test_provider_cancel, teardown);
+  g_test_add ("/app/provider/not-a-provider", Fixture, NULL, setup, test_provider_not_a_provider, teardown);
   g_test_add ("/app/custom-server/remembered", Fixture, NULL, setup, test_custom_server_remembered, teardown);
   g_test_add ("/app/menus", Fixture, NULL, setup, test_menus, teardown);
   g_test_add ("/app/single-instance", Fixture, NULL, setup, test_single_instance, teardown);

@@ -18,6 +18,7 @@
 
 #include "tg-accessible.h"
 #include "tg-application.h"
+#include "tg-client-secret.h"
 #include "tg-home-window.h"
 #include "tg-preferences-window.h"
 #include "tg-resources.h"
@@ -46,6 +47,7 @@ G_DEFINE_FINAL_TYPE (TgApplication, tg_application, ADW_TYPE_APPLICATION)
 enum {
   SERVER_MODE_BUILTIN,
   SERVER_MODE_CUSTOM,
+  SERVER_MODE_PROVIDER,
 };
 
 static void update_actions (TgApplication *self);
@@ -327,17 +329,72 @@ session_ready (GObject      *source,
                                   restored, g_object_ref (self));
 }
 
+/* The remembered provider's session, @secret (nullable) being its client's
+ * secret from the keyring; or, with no provider remembered, the built-in
+ * server's browser session. */
+static void
+start_provider_session (TgApplication *self,
+                        const char    *secret)
+{
+  g_autofree char *issuer = g_settings_get_string (self->settings, "provider-issuer");
+  g_autofree char *client_id = g_settings_get_string (self->settings, "provider-client-id");
+  g_autofree char *scope = g_settings_get_string (self->settings, "provider-scope");
+  g_autofree char *api_uri = g_settings_get_string (self->settings, "api-url");
+  g_autofree char *path_format = g_settings_get_string (self->settings, "api-path");
+  gboolean provider = g_settings_get_enum (self->settings, "server-mode") == SERVER_MODE_PROVIDER &&
+                      *issuer != '\0' && *client_id != '\0';
+  TgSessionProviderOptions options = {
+    .issuer = provider ? issuer : NULL,
+    .client_id = client_id,
+    .client_secret = secret,
+    .scope = *scope != '\0' ? scope : NULL,
+    .api_uri = *api_uri != '\0' ? api_uri : NULL,
+    .path_format = *path_format != '\0' ? path_format : NULL,
+  };
+
+  tg_session_new_for_provider_async (&options, self->settings, self->cancellable,
+                                     session_ready, g_object_ref (self));
+}
+
+static void
+client_secret_found (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(TgApplication) self = user_data;
+  char *secret = tg_client_secret_lookup_finish (result);
+
+  /* Without the keyring, a confidential client's refresh fails and the
+   * sign-in window says so; a public client needs no secret. */
+  start_provider_session (self, secret);
+  tg_client_secret_free (secret);
+}
+
 static void
 start (TgApplication *self)
 {
   g_autofree char *server_uri = tg_application_dup_server_uri (self);
+  guint mode = g_settings_get_enum (self->settings, "server-mode");
 
   /* Held until a window is up: an application without windows quits. */
   self->starting = TRUE;
   g_application_hold (G_APPLICATION (self));
 
-  tg_session_new_async (server_uri, tg_application_get_protocol (self), self->settings,
-                        self->cancellable, session_ready, g_object_ref (self));
+  /* --server and --protocol ask for the password form's session. */
+  if (server_uri == NULL && !self->has_protocol_override && mode == SERVER_MODE_PROVIDER)
+    {
+      g_autofree char *issuer = g_settings_get_string (self->settings, "provider-issuer");
+      g_autofree char *client_id = g_settings_get_string (self->settings, "provider-client-id");
+
+      tg_client_secret_lookup_async (issuer, client_id, self->cancellable,
+                                     client_secret_found, g_object_ref (self));
+    }
+  else if (server_uri == NULL && !self->has_protocol_override &&
+           g_settings_get_boolean (self->settings, "builtin-browser"))
+    start_provider_session (self, NULL);
+  else
+    tg_session_new_async (server_uri, tg_application_get_protocol (self), self->settings,
+                          self->cancellable, session_ready, g_object_ref (self));
 }
 
 /* ------------------------------------------------------------------------- */

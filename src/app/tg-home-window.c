@@ -409,7 +409,7 @@ send_burst (TgHomeWindow *self,
 
   for (guint i = 0; i < items->len; i++)
     {
-      g_autofree char *path = g_strdup_printf ("/api/resources/%u", i + 1);
+      g_autofree char *path = tg_session_format_request_path (self->session, i + 1);
 
       tg_api_client_get_async (client, path, self->cancellable, on_request_done,
                                g_object_ref (g_ptr_array_index (items, i)));
@@ -710,6 +710,39 @@ on_close_request (GtkWindow *window)
 }
 
 static void
+user_name_found (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(TgHomeWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = tg_user_info_fetch_name_finish (result, &error);
+  g_autofree char *subtitle = NULL;
+
+  if (name == NULL)
+    {
+      /* The subtitle stays without a name: not worth an alert. */
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_debug ("No user name: %s", error->message);
+      return;
+    }
+  subtitle = tg_session_describe (self->session, name);
+  adw_window_title_set_subtitle (self->window_title, subtitle);
+}
+
+/* Who is signed in, when the provider says (its userinfo endpoint). */
+static void
+show_user_name (TgHomeWindow *self)
+{
+  TgProvider *provider = tg_session_get_provider (self->session);
+  const char *endpoint = provider != NULL ? tg_provider_get_userinfo_endpoint (provider) : NULL;
+
+  if (endpoint != NULL)
+    tg_user_info_fetch_name_async (tg_session_get_manager (self->session), endpoint,
+                                   self->cancellable, user_name_found, g_object_ref (self));
+}
+
+static void
 tg_home_window_constructed (GObject *object)
 {
   TgHomeWindow *self = TG_HOME_WINDOW (object);
@@ -746,12 +779,9 @@ tg_home_window_constructed (GObject *object)
       tg_token_panel_set_manager (self->token_panel, tg_session_get_manager (self->session));
       g_signal_group_set_target (self->manager_signals, tg_session_get_manager (self->session));
 
-      if (tg_session_is_builtin (self->session))
-        /* Translators: the window subtitle when the app runs its own server */
-        subtitle = g_strdup_printf (_("Built-in demo server, %s"), tg_session_get_server_uri (self->session));
-      else
-        subtitle = g_strdup (tg_session_get_server_uri (self->session));
+      subtitle = tg_session_describe (self->session, NULL);
       adw_window_title_set_subtitle (self->window_title, subtitle);
+      show_user_name (self);
     }
 
   /* Only a server with demo controls can expire, revoke or lose an answer on

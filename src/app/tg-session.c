@@ -15,6 +15,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "tg-builtin-server.h"
 #include "tg-session.h"
 
@@ -28,6 +30,11 @@
 /* The port of the built-in server changes with every launch, so its session
  * cannot be named after its URI. */
 #define BUILTIN_ACCOUNT "built-in"
+#define BUILTIN_BROWSER_ACCOUNT "built-in browser"
+
+/* What the built-in server's browser sign-in asks for: its API, and a
+ * refresh token (RFC 8252 native clients get one with offline_access). */
+#define BUILTIN_SCOPE "api offline_access"
 
 /* How long the demo-controls probe may take; it only decides whether some
  * buttons are shown, so it must never hold up the start for long. */
@@ -44,6 +51,9 @@ struct _TgSession
   TgTokenManager     *manager;
   TgApiClient        *client;
   TgDemoControls     *demo_controls;  /* owned, nullable */
+  TgProvider         *provider;       /* owned, nullable: signs in through
+                                         the browser when set */
+  char               *path_format;    /* the burst's request path */
 };
 
 G_DEFINE_FINAL_TYPE (TgSession, tg_session, G_TYPE_OBJECT)
@@ -58,8 +68,19 @@ tg_session_dispose (GObject *object)
   g_clear_object (&self->manager);
   g_clear_object (&self->demo_controls);
   g_clear_object (&self->config);
+  g_clear_object (&self->provider);
 
   G_OBJECT_CLASS (tg_session_parent_class)->dispose (object);
+}
+
+static void
+tg_session_finalize (GObject *object)
+{
+  TgSession *self = TG_SESSION (object);
+
+  g_free (self->path_format);
+
+  G_OBJECT_CLASS (tg_session_parent_class)->finalize (object);
 }
 
 static void
@@ -68,12 +89,14 @@ tg_session_class_init (TgSessionClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->dispose = tg_session_dispose;
+  object_class->finalize = tg_session_finalize;
 }
 
 static void
 tg_session_init (TgSession *self)
 {
   self->config = tg_client_config_new ();
+  self->path_format = g_strdup (TG_SESSION_DEFAULT_PATH_FORMAT);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -147,6 +170,10 @@ typedef struct {
   TgSession *session;   /* owned: disposing it stops a started server */
   GSettings *settings;  /* owned, nullable */
   SoupSession *probe;   /* owned, nullable */
+  char *issuer;         /* owned, nullable: the provider to discover, when
+                           it is not the built-in server */
+  char *api_uri;        /* owned, nullable: the API, when not the issuer */
+  gboolean discover;    /* sign in through the browser: find the provider */
 } Build;
 
 static void
@@ -155,6 +182,8 @@ build_free (Build *build)
   g_clear_object (&build->session);
   g_clear_object (&build->settings);
   g_clear_object (&build->probe);
+  g_free (build->issuer);
+  g_free (build->api_uri);
   g_free (build);
 }
 
@@ -263,6 +292,49 @@ build_client (GTask *task)
 }
 
 static void
+provider_discovered (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Build *build = g_task_get_task_data (task);
+  TgSession *session = build->session;
+  GError *error = NULL;
+
+  session->provider = tg_provider_discover_finish (result, &error);
+  if (session->provider == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  /* The API first: without one, the provider makes its issuer the server. */
+  if ((build->api_uri != NULL &&
+       !tg_client_config_set_server_uri (session->config, build->api_uri, &error)) ||
+      !tg_client_config_set_provider (session->config, session->provider, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  build_client (g_steal_pointer (&task));
+}
+
+/* The provider's metadata, then the client; or the client at once. */
+static void
+find_provider (GTask      *task,
+               const char *issuer)
+{
+  Build *build = g_task_get_task_data (task);
+
+  if (build->discover)
+    tg_provider_discover_async (issuer, g_task_get_cancellable (task), provider_discovered, task);
+  else
+    build_client (task);
+}
+
+static void
 builtin_server_ready (GObject      *source,
                       GAsyncResult *result,
                       gpointer      user_data)
@@ -283,13 +355,49 @@ builtin_server_ready (GObject      *source,
   if (g_task_return_error_if_cancelled (task))
     return;
 
+  g_debug ("Built-in server at %s", tg_server_get_base_uri (session->server));
+  if (build->discover)
+    {
+      find_provider (g_steal_pointer (&task), tg_server_get_base_uri (session->server));
+      return;
+    }
   if (!tg_client_config_set_server_uri (session->config, tg_server_get_base_uri (session->server), &error))
     {
       g_task_return_error (task, error);
       return;
     }
-  g_debug ("Built-in server at %s", tg_session_get_server_uri (session));
   build_client (g_steal_pointer (&task));
+}
+
+/* The task that builds a new session, with its Build data. */
+static GTask *
+start_build (gboolean             builtin,
+             GSettings           *settings,
+             GCancellable        *cancellable,
+             GAsyncReadyCallback  callback,
+             gpointer             user_data)
+{
+  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+  Build *build = g_new0 (Build, 1);
+
+  /* One tag for both constructors: tg_session_new_finish() ends either. */
+  g_task_set_source_tag (task, tg_session_new_async);
+  build->session = g_object_new (TG_TYPE_SESSION, NULL);
+  build->session->builtin = builtin;
+  build->settings = settings != NULL ? g_object_ref (settings) : NULL;
+  g_task_set_task_data (task, build, (GDestroyNotify) build_free);
+  tg_client_config_set_use_default_store (build->session->config, TRUE);
+  return task;
+}
+
+static void
+start_builtin (GTask *task)
+{
+  /* Without the cancellable: a server that started must come back here,
+   * to be stopped if the build was cancelled meanwhile. */
+  g_autoptr(GTask) server_task = g_task_new (NULL, NULL, builtin_server_ready, task);
+
+  g_task_run_in_thread (server_task, start_builtin_server_thread);
 }
 
 /**
@@ -318,35 +426,20 @@ tg_session_new_async (const char          *server_uri,
   g_autoptr(GTask) task = NULL;
   TgClientConfig *config;
   GError *error = NULL;
-  Build *build;
 
   g_return_if_fail (settings == NULL || G_IS_SETTINGS (settings));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, tg_session_new_async);
-
-  build = g_new0 (Build, 1);
-  build->session = g_object_new (TG_TYPE_SESSION, NULL);
-  build->session->builtin = server_uri == NULL;
-  build->settings = settings != NULL ? g_object_ref (settings) : NULL;
-  g_task_set_task_data (task, build, (GDestroyNotify) build_free);
-
-  config = build->session->config;
+  task = start_build (server_uri == NULL, settings, cancellable, callback, user_data);
+  config = ((Build *) g_task_get_task_data (task))->session->config;
   tg_client_config_set_protocol_kind (config, protocol);
   if (protocol == TG_AUTH_PROTOCOL_OAUTH2)
     tg_client_config_set_client_id (config, OAUTH2_CLIENT_ID);
-  tg_client_config_set_use_default_store (config, TRUE);
 
   if (server_uri == NULL)
     {
-      /* Without the cancellable: a server that started must come back here,
-       * to be stopped if the build was cancelled meanwhile. */
-      g_autoptr(GTask) server_task = g_task_new (NULL, NULL, builtin_server_ready,
-                                                 g_steal_pointer (&task));
-
       tg_client_config_set_account (config, BUILTIN_ACCOUNT);
-      g_task_run_in_thread (server_task, start_builtin_server_thread);
+      start_builtin (g_steal_pointer (&task));
       return;
     }
 
@@ -358,6 +451,78 @@ tg_session_new_async (const char          *server_uri,
     }
 
   build_client (g_steal_pointer (&task));
+}
+
+/**
+ * tg_session_new_for_provider_async:
+ * @options: the provider and client; only read during the call
+ * @settings: (nullable): as for tg_session_new_async()
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the session is ready
+ * @user_data: data for @callback
+ *
+ * Builds a session that signs in through the browser
+ * (tg_session_get_provider()): discovers the provider at @options' issuer,
+ * or at the built-in server (started for it) when the issuer is %NULL.
+ * Discovery failing fails the build with the provider's error.
+ */
+void
+tg_session_new_for_provider_async (const TgSessionProviderOptions *options,
+                                   GSettings                      *settings,
+                                   GCancellable                   *cancellable,
+                                   GAsyncReadyCallback             callback,
+                                   gpointer                        user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean builtin;
+  Build *build;
+  TgClientConfig *config;
+
+  g_return_if_fail (options != NULL);
+  g_return_if_fail (settings == NULL || G_IS_SETTINGS (settings));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  builtin = options->issuer == NULL;
+  task = start_build (builtin, settings, cancellable, callback, user_data);
+  build = g_task_get_task_data (task);
+  build->discover = TRUE;
+  build->api_uri = g_strdup (options->api_uri);
+  config = build->session->config;
+  tg_client_config_set_protocol_kind (config, TG_AUTH_PROTOCOL_OAUTH2);
+  tg_client_config_set_client_id (config, builtin ? TG_SERVER_NATIVE_CLIENT_ID : options->client_id);
+  tg_client_config_set_client_secret (config, options->client_secret);
+  tg_client_config_set_scope (config, builtin ? BUILTIN_SCOPE : options->scope);
+
+  if (options->path_format != NULL)
+    {
+      if (!tg_burst_check_path_format (options->path_format, &error))
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+      g_free (build->session->path_format);
+      build->session->path_format = g_strdup (options->path_format);
+    }
+
+  if (builtin)
+    {
+      /* Not the password session's account: the two sign in as different
+       * clients, and a relaunch must restore the one it builds. */
+      tg_client_config_set_account (config, BUILTIN_BROWSER_ACCOUNT);
+      start_builtin (g_steal_pointer (&task));
+      return;
+    }
+
+  g_return_if_fail (options->client_id != NULL);
+  {
+    /* The provider and the client together name the session: another
+     * client at the same provider is another person's session. */
+    g_autofree char *account = g_strdup_printf ("%s %s", options->issuer, options->client_id);
+
+    tg_client_config_set_account (config, account);
+  }
+  find_provider (g_steal_pointer (&task), options->issuer);
 }
 
 /**
@@ -427,7 +592,8 @@ tg_session_matches (TgSession          *self,
 
   g_return_val_if_fail (TG_IS_SESSION (self), FALSE);
 
-  if (tg_session_get_protocol_kind (self) != protocol)
+  /* A browser session signs in as another client. */
+  if (self->provider != NULL || tg_session_get_protocol_kind (self) != protocol)
     return FALSE;
   if (server_uri == NULL)
     return self->builtin;
@@ -476,6 +642,64 @@ tg_session_get_demo_controls (TgSession *self)
   g_return_val_if_fail (TG_IS_SESSION (self), NULL);
 
   return self->demo_controls;
+}
+
+/**
+ * tg_session_get_provider:
+ *
+ * Returns: (transfer none) (nullable): the provider a browser sign-in goes
+ *   to, for a session built by tg_session_new_for_provider_async()
+ */
+TgProvider *
+tg_session_get_provider (TgSession *self)
+{
+  g_return_val_if_fail (TG_IS_SESSION (self), NULL);
+
+  return self->provider;
+}
+
+/**
+ * tg_session_format_request_path:
+ * @index: the request's number in its burst, from 1
+ *
+ * Returns: (transfer full): the path the burst's request @index goes to on
+ *   the API (tg_session_get_server_uri())
+ */
+char *
+tg_session_format_request_path (TgSession *self,
+                                guint      index)
+{
+  g_return_val_if_fail (TG_IS_SESSION (self), NULL);
+
+  /* Checked when the session was built, so it cannot fail now. */
+  return tg_burst_format_path (self->path_format, index, NULL);
+}
+
+/**
+ * tg_session_describe:
+ * @user_name: (nullable): who is signed in, if known
+ *
+ * Returns: (transfer full): where the burst goes, and who sends it, in a
+ *   line for the window's subtitle
+ */
+char *
+tg_session_describe (TgSession  *self,
+                     const char *user_name)
+{
+  g_autofree char *api = NULL;
+
+  g_return_val_if_fail (TG_IS_SESSION (self), NULL);
+
+  if (self->builtin)
+    /* Translators: the window subtitle when the app runs its own server */
+    api = g_strdup_printf (_("Built-in demo server, %s"), tg_session_get_server_uri (self));
+  else
+    api = g_strconcat (tg_session_get_server_uri (self), self->path_format, NULL);
+
+  if (user_name == NULL)
+    return g_steal_pointer (&api);
+  /* Translators: the window subtitle; %s are the user's name and where the requests go */
+  return g_strdup_printf (_("%s — %s"), user_name, api);
 }
 
 /**

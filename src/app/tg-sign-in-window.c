@@ -19,11 +19,15 @@
 #include <tokengate.h>
 
 #include "tg-accessible.h"
+#include "tg-client-secret.h"
+#include "tg-provider-form.h"
 #include "tg-sign-in-window.h"
 
+/* The server row's items, and the server-mode key's values. */
 enum {
   SERVER_BUILTIN,
   SERVER_CUSTOM,
+  SERVER_PROVIDER,
 };
 
 struct _TgSignInWindow
@@ -43,12 +47,21 @@ struct _TgSignInWindow
   GtkWidget            *sign_in_button;
   GtkSpinner           *spinner;
   GtkLabel             *button_label;
+  TgProviderForm       *provider_form;
+  GtkWidget            *account_group;
+  GtkWidget            *browser_button;
+  GtkWidget            *waiting_box;
+  GtkSpinner           *waiting_spinner;
 
   GCancellable         *cancellable;  /* cancelled when the window goes */
   /* owned, nullable: the session of the last attempt. Kept when it fails, so
    * that the next attempt at the same server reuses it instead of starting
    * another built-in server. */
   TgSession            *session;
+  /* owned, nullable: the browser sign-in under way, and what cancels it
+   * alone (the Cancel button) */
+  TgBrowserSignIn      *browser_sign_in;
+  GCancellable         *browser_cancellable;
   gboolean              busy;
   gboolean              focused_once;  /* the first focus is given */
 };
@@ -77,16 +90,46 @@ set_busy (TgSignInWindow *self,
 {
   GtkWidget *rows[] = {
     GTK_WIDGET (self->server_row), GTK_WIDGET (self->url_row), GTK_WIDGET (self->protocol_row),
-    GTK_WIDGET (self->user_row), GTK_WIDGET (self->password_row),
+    GTK_WIDGET (self->user_row), GTK_WIDGET (self->password_row), GTK_WIDGET (self->provider_form),
   };
 
   self->busy = busy;
   for (guint i = 0; i < G_N_ELEMENTS (rows); i++)
     gtk_widget_set_sensitive (rows[i], !busy);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.sign-in", !busy);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.sign-in-browser", !busy);
   gtk_widget_set_visible (GTK_WIDGET (self->spinner), busy);
   gtk_spinner_set_spinning (self->spinner, busy);
   gtk_label_set_text_with_mnemonic (self->button_label, busy ? _("Signing In…") : _("Sign _In"));
+}
+
+static guint
+get_server_mode (TgSignInWindow *self)
+{
+  return adw_combo_row_get_selected (self->server_row);
+}
+
+/* While the browser has the person: "Waiting for the browser… Cancel" in
+ * place of the buttons, Cancel being the one way on. */
+static void
+set_waiting (TgSignInWindow *self,
+             gboolean        waiting)
+{
+  gboolean provider = get_server_mode (self) == SERVER_PROVIDER;
+
+  gtk_widget_set_visible (self->waiting_box, waiting);
+  gtk_spinner_set_spinning (self->waiting_spinner, waiting);
+  /* Cancel takes the focus before the form goes insensitive: a focused
+   * entry made insensitive loses its focus without being told (GTK 4.8). */
+  if (waiting)
+    gtk_widget_grab_focus (gtk_widget_get_last_child (self->waiting_box));
+  set_busy (self, waiting);
+  gtk_widget_set_visible (self->sign_in_button, !waiting && !provider);
+  gtk_widget_set_visible (self->browser_button, !waiting && get_server_mode (self) != SERVER_CUSTOM);
+  /* The focus was on Cancel, which is gone: back to where one starts again
+   * (an error then moves it to the row to fix). */
+  if (!waiting)
+    gtk_widget_grab_focus (self->browser_button);
 }
 
 static void
@@ -142,7 +185,27 @@ tg_sign_in_window_show_error (TgSignInWindow *self,
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
 
-  if (g_error_matches (error, TG_AUTH_ERROR, TG_AUTH_ERROR_BAD_CREDENTIALS))
+  if (g_error_matches (error, TG_AUTH_ERROR, TG_AUTH_ERROR_NOT_A_PROVIDER))
+    {
+      text = _("No OpenID provider was found at this issuer URL. Check the URL: it is the "
+               "issuer, such as https://keycloak.example.org/realms/demo.");
+      culprit = self->url_row;
+    }
+  else if (g_error_matches (error, TG_AUTH_ERROR, TG_AUTH_ERROR_AUTHORIZATION_FAILED))
+    {
+      text = _("The provider did not sign you in: the sign-in was refused or cancelled in the browser.");
+    }
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+    {
+      text = _("No answer came in time: the browser did not come back, or the provider did not answer. "
+               "Try again.");
+    }
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED))
+    {
+      text = _("This server cannot sign you in through the browser.");
+      culprit = self->url_row;
+    }
+  else if (g_error_matches (error, TG_AUTH_ERROR, TG_AUTH_ERROR_BAD_CREDENTIALS))
     {
       text = _("Wrong user name or password.");
       culprit = self->password_row;
@@ -184,8 +247,11 @@ tg_sign_in_window_show_error (TgSignInWindow *self,
       text = _("Signing in failed.");
     }
 
-  /* The built-in server's row has no URL to blame. */
-  if (culprit == self->url_row && !gtk_widget_get_visible (GTK_WIDGET (self->url_row)))
+  /* The URL to blame is the provider's in that mode; the built-in server
+   * has none. */
+  if (culprit == self->url_row && get_server_mode (self) == SERVER_PROVIDER)
+    culprit = tg_provider_form_get_issuer_row (self->provider_form);
+  else if (culprit == self->url_row && get_server_mode (self) == SERVER_BUILTIN)
     culprit = NULL;
 
   /* The core's messages never hold a password or a token. */
@@ -222,12 +288,25 @@ set_message (TgSignInWindow *self,
 static void
 apply_server_choice (TgSignInWindow *self)
 {
-  gboolean custom = adw_combo_row_get_selected (self->server_row) == SERVER_CUSTOM;
+  guint mode = get_server_mode (self);
+  gboolean custom = mode == SERVER_CUSTOM;
+  gboolean provider = mode == SERVER_PROVIDER;
   GSettings *settings = tg_application_get_settings (get_application (self));
   g_autofree char *last_user = NULL;
 
   gtk_widget_set_visible (GTK_WIDGET (self->url_row), custom);
   gtk_widget_set_visible (GTK_WIDGET (self->protocol_row), custom);
+  gtk_widget_set_visible (GTK_WIDGET (self->provider_form), provider);
+  gtk_widget_set_visible (self->account_group, !provider);
+  /* A provider has no password form: the browser is the way in, and
+   * Enter takes it. */
+  gtk_widget_set_visible (self->sign_in_button, !provider);
+  gtk_widget_set_visible (self->browser_button, !custom);
+  if (provider)
+    gtk_widget_add_css_class (self->browser_button, "suggested-action");
+  else
+    gtk_widget_remove_css_class (self->browser_button, "suggested-action");
+  gtk_window_set_default_widget (GTK_WINDOW (self), provider ? self->browser_button : self->sign_in_button);
 
   if (custom)
     {
@@ -256,6 +335,32 @@ on_server_changed (TgSignInWindow *self)
   apply_server_choice (self);
 }
 
+static void
+client_secret_found (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(TgSignInWindow) self = user_data;
+  char *secret = tg_client_secret_lookup_finish (result);
+
+  /* Nothing found leaves alone what the person may have typed meanwhile. */
+  if (secret != NULL && !g_cancellable_is_cancelled (self->cancellable))
+    tg_provider_form_set_secret (self->provider_form, secret);
+  tg_client_secret_free (secret);
+}
+
+/* The remembered client's secret, from the keyring. */
+static void
+load_client_secret (TgSignInWindow *self,
+                    GSettings      *settings)
+{
+  g_autofree char *issuer = g_settings_get_string (settings, "provider-issuer");
+  g_autofree char *client_id = g_settings_get_string (settings, "provider-client-id");
+
+  if (*issuer != '\0' && *client_id != '\0')
+    tg_client_secret_lookup_async (issuer, client_id, self->cancellable, client_secret_found, g_object_ref (self));
+}
+
 /* The form starts at the server the application is using, else at the one
  * it was asked for (a --server that could not be used stays visible, so the
  * person sees what to fix). */
@@ -268,26 +373,36 @@ load_server_choice (TgSignInWindow *self)
   g_autofree char *uri = NULL;
   TgAuthProtocolKind protocol;
   gboolean custom;
+  guint mode;
 
   if (session != NULL)
     {
       custom = !tg_session_is_builtin (session);
       uri = custom ? g_strdup (tg_session_get_server_uri (session)) : NULL;
       protocol = tg_session_get_protocol_kind (session);
+      mode = !custom ? SERVER_BUILTIN : tg_session_get_provider (session) != NULL ? SERVER_PROVIDER : SERVER_CUSTOM;
     }
   else
     {
       uri = tg_application_dup_server_uri (app);
       custom = uri != NULL;
       protocol = tg_application_get_protocol (app);
+      mode = custom ? SERVER_CUSTOM
+             : g_settings_get_enum (settings, "server-mode") == SERVER_PROVIDER ? SERVER_PROVIDER
+             : SERVER_BUILTIN;
     }
+  if (mode == SERVER_PROVIDER)
+    g_clear_pointer (&uri, g_free);
   /* With the demo server chosen, the URL row still remembers the last one. */
   if (uri == NULL)
     uri = g_settings_get_string (settings, "server-url");
 
   g_signal_handlers_block_by_func (self->server_row, on_server_changed, self);
-  adw_combo_row_set_selected (self->server_row, custom ? SERVER_CUSTOM : SERVER_BUILTIN);
+  adw_combo_row_set_selected (self->server_row, mode);
   g_signal_handlers_unblock_by_func (self->server_row, on_server_changed, self);
+
+  tg_provider_form_load (self->provider_form, settings);
+  load_client_secret (self, settings);
 
   gtk_editable_set_text (GTK_EDITABLE (self->url_row), uri);
   adw_combo_row_set_selected (self->protocol_row, protocol == TG_AUTH_PROTOCOL_OAUTH2 ? 1 : 0);
@@ -301,9 +416,22 @@ static void
 remember_choice (TgSignInWindow *self)
 {
   GSettings *settings = tg_application_get_settings (get_application (self));
-  gboolean custom = adw_combo_row_get_selected (self->server_row) == SERVER_CUSTOM;
+  guint mode = get_server_mode (self);
+  gboolean custom = mode == SERVER_CUSTOM;
 
-  g_settings_set_enum (settings, "server-mode", custom ? SERVER_CUSTOM : SERVER_BUILTIN);
+  g_settings_set_enum (settings, "server-mode", mode);
+  /* Which way the built-in server was signed in to decides how a relaunch
+   * rebuilds its session. */
+  if (mode == SERVER_BUILTIN)
+    g_settings_set_boolean (settings, "builtin-browser", tg_session_get_provider (self->session) != NULL);
+  if (mode == SERVER_PROVIDER)
+    {
+      TgSessionProviderOptions options;
+
+      tg_provider_form_save (self->provider_form, settings);
+      tg_provider_form_get_options (self->provider_form, &options);
+      tg_client_secret_save (options.issuer, options.client_id, options.client_secret);
+    }
   if (custom)
     {
       g_autofree char *url = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->url_row))));
@@ -312,6 +440,24 @@ remember_choice (TgSignInWindow *self)
       g_settings_set_enum (settings, "protocol", adw_combo_row_get_selected (self->protocol_row));
       g_settings_set_string (settings, "last-user", gtk_editable_get_text (GTK_EDITABLE (self->user_row)));
     }
+}
+
+/* The attempt is over: the form is back, with @error (nullable) saying why
+ * it failed. */
+static void
+end_attempt (TgSignInWindow *self,
+                const GError   *error)
+{
+  if (self->browser_cancellable != NULL)
+    {
+      g_clear_object (&self->browser_sign_in);
+      g_clear_object (&self->browser_cancellable);
+      set_waiting (self, FALSE);
+    }
+  else
+    set_busy (self, FALSE);
+  if (error != NULL)
+    tg_sign_in_window_show_error (self, error);
 }
 
 static void
@@ -331,8 +477,7 @@ signed_in (GObject      *source,
 
   if (!ok)
     {
-      set_busy (self, FALSE);
-      tg_sign_in_window_show_error (self, error);
+      end_attempt (self, error);
       return;
     }
 
@@ -352,6 +497,8 @@ sign_in (TgSignInWindow *self)
                                   self->cancellable, signed_in, g_object_ref (self));
 }
 
+static void run_browser_sign_in (TgSignInWindow *self);
+
 static void
 session_ready (GObject      *source,
                GAsyncResult *result,
@@ -367,13 +514,18 @@ session_ready (GObject      *source,
 
   if (session == NULL)
     {
-      set_busy (self, FALSE);
-      tg_sign_in_window_show_error (self, error);
+      end_attempt (self, error);
       return;
     }
 
   g_set_object (&self->session, session);
-  sign_in (self);
+  /* The browser's Cancel may have come while the session was built. */
+  if (self->browser_cancellable != NULL && g_cancellable_is_cancelled (self->browser_cancellable))
+    end_attempt (self, NULL);
+  else if (self->browser_cancellable != NULL)
+    run_browser_sign_in (self);
+  else
+    sign_in (self);
 }
 
 /* The session to sign in to, if one for @server_uri and @protocol is already
@@ -440,6 +592,111 @@ sign_in_activated (GtkWidget  *widget,
 }
 
 /* ------------------------------------------------------------------------- */
+/* Signing in through the browser                                            */
+
+static void
+browser_signed_in (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(TgSignInWindow) self = user_data;
+  TgBrowserSignIn *sign_in = TG_BROWSER_SIGN_IN (source);
+  g_autoptr(GError) error = NULL;
+
+  if (!tg_browser_sign_in_run_finish (sign_in, result, &error))
+    {
+      if (!g_cancellable_is_cancelled (self->cancellable))
+        end_attempt (self, error);
+      return;
+    }
+  if (g_cancellable_is_cancelled (self->cancellable))
+    return;
+
+  end_attempt (self, NULL);
+  /* The demo is about the refresh: a session that cannot be refreshed
+   * cannot show it, so the person learns why here rather than at the
+   * first expiry, and the session is let go (revoked) rather than kept
+   * for a relaunch. */
+  if (!tg_browser_sign_in_get_refresh_token_issued (sign_in))
+    {
+      tg_token_manager_sign_out_async (tg_session_get_manager (self->session), NULL, NULL, NULL);
+      show_error_text (self, _("The provider issued no refresh token, so the session ends when its "
+                               "access token expires and no refresh can be shown."),
+                       _("Add offline_access to the scopes, or allow refresh tokens for this client at "
+                         "the provider, and sign in again."),
+                       NULL);
+      return;
+    }
+  remember_choice (self);
+  g_signal_emit (self, signals[SIGNED_IN], 0, self->session);
+}
+
+static void
+run_browser_sign_in (TgSignInWindow *self)
+{
+  self->browser_sign_in = tg_browser_sign_in_new (tg_session_get_manager (self->session),
+                                                  tg_session_get_provider (self->session));
+  tg_browser_sign_in_run_async (self->browser_sign_in, self->browser_cancellable,
+                                browser_signed_in, g_object_ref (self));
+}
+
+static void
+sign_in_browser_activated (GtkWidget  *widget,
+                           const char *action_name,
+                           GVariant   *parameter)
+{
+  TgSignInWindow *self = TG_SIGN_IN_WINDOW (widget);
+  GSettings *settings = tg_application_get_settings (get_application (self));
+  gboolean provider = get_server_mode (self) == SERVER_PROVIDER;
+  TgSessionProviderOptions options = { NULL, };
+
+  if (self->busy || get_server_mode (self) == SERVER_CUSTOM)
+    return;
+  clear_error (self);
+
+  if (provider)
+    {
+      const char *message = NULL;
+      GtkWidget *culprit = tg_provider_form_check (self->provider_form, &message);
+
+      if (culprit != NULL)
+        {
+          show_error_text (self, message, NULL, culprit);
+          return;
+        }
+      tg_provider_form_get_options (self->provider_form, &options);
+    }
+
+  set_waiting (self, TRUE);
+  /* Cancel stops this attempt; closing the window stops it too. */
+  self->browser_cancellable = g_cancellable_new ();
+  g_signal_connect_object (self->cancellable, "cancelled", G_CALLBACK (g_cancellable_cancel),
+                           self->browser_cancellable, G_CONNECT_SWAPPED);
+
+  /* The built-in server's browser session is kept for the next attempt; a
+   * provider's is rebuilt, as the form may have changed. */
+  if (!provider && self->session != NULL && tg_session_is_builtin (self->session) &&
+      tg_session_get_provider (self->session) != NULL)
+    run_browser_sign_in (self);
+  else
+    tg_session_new_for_provider_async (&options, settings, self->cancellable,
+                                       session_ready, g_object_ref (self));
+}
+
+static void
+cancel_browser_activated (GtkWidget  *widget,
+                          const char *action_name,
+                          GVariant   *parameter)
+{
+  TgSignInWindow *self = TG_SIGN_IN_WINDOW (widget);
+
+  /* The listener closes; the run finishes with G_IO_ERROR_CANCELLED,
+   * which shows no error. */
+  if (self->browser_cancellable != NULL)
+    g_cancellable_cancel (self->browser_cancellable);
+}
+
+/* ------------------------------------------------------------------------- */
 /* GObject                                                                   */
 
 static void
@@ -448,6 +705,8 @@ tg_sign_in_window_dispose (GObject *object)
   TgSignInWindow *self = TG_SIGN_IN_WINDOW (object);
 
   g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->browser_sign_in);
+  g_clear_object (&self->browser_cancellable);
   g_clear_object (&self->session);
   gtk_widget_dispose_template (GTK_WIDGET (self), TG_TYPE_SIGN_IN_WINDOW);
 
@@ -520,13 +779,21 @@ tg_sign_in_window_class_init (TgSignInWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TgSignInWindow, sign_in_button);
   gtk_widget_class_bind_template_child (widget_class, TgSignInWindow, spinner);
   gtk_widget_class_bind_template_child (widget_class, TgSignInWindow, button_label);
+  gtk_widget_class_bind_template_child (widget_class, TgSignInWindow, provider_form);
+  gtk_widget_class_bind_template_child (widget_class, TgSignInWindow, account_group);
+  gtk_widget_class_bind_template_child (widget_class, TgSignInWindow, browser_button);
+  gtk_widget_class_bind_template_child (widget_class, TgSignInWindow, waiting_box);
+  gtk_widget_class_bind_template_child (widget_class, TgSignInWindow, waiting_spinner);
 
   gtk_widget_class_install_action (widget_class, "win.sign-in", NULL, sign_in_activated);
+  gtk_widget_class_install_action (widget_class, "win.sign-in-browser", NULL, sign_in_browser_activated);
+  gtk_widget_class_install_action (widget_class, "win.cancel-browser", NULL, cancel_browser_activated);
 }
 
 static void
 tg_sign_in_window_init (TgSignInWindow *self)
 {
+  g_type_ensure (TG_TYPE_PROVIDER_FORM);
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->cancellable = g_cancellable_new ();
@@ -615,6 +882,20 @@ tg_sign_in_window_get_error (TgSignInWindow *self)
   g_return_val_if_fail (TG_IS_SIGN_IN_WINDOW (self), NULL);
 
   return gtk_revealer_get_reveal_child (self->error_revealer) ? gtk_label_get_text (self->error_label) : "";
+}
+
+/**
+ * tg_sign_in_window_is_waiting_for_browser:
+ *
+ * Returns: whether a browser sign-in is under way (the window says
+ *   "Waiting for the browser…")
+ */
+gboolean
+tg_sign_in_window_is_waiting_for_browser (TgSignInWindow *self)
+{
+  g_return_val_if_fail (TG_IS_SIGN_IN_WINDOW (self), FALSE);
+
+  return gtk_widget_get_visible (self->waiting_box);
 }
 
 /**

@@ -23,6 +23,7 @@ GtkWidget      *tg_sign_in_window_get_sign_in_button (TgSignInWindow *self);
 const char     *tg_sign_in_window_get_message        (TgSignInWindow *self);
 const char     *tg_sign_in_window_get_error          (TgSignInWindow *self);
 gboolean        tg_sign_in_window_is_busy            (TgSignInWindow *self);
+gboolean        tg_sign_in_window_is_waiting_for_browser (TgSignInWindow *self);
 void            tg_sign_in_window_show_error         (TgSignInWindow *self,
                                                       const GError   *error);
 

@@ -151,6 +151,28 @@ restore_finish (GTask        *task,
 /* ------------------------------------------------------------------------- */
 /* login                                                                     */
 
+/* A browser sign-in says who signed in: the provider's userinfo answer
+ * (the person typed no user name here). Not knowing it is no failure. */
+static void
+login_named (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Command *command = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = tg_user_info_fetch_name_finish (result, &error);
+
+  if (name == NULL)
+    g_message ("Cannot tell who signed in: %s", error->message);
+  tg_cli_flush_notes ();
+  if (name != NULL)
+    tg_cli_out ("Signed in as %s at %s.\n", name, server_of (command));
+  else
+    tg_cli_out ("Signed in at %s.\n", server_of (command));
+  g_task_return_int (task, TG_CLI_EXIT_OK);
+}
+
 static void
 login_verified (GObject      *source,
                 GAsyncResult *result,
@@ -158,6 +180,8 @@ login_verified (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   Command *command = g_task_get_task_data (task);
+  TgProvider *provider = tg_client_config_get_provider (command->options->config);
+  const char *endpoint;
   g_autoptr(TgTokens) tokens = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *session = tg_cli_options_describe_session (command->options);
@@ -169,6 +193,16 @@ login_verified (GObject      *source,
                                                    "signed in, but the session could not be kept: %s",
                                                    error != NULL ? error->message
                                                                  : "the token store did not keep it"));
+      return;
+    }
+
+  endpoint = provider != NULL ? tg_provider_get_userinfo_endpoint (provider) : NULL;
+  if (endpoint != NULL && command->options->user == NULL)
+    {
+      GCancellable *cancellable = g_task_get_cancellable (task);
+
+      tg_user_info_fetch_name_async (manager_of (command), endpoint, cancellable,
+                                     login_named, g_steal_pointer (&task));
       return;
     }
 

@@ -23,5 +23,6 @@
 #include "tg-token-manager.h"
 #include "tg-token-store.h"
 #include "tg-tokens.h"
+#include "tg-user-info.h"
 
 #undef TOKENGATE_INSIDE

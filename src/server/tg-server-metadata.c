@@ -135,6 +135,7 @@ metadata_handler (TgServer          *self,
   add_endpoint (builder, self, "authorization_endpoint", "/oauth2/authorize");
   add_endpoint (builder, self, "token_endpoint", "/oauth2/token");
   add_endpoint (builder, self, "revocation_endpoint", "/oauth2/revoke");
+  add_endpoint (builder, self, "userinfo_endpoint", TG_SERVER_USERINFO_PATH);
   add_strings (builder, "response_types_supported", response_types);
   add_strings (builder, "response_modes_supported", response_modes);
   add_strings (builder, "grant_types_supported", grant_types);

@@ -295,6 +295,8 @@ gboolean _tg_server_set_issuer       (TgServer      *self,
                                       GError       **error);
 
 /* tg-server-resources.c */
+/* The OpenID Connect userinfo endpoint (tg-server-resources.c). */
+#define TG_SERVER_USERINFO_PATH "/oauth2/userinfo"
 void     _tg_server_resources_register (TgServer *self);
 
 /* tg-server-demo.c */

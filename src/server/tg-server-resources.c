@@ -13,6 +13,7 @@
 
 #include "tg-base64url.h"
 #include "tg-jwt.h"
+#include "tg-json-builder.h"
 #include "tg-server-private.h"
 
 /* RFC 6750 §2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
@@ -143,17 +144,17 @@ count_headers (SoupMessageHeaders *headers,
   return n;
 }
 
-static void
-authorize_and_answer (TgServer          *self,
-                      SoupServerMessage *msg,
-                      const char        *id)
+/* The claims of the request's valid bearer token; otherwise %NULL, with
+ * the RFC 6750 answer set. */
+static const TgJwtClaims *
+authorize (TgServer          *self,
+           SoupServerMessage *msg)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   const char *authorization = soup_message_headers_get_one (headers, "Authorization");
   const TgJwtClaims *claims;
   g_autoptr(GError) error = NULL;
   const char *token;
-  char *body;
 
   /* Which of two credentials would count is not for us to guess (RFC 6750 §3.1:
    * more than one way of presenting a token is invalid_request). */
@@ -161,7 +162,7 @@ authorize_and_answer (TgServer          *self,
     {
       reply_unauthorized (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request",
                           "the request has more than one Authorization header");
-      return;
+      return NULL;
     }
 
   /* RFC 7235 §2.1: the scheme name is case-insensitive. */
@@ -169,7 +170,7 @@ authorize_and_answer (TgServer          *self,
     {
       reply_unauthorized (msg, SOUP_STATUS_UNAUTHORIZED, NULL,
                           "this resource needs a Bearer access token");
-      return;
+      return NULL;
     }
 
   token = authorization + 7;
@@ -179,7 +180,7 @@ authorize_and_answer (TgServer          *self,
     {
       reply_unauthorized (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request",
                           "the Authorization header is malformed");
-      return;
+      return NULL;
     }
 
   claims = tg_jwt_verifier_verify (self->verifier, _tg_server_now (), token, &error);
@@ -191,15 +192,28 @@ authorize_and_answer (TgServer          *self,
           : g_strdup (error->message);
 
       reply_unauthorized (msg, SOUP_STATUS_UNAUTHORIZED, "invalid_token", description);
-      return;
+      return NULL;
     }
 
   if (g_hash_table_contains (self->revoked_families, &claims->sid))
     {
       reply_unauthorized (msg, SOUP_STATUS_UNAUTHORIZED, "invalid_token",
                           "the session of this access token was revoked");
-      return;
+      return NULL;
     }
+  return claims;
+}
+
+static void
+authorize_and_answer (TgServer          *self,
+                      SoupServerMessage *msg,
+                      const char        *id)
+{
+  const TgJwtClaims *claims = authorize (self, msg);
+  char *body;
+
+  if (claims == NULL)
+    return;
 
   /* Not printf: this is every request's answer. A token without a name says
    * "(null)", as it always has. */
@@ -237,8 +251,41 @@ resources_handler (TgServer          *self,
   _tg_server_exchanged (self, msg, TG_SERVER_EXCHANGE_RESOURCE);
 }
 
+/* OpenID Connect Core §5.3: who the access token's user is. The demo user
+ * has no other name than the one they sign in with, so that is all three. */
+static void
+userinfo_handler (TgServer          *self,
+                  SoupServerMessage *msg,
+                  const char        *path,
+                  gpointer           data)
+{
+  g_autoptr(JsonBuilder) builder = NULL;
+  const TgJwtClaims *claims;
+
+  if (!_tg_server_check_method (msg, SOUP_METHOD_GET, SOUP_METHOD_POST, NULL))
+    return;
+  claims = authorize (self, msg);
+  if (claims != NULL)
+    {
+      builder = json_builder_new ();
+      json_builder_begin_object (builder);
+      /* Claims a token lacks are left out, not sent as null (§5.3.2). */
+      if (claims->sub != NULL)
+        tg_json_builder_add_string_member (builder, "sub", claims->sub);
+      if (claims->name != NULL)
+        {
+          tg_json_builder_add_string_member (builder, "name", claims->name);
+          tg_json_builder_add_string_member (builder, "preferred_username", claims->name);
+        }
+      json_builder_end_object (builder);
+      _tg_server_reply_builder (msg, SOUP_STATUS_OK, builder);
+    }
+  _tg_server_exchanged (self, msg, TG_SERVER_EXCHANGE_RESOURCE);
+}
+
 void
 _tg_server_resources_register (TgServer *self)
 {
   _tg_server_route (self, "/api/resources", TRUE, resources_handler, NULL);  /* and /{id} */
+  _tg_server_route (self, TG_SERVER_USERINFO_PATH, FALSE, userinfo_handler, NULL);
 }
