@@ -35,8 +35,10 @@
 /* How much of an answer a result row shows. */
 #define MAX_BODY_CHARS 200
 
-/* Result rows handed to the list view per frame. */
-#define MAX_RESULT_ROWS_PER_FRAME 32
+/* Result rows handed to the list view at a time (TgPacedListModel), as many
+ * times per frame as its time budget allows: the list view builds a row for
+ * the first 200 or so, which costs, and none for the rest, which is free. */
+#define RESULT_ROWS_BATCH 8
 
 G_DEFINE_FINAL_TYPE (TgHomeWindow, tg_home_window, ADW_TYPE_APPLICATION_WINDOW)
 
@@ -957,7 +959,7 @@ tg_home_window_init (TgHomeWindow *self)
   g_signal_connect (factory, "unbind", G_CALLBACK (result_unbind), NULL);
   /* Paced by the frames of the list itself: a burst of 1,000 would otherwise
    * make it build its 200 or so rows in one frame. */
-  self->shown_results = tg_paced_list_model_new (GTK_WIDGET (self->results_view), MAX_RESULT_ROWS_PER_FRAME);
+  self->shown_results = tg_paced_list_model_new (GTK_WIDGET (self->results_view), RESULT_ROWS_BATCH, G_MAXUINT);
   tg_paced_list_model_set_model (self->shown_results, G_LIST_MODEL (self->results));
   selection = GTK_SELECTION_MODEL (gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->shown_results))));
   tg_accessible_name_buttons_by_label (GTK_WIDGET (self));

@@ -9,9 +9,9 @@
  * - the view recycles its rows, and a cell follows only the record it shows
  *   (tg-network-view-columns.c);
  * - the view does not show the log itself but a TgPacedListModel of it,
- *   which hands the view new records in batches of at most
- *   MAX_ROWS_PER_FRAME per frame: 1,000 records appended one by one would
- *   cost the view 1,000 items-changed, and a jump to the newest row rebinds
+ *   which hands the view new records ROWS_BATCH at a time, at most
+ *   MAX_ROWS_PER_FRAME per frame: 1,000 records appended one by one
+ *   would cost the view 1,000 items-changed, and a jump to the newest row rebinds
  *   every row it keeps around the new position (up to 200);
  * - the view follows the newest row once per batch, and the summary and the
  *   count are recomputed at most once per frame (a tick callback), however
@@ -29,8 +29,12 @@
 #include "tg-paced-list-model.h"
 #include "tg-pending-records.h"
 
-/* Rows the view takes in per frame while it catches up with the log. */
-#define MAX_ROWS_PER_FRAME 32
+/* Rows the view takes in at a time while it catches up with the log, and at
+ * most per frame: following the newest row, every row taken in is a row
+ * bound, so the cap is what a frame may cost. 16 a frame keeps up with a
+ * burst of 1,000 answered in a second at 60 frames a second. */
+#define ROWS_BATCH 8
+#define MAX_ROWS_PER_FRAME 16
 
 struct _TgNetworkView
 {
@@ -579,7 +583,7 @@ tg_network_view_init (TgNetworkView *self)
   self->selection = gtk_single_selection_new (NULL);
   gtk_single_selection_set_autoselect (self->selection, FALSE);
   gtk_single_selection_set_can_unselect (self->selection, TRUE);
-  self->rows = tg_paced_list_model_new (GTK_WIDGET (self), MAX_ROWS_PER_FRAME);
+  self->rows = tg_paced_list_model_new (GTK_WIDGET (self), ROWS_BATCH, MAX_ROWS_PER_FRAME);
   self->burst_rows = tg_burst_rows_new ();
   tg_burst_rows_set_model (self->burst_rows, G_LIST_MODEL (self->rows));
   gtk_single_selection_set_model (self->selection, G_LIST_MODEL (self->burst_rows));

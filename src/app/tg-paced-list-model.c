@@ -7,9 +7,19 @@
  * GTK 4.8's list item manager does work proportional to the model on every
  * items-changed, and a list view builds (or rebinds) a row for every item it
  * keeps around the visible ones — up to 200 — when they arrive. So the items
- * reach the view in batches: at most `max-per-frame` of them per frame of
- * the view (a tick callback), which keeps each frame short while a burst of
- * thousands scrolls by. While the view is not mapped there are no frames and
+ * reach the view in batches, in the frames of the view (a tick callback): a
+ * frame hands on one batch, and more while the frame's batches have taken
+ * less than FRAME_BUDGET_USEC and fewer than `max-per-frame` items.
+ *
+ * The view builds and binds its rows in its items-changed handler, so the
+ * time the batches took is what their rows cost: a frame that builds rows
+ * for the first time takes a few of them, and items the view makes no row
+ * for (below the ones it keeps) go through by the hundred. The rows' style,
+ * size and drawing come later in the same frame and cost about as much
+ * again, hence a budget well under a frame; the cap is for a view that
+ * follows the newest row, where each item taken in is a row bound, cheaply.
+ * This keeps each frame short on any machine, while a burst of thousands
+ * scrolls by. While the view is not mapped there are no frames and
  * nobody watches: the rest arrives at once, in an idle after the callbacks
  * that added them (the model must still catch up for whoever reads it).
  *
@@ -26,12 +36,16 @@
 
 #include "tg-paced-list-model.h"
 
+/* What the batches of one frame may take, in µs. */
+#define FRAME_BUDGET_USEC 2000
+
 struct _TgPacedListModel
 {
   GObject     parent_instance;
 
   GListModel *model;          /* owned, nullable: the source */
   GtkWidget  *widget;         /* weak: whose frames set the pace */
+  guint       batch;
   guint       max_per_frame;
   guint       n_shown;        /* the first n_shown items of the source */
   guint       tick_id;
@@ -72,8 +86,25 @@ on_tick (GtkWidget     *widget,
          gpointer       user_data)
 {
   TgPacedListModel *self = user_data;
+  gint64 start = g_get_monotonic_time ();
+  guint taken = 0;
+  gboolean behind;
 
-  if (grow (self, self->max_per_frame))
+  /* taken < max_per_frame in the loop: no overflow, whatever the cap. */
+  do
+    {
+      guint before = self->n_shown;
+
+      behind = grow (self, MIN (self->batch, self->max_per_frame - taken));
+      /* A handler of the view may have changed the source meanwhile. */
+      if (self->n_shown < before)
+        break;
+      taken += self->n_shown - before;
+    }
+  while (behind && taken < self->max_per_frame &&
+         g_get_monotonic_time () - start < FRAME_BUDGET_USEC);
+
+  if (self->n_shown < source_size (self))
     return G_SOURCE_CONTINUE;
 
   self->tick_id = 0;
@@ -218,21 +249,25 @@ tg_paced_list_model_init (TgPacedListModel *self)
  * tg_paced_list_model_new:
  * @widget: the widget whose frames set the pace: the list view, or a widget
  *   that contains it
- * @max_per_frame: how many items may reach the view in one frame, at least 1
+ * @batch: how many items reach the view at a time, at least 1
+ * @max_per_frame: how many may reach it in one frame (%G_MAXUINT: as many
+ *   as the time budget allows)
  *
  * Returns: (transfer full): a model showing nothing until a source is set
  */
 TgPacedListModel *
 tg_paced_list_model_new (GtkWidget *widget,
+                         guint      batch,
                          guint      max_per_frame)
 {
   TgPacedListModel *self;
 
   g_return_val_if_fail (GTK_IS_WIDGET (widget), NULL);
-  g_return_val_if_fail (max_per_frame >= 1, NULL);
+  g_return_val_if_fail (batch >= 1, NULL);
 
   self = g_object_new (TG_TYPE_PACED_LIST_MODEL, NULL);
-  self->max_per_frame = max_per_frame;
+  self->batch = batch;
+  self->max_per_frame = MAX (batch, max_per_frame);
   g_set_weak_pointer (&self->widget, widget);
   g_signal_connect_object (widget, "map", G_CALLBACK (on_widget_map), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (widget, "unmap", G_CALLBACK (on_widget_unmap), self, G_CONNECT_SWAPPED);
