@@ -9,7 +9,9 @@
  * keeps around the visible ones — up to 200 — when they arrive. So the items
  * reach the view in batches, in the frames of the view (a tick callback): a
  * frame hands on one batch, and more while the frame's batches have taken
- * less than FRAME_BUDGET_USEC and fewer than `max-per-frame` items.
+ * less than FRAME_BUDGET_USEC and fewer than `max-per-frame` items (for each
+ * 1/60 s since the last frame, up to four: a rate, so that a view whose
+ * frames come late on a loaded machine does not fall ever further behind).
  *
  * The view builds and binds its rows in its items-changed handler, so the
  * time the batches took is what their rows cost: a frame that builds rows
@@ -38,6 +40,10 @@
 
 /* What the batches of one frame may take, in µs. */
 #define FRAME_BUDGET_USEC 2000
+/* The frame `max-per-frame` counts in: 60 a second. */
+#define FRAME_USEC        (G_USEC_PER_SEC / 60)
+/* A late frame takes in what its time allows, up to this many frames' worth. */
+#define MAX_LATE_FRAMES   4
 
 struct _TgPacedListModel
 {
@@ -49,6 +55,7 @@ struct _TgPacedListModel
   guint       max_per_frame;
   guint       n_shown;        /* the first n_shown items of the source */
   guint       tick_id;
+  gint64      last_tick;      /* frame time of the last tick, 0 before one */
   guint       idle_id;
 };
 
@@ -87,27 +94,36 @@ on_tick (GtkWidget     *widget,
 {
   TgPacedListModel *self = user_data;
   gint64 start = g_get_monotonic_time ();
+  gint64 frame_time = gdk_frame_clock_get_frame_time (frame_clock);
+  guint allowance = self->max_per_frame;
   guint taken = 0;
   gboolean behind;
 
-  /* taken < max_per_frame in the loop: no overflow, whatever the cap. */
+  /* The cap is a rate: on a loaded machine frames come late, and a count
+   * per frame would let the view fall further behind the slower they get. */
+  if (self->last_tick != 0 && allowance < G_MAXUINT / MAX_LATE_FRAMES)
+    allowance *= (guint) CLAMP ((frame_time - self->last_tick) / FRAME_USEC, 1, MAX_LATE_FRAMES);
+  self->last_tick = frame_time;
+
+  /* taken < allowance in the loop: no overflow, whatever the cap. */
   do
     {
       guint before = self->n_shown;
 
-      behind = grow (self, MIN (self->batch, self->max_per_frame - taken));
+      behind = grow (self, MIN (self->batch, allowance - taken));
       /* A handler of the view may have changed the source meanwhile. */
       if (self->n_shown < before)
         break;
       taken += self->n_shown - before;
     }
-  while (behind && taken < self->max_per_frame &&
+  while (behind && taken < allowance &&
          g_get_monotonic_time () - start < FRAME_BUDGET_USEC);
 
   if (self->n_shown < source_size (self))
     return G_SOURCE_CONTINUE;
 
   self->tick_id = 0;
+  self->last_tick = 0;
   return G_SOURCE_REMOVE;
 }
 
@@ -127,6 +143,7 @@ remove_tick (TgPacedListModel *self)
   if (self->tick_id != 0 && self->widget != NULL)
     gtk_widget_remove_tick_callback (self->widget, self->tick_id);
   self->tick_id = 0;
+  self->last_tick = 0;
 }
 
 static void
@@ -250,8 +267,9 @@ tg_paced_list_model_init (TgPacedListModel *self)
  * @widget: the widget whose frames set the pace: the list view, or a widget
  *   that contains it
  * @batch: how many items reach the view at a time, at least 1
- * @max_per_frame: how many may reach it in one frame (%G_MAXUINT: as many
- *   as the time budget allows)
+ * @max_per_frame: how many may reach it in a frame of 1/60 s (a late frame
+ *   takes a few frames' worth); %G_MAXUINT: as many as the time budget
+ *   allows
  *
  * Returns: (transfer full): a model showing nothing until a source is set
  */
