@@ -532,6 +532,7 @@ list_gaps (const Probe *probe,
     {
       gint64 gap = g_array_index (probe->gaps, gint64, i);
       gint64 end = g_array_index (probe->gap_ends, gint64, i);
+      gint64 cpu = g_array_index (probe->gap_cpu, gint64, i);
       gint64 start = end - gap;
       gint64 in_frames = 0, update = 0, layout = 0, paint = 0;
 
@@ -551,9 +552,9 @@ list_gaps (const Probe *probe,
             }
         }
 
-      g_printerr ("gap %s %.6f %.6f %.1f ms, +%.1f ms, in frames %.1f ms "
+      g_printerr ("gap %s %.6f %.6f %.1f ms, +%.1f ms, cpu %.1f ms, in frames %.1f ms "
                   "(update %.1f, layout %.1f, paint %.1f)\n", what,
-                  start / 1e6, end / 1e6, gap / 1000.0, (start - probe->t0) / 1000.0,
+                  start / 1e6, end / 1e6, gap / 1000.0, (start - probe->t0) / 1000.0, cpu / 1000.0,
                   in_frames / 1000.0, update / 1000.0, layout / 1000.0, paint / 1000.0);
     }
 }
