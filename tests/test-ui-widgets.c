@@ -330,7 +330,7 @@ test_paced_list_model (void)
   g_assert_cmpuint (changes.emissions, ==, 2);
 
   /* Mapped: a new list from the start is shown again from nothing, in
-   * batches of 8, at most 32 per 1/60 s (a late frame takes up to four
+   * batches of 8, at most 32 per 1/60 s (a late frame takes up to two
    * frames' worth). */
   gtk_window_present (GTK_WINDOW (window));
   tg_test_ui_wait_for_frame (widget);
@@ -344,7 +344,7 @@ test_paced_list_model (void)
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (paced)), ==, 0);
   tg_test_ui_wait_until (paced_has_200, paced, "the paced catch-up");
   g_assert_cmpuint (changes.most_added, <=, 8);
-  g_assert_cmpuint (changes.most_in_frame, <=, 4 * 32);
+  g_assert_cmpuint (changes.most_in_frame, <=, 2 * 32);
 
   /* The widget goes first: the model lets go of it and catches up in an
    * idle again. */

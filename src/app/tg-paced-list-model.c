@@ -10,8 +10,10 @@
  * reach the view in batches, in the frames of the view (a tick callback): a
  * frame hands on one batch, and more while the frame's batches have taken
  * less than FRAME_BUDGET_USEC and fewer than `max-per-frame` items (for each
- * 1/60 s since the last frame, up to four: a rate, so that a view whose
- * frames come late on a loaded machine does not fall ever further behind).
+ * 1/60 s since the last frame, up to two: a rate, so that a view whose
+ * frames come late on a loaded machine does not fall further behind as long
+ * as it draws 30 frames a second, while a late frame does not take in so
+ * much that the next one is later still).
  *
  * The view builds and binds its rows in its items-changed handler, so the
  * time the batches took is what their rows cost: a frame that builds rows
@@ -43,7 +45,7 @@
 /* The frame `max-per-frame` counts in: 60 a second. */
 #define FRAME_USEC        (G_USEC_PER_SEC / 60)
 /* A late frame takes in what its time allows, up to this many frames' worth. */
-#define MAX_LATE_FRAMES   4
+#define MAX_LATE_FRAMES   2
 
 struct _TgPacedListModel
 {
@@ -268,7 +270,7 @@ tg_paced_list_model_init (TgPacedListModel *self)
  *   that contains it
  * @batch: how many items reach the view at a time, at least 1
  * @max_per_frame: how many may reach it in a frame of 1/60 s (a late frame
- *   takes a few frames' worth); %G_MAXUINT: as many as the time budget
+ *   takes up to two frames' worth); %G_MAXUINT: as many as the time budget
  *   allows
  *
  * Returns: (transfer full): a model showing nothing until a source is set
