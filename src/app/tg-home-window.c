@@ -35,8 +35,10 @@
 /* How much of an answer a result row shows. */
 #define MAX_BODY_CHARS 200
 
-/* Result rows handed to the list view per frame. */
-#define MAX_RESULT_ROWS_PER_FRAME 32
+/* Result rows handed to the list view at a time (TgPacedListModel), as many
+ * times per frame as its time budget allows: the list view builds a row for
+ * the first 200 or so, which costs, and none for the rest, which is free. */
+#define RESULT_ROWS_BATCH 8
 
 G_DEFINE_FINAL_TYPE (TgHomeWindow, tg_home_window, ADW_TYPE_APPLICATION_WINDOW)
 
@@ -338,8 +340,8 @@ on_request_done (GObject      *source,
                  GAsyncResult *result,
                  gpointer      user_data)
 {
-  /* Only the item: the window may be gone, and a row that was replaced by a
-   * newer burst just stops being shown. */
+  /* Only the item: the window may be gone. The item is not reused for a
+   * newer burst before this has run: a burst waits for the last one. */
   g_autoptr(TgResultItem) item = user_data;
   g_autoptr(TgApiResponse) response = NULL;
   g_autoptr(GError) error = NULL;
@@ -385,34 +387,55 @@ static void
 send_burst (TgHomeWindow *self,
             guint         count)
 {
-  g_autoptr(GPtrArray) items = NULL;
   TgApiClient *client = tg_session_get_client (self->session);
+  GListModel *results = G_LIST_MODEL (self->results);
+  guint n_kept = MIN (g_list_model_get_n_items (results), count);
 
   tg_network_view_mark_burst (self->network_view);
   tg_timeline_mark_burst (self->timeline);
 
-  /* One items-changed for the whole burst, not one per row; the view is
-   * then handed them a batch per frame (shown_results). */
-  items = g_ptr_array_new_full (count, g_object_unref);
-  for (guint i = 1; i <= count; i++)
+  /* The last burst's results are reused, request i for request i: its
+   * requests have all ended (a burst waits for them), and the list view then
+   * rebinds the rows it has rather than destroying them all and building
+   * them again, which stalled the window for tens of milliseconds. */
+  for (guint i = 0; i < n_kept; i++)
     {
-      TgResultItem *item = tg_result_item_new (i);
+      g_autoptr(TgResultItem) item = g_list_model_get_item (results, i);
 
-      g_signal_connect_object (item, "notify::finished", G_CALLBACK (on_result_finished),
-                               self, G_CONNECT_SWAPPED);
-      g_ptr_array_add (items, item);
+      tg_result_item_restart (item);
     }
+
+  if (count > n_kept)
+    {
+      /* One items-changed for the new rows, not one per row; the view is
+       * then handed them a batch per frame (shown_results). */
+      g_autoptr(GPtrArray) items = g_ptr_array_new_full (count - n_kept, g_object_unref);
+
+      for (guint i = n_kept + 1; i <= count; i++)
+        {
+          TgResultItem *item = tg_result_item_new (i);
+
+          g_signal_connect_object (item, "notify::finished", G_CALLBACK (on_result_finished),
+                                   self, G_CONNECT_SWAPPED);
+          g_ptr_array_add (items, item);
+        }
+      g_list_store_splice (self->results, n_kept, 0, items->pdata, items->len);
+    }
+  else
+    {
+      g_list_store_splice (self->results, count, g_list_model_get_n_items (results) - count, NULL, 0);
+    }
+
   self->burst_unfinished = count;
   gtk_stack_set_visible_child_name (self->results_stack, "results");
-  g_list_store_splice (self->results, 0, g_list_model_get_n_items (G_LIST_MODEL (self->results)),
-                       items->pdata, items->len);
 
-  for (guint i = 0; i < items->len; i++)
+  for (guint i = 0; i < count; i++)
     {
       g_autofree char *path = tg_session_format_request_path (self->session, i + 1);
+      g_autoptr(TgResultItem) item = g_list_model_get_item (results, i);
 
       tg_api_client_get_async (client, path, self->cancellable, on_request_done,
-                               g_object_ref (g_ptr_array_index (items, i)));
+                               g_steal_pointer (&item));
     }
 }
 
@@ -422,7 +445,7 @@ send_burst (TgHomeWindow *self,
  * @count: how many requests to fire at once, at least 1
  *
  * What Send does: marks a new burst in the network view and the timeline,
- * replaces the result rows with @count new ones, and sends
+ * makes the result rows those of @count new requests, and sends
  * `GET /api/resources/1` … `/api/resources/@count` all at once.
  *
  * While the requests of the last burst are still unanswered, the new burst
@@ -966,7 +989,7 @@ tg_home_window_init (TgHomeWindow *self)
   g_signal_connect (factory, "unbind", G_CALLBACK (result_unbind), NULL);
   /* Paced by the frames of the list itself: a burst of 1,000 would otherwise
    * make it build its 200 or so rows in one frame. */
-  self->shown_results = tg_paced_list_model_new (GTK_WIDGET (self->results_view), MAX_RESULT_ROWS_PER_FRAME);
+  self->shown_results = tg_paced_list_model_new (GTK_WIDGET (self->results_view), RESULT_ROWS_BATCH, G_MAXUINT);
   tg_paced_list_model_set_model (self->shown_results, G_LIST_MODEL (self->results));
   selection = GTK_SELECTION_MODEL (gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->shown_results))));
   tg_accessible_name_buttons_by_label (GTK_WIDGET (self));

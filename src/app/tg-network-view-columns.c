@@ -66,7 +66,7 @@ typedef struct {
 
 static GQuark cell_context_quark;
 static GQuark cell_item_quark;
-static GQuark cell_class_quark;
+static GQuark row_class_quark;
 
 static gboolean
 status_is_success (guint status)
@@ -191,13 +191,38 @@ set_row_label (GtkWidget  *cell,
     gtk_accessible_update_property (GTK_ACCESSIBLE (row), GTK_ACCESSIBLE_PROPERTY_LABEL, label, -1);
 }
 
+/* The row's colour, for the outcome of its record (%NULL for a burst's
+ * header): on the row rather than on each of its eight cells, which inherit
+ * it (libadwaita's classes set the colour, or the opacity of "dim-label"),
+ * so that a record that finishes restyles one widget, not eight, and the
+ * cells keep the style they share with every other row. */
+static void
+set_row_outcome (GtkWidget  *cell,
+                 const char *outcome)
+{
+  GtkWidget *row = cell_row (cell);
+  const char *shown;
+
+  if (row == NULL)
+    return;
+
+  /* The classes are static strings: their addresses tell them apart. */
+  shown = g_object_get_qdata (G_OBJECT (row), row_class_quark);
+  if (shown == outcome)
+    return;
+  if (shown != NULL)
+    gtk_widget_remove_css_class (row, shown);
+  if (outcome != NULL)
+    gtk_widget_add_css_class (row, outcome);
+  g_object_set_qdata (G_OBJECT (row), row_class_quark, (gpointer) outcome);
+}
+
 /* A burst's header row: its name in the Path column, nothing elsewhere. */
 static void
 update_header_cell (GtkInscription *cell,
                     TgBurstHeader  *header)
 {
   CellContext *context = g_object_get_qdata (G_OBJECT (cell), cell_context_quark);
-  static const char *classes[] = { "heading", NULL };
   g_autofree char *title = NULL;
 
   /* Translators: the header row of a burst in the network log, e.g. "Burst 2" */
@@ -205,10 +230,11 @@ update_header_cell (GtkInscription *cell,
   /* "", not NULL: GTK 4.8 measures an inscription's text for its accessible
    * text, and has a critical for NULL. */
   gtk_inscription_set_text (cell, context->column == COLUMN_PATH ? title : "");
-  gtk_widget_set_css_classes (GTK_WIDGET (cell), classes);
-  g_object_set_qdata (G_OBJECT (cell), cell_class_quark, (gpointer) classes[0]);
+  gtk_widget_add_css_class (GTK_WIDGET (cell), "heading");
   if (context->column == COLUMN_PATH)
     set_row_label (GTK_WIDGET (cell), title);
+  if (context->column == COLUMN_STATUS)
+    set_row_outcome (GTK_WIDGET (cell), NULL);
 }
 
 static void
@@ -221,9 +247,6 @@ update_cell (GtkInscription  *cell,
   gboolean finished = tg_request_record_is_finished (record);
   g_autofree char *owned = NULL;
   const char *text = NULL;
-  const char *classes[3] = { NULL, };
-  const char *outcome;
-  guint n_classes = 0;
 
   switch (context->column)
     {
@@ -294,30 +317,22 @@ update_cell (GtkInscription  *cell,
       g_assert_not_reached ();
     }
 
-  /* A recycled cell often shows the same thing again ("GET", "200",
-   * "success"): skip what did not change. Above all the style class — a
-   * class change restyles the cell, and after a jump to the newest row a
-   * whole screen of cells is rebound in one frame. */
+  /* A recycled cell often shows the same thing again ("GET", "200"): skip
+   * what did not change. */
   if (text != NULL && g_strcmp0 (text, gtk_inscription_get_text (cell)) != 0)
     gtk_inscription_set_text (cell, text);
+  /* It may have shown a burst's header; removing an absent class costs
+   * nothing. */
+  gtk_widget_remove_css_class (GTK_WIDGET (cell), "heading");
 
-  /* The status cell changes on every row, and last: it names the row. */
+  /* The status cell changes on every row, and last: it names the row and
+   * gives it its colour. */
   if (context->column == COLUMN_STATUS)
     {
       g_autofree char *sentence = describe_record (record);
 
       set_row_label (GTK_WIDGET (cell), sentence);
-    }
-
-  outcome = outcome_class (record);
-  if (g_object_get_qdata (G_OBJECT (cell), cell_class_quark) != outcome)
-    {
-      if (column_info[context->column].numeric)
-        classes[n_classes++] = "numeric";
-      classes[n_classes++] = outcome;
-      gtk_widget_set_css_classes (GTK_WIDGET (cell), classes);
-      /* The classes are static strings: their addresses tell them apart. */
-      g_object_set_qdata (G_OBJECT (cell), cell_class_quark, (gpointer) outcome);
+      set_row_outcome (GTK_WIDGET (cell), outcome_class (record));
     }
 }
 
@@ -358,7 +373,7 @@ on_status_query_tooltip (GtkWidget  *cell,
 }
 
 /* A cell is bound before its row is built around it the first time: the
- * row's name is set again once it is there. */
+ * row's name and colour are set again once it is there. */
 static void
 on_cell_realize (GtkWidget *cell)
 {
@@ -367,9 +382,15 @@ on_cell_realize (GtkWidget *cell)
   g_autofree char *label = NULL;
 
   if (TG_IS_REQUEST_RECORD (row_item))
-    label = describe_record (row_item);
+    {
+      label = describe_record (row_item);
+      set_row_outcome (cell, outcome_class (row_item));
+    }
   else if (TG_IS_BURST_HEADER (row_item))
-    label = g_strdup_printf (_("Burst %u"), tg_burst_header_get_number (row_item));
+    {
+      label = g_strdup_printf (_("Burst %u"), tg_burst_header_get_number (row_item));
+      set_row_outcome (cell, NULL);
+    }
 
   if (label != NULL)
     set_row_label (cell, label);
@@ -385,6 +406,8 @@ cell_setup (GtkSignalListItemFactory *factory,
   gtk_inscription_set_min_chars (GTK_INSCRIPTION (cell), column_info[context->column].min_chars);
   gtk_inscription_set_nat_chars (GTK_INSCRIPTION (cell), column_info[context->column].nat_chars);
   gtk_inscription_set_xalign (GTK_INSCRIPTION (cell), column_info[context->column].xalign);
+  if (column_info[context->column].numeric)
+    gtk_widget_add_css_class (cell, "numeric");
   /* A path cut at its start keeps what tells the rows apart, the end
    * ("…/resources/12"); cut in the middle it loses the number's context. */
   gtk_inscription_set_text_overflow (GTK_INSCRIPTION (cell),
@@ -452,7 +475,7 @@ _tg_network_view_add_columns (TgNetworkView *self,
 {
   cell_context_quark = g_quark_from_static_string ("tg-network-view-cell-context");
   cell_item_quark = g_quark_from_static_string ("tg-network-view-cell-item");
-  cell_class_quark = g_quark_from_static_string ("tg-network-view-cell-class");
+  row_class_quark = g_quark_from_static_string ("tg-network-view-row-class");
 
   for (guint i = 0; i < N_COLUMNS; i++)
     {

@@ -7,9 +7,23 @@
  * GTK 4.8's list item manager does work proportional to the model on every
  * items-changed, and a list view builds (or rebinds) a row for every item it
  * keeps around the visible ones — up to 200 — when they arrive. So the items
- * reach the view in batches: at most `max-per-frame` of them per frame of
- * the view (a tick callback), which keeps each frame short while a burst of
- * thousands scrolls by. While the view is not mapped there are no frames and
+ * reach the view in batches, in the frames of the view (a tick callback): a
+ * frame hands on one batch, and more while the frame's batches have taken
+ * less than FRAME_BUDGET_USEC and fewer than `max-per-frame` items (for each
+ * 1/60 s since the last frame, up to two: a rate, so that a view whose
+ * frames come late on a loaded machine does not fall further behind as long
+ * as it draws 30 frames a second, while a late frame does not take in so
+ * much that the next one is later still).
+ *
+ * The view builds and binds its rows in its items-changed handler, so the
+ * time the batches took is what their rows cost: a frame that builds rows
+ * for the first time takes a few of them, and items the view makes no row
+ * for (below the ones it keeps) go through by the hundred. The rows' style,
+ * size and drawing come later in the same frame and cost about as much
+ * again, hence a budget well under a frame; the cap is for a view that
+ * follows the newest row, where each item taken in is a row bound, cheaply.
+ * This keeps each frame short on any machine, while a burst of thousands
+ * scrolls by. While the view is not mapped there are no frames and
  * nobody watches: the rest arrives at once, in an idle after the callbacks
  * that added them (the model must still catch up for whoever reads it).
  *
@@ -26,15 +40,24 @@
 
 #include "tg-paced-list-model.h"
 
+/* What the batches of one frame may take, in µs. */
+#define FRAME_BUDGET_USEC 2000
+/* The frame `max-per-frame` counts in: 60 a second. */
+#define FRAME_USEC        (G_USEC_PER_SEC / 60)
+/* A late frame takes in what its time allows, up to this many frames' worth. */
+#define MAX_LATE_FRAMES   2
+
 struct _TgPacedListModel
 {
   GObject     parent_instance;
 
   GListModel *model;          /* owned, nullable: the source */
   GtkWidget  *widget;         /* weak: whose frames set the pace */
+  guint       batch;
   guint       max_per_frame;
   guint       n_shown;        /* the first n_shown items of the source */
   guint       tick_id;
+  gint64      last_tick;      /* frame time of the last tick, 0 before one */
   guint       idle_id;
 };
 
@@ -72,11 +95,37 @@ on_tick (GtkWidget     *widget,
          gpointer       user_data)
 {
   TgPacedListModel *self = user_data;
+  gint64 start = g_get_monotonic_time ();
+  gint64 frame_time = gdk_frame_clock_get_frame_time (frame_clock);
+  guint allowance = self->max_per_frame;
+  guint taken = 0;
+  gboolean behind;
 
-  if (grow (self, self->max_per_frame))
+  /* The cap is a rate: on a loaded machine frames come late, and a count
+   * per frame would let the view fall further behind the slower they get. */
+  if (self->last_tick != 0 && allowance < G_MAXUINT / MAX_LATE_FRAMES)
+    allowance *= (guint) CLAMP ((frame_time - self->last_tick) / FRAME_USEC, 1, MAX_LATE_FRAMES);
+  self->last_tick = frame_time;
+
+  /* taken < allowance in the loop: no overflow, whatever the cap. */
+  do
+    {
+      guint before = self->n_shown;
+
+      behind = grow (self, MIN (self->batch, allowance - taken));
+      /* A handler of the view may have changed the source meanwhile. */
+      if (self->n_shown < before)
+        break;
+      taken += self->n_shown - before;
+    }
+  while (behind && taken < allowance &&
+         g_get_monotonic_time () - start < FRAME_BUDGET_USEC);
+
+  if (self->n_shown < source_size (self))
     return G_SOURCE_CONTINUE;
 
   self->tick_id = 0;
+  self->last_tick = 0;
   return G_SOURCE_REMOVE;
 }
 
@@ -96,6 +145,7 @@ remove_tick (TgPacedListModel *self)
   if (self->tick_id != 0 && self->widget != NULL)
     gtk_widget_remove_tick_callback (self->widget, self->tick_id);
   self->tick_id = 0;
+  self->last_tick = 0;
 }
 
 static void
@@ -218,21 +268,26 @@ tg_paced_list_model_init (TgPacedListModel *self)
  * tg_paced_list_model_new:
  * @widget: the widget whose frames set the pace: the list view, or a widget
  *   that contains it
- * @max_per_frame: how many items may reach the view in one frame, at least 1
+ * @batch: how many items reach the view at a time, at least 1
+ * @max_per_frame: how many may reach it in a frame of 1/60 s (a late frame
+ *   takes up to two frames' worth); %G_MAXUINT: as many as the time budget
+ *   allows
  *
  * Returns: (transfer full): a model showing nothing until a source is set
  */
 TgPacedListModel *
 tg_paced_list_model_new (GtkWidget *widget,
+                         guint      batch,
                          guint      max_per_frame)
 {
   TgPacedListModel *self;
 
   g_return_val_if_fail (GTK_IS_WIDGET (widget), NULL);
-  g_return_val_if_fail (max_per_frame >= 1, NULL);
+  g_return_val_if_fail (batch >= 1, NULL);
 
   self = g_object_new (TG_TYPE_PACED_LIST_MODEL, NULL);
-  self->max_per_frame = max_per_frame;
+  self->batch = batch;
+  self->max_per_frame = MAX (batch, max_per_frame);
   g_set_weak_pointer (&self->widget, widget);
   g_signal_connect_object (widget, "map", G_CALLBACK (on_widget_map), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (widget, "unmap", G_CALLBACK (on_widget_unmap), self, G_CONNECT_SWAPPED);

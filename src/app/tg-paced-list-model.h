@@ -10,10 +10,12 @@ G_DECLARE_FINAL_TYPE (TgPacedListModel, tg_paced_list_model, TG, PACED_LIST_MODE
 
 /*
  * A GListModel that shows the items of another one, from the first, and
- * catches up with what is added to it by at most a few items per frame of a
- * widget (all at once, in an idle, while the widget is not mapped).
+ * catches up with what is added to it a few items at a time, in the frames
+ * of a widget, within a time budget per frame (all at once, in an idle,
+ * while the widget is not mapped).
  */
 TgPacedListModel *tg_paced_list_model_new       (GtkWidget        *widget,
+                                                 guint             batch,
                                                  guint             max_per_frame);
 void              tg_paced_list_model_set_model (TgPacedListModel *self,
                                                  GListModel       *model);

@@ -121,7 +121,8 @@ tg_result_item_class_init (TgResultItemClass *klass)
   /**
    * TgResultItem:finished:
    *
-   * Whether the request has ended, with an answer or an error.
+   * Whether the request has ended, with an answer or an error; %FALSE
+   * again once restarted for a new burst.
    */
   properties[PROP_FINISHED] =
     g_param_spec_boolean ("finished", NULL, NULL, FALSE, readable);
@@ -178,12 +179,15 @@ tg_result_item_new (guint index)
   return g_object_new (TG_TYPE_RESULT_ITEM, "index", index, NULL);
 }
 
+/* Everything an answer (or the wait for one) changes, notified once each,
+ * "finished" last. */
 static void
-tg_result_item_finish (TgResultItem *self,
-                       guint         status,
-                       guint         attempts,
-                       const char   *text,
-                       gboolean      failed)
+tg_result_item_set_state (TgResultItem *self,
+                          guint         status,
+                          guint         attempts,
+                          const char   *text,
+                          gboolean      failed,
+                          gboolean      finished)
 {
   GObject *object = G_OBJECT (self);
 
@@ -216,9 +220,9 @@ tg_result_item_finish (TgResultItem *self,
       g_object_notify_by_pspec (object, properties[PROP_FAILED]);
     }
 
-  if (!self->finished)
+  if (self->finished != finished)
     {
-      self->finished = TRUE;
+      self->finished = finished;
       g_object_notify_by_pspec (object, properties[PROP_FINISHED]);
     }
 
@@ -242,8 +246,8 @@ tg_result_item_set_response (TgResultItem *self,
 {
   g_return_if_fail (TG_IS_RESULT_ITEM (self));
 
-  tg_result_item_finish (self, status, attempts, text,
-                         status < 200 || status >= 400);
+  tg_result_item_set_state (self, status, attempts, text,
+                            status < 200 || status >= 400, TRUE);
 }
 
 /**
@@ -259,7 +263,26 @@ tg_result_item_set_error (TgResultItem *self,
 {
   g_return_if_fail (TG_IS_RESULT_ITEM (self));
 
-  tg_result_item_finish (self, 0, self->attempts, message, TRUE);
+  tg_result_item_set_state (self, 0, self->attempts, message, TRUE, TRUE);
+}
+
+/**
+ * tg_result_item_restart:
+ * @self: a #TgResultItem
+ *
+ * Makes the result wait again, for the request of the same index in a new
+ * burst: the window reuses its results from one burst to the next, so that
+ * the list view rebinds the rows it has built instead of destroying them and
+ * building new ones (a few hundred widgets, tens of milliseconds in one go).
+ * Only for a result that has finished: its request must have ended.
+ */
+void
+tg_result_item_restart (TgResultItem *self)
+{
+  g_return_if_fail (TG_IS_RESULT_ITEM (self));
+  g_return_if_fail (self->finished);
+
+  tg_result_item_set_state (self, 0, 0, NULL, FALSE, FALSE);
 }
 
 guint

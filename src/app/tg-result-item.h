@@ -20,6 +20,7 @@ void          tg_result_item_set_response (TgResultItem  *self,
                                            const char    *text);
 void          tg_result_item_set_error    (TgResultItem  *self,
                                            const char    *message);
+void          tg_result_item_restart      (TgResultItem  *self);
 guint         tg_result_item_get_index    (TgResultItem  *self);
 gboolean      tg_result_item_get_finished (TgResultItem  *self);
 gboolean      tg_result_item_get_failed   (TgResultItem  *self);

@@ -16,15 +16,16 @@
 
 struct _TgResultRow
 {
-  GtkWidget     parent_instance;
+  GtkWidget       parent_instance;
 
-  TgResultItem *item;          /* owned, nullable */
+  TgResultItem   *item;          /* owned, nullable */
+  const char     *status_class;  /* static: the status's colour class shown */
 
   /* template children */
-  GtkLabel     *title_label;
-  GtkLabel     *retried_label;
-  GtkLabel     *status_label;
-  GtkLabel     *text_label;
+  GtkInscription *title_label;
+  GtkLabel       *retried_label;
+  GtkInscription *status_label;
+  GtkInscription *text_label;
 };
 
 G_DEFINE_FINAL_TYPE (TgResultRow, tg_result_row, GTK_TYPE_WIDGET)
@@ -78,21 +79,21 @@ update (TgResultRow *self)
 
   /* Translators: "Response 1", the post's "First resp" */
   title = g_strdup_printf (_("Response %u"), tg_result_item_get_index (item));
-  gtk_label_set_text (self->title_label, title);
+  gtk_inscription_set_text (self->title_label, title);
 
   if (!tg_result_item_get_finished (item))
     {
-      gtk_label_set_text (self->status_label, "…");
+      gtk_inscription_set_text (self->status_label, "…");
       /* Translators: a request that has not been answered yet */
-      gtk_label_set_text (self->text_label, _("Waiting…"));
+      gtk_inscription_set_text (self->text_label, _("Waiting…"));
       status_class = "dim-label";
     }
   else
     {
       if (tg_result_item_get_status (item) != 0)
         status = g_strdup_printf ("%u", tg_result_item_get_status (item));
-      gtk_label_set_text (self->status_label, status != NULL ? status : C_("status", "error"));
-      gtk_label_set_text (self->text_label, text != NULL ? text : "");
+      gtk_inscription_set_text (self->status_label, status != NULL ? status : C_("status", "error"));
+      gtk_inscription_set_text (self->text_label, text != NULL ? text : "");
 
       if (!tg_result_item_get_failed (item))
         status_class = "success";
@@ -102,8 +103,14 @@ update (TgResultRow *self)
         status_class = "error";
     }
 
-  gtk_widget_set_css_classes (GTK_WIDGET (self->status_label),
-                              (const char *[]) { "heading", "numeric", status_class, NULL });
+  /* Set only when it changes: setting classes restyles the widget even when
+   * they are the same, and a burst rebinds a couple of hundred rows. */
+  if (status_class != self->status_class)
+    {
+      gtk_widget_set_css_classes (GTK_WIDGET (self->status_label),
+                                  (const char *[]) { "heading", "numeric", status_class, NULL });
+      self->status_class = status_class;
+    }
   gtk_widget_set_visible (GTK_WIDGET (self->retried_label), tg_result_item_get_attempts (item) >= 2);
 
   update_accessible_label (self, title, status);

@@ -56,6 +56,7 @@ struct _TgTimeline
   gint64         last_frame_draw;
   gboolean       draw_pending;
   gboolean       resize_pending;
+  guint          measured_lanes;   /* the lanes the last height request counted */
 };
 
 /* Where a time goes on the x axis, for one width of the widget. */

@@ -52,6 +52,8 @@ enum {
 static GParamSpec *properties[N_PROPS];
 
 static void queue_redraw (TgTimeline *self);
+static void configure_adjustments (TgTimeline *self);
+static guint natural_lanes (TgTimeline *self);
 
 /* ------------------------------------------------------------------------ */
 /* Lanes                                                                    */
@@ -264,7 +266,14 @@ on_tick (GtkWidget     *widget,
   if (self->resize_pending)
     {
       self->resize_pending = FALSE;
-      gtk_widget_queue_resize (widget);
+      /* Past MAX_NATURAL_LANES the height asked for stays the same and only
+       * what there is to scroll grows: a resize would re-measure the whole
+       * window (and on X11 ask the X server for the work area) every frame
+       * of a burst, for nothing. */
+      if (natural_lanes (self) != self->measured_lanes)
+        gtk_widget_queue_resize (widget);
+      else
+        configure_adjustments (self);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_LANES]);
     }
 
@@ -370,6 +379,13 @@ content_height (TgTimeline *self)
 /* ------------------------------------------------------------------------ */
 /* Size and scrolling                                                       */
 
+/* The lanes the natural height has room for. */
+static guint
+natural_lanes (TgTimeline *self)
+{
+  return CLAMP (self->lanes->len, 4, MAX_NATURAL_LANES);
+}
+
 static void
 tg_timeline_measure (GtkWidget      *widget,
                      GtkOrientation  orientation,
@@ -390,10 +406,9 @@ tg_timeline_measure (GtkWidget      *widget,
     {
       /* Natural: every lane up to a cap, beyond which the window scrolls
        * (the widget is its own GtkScrollable, so the minimum stays small). */
-      guint lanes = MAX (self->lanes->len, 4);
-
+      self->measured_lanes = natural_lanes (self);
       *minimum = HEADER_HEIGHT + 2 * LANE_HEIGHT + FOOTER_PADDING;
-      *natural = HEADER_HEIGHT + MIN (lanes, MAX_NATURAL_LANES) * LANE_HEIGHT + FOOTER_PADDING;
+      *natural = HEADER_HEIGHT + self->measured_lanes * LANE_HEIGHT + FOOTER_PADDING;
     }
 }
 

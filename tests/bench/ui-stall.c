@@ -2,7 +2,8 @@
  *
  * ui-stall: how long the main loop stalls while the home window takes a
  * burst of 1,000 requests (issue 4: "a burst of 1,000 keeps the window
- * responsive", target under 50 ms). Run it with tests/bench/ui-stall, which
+ * responsive"; issue 12's target: under one frame, 16 ms, by the median of
+ * the runs, and no run over 25 ms). Run it with tests/bench/ui-stall, which
  * gives it an X server, a private bus and the UI suite's environment.
  *
  * The window is the real TgHomeWindow on a real TgSession with the built-in
@@ -27,8 +28,10 @@
  * The same probes then watch the idle window for as long as the burst took,
  * so both are printed side by side. The burst is repeated (break, burst)
  * and the median of the runs is printed with each, and a last line that
- * says whether the target is met (by the median; the worst run is printed
- * with it). The first burst is the one a person sees first, and usually the
+ * says whether the target is met (by the median and the worst run). The
+ * "cpu" column is the main thread's CPU time in its busiest gap: on a
+ * loaded machine the wall-clock gaps also hold the waits for a core, and
+ * this tells how much of a stall was the window's own work. The first burst is the one a person sees first, and usually the
  * worst: the network view makes its rows then; later bursts rebind them.
  *
  * A stall that starts with the burst contains tg_home_window_send_requests()
@@ -49,6 +52,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tg-home-window.h"
@@ -59,7 +63,10 @@
 #include "tg-test-util.h"
 
 #define RESOURCE_TEXT    "protected resources"
-#define TARGET_MS        50.0
+/* Issue 12: under a frame by the median of the runs, and no run's longest
+ * stall over one and a half. */
+#define TARGET_MS        16.0
+#define WORST_TARGET_MS  25.0
 #define FRAME_MS         (1000.0 / 60.0)
 #define WARMUP_REQUESTS  32
 #define SETTLE_MS        500
@@ -94,6 +101,18 @@ static const GOptionEntry option_entries[] = {
 
 static gint64 deadline;
 static gboolean aborted;
+
+/* The main thread's CPU time, µs: what the window itself spent, which a
+ * loaded machine stretches in wall time (waiting for a core) but not here. */
+static gint64
+thread_cpu_time (void)
+{
+  struct timespec ts;
+
+  if (clock_gettime (CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+    return 0;
+  return (gint64) ts.tv_sec * G_USEC_PER_SEC + ts.tv_nsec / 1000;
+}
 
 static void
 on_watchdog (int signum)
@@ -191,7 +210,9 @@ typedef struct {
   gint64         t1;
   GArray        *gaps;        /* of gint64 µs between probe dispatches */
   GArray        *gap_ends;    /* of gint64: when each gap ended */
+  GArray        *gap_cpu;     /* of gint64: the main thread's CPU µs in each gap */
   gint64         last;
+  gint64         last_cpu;
   guint          probe_id;
 
   guint          tick_id;
@@ -214,11 +235,15 @@ on_probe (gpointer user_data)
 {
   Probe *probe = user_data;
   gint64 now = g_get_monotonic_time ();
+  gint64 cpu = thread_cpu_time ();
   gint64 gap = now - probe->last;
+  gint64 gap_cpu = cpu - probe->last_cpu;
 
   g_array_append_val (probe->gaps, gap);
   g_array_append_val (probe->gap_ends, now);
+  g_array_append_val (probe->gap_cpu, gap_cpu);
   probe->last = now;
+  probe->last_cpu = cpu;
   return G_SOURCE_CONTINUE;
 }
 
@@ -319,6 +344,7 @@ probe_init (Probe     *probe,
   probe->surface = gtk_native_get_surface (GTK_NATIVE (window));
   probe->gaps = g_array_new (FALSE, FALSE, sizeof (gint64));
   probe->gap_ends = g_array_new (FALSE, FALSE, sizeof (gint64));
+  probe->gap_cpu = g_array_new (FALSE, FALSE, sizeof (gint64));
   probe->cycles = g_array_new (FALSE, FALSE, sizeof (Cycle));
 }
 
@@ -327,6 +353,7 @@ probe_clear (Probe *probe)
 {
   g_clear_pointer (&probe->gaps, g_array_unref);
   g_clear_pointer (&probe->gap_ends, g_array_unref);
+  g_clear_pointer (&probe->gap_cpu, g_array_unref);
   g_clear_pointer (&probe->cycles, g_array_unref);
 }
 
@@ -339,6 +366,7 @@ probe_start (Probe  *probe,
 
   probe->t0 = t0;
   probe->last = t0;
+  probe->last_cpu = thread_cpu_time ();
 
   g_source_set_priority (source, G_PRIORITY_HIGH);
   g_source_set_callback (source, on_probe, probe, NULL);
@@ -364,11 +392,13 @@ probe_stop (Probe *probe)
 {
   gint64 now = g_get_monotonic_time ();
   gint64 gap = now - probe->last;
+  gint64 gap_cpu = thread_cpu_time () - probe->last_cpu;
 
   /* The stretch since the last dispatch counts too: a stall at the very
    * end is still a stall. */
   g_array_append_val (probe->gaps, gap);
   g_array_append_val (probe->gap_ends, now);
+  g_array_append_val (probe->gap_cpu, gap_cpu);
   probe->t1 = now;
 
   g_clear_handle_id (&probe->probe_id, g_source_remove);
@@ -387,9 +417,11 @@ probe_stop (Probe *probe)
 typedef struct {
   double wall_ms;
   double longest_ms;
+  double longest_cpu_ms; /* the most main-thread CPU in one gap */
+  double cpu_ms;         /* the main thread's CPU over the whole phase */
   double p99_ms;
   guint  over_frame;     /* gaps over 16.7 ms */
-  guint  over_target;    /* gaps over 50 ms */
+  guint  over_target;    /* gaps over WORST_TARGET_MS */
   guint  ticks;
   double longest_frame_ms;
   guint  renders;
@@ -427,6 +459,8 @@ compute_figures (const Probe *probe,
   gint64 gap_start, gap_end;
 
   figures->wall_ms = (probe->t1 - probe->t0) / 1000.0;
+  for (guint i = 0; i < n; i++)
+    figures->cpu_ms += g_array_index (probe->gap_cpu, gint64, i) / 1000.0;
   figures->ticks = probe->ticks;
   figures->longest_frame_ms = probe->longest_frame / 1000.0;
   figures->renders = probe->renders;
@@ -441,9 +475,11 @@ compute_figures (const Probe *probe,
 
       if (gap > g_array_index (probe->gaps, gint64, longest_index))
         longest_index = i;
+      figures->longest_cpu_ms = MAX (figures->longest_cpu_ms,
+                                     g_array_index (probe->gap_cpu, gint64, i) / 1000.0);
       if (gap > (gint64) (FRAME_MS * 1000.0))
         figures->over_frame++;
-      if (gap > (gint64) (TARGET_MS * 1000.0))
+      if (gap > (gint64) (WORST_TARGET_MS * 1000.0))
         figures->over_target++;
     }
 
@@ -496,6 +532,7 @@ list_gaps (const Probe *probe,
     {
       gint64 gap = g_array_index (probe->gaps, gint64, i);
       gint64 end = g_array_index (probe->gap_ends, gint64, i);
+      gint64 cpu = g_array_index (probe->gap_cpu, gint64, i);
       gint64 start = end - gap;
       gint64 in_frames = 0, update = 0, layout = 0, paint = 0;
 
@@ -515,9 +552,9 @@ list_gaps (const Probe *probe,
             }
         }
 
-      g_printerr ("gap %s %.6f %.6f %.1f ms, +%.1f ms, in frames %.1f ms "
+      g_printerr ("gap %s %.6f %.6f %.1f ms, +%.1f ms, cpu %.1f ms, in frames %.1f ms "
                   "(update %.1f, layout %.1f, paint %.1f)\n", what,
-                  start / 1e6, end / 1e6, gap / 1000.0, (start - probe->t0) / 1000.0,
+                  start / 1e6, end / 1e6, gap / 1000.0, (start - probe->t0) / 1000.0, cpu / 1000.0,
                   in_frames / 1000.0, update / 1000.0, layout / 1000.0, paint / 1000.0);
     }
 }
@@ -697,6 +734,8 @@ median_figures (const Figures *runs,
   memset (out, 0, sizeof *out);
   MEDIAN_OF (runs, n, wall_ms);
   MEDIAN_OF (runs, n, longest_ms);
+  MEDIAN_OF (runs, n, longest_cpu_ms);
+  MEDIAN_OF (runs, n, cpu_ms);
   MEDIAN_OF (runs, n, p99_ms);
   MEDIAN_OF (runs, n, over_frame);
   MEDIAN_OF (runs, n, over_target);
@@ -716,11 +755,11 @@ median_figures (const Figures *runs,
 static void
 print_header (void)
 {
-  g_print ("%-6s %-5s %8s %8s %7s %6s %5s %6s %8s %6s %7s %7s %7s %7s %7s  %s\n",
-           "run", "phase", "wall", "longest", "p99", ">16.7", ">50", "ticks", "longest", "frames",
+  g_print ("%-6s %-5s %8s %7s %8s %7s %7s %6s %5s %6s %8s %6s %7s %7s %7s %7s %7s  %s\n",
+           "run", "phase", "wall", "cpu", "longest", "cpu", "p99", ">16.7", ">25", "ticks", "longest", "frames",
            "update", "layout", "paint", "send", "tail", "results");
-  g_print ("%-6s %-5s %8s %8s %7s %6s %5s %6s %8s %6s %7s %7s %7s %7s %7s  %s\n",
-           "", "", "ms", "stall ms", "ms", "gaps", "gaps", "", "frame ms", "drawn",
+  g_print ("%-6s %-5s %8s %7s %8s %7s %7s %6s %5s %6s %8s %6s %7s %7s %7s %7s %7s  %s\n",
+           "", "", "ms", "ms", "stall ms", "max ms", "ms", "gaps", "gaps", "", "frame ms", "drawn",
            "max ms", "max ms", "max ms", "ms", "max ms", "ok/failed/retried");
 }
 
@@ -735,8 +774,8 @@ print_row (const char    *run,
   g_autofree char *results = burst ? g_strdup_printf ("%u/%u/%u", f->ok, f->failed, f->retried)
                                    : g_strdup ("-");
 
-  g_print ("%-6s %-5s %8.1f %8.1f %7.2f %6u %5u %6u %8.1f %6u %7.1f %7.1f %7.1f %7s %7s  %s\n",
-           run, phase, f->wall_ms, f->longest_ms, f->p99_ms, f->over_frame, f->over_target,
+  g_print ("%-6s %-5s %8.1f %7.0f %8.1f %7.1f %7.2f %6u %5u %6u %8.1f %6u %7.1f %7.1f %7.1f %7s %7s  %s\n",
+           run, phase, f->wall_ms, f->cpu_ms, f->longest_ms, f->longest_cpu_ms, f->p99_ms, f->over_frame, f->over_target,
            f->ticks, f->longest_frame_ms, f->renders, f->max_update_ms, f->max_layout_ms,
            f->max_paint_ms, send, tail, results);
 }
@@ -1042,14 +1081,21 @@ main (int   argc,
     }
   else
     {
-      double worst = 0.0;
+      double worst = 0.0, worst_cpu = 0.0;
 
       for (guint run = 0; run < runs_done; run++)
-        worst = MAX (worst, longest[run]);
-      pass = burst_median.longest_ms < TARGET_MS;
-      g_print ("longest main-loop stall during a %d-request burst: %.0f ms "
-               "(median of %u runs, worst %.0f ms; target < %.0f ms): %s\n",
-               opt_requests, burst_median.longest_ms, runs_done, worst, TARGET_MS,
+        {
+          worst = MAX (worst, longest[run]);
+          worst_cpu = MAX (worst_cpu, bursts[run].longest_cpu_ms);
+        }
+      pass = burst_median.longest_ms < TARGET_MS && worst < WORST_TARGET_MS;
+      /* The CPU figure is the same stall without the waits for a core that
+       * a loaded machine adds: when the two differ much, the load decided. */
+      g_print ("main-thread CPU in one gap: %.1f ms (median of %u runs, worst %.1f ms)\n",
+               burst_median.longest_cpu_ms, runs_done, worst_cpu);
+      g_print ("longest main-loop stall during a %d-request burst: %.1f ms "
+               "(median of %u runs, worst %.1f ms; target < %.0f ms, worst < %.0f ms): %s\n",
+               opt_requests, burst_median.longest_ms, runs_done, worst, TARGET_MS, WORST_TARGET_MS,
                pass ? "PASS" : "FAIL");
       status = pass ? 0 : 1;
     }
