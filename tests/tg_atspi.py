@@ -9,6 +9,8 @@ touched: HOME and the XDG directories point into a temporary directory, and
 GSettings uses the memory backend.
 """
 
+import ctypes
+import ctypes.util
 import os
 import re
 import shutil
@@ -74,11 +76,40 @@ except (ImportError, ValueError) as e:
 TYPE_NAME = re.compile(r"^(Gtk|Adw|Tg)[A-Z]\w*$")
 
 
+class DisplayHold:
+    """A connection to the X server, held for the whole session.
+
+    An X server resets when its last client leaves, and a client that
+    connects during the reset is turned away: GTK then says "cannot open
+    display" and the app exits at once. Just before the app starts, the
+    UI tests before this one have gone, and the bus launcher and libatspi
+    each open and close a connection of their own (to set and read the
+    root window's AT_SPI_BUS): each of those can leave the server with no
+    client. Holding one connection from before all of them to the end
+    means the server never resets under the session."""
+
+    def __init__(self, timeout=10):
+        xlib = ctypes.CDLL(ctypes.util.find_library("X11") or "libX11.so.6")
+        xlib.XOpenDisplay.restype = ctypes.c_void_p
+        xlib.XOpenDisplay.argtypes = [ctypes.c_char_p]
+        xlib.XCloseDisplay.argtypes = [ctypes.c_void_p]
+        self.xlib = xlib
+        # This connection too can meet a reset that a client before it began.
+        self.display = Session.wait(lambda: xlib.XOpenDisplay(None), timeout,
+                                    f"a connection to the X display {os.environ.get('DISPLAY')}")
+
+    def close(self):
+        if self.display:
+            self.xlib.XCloseDisplay(self.display)
+            self.display = None
+
+
 class Session:
     """The accessibility bus and one run of the app."""
 
     def __init__(self, app, schema_dir, extra_env=None, args=()):
         self.processes = []
+        self.display = DisplayHold()
         env = dict(os.environ)
         env.update({
             "GSETTINGS_BACKEND": "memory",
@@ -148,6 +179,7 @@ class Session:
                     process.wait(10)
                 except subprocess.TimeoutExpired:
                     process.kill()
+        self.display.close()
 
 
 # --------------------------------------------------------------------------
