@@ -11,16 +11,14 @@ usage: test-ui-atspi.py BUILDDIR   (under an X server: xvfb-run, build-aux/check
 Prints TAP. Needs python3-gi, gir1.2-atspi-2.0 and at-spi2-core.
 """
 
-import json
 import os
 import re
 import sys
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tg_atspi as t  # noqa: E402  (re-executes on a private bus first)
-from tg_atspi import Atspi  # noqa: E402
+from tg_atspi import Atspi, XK_Return, XK_space, get_stats, key, put_settings, server_url  # noqa: E402
 
 BURST_HEADER = re.compile(r"^Burst (\d+)$")
 LOG_ROW = re.compile(r"^(GET|POST|DELETE) (\S+), (\S+|waiting for the answer), (\S+), "
@@ -75,18 +73,6 @@ def press(window, role, name):
     t.press(t.by_name(window, role, name))
 
 
-def key(keyval, control=False, shift=False):
-    """A key press as a person makes it (XTest, through AT-SPI)."""
-    mask = ((1 << int(Atspi.ModifierType.CONTROL)) if control else 0) | \
-           ((1 << int(Atspi.ModifierType.SHIFT)) if shift else 0)
-    if mask:
-        Atspi.generate_keyboard_event(mask, None, Atspi.KeySynthType.LOCKMODIFIERS)
-    Atspi.generate_keyboard_event(keyval, None, Atspi.KeySynthType.SYM)
-    if mask:
-        Atspi.generate_keyboard_event(mask, None, Atspi.KeySynthType.UNLOCKMODIFIERS)
-    time.sleep(0.15)
-
-
 def type_over(text):
     """Selects what the focused field holds and types text over it."""
     key(ord("a"), control=True)
@@ -112,27 +98,6 @@ def tab_to(window, role, name, limit=60):
     raise AssertionError(f"Tab never reached “{name}”; met: {met}")
 
 
-def server_url(home):
-    for obj in t.walk(home):
-        m = re.search(r"Built-in demo server, (http://\S+)", t.name(obj))
-        if m:
-            return m.group(1)
-    raise AssertionError("no built-in server URL in the window's subtitle")
-
-
-def get_stats(url):
-    with urllib.request.urlopen(url + "/demo/stats", timeout=10) as answer:
-        return json.load(answer)
-
-
-def put_settings(url, settings):
-    request = urllib.request.Request(url + "/demo/settings", data=json.dumps(settings).encode(),
-                                     method="PUT", headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as answer:
-        return json.load(answer)
-
-
-XK_Return, XK_space = 0xff0d, 0x20
 
 
 def main():

@@ -11,6 +11,7 @@ GSettings uses the memory backend.
 
 import ctypes
 import ctypes.util
+import json
 import os
 import re
 import shutil
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 INSIDE = "TG_ATSPI_PRIVATE_BUS"
 BUS_LAUNCHER_PATHS = (
@@ -360,6 +362,44 @@ def said_twice(label):
     words = label.lower().split()
     half = len(words) // 2
     return len(words) % 2 == 0 and half > 0 and words[:half] == words[half:]
+
+
+# --------------------------------------------------------------------------
+# Acting as a person, and on the built-in server
+
+XK_Return, XK_space = 0xff0d, 0x20
+
+
+def key(keyval, control=False, shift=False):
+    """A key press as a person makes it (XTest, through AT-SPI)."""
+    mask = ((1 << int(Atspi.ModifierType.CONTROL)) if control else 0) | \
+           ((1 << int(Atspi.ModifierType.SHIFT)) if shift else 0)
+    if mask:
+        Atspi.generate_keyboard_event(mask, None, Atspi.KeySynthType.LOCKMODIFIERS)
+    Atspi.generate_keyboard_event(keyval, None, Atspi.KeySynthType.SYM)
+    if mask:
+        Atspi.generate_keyboard_event(mask, None, Atspi.KeySynthType.UNLOCKMODIFIERS)
+    time.sleep(0.15)
+
+
+def server_url(home):
+    for obj in walk(home):
+        m = re.search(r"Built-in demo server, (http://\S+)", name(obj))
+        if m:
+            return m.group(1)
+    raise AssertionError("no built-in server URL in the window's subtitle")
+
+
+def get_stats(url):
+    with urllib.request.urlopen(url + "/demo/stats", timeout=10) as answer:
+        return json.load(answer)
+
+
+def put_settings(url, settings):
+    request = urllib.request.Request(url + "/demo/settings", data=json.dumps(settings).encode(),
+                                     method="PUT", headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.load(answer)
 
 
 # --------------------------------------------------------------------------
