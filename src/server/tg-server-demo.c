@@ -8,7 +8,7 @@
  *   POST /demo/revoke-refresh-tokens    every session (refresh family) is revoked
  *   GET  /demo/settings                 the settings below
  *   PUT  /demo/settings                 accessTtl, reuseGrace, latencyMs, jitterMs,
- *                                       refreshLatencyMs,
+ *                                       refreshLatencyMs, holdRefreshes,
  *                                       refreshFault {kind, status, hangMs, count}
  *
  * Refresh fault kinds: "status" (answer with that status), "hang" (hold the
@@ -16,6 +16,11 @@
  * not processed) and "lost-answer" (the refresh is processed and committed,
  * then the connection is closed without an answer: only the server knows the
  * presented token is used up).
+ *
+ * holdRefreshes: while true, every successful refresh answer is held back
+ * until it is set to false again: a refresh as slow as a test needs it to be,
+ * whatever the speed of the machine (a sanitizer build, a loaded CI runner),
+ * where refreshLatencyMs is a guess at how long that is.
  *
  * The API does not know this module: it plugs itself into the server's hook
  * points (TgServerHooks) when the server starts, and counts, delays and
@@ -68,7 +73,10 @@ typedef struct {
   guint           latency_ms;          /* before every resource answer */
   guint           jitter_ms;           /* and up to this much more */
   guint           refresh_latency_ms;  /* before every successful refresh answer */
+  gboolean        hold_refreshes;      /* hold those answers until this is unset */
   TgRefreshFault  refresh_fault;
+
+  GPtrArray      *held_refreshes;      /* owned, of unowned HeldRefresh: answers held now */
 
   /* counters since start */
   guint64         sign_ins;
@@ -87,6 +95,9 @@ demo_free (gpointer data)
 {
   TgServerDemo *demo = data;
 
+  /* The server dropped every held answer before it let go of its hooks. */
+  g_warn_if_fail (demo->held_refreshes->len == 0);
+  g_ptr_array_unref (demo->held_refreshes);
   g_hash_table_unref (demo->resources_by_status);
   g_free (demo);
 }
@@ -139,10 +150,9 @@ demo_exchanged (gpointer           data,
  * token endpoint, so that a person (or a test) can watch the requests wait at
  * the client's gate. */
 static guint
-demo_answer_delay_ms (gpointer         data,
-                      TgServerExchange exchange)
+demo_answer_delay_ms (TgServerDemo     *demo,
+                      TgServerExchange  exchange)
 {
-  TgServerDemo *demo = data;
   guint32 random = 0;
 
   if (exchange == TG_SERVER_EXCHANGE_REFRESH)
@@ -152,6 +162,69 @@ demo_answer_delay_ms (gpointer         data,
 
   tg_crypto_random_bytes ((guint8 *) &random, sizeof random);
   return demo->latency_ms + random % (demo->jitter_ms + 1);
+}
+
+/* A successful refresh's answer, held until holdRefreshes is unset. */
+typedef struct {
+  TgServerDemo *demo;
+  GSource      *timer;  /* unowned: the server's, valid until held_refresh_free() */
+} HeldRefresh;
+
+static void
+held_refresh_free (gpointer data)
+{
+  HeldRefresh *held = data;
+
+  g_ptr_array_remove_fast (held->demo->held_refreshes, held);
+  g_free (held);
+}
+
+/* On the server's delay timer, so that stopping the server, or the client
+ * leaving, lets go of the answer as it does of a slow one. The timer is a
+ * minute, the longest delay a setting can ask for: a hold nobody lifts (a test
+ * that failed half-way) must not keep a client's refresh, and every request
+ * waiting behind it, forever. */
+static void
+hold_refresh_answer (TgServerDemo      *demo,
+                     SoupServerMessage *msg)
+{
+  HeldRefresh *held = g_new0 (HeldRefresh, 1);
+
+  held->demo = demo;
+  held->timer = _tg_server_delay_then (demo->server, msg, MAX_DELAY_MS, NULL, held, held_refresh_free);
+  g_ptr_array_add (demo->held_refreshes, held);
+}
+
+/* Sends every held answer on the next turn of the server's main loop: each
+ * timer fires then, and its held_refresh_free() takes it out of the array. */
+static void
+release_refresh_answers (TgServerDemo *demo)
+{
+  for (guint i = 0; i < demo->held_refreshes->len; i++)
+    {
+      HeldRefresh *held = g_ptr_array_index (demo->held_refreshes, i);
+
+      g_source_set_ready_time (held->timer, 0);
+    }
+}
+
+static void
+demo_delay_answer (gpointer           data,
+                   SoupServerMessage *msg,
+                   TgServerExchange   exchange)
+{
+  TgServerDemo *demo = data;
+  guint delay_ms;
+
+  if (exchange == TG_SERVER_EXCHANGE_REFRESH && demo->hold_refreshes)
+    {
+      hold_refresh_answer (demo, msg);
+      return;
+    }
+
+  delay_ms = demo_answer_delay_ms (demo, exchange);
+  if (delay_ms > 0)
+    _tg_server_delay_then (demo->server, msg, delay_ms, NULL, NULL, NULL);
 }
 
 static void
@@ -238,7 +311,7 @@ demo_withhold_answer (gpointer           data,
 
 static const TgServerHooks demo_hooks = {
   .exchanged = demo_exchanged,
-  .answer_delay_ms = demo_answer_delay_ms,
+  .delay_answer = demo_delay_answer,
   .before_refresh = demo_before_refresh,
   .withhold_answer = demo_withhold_answer,
 };
@@ -320,6 +393,8 @@ stats_handler (TgServer          *self,
   tg_json_builder_add_int_member (builder, "revocations", demo->revocations);
   tg_json_builder_add_int_member (builder, "faultsInjected", demo->faults_injected);
   tg_json_builder_add_int_member (builder, "lostAnswers", demo->lost_answers);
+  /* Not a count since start: how many refresh answers holdRefreshes holds now. */
+  tg_json_builder_add_int_member (builder, "refreshesHeld", demo->held_refreshes->len);
   json_builder_set_member_name (builder, "resources");
   json_builder_begin_object (builder);
   g_hash_table_iter_init (&iter, demo->resources_by_status);
@@ -394,6 +469,8 @@ reply_settings (TgServerDemo      *demo,
   tg_json_builder_add_int_member (builder, "latencyMs", demo->latency_ms);
   tg_json_builder_add_int_member (builder, "jitterMs", demo->jitter_ms);
   tg_json_builder_add_int_member (builder, "refreshLatencyMs", demo->refresh_latency_ms);
+  json_builder_set_member_name (builder, "holdRefreshes");
+  json_builder_add_boolean_value (builder, demo->hold_refreshes);
   json_builder_set_member_name (builder, "refreshFault");
   if (fault->count == 0 || fault->kind == TG_FAULT_NONE)
     json_builder_add_null_value (builder);
@@ -443,6 +520,27 @@ read_int (JsonObject  *object,
     }
 
   *out = value;
+  return TRUE;
+}
+
+/* Reads member @name of @object as a boolean, like read_int(). */
+static gboolean
+read_bool (JsonObject  *object,
+           const char  *name,
+           gboolean    *out,
+           GError     **error)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s must be true or false", name);
+      return FALSE;
+    }
+
+  *out = json_node_get_boolean (node);
   return TRUE;
 }
 
@@ -533,7 +631,8 @@ settings_handler (TgServer          *self,
                   gpointer           data)
 {
   static const char * const known[] = {
-    "accessTtl", "reuseGrace", "latencyMs", "jitterMs", "refreshLatencyMs", "refreshFault", NULL
+    "accessTtl", "reuseGrace", "latencyMs", "jitterMs", "refreshLatencyMs", "holdRefreshes",
+    "refreshFault", NULL
   };
   TgServerDemo *demo = data;
   g_autoptr(JsonObject) body = NULL;
@@ -543,6 +642,7 @@ settings_handler (TgServer          *self,
   gint64 latency_ms = demo->latency_ms;
   gint64 jitter_ms = demo->jitter_ms;
   gint64 refresh_latency_ms = demo->refresh_latency_ms;
+  gboolean hold_refreshes = demo->hold_refreshes;
   TgRefreshFault fault = demo->refresh_fault;
 
   if (!demo_request_allowed (msg) ||
@@ -568,6 +668,7 @@ settings_handler (TgServer          *self,
       !read_int (body, "latencyMs", 0, MAX_DELAY_MS, &latency_ms, &error) ||
       !read_int (body, "jitterMs", 0, MAX_DELAY_MS, &jitter_ms, &error) ||
       !read_int (body, "refreshLatencyMs", 0, MAX_DELAY_MS, &refresh_latency_ms, &error) ||
+      !read_bool (body, "holdRefreshes", &hold_refreshes, &error) ||
       (json_object_has_member (body, "refreshFault") &&
        !read_fault (json_object_get_member (body, "refreshFault"), &fault, &error)))
     {
@@ -580,7 +681,10 @@ settings_handler (TgServer          *self,
   demo->latency_ms = (guint) latency_ms;
   demo->jitter_ms = (guint) jitter_ms;
   demo->refresh_latency_ms = (guint) refresh_latency_ms;
+  demo->hold_refreshes = hold_refreshes;
   demo->refresh_fault = fault;
+  if (!hold_refreshes)
+    release_refresh_answers (demo);
 
   reply_settings (demo, msg);
 }
@@ -604,6 +708,7 @@ _tg_server_demo_attach (TgServer *self)
   demo->latency_ms = self->latency_ms;
   demo->jitter_ms = self->jitter_ms;
   demo->resources_by_status = g_hash_table_new (NULL, NULL);
+  demo->held_refreshes = g_ptr_array_new ();
   _tg_server_set_hooks (self, &demo_hooks, demo, demo_free);
 
   if (!self->demo_controls)

@@ -66,8 +66,8 @@ typedef enum {
 /**
  * TgServerHooks:
  * @exchanged: an exchange has its answer set on @msg (its status is there)
- * @answer_delay_ms: how long to hold that answer back; 0 sends it at once.
- *   Asked for %TG_SERVER_EXCHANGE_REFRESH and %TG_SERVER_EXCHANGE_RESOURCE only
+ * @delay_answer: may hold that answer back (with _tg_server_delay_then());
+ *   called for %TG_SERVER_EXCHANGE_REFRESH and %TG_SERVER_EXCHANGE_RESOURCE only
  * @before_refresh: called before a refresh is processed
  * @withhold_answer: the refresh @before_refresh chose to withhold has its
  *   answer set: it is the hook's to dispose of (not delayed, not counted twice)
@@ -79,7 +79,8 @@ typedef struct {
   void                (*exchanged)       (gpointer           data,
                                           SoupServerMessage *msg,
                                           TgServerExchange   exchange);
-  guint               (*answer_delay_ms) (gpointer           data,
+  void                (*delay_answer)    (gpointer           data,
+                                          SoupServerMessage *msg,
                                           TgServerExchange   exchange);
   TgServerRefreshFate (*before_refresh)  (gpointer           data,
                                           SoupServerMessage *msg);
@@ -193,7 +194,7 @@ void     _tg_server_route            (TgServer          *self,
                                       TgServerHandler    handler,
                                       gpointer           data);
 gboolean _tg_server_body_too_large   (SoupServerMessage *msg);
-void     _tg_server_delay_then       (TgServer          *self,
+GSource *_tg_server_delay_then       (TgServer          *self,
                                       SoupServerMessage *msg,
                                       guint              delay_ms,
                                       GSourceFunc        then,

@@ -109,8 +109,11 @@ delayed_on_socket_event (GSocket      *socket,
  * hanging refreshes all go through here. Stopping the server drops the delayed
  * answer (and @data, with @destroy); the client closing the connection makes it
  * go out at once.
+ *
+ * Returns: (transfer none): the timer, which the server owns: valid until
+ *   @destroy is called. g_source_set_ready_time() on it answers early.
  */
-void
+GSource *
 _tg_server_delay_then (TgServer          *self,
                        SoupServerMessage *msg,
                        guint              delay_ms,
@@ -142,6 +145,8 @@ _tg_server_delay_then (TgServer          *self,
       g_source_set_name (delayed->watch, "[tg-server] delayed answer's client");
       g_source_attach (delayed->watch, self->context);
     }
+
+  return source;
 }
 
 static void

@@ -121,15 +121,14 @@ _tg_server_may_refresh (TgServer          *self,
  * @exchange: what the answer set on @msg says
  *
  * Reports an exchange of the API whose answer is set, and lets the hooks hold
- * that answer back (latency) or withhold it (see _tg_server_may_refresh()).
+ * that answer back (latency, a held refresh) or withhold it (see
+ * _tg_server_may_refresh()).
  */
 void
 _tg_server_exchanged (TgServer          *self,
                       SoupServerMessage *msg,
                       TgServerExchange   exchange)
 {
-  guint delay_ms;
-
   if (self->hooks == NULL)
     return;
 
@@ -145,9 +144,7 @@ _tg_server_exchanged (TgServer          *self,
    * failure is no answer worth slowing down. */
   if (exchange != TG_SERVER_EXCHANGE_REFRESH && exchange != TG_SERVER_EXCHANGE_RESOURCE)
     return;
-  delay_ms = self->hooks->answer_delay_ms (self->hooks_data, exchange);
-  if (delay_ms > 0)
-    _tg_server_delay_then (self, msg, delay_ms, NULL, NULL, NULL);
+  self->hooks->delay_answer (self->hooks_data, msg, exchange);
 }
 
 /* ------------------------------------------------------------------------- */
