@@ -92,13 +92,13 @@ run_cli (const char *issuer,
   return tg_test_run_wait (process, NULL, NULL);
 }
 
-/* `login --no-browser`: reads stderr up to the sign-in address, lets the
- * browser do as @script says, and waits for the CLI. */
+/* @process runs `login --no-browser`: reads its stderr up to the sign-in
+ * address, lets the browser do as @script says, and waits for the CLI. */
 static TgTestRun *
-login_with_browser (const char                *issuer,
-                    const TgTestBrowserScript *script)
+finish_login_with_browser (GSubprocess               *process,
+                           const char                *issuer,
+                           const TgTestBrowserScript *script)
 {
-  g_autoptr(GSubprocess) process = spawn (issuer, "login", "--no-browser", NULL);
   g_autoptr(GDataInputStream) err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (process));
   g_autoptr(GString) err_so_far = g_string_new (NULL);
   g_autoptr(TgTestBrowserResult) page = NULL;
@@ -119,6 +119,15 @@ login_with_browser (const char                *issuer,
       g_string_append (err_so_far, rest);
   }
   return tg_test_run_wait (process, NULL, err_so_far->str);
+}
+
+static TgTestRun *
+login_with_browser (const char                *issuer,
+                    const TgTestBrowserScript *script)
+{
+  g_autoptr(GSubprocess) process = spawn (issuer, "login", "--no-browser", NULL);
+
+  return finish_login_with_browser (process, issuer, script);
 }
 
 static const TgTestBrowserScript sign_in_script = { "sign-in", NULL, NULL };
@@ -158,6 +167,70 @@ test_session (void)
   get_after = run_cli (issuer, "get", "/api/resources/3", NULL);
   g_assert_cmpint (get_after->status, ==, 1);
   g_assert_nonnull (strstr (get_after->err, "not signed in at"));
+}
+
+#define CLIENT_SECRET "tg-cli-test-secret"
+
+/* A confidential client: the secret from --client-secret-file goes to the
+ * token endpoint by HTTP Basic, for the code and for the revocation. */
+static void
+test_confidential_client (void)
+{
+  g_autoptr(TgTestServer) server = tg_test_server_new ("client-secret", CLIENT_SECRET, NULL);
+  const char *issuer = tg_test_server_uri (server);
+  g_autofree char *secret_file = g_build_filename (server->dir, "client-secret", NULL);
+  g_autofree char *signed_in = g_strdup_printf ("Signed in as demo at %s.\n", issuer);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(TgTestRun) login = NULL;
+  g_autoptr(TgTestRun) get = NULL;
+  g_autoptr(TgTestRun) logout = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents_full (secret_file, CLIENT_SECRET "\n", -1, G_FILE_SET_CONTENTS_NONE, 0600, &error);
+  g_assert_no_error (error);
+
+  process = spawn (NULL, "--issuer", issuer, "--client-id", TG_SERVER_CONFIDENTIAL_CLIENT_ID,
+                   "--client-secret-file", secret_file, "--scope", "api offline_access",
+                   "login", "--no-browser", NULL);
+  login = finish_login_with_browser (process, issuer, &sign_in_script);
+  g_assert_cmpint (login->status, ==, 0);
+  g_assert_cmpstr (login->out, ==, signed_in);
+  g_assert_null (strstr (login->err, CLIENT_SECRET));
+
+  get = run_cli (NULL, "--issuer", issuer, "--client-id", TG_SERVER_CONFIDENTIAL_CLIENT_ID,
+                 "--client-secret-file", secret_file, "get", "/api/resources/3", NULL);
+  g_assert_cmpint (get->status, ==, 0);
+  g_assert_cmpstr (get->out, ==, "protected resources, username: demo, id: 3");
+
+  logout = run_cli (NULL, "--issuer", issuer, "--client-id", TG_SERVER_CONFIDENTIAL_CLIENT_ID,
+                    "--client-secret-file", secret_file, "logout", NULL);
+  g_assert_cmpint (logout->status, ==, 0);
+  g_assert_nonnull (strstr (logout->out, "revoked at the server"));
+}
+
+/* The wrong secret: the sign-in fails with the provider's invalid_client,
+ * and the secret is not repeated. */
+static void
+test_confidential_wrong_secret (void)
+{
+  g_autoptr(TgTestServer) server = tg_test_server_new ("client-secret", CLIENT_SECRET, NULL);
+  const char *issuer = tg_test_server_uri (server);
+  g_autofree char *secret_file = g_build_filename (server->dir, "client-secret", NULL);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(TgTestRun) login = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents_full (secret_file, "wrong-" CLIENT_SECRET, -1, G_FILE_SET_CONTENTS_NONE, 0600, &error);
+  g_assert_no_error (error);
+
+  process = spawn (NULL, "--issuer", issuer, "--client-id", TG_SERVER_CONFIDENTIAL_CLIENT_ID,
+                   "--client-secret-file", secret_file, "--scope", "api offline_access",
+                   "login", "--no-browser", NULL);
+  login = finish_login_with_browser (process, issuer, &sign_in_script);
+  g_assert_cmpint (login->status, ==, 1);
+  g_assert_cmpstr (login->out, ==, "");
+  g_assert_nonnull (strstr (login->err, "invalid_client"));
+  g_assert_null (strstr (login->err, CLIENT_SECRET));
 }
 
 static void
@@ -278,6 +351,8 @@ main (int    argc,
 
   g_test_add_func ("/cli-browser/session", test_session);
   g_test_add_func ("/cli-browser/refused", test_refused);
+  g_test_add_func ("/cli-browser/confidential-client", test_confidential_client);
+  g_test_add_func ("/cli-browser/confidential-client/wrong-secret", test_confidential_wrong_secret);
   g_test_add_func ("/cli-browser/bad-command-lines", test_bad_command_lines);
   g_test_add_func ("/cli-browser/bad-redirect-uri", test_bad_redirect_uri);
   g_test_add_func ("/cli-browser/no-browser-sign-in", test_no_browser_sign_in);
