@@ -343,6 +343,172 @@ test_no_browser_sign_in (void)
   soup_server_disconnect (server);
 }
 
+/* A provider whose userinfo endpoint fails as @userinfo_status and
+ * @userinfo_body say; the rest is just enough for a browser sign-in. */
+typedef struct {
+  char         *issuer;
+  guint         userinfo_status;
+  const char   *userinfo_body;
+  /* The provider runs on a thread of its own: the test blocks on the CLI's
+   * stderr meanwhile. */
+  GThread      *thread;
+  GMainContext *context;
+  GMainLoop    *loop;
+  GMutex        lock;
+  GCond         ready;
+} BrokenUserInfo;
+
+static void
+serve_broken_userinfo (SoupServer        *server,
+                       SoupServerMessage *msg,
+                       const char        *path,
+                       GHashTable        *query,
+                       gpointer           user_data)
+{
+  BrokenUserInfo *provider = user_data;
+  g_autofree char *document = NULL;
+  guint status = SOUP_STATUS_OK;
+  const char *body;
+
+  if (strcmp (path, "/.well-known/openid-configuration") == 0)
+    body = document = g_strdup_printf ("{\"issuer\":\"%s\",\"authorization_endpoint\":\"%s/authorize\","
+                                       "\"token_endpoint\":\"%s/token\",\"userinfo_endpoint\":\"%s/userinfo\","
+                                       "\"code_challenge_methods_supported\":[\"S256\"]}",
+                                       provider->issuer, provider->issuer, provider->issuer, provider->issuer);
+  else if (strcmp (path, "/token") == 0)
+    body = "{\"access_token\":\"an-access-token\",\"token_type\":\"Bearer\",\"expires_in\":60,"
+           "\"refresh_token\":\"a-refresh-token\"}";
+  else if (strcmp (path, "/userinfo") == 0)
+    {
+      status = provider->userinfo_status;
+      body = provider->userinfo_body;
+    }
+  else
+    {
+      soup_server_message_set_status (msg, SOUP_STATUS_NOT_FOUND, NULL);
+      return;
+    }
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, body, strlen (body));
+}
+
+static gpointer
+run_broken_userinfo (gpointer data)
+{
+  BrokenUserInfo *provider = data;
+  g_autoptr(SoupServer) server = soup_server_new (NULL, NULL);
+  g_autoptr(GSList) uris = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_main_context_push_thread_default (provider->context);
+  g_assert_true (soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
+  g_assert_no_error (error);
+  soup_server_add_handler (server, NULL, serve_broken_userinfo, provider, NULL);
+  uris = soup_server_get_uris (server);
+
+  g_mutex_lock (&provider->lock);
+  provider->issuer = g_strdup_printf ("http://127.0.0.1:%d", g_uri_get_port (uris->data));
+  g_cond_signal (&provider->ready);
+  g_mutex_unlock (&provider->lock);
+  g_slist_free_full (g_steal_pointer (&uris), (GDestroyNotify) g_uri_unref);
+
+  g_main_loop_run (provider->loop);
+  soup_server_disconnect (server);
+  g_main_context_pop_thread_default (provider->context);
+  return NULL;
+}
+
+static void
+broken_userinfo_start (BrokenUserInfo *provider)
+{
+  provider->context = g_main_context_new ();
+  provider->loop = g_main_loop_new (provider->context, FALSE);
+  g_mutex_init (&provider->lock);
+  g_cond_init (&provider->ready);
+  g_mutex_lock (&provider->lock);
+  provider->thread = g_thread_new ("broken-userinfo", run_broken_userinfo, provider);
+  while (provider->issuer == NULL)
+    g_cond_wait (&provider->ready, &provider->lock);
+  g_mutex_unlock (&provider->lock);
+}
+
+static void
+broken_userinfo_stop (BrokenUserInfo *provider)
+{
+  g_main_loop_quit (provider->loop);
+  g_thread_join (provider->thread);
+  g_main_loop_unref (provider->loop);
+  g_main_context_unref (provider->context);
+  g_mutex_clear (&provider->lock);
+  g_cond_clear (&provider->ready);
+  g_free (provider->issuer);
+}
+
+/* When the user's name cannot be had, login still succeeds, says who it
+ * cannot tell and why, and names the provider instead. */
+static void
+test_name_fallback (void)
+{
+  static const char huge_name[] = "{\"name\":\"%0*d\"}";
+  g_autofree char *huge = g_strdup_printf (huge_name, 100 * 1024, 0);
+  const struct {
+    const char *name;
+    guint       status;
+    const char *body;
+    const char *says;
+  } cases[] = {
+    { "500", 500, "{\"error\":\"server_error\"}", "answered HTTP 500" },
+    { "not JSON", 200, "<html>garbage</html>", "not a JSON object" },
+    { "no usable claim", 200, "{\"email\":\"demo@example.com\"}", "no name, preferred_username or sub" },
+    { "huge", 200, huge, "larger than" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GSubprocess) process = NULL;
+      g_autoptr(GDataInputStream) err = NULL;
+      g_autoptr(GString) err_so_far = g_string_new (NULL);
+      g_autoptr(TgTestBrowserResult) back = NULL;
+      g_autoptr(TgTestRun) login = NULL;
+      g_autofree char *address = NULL;
+      g_autofree char *redirect = NULL;
+      g_autofree char *state = NULL;
+      g_autofree char *callback = NULL;
+      g_autofree char *signed_in = NULL;
+      BrokenUserInfo provider = { NULL, cases[i].status, cases[i].body };
+
+      g_test_message ("userinfo: %s", cases[i].name);
+      broken_userinfo_start (&provider);
+
+      /* The browser part: the provider sends the browser straight back. */
+      process = spawn (provider.issuer, "login", "--no-browser", NULL);
+      err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (process));
+      address = tg_test_browser_read_address (err, err_so_far);
+      redirect = tg_test_browser_query_value (address, "redirect_uri");
+      state = tg_test_browser_query_value (address, "state");
+      callback = g_strdup_printf ("%s?code=a-code&state=%s", redirect, state);
+      back = tg_test_browser_get (callback);
+      g_assert_cmpuint (back->status, ==, 200);
+      {
+        g_autofree char *rest = g_data_input_stream_read_upto (err, "", 1, NULL, NULL, &error);
+
+        g_assert_no_error (error);
+        if (rest != NULL)
+          g_string_append (err_so_far, rest);
+      }
+      login = tg_test_run_wait (process, NULL, err_so_far->str);
+
+      signed_in = g_strdup_printf ("Signed in at %s.\n", provider.issuer);
+      g_assert_cmpint (login->status, ==, 0);
+      g_assert_cmpstr (login->out, ==, signed_in);
+      g_assert_nonnull (strstr (login->err, "Cannot tell who signed in"));
+      g_assert_nonnull (strstr (login->err, cases[i].says));
+      g_assert_null (strstr (login->err, "an-access-token"));
+      broken_userinfo_stop (&provider);
+    }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -356,6 +522,7 @@ main (int    argc,
   g_test_add_func ("/cli-browser/bad-command-lines", test_bad_command_lines);
   g_test_add_func ("/cli-browser/bad-redirect-uri", test_bad_redirect_uri);
   g_test_add_func ("/cli-browser/no-browser-sign-in", test_no_browser_sign_in);
+  g_test_add_func ("/cli-browser/name-fallback", test_name_fallback);
 
   return g_test_run ();
 }
