@@ -92,6 +92,22 @@ run_cli (const char *issuer,
   return tg_test_run_wait (process, NULL, NULL);
 }
 
+/* Waits for @process, whose stderr @err was read up to @err_so_far. */
+static TgTestRun *
+wait_with_stderr (GSubprocess      *process,
+                  GDataInputStream *err,
+                  GString          *err_so_far)
+{
+  g_autoptr(GError) error = NULL;
+  /* What is left of stderr: the stream has buffered some of it. */
+  g_autofree char *rest = g_data_input_stream_read_upto (err, "", 1, NULL, NULL, &error);
+
+  g_assert_no_error (error);
+  if (rest != NULL)
+    g_string_append (err_so_far, rest);
+  return tg_test_run_wait (process, NULL, err_so_far->str);
+}
+
 /* @process runs `login --no-browser`: reads its stderr up to the sign-in
  * address, lets the browser do as @script says, and waits for the CLI. */
 static TgTestRun *
@@ -102,7 +118,6 @@ finish_login_with_browser (GSubprocess               *process,
   g_autoptr(GDataInputStream) err = g_data_input_stream_new (g_subprocess_get_stderr_pipe (process));
   g_autoptr(GString) err_so_far = g_string_new (NULL);
   g_autoptr(TgTestBrowserResult) page = NULL;
-  g_autoptr(GError) error = NULL;
   g_autofree char *address = NULL;
 
   address = tg_test_browser_read_address (err, err_so_far);
@@ -110,15 +125,7 @@ finish_login_with_browser (GSubprocess               *process,
 
   page = tg_test_browser_finish (tg_test_browser_start (address, script));
   g_assert_cmpuint (page->status, ==, 200);
-  /* What is left of stderr: the stream has buffered some of it. */
-  {
-    g_autofree char *rest = g_data_input_stream_read_upto (err, "", 1, NULL, NULL, &error);
-
-    g_assert_no_error (error);
-    if (rest != NULL)
-      g_string_append (err_so_far, rest);
-  }
-  return tg_test_run_wait (process, NULL, err_so_far->str);
+  return wait_with_stderr (process, err, err_so_far);
 }
 
 static TgTestRun *
@@ -171,6 +178,33 @@ test_session (void)
 
 #define CLIENT_SECRET "tg-cli-test-secret"
 
+/* A 0600 file holding @contents, in @server's directory. */
+static char *
+write_secret_file (TgTestServer *server,
+                   const char   *contents)
+{
+  char *path = g_build_filename (server->dir, "client-secret", NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents_full (path, contents, -1, G_FILE_SET_CONTENTS_NONE, 0600, &error);
+  g_assert_no_error (error);
+  return path;
+}
+
+/* `login --no-browser` as the confidential client, the browser signing in. */
+static TgTestRun *
+confidential_login (const char *issuer,
+                    const char *secret_file)
+{
+  g_autoptr(GSubprocess) process = spawn (NULL, "--issuer", issuer,
+                                          "--client-id", TG_SERVER_CONFIDENTIAL_CLIENT_ID,
+                                          "--client-secret-file", secret_file,
+                                          "--scope", "api offline_access",
+                                          "login", "--no-browser", NULL);
+
+  return finish_login_with_browser (process, issuer, &sign_in_script);
+}
+
 /* A confidential client: the secret from --client-secret-file goes to the
  * token endpoint by HTTP Basic, for the code and for the revocation. */
 static void
@@ -178,21 +212,12 @@ test_confidential_client (void)
 {
   g_autoptr(TgTestServer) server = tg_test_server_new ("client-secret", CLIENT_SECRET, NULL);
   const char *issuer = tg_test_server_uri (server);
-  g_autofree char *secret_file = g_build_filename (server->dir, "client-secret", NULL);
+  g_autofree char *secret_file = write_secret_file (server, CLIENT_SECRET "\n");
   g_autofree char *signed_in = g_strdup_printf ("Signed in as demo at %s.\n", issuer);
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(TgTestRun) login = NULL;
+  g_autoptr(TgTestRun) login = confidential_login (issuer, secret_file);
   g_autoptr(TgTestRun) get = NULL;
   g_autoptr(TgTestRun) logout = NULL;
-  g_autoptr(GError) error = NULL;
 
-  g_file_set_contents_full (secret_file, CLIENT_SECRET "\n", -1, G_FILE_SET_CONTENTS_NONE, 0600, &error);
-  g_assert_no_error (error);
-
-  process = spawn (NULL, "--issuer", issuer, "--client-id", TG_SERVER_CONFIDENTIAL_CLIENT_ID,
-                   "--client-secret-file", secret_file, "--scope", "api offline_access",
-                   "login", "--no-browser", NULL);
-  login = finish_login_with_browser (process, issuer, &sign_in_script);
   g_assert_cmpint (login->status, ==, 0);
   g_assert_cmpstr (login->out, ==, signed_in);
   g_assert_null (strstr (login->err, CLIENT_SECRET));
@@ -215,18 +240,9 @@ test_confidential_wrong_secret (void)
 {
   g_autoptr(TgTestServer) server = tg_test_server_new ("client-secret", CLIENT_SECRET, NULL);
   const char *issuer = tg_test_server_uri (server);
-  g_autofree char *secret_file = g_build_filename (server->dir, "client-secret", NULL);
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(TgTestRun) login = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autofree char *secret_file = write_secret_file (server, "wrong-" CLIENT_SECRET);
+  g_autoptr(TgTestRun) login = confidential_login (issuer, secret_file);
 
-  g_file_set_contents_full (secret_file, "wrong-" CLIENT_SECRET, -1, G_FILE_SET_CONTENTS_NONE, 0600, &error);
-  g_assert_no_error (error);
-
-  process = spawn (NULL, "--issuer", issuer, "--client-id", TG_SERVER_CONFIDENTIAL_CLIENT_ID,
-                   "--client-secret-file", secret_file, "--scope", "api offline_access",
-                   "login", "--no-browser", NULL);
-  login = finish_login_with_browser (process, issuer, &sign_in_script);
   g_assert_cmpint (login->status, ==, 1);
   g_assert_cmpstr (login->out, ==, "");
   g_assert_nonnull (strstr (login->err, "invalid_client"));
@@ -465,7 +481,6 @@ test_name_fallback (void)
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr(GError) error = NULL;
       g_autoptr(GSubprocess) process = NULL;
       g_autoptr(GDataInputStream) err = NULL;
       g_autoptr(GString) err_so_far = g_string_new (NULL);
@@ -490,14 +505,7 @@ test_name_fallback (void)
       callback = g_strdup_printf ("%s?code=a-code&state=%s", redirect, state);
       back = tg_test_browser_get (callback);
       g_assert_cmpuint (back->status, ==, 200);
-      {
-        g_autofree char *rest = g_data_input_stream_read_upto (err, "", 1, NULL, NULL, &error);
-
-        g_assert_no_error (error);
-        if (rest != NULL)
-          g_string_append (err_so_far, rest);
-      }
-      login = tg_test_run_wait (process, NULL, err_so_far->str);
+      login = wait_with_stderr (process, err, err_so_far);
 
       signed_in = g_strdup_printf ("Signed in at %s.\n", provider.issuer);
       g_assert_cmpint (login->status, ==, 0);
