@@ -213,8 +213,10 @@ on_quit_signal (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-/* The confidential client's secret: the file's first line. Kept in a file,
- * not on the command line, where every user's `ps` would show it. */
+/* The confidential client's secret: the file's first line, trimmed, as
+ * tokengate-cli --client-secret-file reads it (so that one file serves
+ * both). Kept in a file, not on the command line, where every user's `ps`
+ * would show it. */
 static char *
 read_client_secret (const char  *path,
                     GError     **error)
@@ -226,9 +228,11 @@ read_client_secret (const char  *path,
 
   if (!g_file_get_contents (path, &contents, &len, error))
     return NULL;
-  line = strcspn (contents, "\r\n");
-  secret = line > 0 ? g_strndup (contents, line) : NULL;
+  line = strcspn (contents, "\n");
+  secret = g_strstrip (g_strndup (contents, line));
   explicit_bzero (contents, len);
+  if (*secret == '\0')
+    g_clear_pointer (&secret, g_free);
   if (secret == NULL)
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                  "the client secret file “%s” has no secret on its first line", path);
