@@ -427,6 +427,10 @@ test_client_authentication (void)
   g_autofree char *lower_scheme = NULL;
   const char *password = "grant_type=password&username=demo&password=demo";
   const char *paths[] = { "/oauth2/token", "/oauth2/revoke" };
+  /* The right secret, then a NUL and more: not the same secret. */
+  static const char with_nul[] = TG_SERVER_CONFIDENTIAL_CLIENT_ID ":tg+test+secret%3A%2B%26\0x";
+  g_autofree char *with_nul_encoded = g_base64_encode ((const guchar *) with_nul, sizeof with_nul - 1);
+  g_autofree char *nul_in_secret = g_strconcat ("Basic ", with_nul_encoded, NULL);
   struct {
     const char *name;
     const char *authorization;
@@ -440,6 +444,7 @@ test_client_authentication (void)
     { "no colon", no_colon, "" },
     { "no client ID", no_id, "" },
     { "a malformed %-escape", bad_escape, "" },
+    { "a NUL in the secret", nul_in_secret, "" },
     { "Basic without credentials", "Basic", "" },
     { "another scheme", "Bearer abc", "" },
     { "client_id in the body disagreeing", good, "&client_id=" TG_SERVER_NATIVE_CLIENT_ID },

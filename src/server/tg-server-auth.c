@@ -711,7 +711,6 @@ oauth2_revoke_handler (TgServer          *self,
   g_autoptr(GError) error = NULL;
   g_autofree char *hash = NULL;
   const char *token;
-  const char *client_id;
   gint64 family_id = 0;
 
   if (!_tg_server_check_method (msg, SOUP_METHOD_POST, NULL))
@@ -722,7 +721,7 @@ oauth2_revoke_handler (TgServer          *self,
       return;
     }
   /* RFC 7009 §2.1: the client authenticates as it does at the token endpoint. */
-  if (!_tg_server_authenticate_client (self, msg, form, &client_id))
+  if (!_tg_server_authenticate_client (self, msg, form, NULL))
     return;
   if ((token = _tg_server_form_value (form, "token")) == NULL)
     {

@@ -158,7 +158,8 @@ parse_basic (const char  *header,
 
   decoded = g_base64_decode (header, &len);
   colon = memchr (decoded, ':', len);
-  ok = colon != NULL && colon != (const char *) decoded;
+  /* A NUL would cut the ID or the secret short where they are compared. */
+  ok = colon != NULL && colon != (const char *) decoded && memchr (decoded, '\0', len) == NULL;
   if (ok)
     {
       const char *secret = colon + 1;
@@ -237,7 +238,7 @@ authenticate_basic (TgServer          *self,
 /**
  * _tg_server_authenticate_client:
  * @form: the request's body
- * @out_client_id: (out) (transfer none) (nullable): the client the request is
+ * @out_client_id: (out) (transfer none) (optional): the client the request is
  *   from, authenticated if it is confidential; NULL when it names none (the
  *   password grant of the seed clients)
  *
@@ -259,7 +260,10 @@ _tg_server_authenticate_client (TgServer           *self,
   const char *header = soup_message_headers_get_one (headers, "Authorization");
   const char *form_client_id = _tg_server_form_value (form, "client_id");
   const TgServerClient *client;
+  const char *unused;
 
+  if (out_client_id == NULL)
+    out_client_id = &unused;
   *out_client_id = NULL;
   if (_tg_server_form_value (form, "client_secret") != NULL)
     {
