@@ -730,6 +730,58 @@ test_insecure (void)
   g_assert_cmpint (tg_test_server_stat (core->server, "resources.200"), ==, 0);
 }
 
+/* The API URL is a base: a request's path is appended to its path. */
+static void
+test_join_uri (void)
+{
+  static const struct {
+    const char *base;
+    const char *path;
+    const char *expected;
+  } cases[] = {
+    { "http://127.0.0.1:7000", "/api/resources/1", "http://127.0.0.1:7000/api/resources/1" },
+    { "http://127.0.0.1:7000/", "/api/resources/1", "http://127.0.0.1:7000/api/resources/1" },
+    { "https://api.example.com/v1", "/users/1", "https://api.example.com/v1/users/1" },
+    { "https://api.example.com/v1/", "/users/1", "https://api.example.com/v1/users/1" },
+    { "https://api.example.com/v1//", "/users/1", "https://api.example.com/v1/users/1" },
+    { "https://api.example.com/v1?key=1#top", "/users/1?full=1", "https://api.example.com/v1/users/1?full=1" },
+    { "https://api.example.com/a%20b", "/c%2Fd", "https://api.example.com/a%20b/c%2Fd" },
+    { "http://[::1]:8080/v2", "/me", "http://[::1]:8080/v2/me" },
+    { "https://id.example/", "/api/resources/item-%u", "https://id.example/api/resources/item-%u" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *joined = tg_api_client_join_uri (cases[i].base, cases[i].path);
+
+      g_assert_cmpstr (joined, ==, cases[i].expected);
+    }
+  g_assert_null (tg_api_client_join_uri ("not a URL", "/x"));
+  g_assert_null (tg_api_client_join_uri ("ftp://files.example/pub", "/x"));
+}
+
+/* Requests go under the API URL's path, on the real server. */
+static void
+test_base_path (void)
+{
+  g_autoptr(TgTestCore) core = tg_test_core_new (tg_test_server_new (NULL));
+  g_autofree char *base = g_strconcat (tg_test_server_uri (core->server), "/api/", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TgApiClient) client = tg_api_client_new (core->manager, base, &error);
+  Sent outcome = { 0 };
+  g_autofree char *text = NULL;
+
+  g_assert_no_error (error);
+  tg_test_core_sign_in (core);
+  tg_api_client_send_async (client, "GET", "/resources/3", NULL, NULL, NULL, sent, &outcome);
+  tg_test_wait (&outcome.done, 30);
+  g_assert_no_error (outcome.error);
+  g_assert_cmpuint (outcome.response->status, ==, 200);
+  text = g_strndup (g_bytes_get_data (outcome.response->body, NULL), g_bytes_get_size (outcome.response->body));
+  g_assert_cmpstr (text, ==, "protected resources, username: demo, id: 3");
+  g_clear_pointer (&outcome.response, tg_api_response_free);
+}
+
 /* Rule 11: no token reaches a log line, whatever happens. */
 static GString *captured_log;
 
@@ -819,6 +871,8 @@ main (int   argc,
   g_test_add_func ("/core/api-client/body-resent", test_body_resent);
   g_test_add_func ("/core/api-client/cancel-pending", test_cancel_pending);
   g_test_add_func ("/core/api-client/insecure", test_insecure);
+  g_test_add_func ("/core/api-client/join-uri", test_join_uri);
+  g_test_add_func ("/core/api-client/base-path", test_base_path);
   g_test_add_func ("/core/api-client/no-token-in-logs", test_no_token_in_logs);
 
   return g_test_run ();

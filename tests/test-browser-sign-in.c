@@ -16,6 +16,7 @@
 #include "tg-browser-sign-in.h"
 #include "tg-provider-private.h"
 #include "tg-test-browser.h"
+#include "tg-test-core.h"
 #include "tg-test-server.h"
 #include "tg-test-sign-in.h"
 #include "tg-test-util.h"
@@ -28,15 +29,29 @@ typedef struct {
   TgBrowserSignIn *sign_in;
 } Fixture;
 
+#define CLIENT_SECRET "tg-test-confidential-secret"
+
+static void
+fixture_init_client (Fixture    *fixture,
+                     const char *scope,
+                     const char *client_secret)
+{
+  fixture->server = tg_test_server_new ("client-secret", CLIENT_SECRET, NULL);
+  fixture->provider = tg_test_discover (tg_test_server_uri (fixture->server));
+  if (client_secret != NULL)
+    fixture->client = tg_test_confidential_client_for (fixture->provider, TG_SERVER_CONFIDENTIAL_CLIENT_ID,
+                                                       client_secret, scope);
+  else
+    fixture->client = tg_test_client_for (fixture->provider, TG_SERVER_NATIVE_CLIENT_ID, scope);
+  fixture->sign_in = tg_browser_sign_in_new (tg_api_client_get_manager (fixture->client), fixture->provider);
+  tg_browser_sign_in_set_open_browser (fixture->sign_in, FALSE);
+}
+
 static void
 fixture_init (Fixture    *fixture,
               const char *scope)
 {
-  fixture->server = tg_test_server_new (NULL);
-  fixture->provider = tg_test_discover (tg_test_server_uri (fixture->server));
-  fixture->client = tg_test_client_for (fixture->provider, TG_SERVER_NATIVE_CLIENT_ID, scope);
-  fixture->sign_in = tg_browser_sign_in_new (tg_api_client_get_manager (fixture->client), fixture->provider);
-  tg_browser_sign_in_set_open_browser (fixture->sign_in, FALSE);
+  fixture_init_client (fixture, scope, NULL);
 }
 
 static void
@@ -198,6 +213,74 @@ test_flow (void)
         }
     }
   g_assert_true (revoked);
+}
+
+/* The status of the last request of @kind in @manager's log; 0 if none. */
+static guint
+last_status_of (TgTokenManager *manager,
+                TgRequestKind   kind)
+{
+  GListModel *log = G_LIST_MODEL (tg_token_manager_get_request_log (manager));
+  guint status = 0;
+
+  for (guint i = 0; i < g_list_model_get_n_items (log); i++)
+    {
+      g_autoptr(TgRequestRecord) record = g_list_model_get_item (log, i);
+
+      if (tg_request_record_get_kind (record) == kind)
+        status = tg_request_record_get_status (record);
+    }
+  return status;
+}
+
+/* A confidential client: its ID and secret go by HTTP Basic, and no
+ * client_id in the body (RFC 6749 §2.3.1) — for the code, the refresh and
+ * the revocation alike. */
+static void
+test_confidential_client_at_server (void)
+{
+  g_auto(Fixture) fixture = { 0 };
+  g_autoptr(TgTestBrowserResult) page = NULL;
+  TgTokenManager *manager;
+  Outcome outcome = { 0 };
+  g_autofree char *client_id = NULL;
+
+  fixture_init_client (&fixture, "api offline_access", CLIENT_SECRET);
+  manager = tg_api_client_get_manager (fixture.client);
+  page = run_with_browser (&fixture, &sign_in_script, NULL, &outcome);
+
+  g_assert_no_error (outcome.error);
+  g_assert_true (outcome.ok);
+  g_assert_cmpint (tg_token_manager_get_state (manager), ==, TG_TOKEN_STATE_VALID);
+  client_id = tg_test_browser_query_value (tg_browser_sign_in_get_authorization_uri (fixture.sign_in),
+                                           "client_id");
+  g_assert_cmpstr (client_id, ==, TG_SERVER_CONFIDENTIAL_CLIENT_ID);
+  g_assert_cmpuint (get_resource (&fixture), ==, 200);
+
+  /* Every access token dies: the next request refreshes, with Basic too. */
+  tg_test_server_post_demo (fixture.server, "/demo/expire-access-tokens", NULL);
+  g_assert_cmpuint (get_resource (&fixture), ==, 200);
+  g_assert_cmpuint (last_status_of (manager, TG_REQUEST_KIND_REFRESH), ==, 200);
+
+  tg_test_sign_out (manager);
+  g_assert_cmpuint (last_status_of (manager, TG_REQUEST_KIND_REVOKE), ==, 200);
+}
+
+/* A wrong secret: the provider says invalid_client, and the sign-in fails
+ * with it after the browser part went well. */
+static void
+test_confidential_wrong_secret (void)
+{
+  g_auto(Fixture) fixture = { 0 };
+  g_autoptr(TgTestBrowserResult) page = NULL;
+  Outcome outcome = { 0 };
+
+  fixture_init_client (&fixture, "api offline_access", "not-" CLIENT_SECRET);
+  page = run_with_browser (&fixture, &sign_in_script, NULL, &outcome);
+  g_assert_nonnull (outcome.error);
+  g_assert_nonnull (strstr (outcome.error->message, "invalid_client"));
+  g_assert_null (strstr (outcome.error->message, CLIENT_SECRET));
+  assert_failed (&fixture, &outcome, TG_AUTH_ERROR, outcome.error->code);
 }
 
 /* Without offline_access no consent is forced; with openid comes a nonce. */
@@ -876,6 +959,8 @@ main (int    argc,
 
   g_test_add_func ("/browser-sign-in/flow", test_flow);
   g_test_add_func ("/browser-sign-in/openid-nonce", test_openid_nonce);
+  g_test_add_func ("/browser-sign-in/confidential-client/at-server", test_confidential_client_at_server);
+  g_test_add_func ("/browser-sign-in/confidential-client/wrong-secret", test_confidential_wrong_secret);
   g_test_add_func ("/browser-sign-in/pkce-mismatch", test_pkce_mismatch);
   g_test_add_func ("/browser-sign-in/forged-answers", test_forged_answers);
   g_test_add_func ("/browser-sign-in/form-encoded-answer", test_form_encoded_answer);

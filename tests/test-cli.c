@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include "tg-server.h"
 #include "tg-test-util.h"
 
 /* TgBurst's path substitution and TgDemoControls are unit-tested here when
@@ -406,10 +407,13 @@ server_add_user (Server     *server,
   g_assert_true (g_subprocess_get_successful (process));
 }
 
+/* @secret_file (nullable): registers the confidential client. */
 static Server *
-server_start (gboolean demo_controls)
+server_start_with_secret (gboolean    demo_controls,
+                          const char *secret_file)
 {
   g_autoptr(GSubprocessLauncher) launcher = tg_test_child_launcher (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GDataInputStream) out = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *line = NULL;
@@ -419,12 +423,22 @@ server_start (gboolean demo_controls)
   server->database = g_build_filename (server->dir, "server.db", NULL);
   server_add_user (server, USER, PASSWORD);
 
-  server->process = g_subprocess_launcher_spawn (launcher, &error, tg_test_binary ("TOKENGATE_SERVER"),
-                                                 "--listen", "127.0.0.1:0",
-                                                 "--database", server->database,
-                                                 "--password-iterations", "1000",
-                                                 demo_controls ? NULL : "--no-demo-controls",
-                                                 NULL);
+  g_ptr_array_add (argv, (char *) tg_test_binary ("TOKENGATE_SERVER"));
+  g_ptr_array_add (argv, (char *) "--listen");
+  g_ptr_array_add (argv, (char *) "127.0.0.1:0");
+  g_ptr_array_add (argv, (char *) "--database");
+  g_ptr_array_add (argv, server->database);
+  g_ptr_array_add (argv, (char *) "--password-iterations");
+  g_ptr_array_add (argv, (char *) "1000");
+  if (!demo_controls)
+    g_ptr_array_add (argv, (char *) "--no-demo-controls");
+  if (secret_file != NULL)
+    {
+      g_ptr_array_add (argv, (char *) "--client-secret-file");
+      g_ptr_array_add (argv, (char *) secret_file);
+    }
+  g_ptr_array_add (argv, NULL);
+  server->process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
 
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
@@ -435,6 +449,12 @@ server_start (gboolean demo_controls)
   server->base_uri = g_strdup (line + strlen ("listening on "));
 
   return server;
+}
+
+static Server *
+server_start (gboolean demo_controls)
+{
+  return server_start_with_secret (demo_controls, NULL);
 }
 
 static void
@@ -746,10 +766,15 @@ test_client_secret_file (void)
     assert_no_password (run, secret);
   }
 
+  /* The server reads the same file: its confidential client, by HTTP Basic
+   * (the sign-in and every refresh). */
   g_assert_cmpint (g_chmod (path, 0600), ==, 0);
   {
-    g_autoptr(TgTestRun) run = run_cli (NULL, "--embedded", "--protocol", "oauth2", "--client-id", "cli",
-                                  "--client-secret-file", path, "--scope", "read", "burst", "--json", NULL);
+    g_autoptr(Server) server = server_start_with_secret (TRUE, path);
+    g_autoptr(TgTestRun) run = run_cli (PASSWORD "\n", "--server", server->base_uri, "--protocol", "oauth2",
+                                        "--client-id", TG_SERVER_CONFIDENTIAL_CLIENT_ID,
+                                        "--client-secret-file", path, "--user", USER, "--password-stdin",
+                                        "--scope", "read", "burst", "--json", NULL);
     g_autoptr(JsonObject) object = NULL;
 
     g_assert_cmpint (run->status, ==, 0);

@@ -1304,7 +1304,7 @@ test_metadata (void)
   const char *base = NULL;
   const char *code[] = { "code", NULL };
   const char *s256[] = { "S256", NULL };
-  const char *none[] = { "none", NULL };
+  const char *auth_methods[] = { "none", "client_secret_basic", NULL };
   const char *grants[] = { "authorization_code", "refresh_token", "password", NULL };
   const char *scopes[] = { "api", "offline_access", "openid", NULL };
 
@@ -1324,7 +1324,7 @@ test_metadata (void)
   g_assert_cmpstr (json_object_get_string_member (object, "revocation_endpoint"), ==, revoke);
   assert_strings (object, "response_types_supported", code);
   assert_strings (object, "code_challenge_methods_supported", s256);
-  assert_strings (object, "token_endpoint_auth_methods_supported", none);
+  assert_strings (object, "token_endpoint_auth_methods_supported", auth_methods);
   assert_strings (object, "grant_types_supported", grants);
   assert_strings (object, "scopes_supported", scopes);
   g_assert_true (json_object_get_boolean_member (object, "authorization_response_iss_parameter_supported"));

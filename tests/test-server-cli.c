@@ -203,6 +203,55 @@ test_listen_and_terminate (void)
   tg_test_rm_rf (dir);
 }
 
+/* POST /oauth2/token with @authorization and an unknown refresh token: 400
+ * invalid_grant once the client is accepted, 401 before. */
+static guint
+token_status (const char *base_uri,
+              const char *authorization)
+{
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autofree char *uri = g_strconcat (base_uri, "/oauth2/token", NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new (SOUP_METHOD_POST, uri);
+  g_autoptr(GBytes) form = g_bytes_new_static ("grant_type=refresh_token&refresh_token=x", 40);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+
+  soup_message_set_request_body_from_bytes (msg, "application/x-www-form-urlencoded", form);
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", authorization);
+  body = soup_session_send_and_read (session, msg, NULL, &error);
+  g_assert_no_error (error);
+  return soup_message_get_status (msg);
+}
+
+/* --client-secret-file: the confidential client, by HTTP Basic, with the
+ * first line of the file as its secret. */
+static void
+test_client_secret_file (void)
+{
+  g_autofree char *dir = tg_test_make_tmpdir ();
+  g_autofree char *db = g_build_filename (dir, "server.db", NULL);
+  g_autofree char *secret_file = g_build_filename (dir, "client-secret", NULL);
+  const char *args[] = { "--listen", "127.0.0.1:0", "--database", db, "--password-iterations", "1000",
+                         "--client-secret-file", secret_file, NULL };
+  g_autofree char *good = g_base64_encode ((const guchar *) TG_SERVER_CONFIDENTIAL_CLIENT_ID ":file-secret",
+                                           strlen (TG_SERVER_CONFIDENTIAL_CLIENT_ID ":file-secret"));
+  g_autofree char *good_header = g_strconcat ("Basic ", good, NULL);
+  g_autofree char *bad = g_base64_encode ((const guchar *) TG_SERVER_CONFIDENTIAL_CLIENT_ID ":file-secret\n",
+                                          strlen (TG_SERVER_CONFIDENTIAL_CLIENT_ID ":file-secret\n"));
+  g_autofree char *bad_header = g_strconcat ("Basic ", bad, NULL);
+  g_autoptr(GError) error = NULL;
+  Running running;
+
+  g_file_set_contents_full (secret_file, "file-secret\nsecond line\n", -1, G_FILE_SET_CONTENTS_NONE,
+                            0600, &error);
+  g_assert_no_error (error);
+  running = start_server (args);
+  g_assert_cmpuint (token_status (running.base_uri, good_header), ==, 400);
+  g_assert_cmpuint (token_status (running.base_uri, bad_header), ==, 401);
+  g_assert_cmpint (stop_server (&running, SIGTERM), ==, 0);
+  tg_test_rm_rf (dir);
+}
+
 typedef struct {
   const char *name;
   const char *args[8];
@@ -228,6 +277,9 @@ static const BadCommandLine bad_command_lines[] = {
   { "stray argument", { "serve", NULL }, "unexpected argument" },
   { "unknown option", { "--bogus", NULL }, "bogus" },
   { "unusable database", { "--database", "/proc/tokengate/server.db", NULL }, "cannot start" },
+  { "missing client secret file", { "--client-secret-file", "/nonexistent/secret", NULL },
+    "cannot read the client secret" },
+  { "empty client secret file", { "--client-secret-file", "/dev/null", NULL }, "no secret on its first line" },
 };
 
 static void
@@ -849,6 +901,7 @@ main (int   argc,
 
   g_test_add_func ("/server/cli/listen-and-terminate", test_listen_and_terminate);
   g_test_add_func ("/server/cli/bad-command-lines", test_bad_command_lines);
+  g_test_add_func ("/server/cli/client-secret-file", test_client_secret_file);
   g_test_add_func ("/server/cli/https", test_https);
   g_test_add_func ("/server/cli/add-user", test_add_user);
   g_test_add_func ("/server/cli/add-user/terminal", test_add_user_terminal);

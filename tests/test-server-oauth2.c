@@ -368,6 +368,148 @@ test_token_oversized_chunked (void)
 /* ------------------------------------------------------------------------- */
 /* Refresh grant                                                             */
 
+/* ------------------------------------------------------------------------- */
+/* Client authentication (RFC 6749 §2.3.1)                                   */
+
+#define CLIENT_SECRET "tg test secret:+&"
+
+/* "Basic " and the Base64 of @credentials, as they are (not form-encoded). */
+static char *
+basic (const char *credentials)
+{
+  g_autofree char *encoded = g_base64_encode ((const guchar *) credentials, strlen (credentials));
+
+  return g_strconcat ("Basic ", encoded, NULL);
+}
+
+/* The confidential client's credentials, form-encoded as §2.3.1 says. */
+static char *
+confidential_basic (const char *secret)
+{
+  g_autofree char *encoded_secret = g_uri_escape_string (secret, NULL, FALSE);
+  g_autofree char *credentials = g_strconcat (TG_SERVER_CONFIDENTIAL_CLIENT_ID ":", encoded_secret, NULL);
+
+  return basic (credentials);
+}
+
+/* A password grant that goes through when the client is accepted. */
+static TgTestReply *
+authenticated_post (TgTestServer *fixture,
+                    const char   *path,
+                    const char   *body,
+                    const char   *authorization)
+{
+  return tg_test_request (fixture, "POST", path, FORM, body, authorization);
+}
+
+static void
+assert_invalid_client (TgTestReply *reply)
+{
+  const char *challenge = soup_message_headers_get_one (reply->headers, "WWW-Authenticate");
+
+  tg_test_assert_json_error (reply, 401, "invalid_client");
+  g_assert_nonnull (challenge);
+  g_assert_true (g_str_has_prefix (challenge, "Basic "));
+  g_assert_null (strstr (reply->text, CLIENT_SECRET));
+}
+
+static void
+test_client_authentication (void)
+{
+  g_autoptr(TgTestServer) fixture = tg_test_server_new ("client-secret", CLIENT_SECRET, NULL);
+  g_autofree char *good = confidential_basic (CLIENT_SECRET);
+  g_autofree char *wrong = confidential_basic ("not the secret");
+  g_autofree char *native = basic (TG_SERVER_NATIVE_CLIENT_ID ":" CLIENT_SECRET);
+  g_autofree char *unknown = basic ("someone:" CLIENT_SECRET);
+  g_autofree char *no_colon = basic (TG_SERVER_CONFIDENTIAL_CLIENT_ID);
+  g_autofree char *no_id = basic (":" CLIENT_SECRET);
+  g_autofree char *bad_escape = basic (TG_SERVER_CONFIDENTIAL_CLIENT_ID ":%zz");
+  g_autofree char *lower_scheme = NULL;
+  const char *password = "grant_type=password&username=demo&password=demo";
+  const char *paths[] = { "/oauth2/token", "/oauth2/revoke" };
+  /* The right secret, then a NUL and more: not the same secret. */
+  static const char with_nul[] = TG_SERVER_CONFIDENTIAL_CLIENT_ID ":tg+test+secret%3A%2B%26\0x";
+  g_autofree char *with_nul_encoded = g_base64_encode ((const guchar *) with_nul, sizeof with_nul - 1);
+  g_autofree char *nul_in_secret = g_strconcat ("Basic ", with_nul_encoded, NULL);
+  struct {
+    const char *name;
+    const char *authorization;
+    const char *extra;           /* appended to the body */
+  } refused[] = {
+    { "wrong secret", wrong, "" },
+    { "a public client by Basic", native, "" },
+    { "unknown client", unknown, "" },
+    { "not Base64", "Basic !!!not-base64!!!", "" },
+    { "Base64 without padding", "Basic YWJj ZA", "" },
+    { "no colon", no_colon, "" },
+    { "no client ID", no_id, "" },
+    { "a malformed %-escape", bad_escape, "" },
+    { "a NUL in the secret", nul_in_secret, "" },
+    { "Basic without credentials", "Basic", "" },
+    { "another scheme", "Bearer abc", "" },
+    { "client_id in the body disagreeing", good, "&client_id=" TG_SERVER_NATIVE_CLIENT_ID },
+    { "the confidential client without Basic", NULL, "&client_id=" TG_SERVER_CONFIDENTIAL_CLIENT_ID },
+    { "client_secret in the body", NULL, "&client_id=" TG_SERVER_CONFIDENTIAL_CLIENT_ID "&client_secret=x" },
+  };
+
+  for (gsize p = 0; p < G_N_ELEMENTS (paths); p++)
+    {
+      const char *body = p == 0 ? password : "token=x";
+
+      for (gsize i = 0; i < G_N_ELEMENTS (refused); i++)
+        {
+          g_autofree char *full = g_strconcat (body, refused[i].extra, NULL);
+          g_autoptr(TgTestReply) reply = NULL;
+
+          g_test_message ("refused client: %s %s", paths[p], refused[i].name);
+          reply = authenticated_post (fixture, paths[p], full, refused[i].authorization);
+          assert_invalid_client (reply);
+        }
+    }
+
+  /* RFC 6749 §2.3: one way of authenticating per request. */
+  {
+    g_autofree char *full = g_strconcat (password, "&client_secret=" CLIENT_SECRET, NULL);
+    g_autoptr(TgTestReply) reply = authenticated_post (fixture, "/oauth2/token", full, good);
+
+    tg_test_assert_json_error (reply, 400, "invalid_request");
+  }
+
+  /* Accepted: Basic alone, Basic with the same client_id in the body, the
+   * scheme in any case; and a public client as before. */
+  lower_scheme = g_strconcat ("bASIC", good + strlen ("Basic"), NULL);
+  {
+    g_autofree char *same_id = g_strconcat (password, "&client_id=" TG_SERVER_CONFIDENTIAL_CLIENT_ID, NULL);
+    g_autofree char *public_id = g_strconcat (password, "&client_id=" TG_SERVER_NATIVE_CLIENT_ID, NULL);
+    g_autoptr(TgTestReply) alone = authenticated_post (fixture, "/oauth2/token", password, good);
+    g_autoptr(TgTestReply) with_id = authenticated_post (fixture, "/oauth2/token", same_id, good);
+    g_autoptr(TgTestReply) lower = authenticated_post (fixture, "/oauth2/token", password, lower_scheme);
+    g_autoptr(TgTestReply) public = authenticated_post (fixture, "/oauth2/token", public_id, NULL);
+    g_autoptr(TgTestReply) revoked = authenticated_post (fixture, "/oauth2/revoke", "token=x", good);
+
+    g_assert_cmpuint (alone->status, ==, 200);
+    g_assert_cmpuint (with_id->status, ==, 200);
+    g_assert_cmpuint (lower->status, ==, 200);
+    g_assert_cmpuint (public->status, ==, 200);
+    g_assert_cmpuint (revoked->status, ==, 200);
+  }
+
+  assert_still_serving (fixture);
+}
+
+/* Without a secret the server knows no confidential client at all. */
+static void
+test_client_authentication_without_secret (void)
+{
+  g_autoptr(TgTestServer) fixture = tg_test_server_new (NULL);
+  g_autofree char *credentials = confidential_basic ("");
+  g_autoptr(TgTestReply) reply = NULL;
+
+  reply = authenticated_post (fixture, "/oauth2/token",
+                              "grant_type=password&username=demo&password=demo", credentials);
+  assert_invalid_client (reply);
+}
+
 static void
 test_refresh_rotation (void)
 {
@@ -745,6 +887,9 @@ main (int   argc,
   g_test_add_func ("/server/oauth2/token/bad-input/repeated-parameters", test_token_repeated_parameters);
   g_test_add_func ("/server/oauth2/token/bad-input/oversized", test_token_oversized);
   g_test_add_func ("/server/oauth2/token/bad-input/oversized-chunked", test_token_oversized_chunked);
+  g_test_add_func ("/server/oauth2/token/client-authentication", test_client_authentication);
+  g_test_add_func ("/server/oauth2/token/client-authentication/without-secret",
+                   test_client_authentication_without_secret);
   g_test_add_func ("/server/oauth2/token/refresh/rotation", test_refresh_rotation);
   g_test_add_func ("/server/oauth2/token/refresh/reuse", test_refresh_reuse);
   g_test_add_func ("/server/oauth2/token/refresh/unknown", test_refresh_unknown);

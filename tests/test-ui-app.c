@@ -49,6 +49,7 @@ struct _Fixture
   TgApplication *app;
   GSettings     *settings;
   TgServer      *server;       /* nullable: a custom server the test runs */
+  const char    *client_secret; /* nullable: typed into the provider form */
   TestBody       body;
   gboolean       body_done;
   GPtrArray     *window_types; /* of GType names, in the order windows appeared */
@@ -262,8 +263,10 @@ teardown (Fixture       *fixture,
   g_clear_pointer (&fixture->window_types, g_ptr_array_unref);
 }
 
+/* @client_secret (nullable): registers the confidential client with it. */
 static void
-start_custom_server (Fixture *fixture)
+start_custom_server_with_secret (Fixture    *fixture,
+                                 const char *client_secret)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *database = g_build_filename (g_get_user_data_dir (), "custom-server.db", NULL);
@@ -273,9 +276,16 @@ start_custom_server (Fixture *fixture)
                                   "port", 0,
                                   "database", database,
                                   "password-iterations", 1000,
+                                  "client-secret", client_secret,
                                   NULL);
   tg_server_start_in_thread (fixture->server, &error);
   g_assert_no_error (error);
+}
+
+static void
+start_custom_server (Fixture *fixture)
+{
+  start_custom_server_with_secret (fixture, NULL);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -1224,6 +1234,7 @@ provider_body (Fixture *fixture)
   g_autofree char *go = g_strdup (g_getenv ("TG_FAKE_BROWSER_GO"));
   g_autofree char *address = NULL;
   g_autofree char *client_id = NULL;
+  g_autofree char *expected_client_id = g_settings_get_string (fixture->settings, "provider-client-id");
   g_autoptr(GError) error = NULL;
   g_autofree char *subtitle = NULL;
   TgHomeWindow *home;
@@ -1233,12 +1244,14 @@ provider_body (Fixture *fixture)
   /* The remembered provider is shown, with no password form. */
   g_assert_true (gtk_widget_get_visible (form));
   g_assert_false (gtk_widget_get_visible (tg_sign_in_window_get_sign_in_button (sign_in)));
+  if (fixture->client_secret != NULL)
+    tg_provider_form_set_secret (TG_PROVIDER_FORM (form), fixture->client_secret);
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (sign_in), "win.sign-in-browser", NULL));
   wait_for (fixture, browser_opened, sign_in, "the browser to open");
   address = fake_browser_address ();
   client_id = tg_test_browser_query_value (address, "client_id");
-  g_assert_cmpstr (client_id, ==, TG_SERVER_NATIVE_CLIENT_ID);
+  g_assert_cmpstr (client_id, ==, expected_client_id);
   g_assert_true (g_str_has_prefix (address, tg_server_get_base_uri (fixture->server)));
   scroll_to_end (form);
   tg_test_ui_save_screenshot (GTK_WIDGET (sign_in), "provider-waiting.png");
@@ -1313,6 +1326,25 @@ test_provider_browser (Fixture       *fixture,
   g_settings_set_string (fixture->settings, "api-path", "/api/resources/item-%u");
 
   g_assert_cmpint (run_app (fixture, NULL, provider_body), ==, 0);
+}
+
+/* A confidential client: the secret typed into the form reaches the token
+ * endpoint by HTTP Basic, and never GSettings. */
+static void
+test_provider_confidential (Fixture       *fixture,
+                            gconstpointer  data)
+{
+  start_custom_server_with_secret (fixture, TEST_CLIENT_SECRET);
+  install_fake_browser ("sign-in");
+  fixture->client_secret = TEST_CLIENT_SECRET;
+  g_settings_set_enum (fixture->settings, "server-mode", 2);
+  g_settings_set_string (fixture->settings, "provider-issuer", tg_server_get_base_uri (fixture->server));
+  g_settings_set_string (fixture->settings, "provider-client-id", TG_SERVER_CONFIDENTIAL_CLIENT_ID);
+  g_settings_set_string (fixture->settings, "provider-scope", "api offline_access");
+  g_settings_set_string (fixture->settings, "api-path", "/api/resources/item-%u");
+
+  g_assert_cmpint (run_app (fixture, NULL, provider_body), ==, 0);
+  assert_settings_lack (fixture->settings, TEST_CLIENT_SECRET);
 }
 
 static void
@@ -1487,6 +1519,7 @@ main (int   argc,
   g_test_add ("/app/relaunch/custom-server", Fixture, NULL, setup, test_relaunch_custom, teardown);
   g_test_add ("/app/relaunch/built-in-server", Fixture, NULL, setup, test_relaunch_builtin, teardown);
   g_test_add ("/app/provider/browser", Fixture, NULL, setup, test_provider_browser, teardown);
+  g_test_add ("/app/provider/confidential", Fixture, NULL, setup, test_provider_confidential, teardown);
   g_test_add ("/app/provider/secret-not-in-settings", Fixture, NULL, setup,
               test_provider_secret_not_in_settings, teardown);
   g_test_add ("/app/provider/built-in-relaunch", Fixture, NULL, setup,

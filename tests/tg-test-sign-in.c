@@ -55,10 +55,12 @@ built (GObject      *source,
   g_assert_no_error (error);
 }
 
+/* A client that authenticates with @client_secret (nullable: a public one). */
 TgApiClient *
-tg_test_client_for (TgProvider *provider,
-                    const char *client_id,
-                    const char *scope)
+tg_test_confidential_client_for (TgProvider *provider,
+                                 const char *client_id,
+                                 const char *client_secret,
+                                 const char *scope)
 {
   g_autoptr(TgClientConfig) config = tg_client_config_new ();
   g_autoptr(GError) error = NULL;
@@ -67,10 +69,19 @@ tg_test_client_for (TgProvider *provider,
   g_assert_true (tg_client_config_set_provider (config, provider, &error));
   g_assert_no_error (error);
   tg_client_config_set_client_id (config, client_id);
+  tg_client_config_set_client_secret (config, client_secret);
   tg_client_config_set_scope (config, scope);
   tg_client_config_build_async (config, NULL, built, &client);
   g_assert_true (tg_test_wait_until (tg_test_is_set, &client, TIMEOUT_SECONDS));
   return client;
+}
+
+TgApiClient *
+tg_test_client_for (TgProvider *provider,
+                    const char *client_id,
+                    const char *scope)
+{
+  return tg_test_confidential_client_for (provider, client_id, NULL, scope);
 }
 
 static void

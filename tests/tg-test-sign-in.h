@@ -14,6 +14,10 @@ TgProvider    *tg_test_discover            (const char     *issuer);
 TgApiClient   *tg_test_client_for          (TgProvider     *provider,
                                             const char     *client_id,
                                             const char     *scope);
+TgApiClient   *tg_test_confidential_client_for (TgProvider *provider,
+                                                const char *client_id,
+                                                const char *client_secret,
+                                                const char *scope);
 TgApiResponse *tg_test_client_get          (TgApiClient    *client,
                                             const char     *path);
 void           tg_test_sign_out            (TgTokenManager *manager);

@@ -15,9 +15,14 @@ void     tg_client_secret_lookup_async  (const char          *issuer,
                                          GAsyncReadyCallback  callback,
                                          gpointer             user_data);
 char    *tg_client_secret_lookup_finish (GAsyncResult        *result);
-void     tg_client_secret_save          (const char          *issuer,
+void     tg_client_secret_save_async    (const char          *issuer,
                                          const char          *client_id,
-                                         const char          *secret);
+                                         const char          *secret,
+                                         GCancellable        *cancellable,
+                                         GAsyncReadyCallback  callback,
+                                         gpointer             user_data);
+gboolean tg_client_secret_save_finish   (GAsyncResult        *result,
+                                         GError             **error);
 void     tg_client_secret_free          (char                *secret);
 
 G_END_DECLS

@@ -694,7 +694,7 @@ tg_session_describe (TgSession  *self,
     /* Translators: the window subtitle when the app runs its own server */
     api = g_strdup_printf (_("Built-in demo server, %s"), tg_session_get_server_uri (self));
   else
-    api = g_strconcat (tg_session_get_server_uri (self), self->path_format, NULL);
+    api = tg_api_client_join_uri (tg_session_get_server_uri (self), self->path_format);
 
   if (user_name == NULL)
     return g_steal_pointer (&api);

@@ -430,7 +430,10 @@ remember_choice (TgSignInWindow *self)
 
       tg_provider_form_save (self->provider_form, settings);
       tg_provider_form_get_options (self->provider_form, &options);
-      tg_client_secret_save (options.issuer, options.client_id, options.client_secret);
+      /* Nobody waits: the session is already signed in, and a failure is
+       * logged by the module itself. */
+      tg_client_secret_save_async (options.issuer, options.client_id, options.client_secret,
+                                   NULL, NULL, NULL);
     }
   if (custom)
     {

@@ -404,12 +404,59 @@ on_pending_cancelled (GCancellable *cancellable,
 
 /* ------------------------------------------------------------------------- */
 
+/**
+ * tg_api_client_join_uri:
+ * @base_uri: an API's base URL, such as `https://api.example.com/v1`
+ * @path: a path on that API, with any query, such as `/users/1?full=1`;
+ *   it must begin with `/`
+ *
+ * Where a request for @path on the API at @base_uri goes: the API URL is a
+ * base, and @path is appended to its path — `https://api.example.com/v1`
+ * and `/users/1` make `https://api.example.com/v1/users/1`. A trailing `/` of
+ * the base counts once; the base's own query and fragment are dropped. A full
+ * URL is never a path: the access token goes to the API's host and nowhere
+ * else. The one rule for #TgApiClient's requests, and for saying where they
+ * go.
+ *
+ * Returns: (transfer full) (nullable): the URL, or %NULL if @base_uri is not
+ *   an http(s) URL
+ */
+char *
+tg_api_client_join_uri (const char *base_uri,
+                        const char *path)
+{
+  g_autoptr(GUri) base = NULL;
+  g_autofree char *joined_path = NULL;
+  const char *base_path;
+  gsize len;
+
+  g_return_val_if_fail (base_uri != NULL, NULL);
+  g_return_val_if_fail (path != NULL && path[0] == '/', NULL);
+
+  /* Not normalized: the URL says the port as the base said it. */
+  base = g_uri_parse (base_uri, SOUP_HTTP_URI_FLAGS & ~G_URI_FLAGS_SCHEME_NORMALIZE, NULL);
+  if (base == NULL || g_uri_get_host (base) == NULL ||
+      (g_ascii_strcasecmp (g_uri_get_scheme (base), "http") != 0 &&
+       g_ascii_strcasecmp (g_uri_get_scheme (base), "https") != 0))
+    return NULL;
+
+  base_path = g_uri_get_path (base);
+  for (len = strlen (base_path); len > 0 && base_path[len - 1] == '/'; len--)
+    ;
+  joined_path = g_strdup_printf ("%.*s%s", (int) len, base_path, path);
+  /* Encoded: @path is sent as it is, its query included. */
+  return g_uri_join (G_URI_FLAGS_ENCODED, g_uri_get_scheme (base), g_uri_get_userinfo (base),
+                     g_uri_get_host (base), g_uri_get_port (base), joined_path, NULL, NULL);
+}
+
 static gboolean
 resolve_path (TgApiClient  *self,
               const char   *path,
               GUri        **out_uri,
               GError      **error)
 {
+  g_autofree char *base = NULL;
+  g_autofree char *joined = NULL;
   g_autoptr(GUri) uri = NULL;
 
   /* Only paths on our server: a full URL or "//other-host/…" in @path must
@@ -421,7 +468,9 @@ resolve_path (TgApiClient  *self,
       return FALSE;
     }
 
-  uri = g_uri_parse_relative (self->base_uri, path, SOUP_HTTP_URI_FLAGS, error);
+  base = g_uri_to_string (self->base_uri);
+  joined = tg_api_client_join_uri (base, path);
+  uri = g_uri_parse (joined, SOUP_HTTP_URI_FLAGS, error);
   if (uri == NULL)
     return FALSE;
 
@@ -716,7 +765,8 @@ tg_api_client_init (TgApiClient *self)
 /**
  * tg_api_client_new:
  * @manager: the session's token manager
- * @base_uri: the server, e.g. `http://127.0.0.1:7000`; request paths are relative to it
+ * @base_uri: the API, e.g. `http://127.0.0.1:7000` or `https://api.example.com/v1`;
+ *   request paths are appended to its path (tg_api_client_join_uri())
  * @error: return location for a #GError
  *
  * A client with its own #SoupSession, with a connection for every slot.
@@ -736,7 +786,7 @@ tg_api_client_new (TgTokenManager  *manager,
 /**
  * tg_api_client_new_with_transport:
  * @manager: the session's token manager
- * @base_uri: the server; request paths are relative to it
+ * @base_uri: the API; request paths are appended to its path
  * @transport: (nullable): how requests are sent; %NULL for a session of the
  *   client's own. A transport that queues requests of its own must have room
  *   for #TgApiClient:max-in-flight of them, or they would wait there already

@@ -68,6 +68,9 @@ TgApiClient   *tg_api_client_new          (TgTokenManager       *manager,
                                            const char           *base_uri,
                                            GError              **error);
 TG_AVAILABLE_IN_ALL
+char          *tg_api_client_join_uri     (const char           *base_uri,
+                                           const char           *path);
+TG_AVAILABLE_IN_ALL
 TgTokenManager *tg_api_client_get_manager (TgApiClient          *self);
 TG_AVAILABLE_IN_ALL
 SoupSession   *tg_api_client_get_session  (TgApiClient          *self);

@@ -416,15 +416,16 @@ sign_in (TgServer          *self,
 /* Authorization codes                                                       */
 
 /* RFC 6749 §4.1.3 and RFC 7636 §4.5: a code from the browser sign-in
- * (tg-server-authorize.c), exchanged by the client it was issued to. */
+ * (tg-server-authorize.c), exchanged by the client it was issued to —
+ * @client_id, as _tg_server_authenticate_client() found it. */
 static void
 redeem_code (TgServer          *self,
              SoupServerMessage *msg,
-             GHashTable        *form)
+             GHashTable        *form,
+             const char        *client_id)
 {
   const char *code = _tg_server_form_value (form, "code");
   const char *redirect_uri = _tg_server_form_value (form, "redirect_uri");
-  const char *client_id = _tg_server_form_value (form, "client_id");
   const char *code_verifier = _tg_server_form_value (form, "code_verifier");
   const char *description = NULL;
   TgServerCodeGrant *grant;
@@ -433,7 +434,7 @@ redeem_code (TgServer          *self,
   if (code == NULL || redirect_uri == NULL || client_id == NULL || code_verifier == NULL)
     {
       _tg_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request",
-                              "code, redirect_uri, client_id and code_verifier are required");
+                              "code, redirect_uri, client_id (or HTTP Basic) and code_verifier are required");
       return;
     }
   if (!_tg_server_is_code_verifier (code_verifier))
@@ -646,6 +647,7 @@ oauth2_token_handler (TgServer          *self,
   g_autoptr(GHashTable) form = NULL;
   g_autoptr(GError) error = NULL;
   const char *grant_type;
+  const char *client_id;
 
   if (!_tg_server_check_method (msg, SOUP_METHOD_POST, NULL))
     return;
@@ -657,6 +659,9 @@ oauth2_token_handler (TgServer          *self,
       _tg_server_reply_bad_body (msg, error);
       return;
     }
+  /* Every grant: a client that sends credentials must get them right. */
+  if (!_tg_server_authenticate_client (self, msg, form, &client_id))
+    return;
 
   grant_type = _tg_server_form_value (form, "grant_type");
   if (grant_type == NULL)
@@ -687,7 +692,7 @@ oauth2_token_handler (TgServer          *self,
     }
   else if (strcmp (grant_type, "authorization_code") == 0)
     {
-      redeem_code (self, msg, form);
+      redeem_code (self, msg, form, client_id);
     }
   else
     {
@@ -715,6 +720,9 @@ oauth2_revoke_handler (TgServer          *self,
       _tg_server_reply_bad_body (msg, error);
       return;
     }
+  /* RFC 7009 §2.1: the client authenticates as it does at the token endpoint. */
+  if (!_tg_server_authenticate_client (self, msg, form, NULL))
+    return;
   if ((token = _tg_server_form_value (form, "token")) == NULL)
     {
       _tg_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request",

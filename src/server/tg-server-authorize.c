@@ -441,9 +441,10 @@ sign_request (TgServerAuthorize *authorize,
 
 /* The request a form carries, if this server signed it; %NULL otherwise. */
 static Pending *
-verify_request (TgServerAuthorize *authorize,
-                const char        *request)
+verify_request (TgServer   *self,
+                const char *request)
 {
+  TgServerAuthorize *authorize = self->authorize;
   const char *dot = request != NULL ? strchr (request, '.') : NULL;
   g_autofree char *mac = NULL;
   g_autofree guint8 *decoded = NULL;
@@ -472,7 +473,7 @@ verify_request (TgServerAuthorize *authorize,
   pending->request = g_strdup (request);
   pending->browser = g_strdup (_tg_server_form_value (fields, "browser"));
   pending->expires_at = g_ascii_strtoll (expires_at, NULL, 10);
-  pending->client = _tg_server_find_client (_tg_server_form_value (fields, "client_id"));
+  pending->client = _tg_server_find_client (self, _tg_server_form_value (fields, "client_id"));
   pending->redirect_uri = g_strdup (_tg_server_form_value (fields, "redirect_uri"));
   pending->code_challenge = g_strdup (_tg_server_form_value (fields, "code_challenge"));
   pending->scope = g_strdup (_tg_server_form_value (fields, "scope"));
@@ -669,7 +670,7 @@ authorize_get (TgServer          *self,
 
   /* RFC 6749 §4.1.2.1: with no client we can trust, or a redirect URI it did
    * not register, the browser stays here. */
-  client = _tg_server_find_client (_tg_server_form_value (query, "client_id"));
+  client = _tg_server_find_client (self, _tg_server_form_value (query, "client_id"));
   if (client == NULL)
     {
       _tg_server_reply_error_page (msg, SOUP_STATUS_BAD_REQUEST,
@@ -796,7 +797,7 @@ pending_for_form (TgServer          *self,
 {
   TgServerAuthorize *authorize = self->authorize;
   const char *csrf_token = _tg_server_form_value (form, "csrf_token");
-  g_autoptr(Pending) signed_request = verify_request (authorize, _tg_server_form_value (form, "request_id"));
+  g_autoptr(Pending) signed_request = verify_request (self, _tg_server_form_value (form, "request_id"));
   Pending *pending = NULL;
   gint64 now = g_get_monotonic_time ();
 

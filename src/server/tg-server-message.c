@@ -263,10 +263,16 @@ _tg_server_read_json_object (SoupServerMessage  *msg,
                                                       g_bytes_get_size (body), error) : NULL;
 }
 
-static char *
-form_unescape (const char  *text,
-               gsize        len,
-               GError     **error)
+/**
+ * _tg_server_form_unescape:
+ *
+ * One name or value of an `application/x-www-form-urlencoded` text, decoded;
+ * NULL with @error set unless it is UTF-8 without NUL characters.
+ */
+char *
+_tg_server_form_unescape (const char  *text,
+                          gsize        len,
+                          GError     **error)
 {
   g_autofree char *plus_as_space = g_strndup (text, len);
   g_autoptr(GBytes) bytes = NULL;
@@ -334,10 +340,10 @@ _tg_server_parse_form (const char  *data,
 
       if (*pair == '\0')
         continue;
-      name = form_unescape (pair, equals != NULL ? (gsize) (equals - pair) : strlen (pair), error);
+      name = _tg_server_form_unescape (pair, equals != NULL ? (gsize) (equals - pair) : strlen (pair), error);
       if (name == NULL)
         return NULL;
-      value = form_unescape (equals != NULL ? equals + 1 : "", equals != NULL ? strlen (equals + 1) : 0, error);
+      value = _tg_server_form_unescape (equals != NULL ? equals + 1 : "", equals != NULL ? strlen (equals + 1) : 0, error);
       if (value == NULL)
         return NULL;
       if (g_hash_table_contains (form, name))

@@ -124,7 +124,8 @@ metadata_handler (TgServer          *self,
   static const char * const grant_types[] = { "authorization_code", "refresh_token", "password", NULL };
   static const char * const challenge_methods[] = { "S256", NULL };
   /* The one registered client is public (tg-server-clients.c). */
-  static const char * const auth_methods[] = { "none", NULL };
+  /* client_secret_basic: the confidential client (tg-server-clients.c). */
+  static const char * const auth_methods[] = { "none", "client_secret_basic", NULL };
   g_autoptr(JsonBuilder) builder = json_builder_new ();
 
   if (!_tg_server_check_method (msg, SOUP_METHOD_GET, NULL))

@@ -106,6 +106,7 @@ typedef struct {
 typedef struct {
   const char *client_id;
   const char *redirect_path;   /* on a loopback IP literal, any port (RFC 8252 §7.3) */
+  gboolean    confidential;    /* authenticates with #TgServer:client-secret */
 } TgServerClient;
 
 /* Called once a password check is done: @user_id is 0 when the user name or
@@ -139,6 +140,7 @@ struct _TgServer
   guint           jitter_ms;
   gint64          code_lifetime;         /* seconds an authorization code lives */
   char           *issuer_uri;            /* nullable: the address listened on */
+  char           *client_secret;         /* nullable, wiped: the confidential client's */
 
   /* running state; only touched on the server's own main context */
   SoupServer     *soup;
@@ -229,6 +231,9 @@ JsonObject *_tg_server_parse_json_object (const char  *data,
 GHashTable *_tg_server_parse_form    (const char        *data,
                                       gsize              len,
                                       GError           **error);
+char       *_tg_server_form_unescape (const char        *text,
+                                      gsize              len,
+                                      GError           **error);
 const char *_tg_server_form_value    (GHashTable        *form,
                                       const char        *name);
 gboolean _tg_server_is_loopback_peer (SoupServerMessage *msg);
@@ -266,7 +271,12 @@ gboolean _tg_server_is_code_verifier (const char *verifier);
 extern const char * const _tg_server_scopes[];
 
 /* tg-server-clients.c */
-const TgServerClient *_tg_server_find_client (const char *client_id);
+const TgServerClient *_tg_server_find_client (TgServer   *self,
+                                              const char *client_id);
+gboolean _tg_server_authenticate_client (TgServer           *self,
+                                         SoupServerMessage  *msg,
+                                         GHashTable         *form,
+                                         const char        **out_client_id);
 gboolean _tg_server_client_redirect_ok (const TgServerClient *client,
                                         const char           *redirect_uri);
 

@@ -38,6 +38,7 @@ enum {
   PROP_JITTER_MS,
   PROP_CODE_LIFETIME,
   PROP_ISSUER,
+  PROP_CLIENT_SECRET,
   PROP_BASE_URI,
   N_PROPS
 };
@@ -715,6 +716,9 @@ tg_server_finalize (GObject *object)
   g_free (self->host);
   g_free (self->database_path);
   g_free (self->issuer_uri);
+  if (self->client_secret != NULL)
+    explicit_bzero (self->client_secret, strlen (self->client_secret));
+  g_free (self->client_secret);
   g_clear_object (&self->tls_certificate);
 
   G_OBJECT_CLASS (tg_server_parent_class)->finalize (object);
@@ -843,6 +847,10 @@ tg_server_set_property (GObject      *object,
       g_free (self->issuer_uri);
       self->issuer_uri = g_value_dup_string (value);
       break;
+    case PROP_CLIENT_SECRET:
+      g_assert (self->client_secret == NULL);
+      self->client_secret = g_value_dup_string (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -893,6 +901,11 @@ tg_server_class_init (TgServerClass *klass)
    * listens on (tg-server-metadata.c says when that is, and why). */
   properties[PROP_ISSUER] =
     g_param_spec_string ("issuer", NULL, NULL, NULL, flags);
+  /* The secret of TG_SERVER_CONFIDENTIAL_CLIENT_ID, which is registered only
+   * with one. Write-only: nothing reads a secret back out of the server. */
+  properties[PROP_CLIENT_SECRET] =
+    g_param_spec_string ("client-secret", NULL, NULL, NULL,
+                         G_PARAM_WRITABLE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   properties[PROP_BASE_URI] =
     g_param_spec_string ("base-uri", NULL, NULL, NULL,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);

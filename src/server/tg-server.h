@@ -13,6 +13,11 @@ G_BEGIN_DECLS
  * http://[::1]:PORT/callback with any PORT. */
 #define TG_SERVER_NATIVE_CLIENT_ID "tokengate-native"
 
+/* A confidential client, registered only when the server has a
+ * #TgServer:client-secret: it authenticates at the token endpoint with HTTP
+ * Basic (RFC 6749 §2.3.1), and has the native client's redirect URIs. */
+#define TG_SERVER_CONFIDENTIAL_CLIENT_ID "tokengate-confidential"
+
 #define TG_TYPE_SERVER (tg_server_get_type ())
 G_DECLARE_FINAL_TYPE (TgServer, tg_server, TG, SERVER, GObject)
 

@@ -37,6 +37,7 @@ typedef struct {
   gboolean  allow_remote;
   char     *add_user;
   gint64    password_iterations;
+  char     *client_secret_file;
 } Options;
 
 static void
@@ -48,6 +49,7 @@ options_clear (Options *options)
   g_free (options->tls_certificate);
   g_free (options->tls_key);
   g_free (options->add_user);
+  g_free (options->client_secret_file);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
@@ -211,6 +213,32 @@ on_quit_signal (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* The confidential client's secret: the file's first line, trimmed, as
+ * tokengate-cli --client-secret-file reads it (so that one file serves
+ * both). Kept in a file, not on the command line, where every user's `ps`
+ * would show it. */
+static char *
+read_client_secret (const char  *path,
+                    GError     **error)
+{
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+  gsize line;
+  char *secret;
+
+  if (!g_file_get_contents (path, &contents, &len, error))
+    return NULL;
+  line = strcspn (contents, "\n");
+  secret = g_strstrip (g_strndup (contents, line));
+  explicit_bzero (contents, len);
+  if (*secret == '\0')
+    g_clear_pointer (&secret, g_free);
+  if (secret == NULL)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                 "the client secret file “%s” has no secret on its first line", path);
+  return secret;
+}
+
 static int
 fail (const char *what,
       GError     *error)
@@ -254,6 +282,9 @@ main (int   argc,
       "Allow listening on an address that is not loopback", NULL },
     { "add-user", 0, 0, G_OPTION_ARG_STRING, &options.add_user,
       "Add a user (password read from standard input) and exit", "NAME" },
+    { "client-secret-file", 0, 0, G_OPTION_ARG_FILENAME, &options.client_secret_file,
+      "Also register the confidential client " TG_SERVER_CONFIDENTIAL_CLIENT_ID
+      ", whose secret is the first line of FILE", "FILE" },
     { "password-iterations", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT64, &options.password_iterations,
       "PBKDF2 iterations for new password hashes", "N" },
     { NULL }
@@ -264,6 +295,7 @@ main (int   argc,
   g_autoptr(GTlsCertificate) certificate = NULL;
   g_autoptr(GMainLoop) loop = NULL;
   g_autofree char *host = NULL;
+  char *client_secret = NULL;
   guint port = 0;
 
   setlocale (LC_ALL, "");
@@ -303,6 +335,10 @@ main (int   argc,
         return fail ("cannot load the TLS certificate", error);
     }
 
+  if (options.client_secret_file != NULL &&
+      (client_secret = read_client_secret (options.client_secret_file, &error)) == NULL)
+    return fail ("cannot read the client secret", error);
+
   server = g_object_new (TG_TYPE_SERVER,
                          "host", host,
                          "port", port,
@@ -315,7 +351,11 @@ main (int   argc,
                          "allow-remote", options.allow_remote,
                          "issuer", options.issuer,
                          "password-iterations", (guint) options.password_iterations,
+                         "client-secret", client_secret,
                          NULL);
+  if (client_secret != NULL)
+    explicit_bzero (client_secret, strlen (client_secret));
+  g_free (client_secret);
 
   if (options.add_user != NULL)
     {
