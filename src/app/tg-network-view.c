@@ -230,12 +230,13 @@ scroll_to_end (TgNetworkView *self)
     return;
 
   /* The end of the scrollable range, not the "list.scroll-to-item" action
-   * (GTK 4.8 has no gtk_column_view_scroll_to()): the action makes the new
-   * item the list's anchor, which costs a frame of a burst twice the main
-   * thread's time of moving the view by its adjustment (ui-stall: 1,160 ms
-   * of CPU against 710–830 ms over a burst). Where the rows' estimated
-   * heights leave the view short of the last row, on_vadjustment_changed()
-   * moves it the rest of the way once the list knows. */
+   * (GTK 4.8 has no gtk_column_view_scroll_to()): the action made the new
+   * item the list's anchor in every frame of a burst, about a third of the
+   * main thread's time over one (ui-stall: 1,080–1,300 ms of CPU against
+   * 590–1,070 ms, and the median longest stall 26–33 ms against 15–18 ms;
+   * README, Performance). Where the rows' estimated heights leave the view
+   * short of the last row, on_vadjustment_changed() moves it the rest of the
+   * way once the list knows. */
   adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
   gtk_adjustment_set_value (adjustment,
                             gtk_adjustment_get_upper (adjustment) - gtk_adjustment_get_page_size (adjustment));
