@@ -222,32 +222,24 @@ on_pending_record_finished (TgNetworkView *self)
 static void
 scroll_to_end (TgNetworkView *self)
 {
-  guint n_items;
+  GtkAdjustment *adjustment;
 
   self->scroll_pending = FALSE;
 
   if (!self->stick_to_end || self->log == NULL)
     return;
 
-  /* The rows the view has, which the log may be ahead of until the batch is
-   * out. */
-  n_items = g_list_model_get_n_items (G_LIST_MODEL (self->burst_rows));
-  if (n_items == 0)
-    return;
-
-  /* GTK 4.8 has no gtk_column_view_scroll_to(); its list view child has the
-   * "list.scroll-to-item" action, which anchors the view on the item rather
-   * than guessing a pixel offset from estimated row heights. */
-  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->column_view));
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      if (GTK_IS_LIST_VIEW (child))
-        {
-          gtk_widget_activate_action (child, "list.scroll-to-item", "u", n_items - 1);
-          break;
-        }
-    }
+  /* The end of the scrollable range, not the "list.scroll-to-item" action
+   * (GTK 4.8 has no gtk_column_view_scroll_to()): the action made the new
+   * item the list's anchor in every frame of a burst, about a third of the
+   * main thread's time over one (ui-stall: 1,080–1,300 ms of CPU against
+   * 590–1,070 ms, and the median longest stall 26–33 ms against 15–18 ms;
+   * README, Performance). Where the rows' estimated heights leave the view
+   * short of the last row, on_vadjustment_changed() moves it the rest of the
+   * way once the list knows. */
+  adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+  gtk_adjustment_set_value (adjustment,
+                            gtk_adjustment_get_upper (adjustment) - gtk_adjustment_get_page_size (adjustment));
 }
 
 static void
@@ -268,8 +260,9 @@ on_vadjustment_value_changed (TgNetworkView *self,
   self->last_value = value;
 }
 
-/* The list view anchors on the item scrolled to but may leave it a row short
- * of the bottom edge; once the new size is known, finish the job. */
+/* The end scrolled to was reckoned from the rows' estimated heights and may
+ * be a row short of the bottom edge; once the new size is known, finish the
+ * job. */
 static void
 on_vadjustment_changed (TgNetworkView *self,
                         GtkAdjustment *adjustment)
