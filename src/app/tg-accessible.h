@@ -17,6 +17,8 @@ void       tg_accessible_name_descendant   (GtkWidget   *root,
                                       const char  *name);
 void tg_accessible_name_buttons_by_label (GtkWidget   *root);
 void tg_accessible_one_tab_stop      (GtkWidget   *list);
+void tg_accessible_describe          (GtkWidget   *widget,
+                                      const char  *description);
 void tg_accessible_announce          (GtkWidget   *alert,
                                       GtkLabel    *label,
                                       const char  *text);
