@@ -23,9 +23,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tg_atspi as t  # noqa: E402  (re-executes on a private bus first)
-from tg_atspi import Atspi, XK_Return, key  # noqa: E402
-
-XK_Tab = 0xff09
+from tg_atspi import Atspi, XK_Return, XK_Tab, focused, key, tab_to  # noqa: E402
 
 # speech-dispatcher's generic module runs this for every utterance, with $DATA
 # the text (its quotes escaped by the module).
@@ -147,18 +145,28 @@ def run(tap, session, orca):
     t.press(t.by_name(home, Atspi.Role.PUSH_BUTTON, "Break Access Token"))
     toast = t.Session.wait(lambda: (lambda s: s if s.startswith("Access token replaced") else None)(
         announcer_text(home)), 10, "the toast's copy for screen readers")
-    focused = t.find(home, lambda o: t.has_state(o, Atspi.StateType.FOCUSED), "the focused widget")
+    lender = t.Session.wait(lambda: focused(home), 10, "the focus in the home window")
     tap.ok(orca.wait_said(toast[:40], 10), f"Orca speaks the toast “{toast}”", orca.new())
     # It lends its description for the toast (tg_accessible_announce()), and
     # keeps the focus; once the focus leaves it, it has its own back, and
     # Orca, whose focus moved on, says neither again.
-    tap.ok(t.has_state(focused, Atspi.StateType.FOCUSED), "the toast leaves the focus where it was",
-           t.name(focused))
+    tap.ok(t.has_state(lender, Atspi.StateType.FOCUSED), "the toast leaves the focus where it was",
+           t.name(lender))
     key(XK_Tab)
-    t.Session.wait(lambda: toast not in description(focused) or None, 10, "the lent description back")
+    t.Session.wait(lambda: toast not in description(lender) or None, 10, "the lent description back")
     time.sleep(1)
     said = orca.new()
     tap.ok(sum(toast[:40] in line for line in orca.spoken()) == 1, "Orca says the toast once", said)
+
+    # In the count field the focus is on the text inside the spin button,
+    # which GTK leaves out of the tree: the spin button says the toast.
+    tab_to(home, Atspi.Role.SPIN_BUTTON, "Number of requests")
+    spin = focused(home)
+    t.press(t.by_name(home, Atspi.Role.PUSH_BUTTON, "Break Access Token"))
+    tap.ok(orca.wait_said(toast[:40], 10), "Orca speaks the toast with the focus in the count field",
+           orca.new())
+    key(XK_Tab)
+    t.Session.wait(lambda: toast not in description(spin) or None, 10, "the count field's description back")
 
     # The session ends: the sign-in window comes back saying so.
     orca.new()

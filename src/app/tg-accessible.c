@@ -249,7 +249,15 @@ tg_accessible_announce (GtkWidget  *alert,
       g_signal_connect (root, "notify::focus-widget", G_CALLBACK (on_focus_widget_changed), NULL);
     }
 
-  focus = gtk_root_get_focus (root);
+  /* GTK leaves a part with no role (the text of a spin button) out of the
+   * tree, so a screen reader's focus is the widget around it. */
+  for (focus = gtk_root_get_focus (root); focus != NULL; focus = gtk_widget_get_parent (focus))
+    {
+      GtkAccessibleRole role = gtk_accessible_get_accessible_role (GTK_ACCESSIBLE (focus));
+
+      if (role != GTK_ACCESSIBLE_ROLE_NONE && role != GTK_ACCESSIBLE_ROLE_PRESENTATION)
+        break;
+    }
   if (focus == NULL)
     focus = GTK_WIDGET (root);
   /* A lender the focus has left, whose idle has not run yet: first its own
