@@ -136,8 +136,14 @@ tg_accessible_one_tab_stop (GtkWidget *list)
 /* The description a widget has of its own (tg_accessible_describe()), which
  * an announcement borrows (see below) and gives back. */
 #define DESCRIPTION_KEY "tg-accessible-description"
-/* The widget of a window whose description says an announcement, if any. */
-#define LENDER_KEY "tg-accessible-lender"
+/* A window's Loan. */
+#define LOAN_KEY "tg-accessible-loan"
+
+typedef struct
+{
+  GWeakRef lender;  /* the widget whose description says an announcement */
+  gboolean padded;  /* whether it says it with a space after */
+} Loan;
 
 static void
 set_description (GtkWidget  *widget,
@@ -168,6 +174,22 @@ tg_accessible_describe (GtkWidget  *widget,
   set_description (widget, description);
 }
 
+/* The widget a screen reader has as the focus of @root: GTK leaves a part
+ * with no role (the text of a spin button) out of the tree, so it is the
+ * widget around it; the window itself when nothing in it has the focus. */
+static GtkWidget *
+screen_reader_focus (GtkRoot *root)
+{
+  for (GtkWidget *focus = gtk_root_get_focus (root); focus != NULL; focus = gtk_widget_get_parent (focus))
+    {
+      GtkAccessibleRole role = gtk_accessible_get_accessible_role (GTK_ACCESSIBLE (focus));
+
+      if (role != GTK_ACCESSIBLE_ROLE_NONE && role != GTK_ACCESSIBLE_ROLE_PRESENTATION)
+        return focus;
+    }
+  return GTK_WIDGET (root);
+}
+
 /* The focus has moved on, and Orca with it (the idle runs after GTK sent the
  * focus change): the widget that lent its description gets its own back,
  * and Orca, whose focus it no longer is, does not say it. */
@@ -175,13 +197,13 @@ static gboolean
 end_loan (gpointer data)
 {
   GtkRoot *root = data;
-  GWeakRef *lender_ref = g_object_get_data (G_OBJECT (root), LENDER_KEY);
-  g_autoptr (GtkWidget) lender = g_weak_ref_get (lender_ref);
+  Loan *loan = g_object_get_data (G_OBJECT (root), LOAN_KEY);
+  g_autoptr (GtkWidget) lender = g_weak_ref_get (&loan->lender);
 
-  if (lender != NULL && lender != gtk_root_get_focus (root))
+  if (lender != NULL && lender != screen_reader_focus (root))
     {
       set_description (lender, g_object_get_data (G_OBJECT (lender), DESCRIPTION_KEY));
-      g_weak_ref_set (lender_ref, NULL);
+      g_weak_ref_set (&loan->lender, NULL);
     }
   return G_SOURCE_REMOVE;
 }
@@ -193,10 +215,10 @@ on_focus_widget_changed (GtkRoot *root)
 }
 
 static void
-weak_ref_free (GWeakRef *ref)
+loan_free (Loan *loan)
 {
-  g_weak_ref_clear (ref);
-  g_free (ref);
+  g_weak_ref_clear (&loan->lender);
+  g_free (loan);
 }
 
 /**
@@ -229,7 +251,8 @@ tg_accessible_announce (GtkWidget  *alert,
 {
   GtkRoot *root;
   GtkWidget *focus;
-  GWeakRef *lender_ref;
+  Loan *loan;
+  g_autofree char *said = NULL;
 
   g_return_if_fail (GTK_IS_WIDGET (alert));
   g_return_if_fail (GTK_IS_LABEL (label));
@@ -241,30 +264,25 @@ tg_accessible_announce (GtkWidget  *alert,
   if ((root = gtk_widget_get_root (alert)) == NULL)
     return;
 
-  if ((lender_ref = g_object_get_data (G_OBJECT (root), LENDER_KEY)) == NULL)
+  if ((loan = g_object_get_data (G_OBJECT (root), LOAN_KEY)) == NULL)
     {
-      lender_ref = g_new0 (GWeakRef, 1);
-      g_weak_ref_init (lender_ref, NULL);
-      g_object_set_data_full (G_OBJECT (root), LENDER_KEY, lender_ref, (GDestroyNotify) weak_ref_free);
+      loan = g_new0 (Loan, 1);
+      g_weak_ref_init (&loan->lender, NULL);
+      g_object_set_data_full (G_OBJECT (root), LOAN_KEY, loan, (GDestroyNotify) loan_free);
       g_signal_connect (root, "notify::focus-widget", G_CALLBACK (on_focus_widget_changed), NULL);
     }
 
-  /* GTK leaves a part with no role (the text of a spin button) out of the
-   * tree, so a screen reader's focus is the widget around it. */
-  for (focus = gtk_root_get_focus (root); focus != NULL; focus = gtk_widget_get_parent (focus))
-    {
-      GtkAccessibleRole role = gtk_accessible_get_accessible_role (GTK_ACCESSIBLE (focus));
-
-      if (role != GTK_ACCESSIBLE_ROLE_NONE && role != GTK_ACCESSIBLE_ROLE_PRESENTATION)
-        break;
-    }
-  if (focus == NULL)
-    focus = GTK_WIDGET (root);
   /* A lender the focus has left, whose idle has not run yet: first its own
    * description back. */
   end_loan (root);
-  g_weak_ref_set (lender_ref, focus);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (focus), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, text, -1);
+  focus = screen_reader_focus (root);
+  g_weak_ref_set (&loan->lender, focus);
+  /* GTK 4.8 sends no change for the description a widget already has, and
+   * the same toast may come twice in a row (Break, Break): every other
+   * announcement ends with a space, which is not heard. */
+  loan->padded = !loan->padded;
+  said = g_strconcat (text, loan->padded ? " " : "", NULL);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (focus), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, said, -1);
 }
 
 /**
