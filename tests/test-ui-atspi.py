@@ -18,7 +18,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tg_atspi as t  # noqa: E402  (re-executes on a private bus first)
-from tg_atspi import Atspi, XK_Return, XK_space, get_stats, key, put_settings, server_url  # noqa: E402
+from tg_atspi import (Atspi, XK_Return, XK_space, focused, get_stats, key, put_settings,  # noqa: E402
+                      server_url, tab_to)
 
 BURST_HEADER = re.compile(r"^Burst (\d+)$")
 LOG_ROW = re.compile(r"^(GET|POST|DELETE) (\S+), (\S+|waiting for the answer), (\S+), "
@@ -78,26 +79,6 @@ def type_over(text):
     key(ord("a"), control=True)
     Atspi.generate_keyboard_event(0, text, Atspi.KeySynthType.STRING)
     time.sleep(0.2)
-
-
-def focused(window):
-    found = t.find_all(window, lambda o: t.has_state(o, Atspi.StateType.FOCUSED))
-    return found[-1] if found else None
-
-
-def tab_to(window, role, name, limit=60):
-    """Tabs until a control named name has the focus; returns the names met."""
-    met = []
-    for _ in range(limit):
-        obj = focused(window)
-        if obj is not None:
-            met.append(t.name(obj))
-            if t.role(obj) == role and t.name(obj) == name:
-                return met
-        key(0xff09)  # Tab
-    raise AssertionError(f"Tab never reached “{name}”; met: {met}")
-
-
 
 
 def tab_into_row(window, row, focus, limit=20):

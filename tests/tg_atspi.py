@@ -367,7 +367,7 @@ def said_twice(label):
 # --------------------------------------------------------------------------
 # Acting as a person, and on the built-in server
 
-XK_Return, XK_space = 0xff0d, 0x20
+XK_Return, XK_space, XK_Tab = 0xff0d, 0x20, 0xff09
 
 
 def key(keyval, control=False, shift=False):
@@ -380,6 +380,24 @@ def key(keyval, control=False, shift=False):
     if mask:
         Atspi.generate_keyboard_event(mask, None, Atspi.KeySynthType.UNLOCKMODIFIERS)
     time.sleep(0.15)
+
+
+def focused(window):
+    found = find_all(window, lambda o: has_state(o, Atspi.StateType.FOCUSED))
+    return found[-1] if found else None
+
+
+def tab_to(window, role_, text, limit=60):
+    """Tabs until a control named text has the focus; returns the names met."""
+    met = []
+    for _ in range(limit):
+        obj = focused(window)
+        if obj is not None:
+            met.append(name(obj))
+            if role(obj) == role_ and name(obj) == text:
+                return met
+        key(XK_Tab)
+    raise AssertionError(f"Tab never reached “{text}”; met: {met}")
 
 
 def server_url(home):

@@ -133,29 +133,156 @@ tg_accessible_one_tab_stop (GtkWidget *list)
   gtk_widget_add_controller (list, controller);
 }
 
+/* The description a widget has of its own (tg_accessible_describe()), which
+ * an announcement borrows (see below) and gives back. */
+#define DESCRIPTION_KEY "tg-accessible-description"
+/* A window's Loan. */
+#define LOAN_KEY "tg-accessible-loan"
+
+typedef struct
+{
+  GWeakRef lender;  /* the widget whose description says an announcement */
+  gboolean padded;  /* whether it says it with a space after */
+} Loan;
+
+static void
+set_description (GtkWidget  *widget,
+                 const char *description)
+{
+  if (description != NULL)
+    gtk_accessible_update_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description, -1);
+  else
+    gtk_accessible_reset_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+}
+
+/**
+ * tg_accessible_describe:
+ * @widget: a widget
+ * @description: (nullable): its accessible description, %NULL for none
+ *
+ * Sets the accessible description of @widget in a window that announces
+ * (tg_accessible_announce()), which borrows it: GTK 4.8 cannot tell what a
+ * description was, so what is set here is what comes back.
+ */
+void
+tg_accessible_describe (GtkWidget  *widget,
+                        const char *description)
+{
+  g_return_if_fail (GTK_IS_WIDGET (widget));
+
+  g_object_set_data_full (G_OBJECT (widget), DESCRIPTION_KEY, g_strdup (description), g_free);
+  set_description (widget, description);
+}
+
+/* The widget a screen reader has as the focus of @root: GTK leaves a part
+ * with no role (the text of a spin button) out of the tree, so it is the
+ * widget around it; the window itself when nothing in it has the focus. */
+static GtkWidget *
+screen_reader_focus (GtkRoot *root)
+{
+  for (GtkWidget *focus = gtk_root_get_focus (root); focus != NULL; focus = gtk_widget_get_parent (focus))
+    {
+      GtkAccessibleRole role = gtk_accessible_get_accessible_role (GTK_ACCESSIBLE (focus));
+
+      if (role != GTK_ACCESSIBLE_ROLE_NONE && role != GTK_ACCESSIBLE_ROLE_PRESENTATION)
+        return focus;
+    }
+  return GTK_WIDGET (root);
+}
+
+/* The focus has moved on, and Orca with it (the idle runs after GTK sent the
+ * focus change): the widget that lent its description gets its own back,
+ * and Orca, whose focus it no longer is, does not say it. */
+static gboolean
+end_loan (gpointer data)
+{
+  GtkRoot *root = data;
+  Loan *loan = g_object_get_data (G_OBJECT (root), LOAN_KEY);
+  g_autoptr (GtkWidget) lender = g_weak_ref_get (&loan->lender);
+
+  if (lender != NULL && lender != screen_reader_focus (root))
+    {
+      set_description (lender, g_object_get_data (G_OBJECT (lender), DESCRIPTION_KEY));
+      g_weak_ref_set (&loan->lender, NULL);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_focus_widget_changed (GtkRoot *root)
+{
+  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, end_loan, g_object_ref (root), g_object_unref);
+}
+
+static void
+loan_free (Loan *loan)
+{
+  g_weak_ref_clear (&loan->lender);
+  g_free (loan);
+}
+
 /**
  * tg_accessible_announce:
  * @alert: a widget with the %GTK_ACCESSIBLE_ROLE_ALERT role, holding @label
  * @label: the label that says it
  * @text: what to announce
  *
- * Says @text to a screen reader. GTK 4.8 has no gtk_accessible_announce();
- * what it has is the alert role, whose widgets a screen reader (Orca) reads
- * out when they become visible. So @alert is hidden, given the text, and
- * shown again.
+ * Says @text to a screen reader, without moving the focus.
+ *
+ * GTK 4.14 has gtk_accessible_announce(); Debian 12 has GTK 4.8 and Orca 43.
+ * Orca 43 speaks an alert when it shows (object:state-changed:showing), but
+ * GTK 4.8 sends that for windows only — a widget that appears is a
+ * children-changed:add on its parent, which Orca 43 does not present — and
+ * it ignores an alert whose parent is the application, i.e. an alert window.
+ * What Orca 43 does speak is a new description of the object that has its
+ * focus (default.py, onDescriptionChanged). So the focused widget of the
+ * window (or the window, when nothing in it has the focus) lends its
+ * description for @text, and gets it back once the focus leaves it (the
+ * description given with tg_accessible_describe(), else none) — silently, as
+ * Orca's focus has moved on. Orca says @text once; nothing else is said.
+ *
+ * @alert keeps a copy of the last announcement in the accessibility tree,
+ * where a screen reader's review of the window, and the tests, find it.
  */
 void
 tg_accessible_announce (GtkWidget  *alert,
                         GtkLabel   *label,
                         const char *text)
 {
+  GtkRoot *root;
+  GtkWidget *focus;
+  Loan *loan;
+  g_autofree char *said = NULL;
+
   g_return_if_fail (GTK_IS_WIDGET (alert));
   g_return_if_fail (GTK_IS_LABEL (label));
 
-  gtk_widget_set_visible (alert, FALSE);
   gtk_label_set_text (label, text);
   gtk_accessible_update_property (GTK_ACCESSIBLE (alert), GTK_ACCESSIBLE_PROPERTY_LABEL, text, -1);
   gtk_widget_set_visible (alert, TRUE);
+
+  if ((root = gtk_widget_get_root (alert)) == NULL)
+    return;
+
+  if ((loan = g_object_get_data (G_OBJECT (root), LOAN_KEY)) == NULL)
+    {
+      loan = g_new0 (Loan, 1);
+      g_weak_ref_init (&loan->lender, NULL);
+      g_object_set_data_full (G_OBJECT (root), LOAN_KEY, loan, (GDestroyNotify) loan_free);
+      g_signal_connect (root, "notify::focus-widget", G_CALLBACK (on_focus_widget_changed), NULL);
+    }
+
+  /* A lender the focus has left, whose idle has not run yet: first its own
+   * description back. */
+  end_loan (root);
+  focus = screen_reader_focus (root);
+  g_weak_ref_set (&loan->lender, focus);
+  /* GTK 4.8 sends no change for the description a widget already has, and
+   * the same toast may come twice in a row (Break, Break): every other
+   * announcement ends with a space, which is not heard. */
+  loan->padded = !loan->padded;
+  said = g_strconcat (text, loan->padded ? " " : "", NULL);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (focus), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, said, -1);
 }
 
 /**

@@ -271,12 +271,7 @@ set_count_note (TgHomeWindow *self,
   gtk_label_set_text (self->count_note, note != NULL ? note : "");
   gtk_widget_set_visible (GTK_WIDGET (self->count_note), note != NULL);
   /* Read with the field, where the person typing is. */
-  if (note != NULL)
-    gtk_accessible_update_property (GTK_ACCESSIBLE (self->count_spin),
-                                    GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, note, -1);
-  else
-    gtk_accessible_reset_property (GTK_ACCESSIBLE (self->count_spin),
-                                   GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+  tg_accessible_describe (GTK_WIDGET (self->count_spin), note);
 }
 
 /* The count as typed: a whole number in the adjustment's range is taken as
@@ -996,6 +991,11 @@ tg_home_window_init (TgHomeWindow *self)
   /* Named in the template; the row (activatable-widget) labels it by its
    * title as well, and GTK 4.8 would say both. */
   gtk_accessible_reset_relation (GTK_ACCESSIBLE (self->grace_switch), GTK_ACCESSIBLE_RELATION_LABELLED_BY);
+  /* The row's subtitle (same message, one translation), said by a screen
+   * reader with the switch. Set here, not in the template, so that an
+   * announcement can give it back (tg_accessible_announce()). */
+  tg_accessible_describe (GTK_WIDGET (self->grace_switch),
+                          _("With a grace window the server answers the retried refresh with the same new tokens; without one, the used-up refresh token ends the session."));
 
   gtk_list_view_set_factory (self->results_view, factory);
   gtk_list_view_set_model (self->results_view, selection);

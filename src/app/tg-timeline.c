@@ -27,6 +27,7 @@
 
 #include <glib/gi18n.h>
 
+#include "tg-accessible.h"
 #include "tg-timeline-private.h"
 
 #define MAX_NATURAL_LANES 16
@@ -249,9 +250,7 @@ update_description (TgTimeline *self)
                                 self->lanes->len - MAX_DESCRIBED_LANES - 1);
     }
 
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self),
-                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, text->str,
-                                  -1);
+  tg_accessible_describe (GTK_WIDGET (self), text->str);
 }
 
 static gboolean
@@ -742,10 +741,9 @@ tg_timeline_init (TgTimeline *self)
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
 
   gtk_accessible_update_property (GTK_ACCESSIBLE (self),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Timeline of the last burst"),
-                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
-                                  _("Each request’s attempts on a time axis: the 401s, the one token refresh they waited for, and the retries"),
-                                  -1);
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Timeline of the last burst"), -1);
+  tg_accessible_describe (GTK_WIDGET (self),
+                          _("Each request’s attempts on a time axis: the 401s, the one token refresh they waited for, and the retries"));
 }
 
 /**
