@@ -267,9 +267,11 @@ set_message (TgSignInWindow *self,
   gtk_label_set_text (self->message_label, message != NULL ? message : "");
   gtk_widget_set_visible (self->message_box, shown);
 
-  /* The box is an alert, read out when shown; the button that has the
-   * focus when the window opens says it too, for a screen reader that
-   * presents the window from its focus. */
+  /* The box is an alert that keeps the message in the tree for review, but
+   * Orca 43 does not speak a GTK 4.8 alert box when it appears (GTK only
+   * emits children-changed for it). What Orca does speak is the focused
+   * widget's description when the window opens, so the Sign In button,
+   * which has the focus then, carries the message. */
   if (shown)
     {
       g_autofree char *description = NULL;
