@@ -110,6 +110,19 @@ wait_for_home (Fixture *fixture)
   return TG_HOME_WINDOW (tg_application_get_current_window (fixture->app));
 }
 
+/* Before any burst the network log has one row per record; it takes them in
+ * a few per frame. */
+static gboolean
+network_view_caught_up (Fixture  *fixture,
+                        gpointer  home)
+{
+  GListModel *log = G_LIST_MODEL (tg_session_get_request_log (tg_application_get_session (fixture->app)));
+  GtkWidget *view = tg_test_ui_find_descendant (GTK_WIDGET (home), GTK_TYPE_COLUMN_VIEW);
+  GListModel *rows = G_LIST_MODEL (gtk_column_view_get_model (GTK_COLUMN_VIEW (view)));
+
+  return g_list_model_get_n_items (rows) == g_list_model_get_n_items (log);
+}
+
 static gboolean
 resource_loaded (Fixture  *fixture,
                  gpointer  home)
@@ -1266,6 +1279,10 @@ provider_body (Fixture *fixture)
   /* Who signed in (the provider's userinfo), and where the burst goes. */
   subtitle = g_strdup_printf ("demo — %s/api/resources/item-%%u", tg_server_get_base_uri (fixture->server));
   wait_for (fixture, subtitle_is, (gpointer) subtitle, "the user's name");
+  /* The network log takes its rows in per frame: the screenshot waits for
+   * it to show what the timeline shows, or it would picture one row where
+   * the log has three. */
+  wait_for (fixture, network_view_caught_up, home, "the network log's rows");
   tg_test_ui_save_screenshot (GTK_WIDGET (home), "provider-home.png");
 
   /* The burst goes to the request path the form named. */
