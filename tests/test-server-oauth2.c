@@ -510,8 +510,22 @@ test_client_authentication_without_secret (void)
   assert_invalid_client (reply);
 }
 
-/* The refresh grant as @client sends it: @authorization (nullable) for a
- * confidential client, @client_id (nullable) in the body for a public one. */
+/* @body (form-encoded) posted to @path as a client sends it: @authorization
+ * (nullable) for a confidential client, @client_id (nullable, URL-safe) in
+ * the body for a public one; neither for a request that names no client. */
+static TgTestReply *
+post_as (TgTestServer *fixture,
+         const char   *path,
+         const char   *body,
+         const char   *client_id,
+         const char   *authorization)
+{
+  g_autofree char *full = client_id != NULL ? g_strconcat (body, "&client_id=", client_id, NULL)
+                                            : g_strdup (body);
+
+  return authenticated_post (fixture, path, full, authorization);
+}
+
 static TgTestReply *
 refresh_as (TgTestServer *fixture,
             const char   *refresh_token,
@@ -519,11 +533,9 @@ refresh_as (TgTestServer *fixture,
             const char   *authorization)
 {
   g_autofree char *body = soup_form_encode ("grant_type", "refresh_token",
-                                            "refresh_token", refresh_token,
-                                            client_id != NULL ? "client_id" : NULL, client_id,
-                                            NULL);
+                                            "refresh_token", refresh_token, NULL);
 
-  return authenticated_post (fixture, "/oauth2/token", body, authorization);
+  return post_as (fixture, "/oauth2/token", body, client_id, authorization);
 }
 
 static TgTestReply *
@@ -532,11 +544,9 @@ revoke_as (TgTestServer *fixture,
            const char   *client_id,
            const char   *authorization)
 {
-  g_autofree char *body = soup_form_encode ("token", token,
-                                            client_id != NULL ? "client_id" : NULL, client_id,
-                                            NULL);
+  g_autofree char *body = soup_form_encode ("token", token, NULL);
 
-  return authenticated_post (fixture, "/oauth2/revoke", body, authorization);
+  return post_as (fixture, "/oauth2/revoke", body, client_id, authorization);
 }
 
 /* A session of the confidential client, signed in with the password grant. */
