@@ -394,6 +394,43 @@ redeem (TgTestServer  *fixture,
   return read_token_answer (reply, out_refresh_token, "api offline_access");
 }
 
+/* A form POST to @path by @client_id, a public client, or (NULL) by a
+ * request that names no client. */
+static TgTestReply *
+post_token (TgTestServer *fixture,
+            const char   *path,
+            const char   *body,
+            const char   *client_id)
+{
+  g_autofree char *full = client_id != NULL ? g_strconcat (body, "&client_id=", client_id, NULL)
+                                            : g_strdup (body);
+
+  return tg_test_request (fixture, "POST", path, FORM, full, NULL);
+}
+
+/* The refresh grant as the client that redeemed the code sends it, or as
+ * another (@client_id NULL: none named). */
+static TgTestReply *
+refresh_grant (TgTestServer *fixture,
+               const char   *refresh_token,
+               const char   *client_id)
+{
+  g_autofree char *body = soup_form_encode ("grant_type", "refresh_token",
+                                            "refresh_token", refresh_token, NULL);
+
+  return post_token (fixture, "/oauth2/token", body, client_id);
+}
+
+static TgTestReply *
+revoke_as (TgTestServer *fixture,
+           const char   *token,
+           const char   *client_id)
+{
+  g_autofree char *body = soup_form_encode ("token", token, NULL);
+
+  return post_token (fixture, "/oauth2/revoke", body, client_id);
+}
+
 static void
 assert_invalid_grant (TgTestReply *reply)
 {
@@ -417,7 +454,8 @@ test_flow (void)
   g_autoptr(TgTestReply) refreshed = NULL;
   g_autoptr(TgTestReply) revoked = NULL;
   g_autoptr(TgTestReply) after_revocation = NULL;
-  g_autofree char *revoke_body = NULL;
+  g_autoptr(TgTestReply) by_none = NULL;
+  g_autoptr(TgTestReply) revoked_by_none = NULL;
 
   client_init (&client, REDIRECT_URI, "af0ifjsldkj");
   code = sign_in_with_browser (fixture, &client);
@@ -428,13 +466,21 @@ test_flow (void)
   g_assert_cmpuint (resource->status, ==, 200);
   g_assert_cmpstr (resource->text, ==, "protected resources, username: demo, id: 1");
 
-  /* The session is like any other: it refreshes, and revocation ends it. */
-  refreshed = tg_test_oauth2_refresh_grant (fixture, refresh);
+  /* The session belongs to the client that redeemed the code (RFC 6749 §6):
+   * a request naming no client can neither refresh nor revoke it... */
+  by_none = refresh_grant (fixture, refresh, NULL);
+  assert_invalid_grant (by_none);
+  revoked_by_none = revoke_as (fixture, refresh, NULL);
+  g_assert_cmpuint (revoked_by_none->status, ==, 200);
+  g_assert_cmpuint (tg_test_get_resource (fixture, access), ==, 200);
+
+  /* ...and for that client it is like any other: it refreshes, and
+   * revocation ends it. */
+  refreshed = refresh_grant (fixture, refresh, CLIENT_ID);
   next_access = read_token_answer (refreshed, NULL, NULL);
   g_assert_cmpuint (tg_test_get_resource (fixture, next_access), ==, 200);
 
-  revoke_body = soup_form_encode ("token", refresh, NULL);
-  revoked = tg_test_request (fixture, "POST", "/oauth2/revoke", FORM, revoke_body, NULL);
+  revoked = revoke_as (fixture, refresh, CLIENT_ID);
   g_assert_cmpuint (revoked->status, ==, 200);
   after_revocation = tg_test_get_resource_reply (fixture, next_access);
   tg_test_assert_json_error (after_revocation, 401, "invalid_token");
@@ -1248,7 +1294,7 @@ test_replay_revokes (void)
   assert_invalid_grant (replay);
   g_assert_nonnull (strstr (replay->text, "revoked"));
 
-  refreshed = tg_test_oauth2_refresh_grant (fixture, refresh);
+  refreshed = refresh_grant (fixture, refresh, CLIENT_ID);
   assert_invalid_grant (refreshed);
   resource = tg_test_get_resource_reply (fixture, access);
   tg_test_assert_json_error (resource, 401, "invalid_token");

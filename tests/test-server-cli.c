@@ -20,6 +20,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "tg-secret-file.h"
 #include "tg-test-server.h"
 #include "tg-test-util.h"
 
@@ -279,8 +280,52 @@ static const BadCommandLine bad_command_lines[] = {
   { "unusable database", { "--database", "/proc/tokengate/server.db", NULL }, "cannot start" },
   { "missing client secret file", { "--client-secret-file", "/nonexistent/secret", NULL },
     "cannot read the client secret" },
-  { "empty client secret file", { "--client-secret-file", "/dev/null", NULL }, "no secret on its first line" },
+  { "client secret file not a file", { "--client-secret-file", "/dev/null", NULL }, "not a regular file" },
 };
+
+/* Runs the server with @bad's arguments (and @db unless they name one), which
+ * it must refuse with one line on stderr that says @bad->stderr_says; returns
+ * that line. */
+static char *
+assert_refused (const BadCommandLine *bad,
+                const char           *db)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  gboolean has_database = FALSE;
+
+  g_test_message ("bad command line: %s", bad->name);
+  for (gsize j = 0; bad->args[j] != NULL; j++)
+    {
+      has_database |= strcmp (bad->args[j], "--database") == 0;
+      g_ptr_array_add (args, (char *) bad->args[j]);
+    }
+  if (!has_database)
+    {
+      g_ptr_array_add (args, "--database");
+      g_ptr_array_add (args, (char *) db);
+    }
+  g_ptr_array_add (args, "--password-iterations");
+  g_ptr_array_add (args, "1000");
+  g_ptr_array_add (args, NULL);
+
+  process = spawn_server (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                          (const char * const *) args->pdata);
+  g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (g_subprocess_get_if_exited (process));
+  g_assert_cmpint (g_subprocess_get_exit_status (process), !=, 0);
+  g_assert_cmpstr (out, ==, "");
+  g_assert_true (g_str_has_prefix (err, "tokengate-server: "));
+  g_assert_nonnull (strstr (err, bad->stderr_says));
+  /* One clear line, not a wall of text. */
+  g_assert_cmpint (strchr (err, '\n') - err, ==, (gssize) strlen (err) - 1);
+  return g_steal_pointer (&err);
+}
 
 static void
 test_bad_command_lines (void)
@@ -289,43 +334,62 @@ test_bad_command_lines (void)
   g_autofree char *db = g_build_filename (dir, "server.db", NULL);
 
   for (gsize i = 0; i < G_N_ELEMENTS (bad_command_lines); i++)
+    g_free (assert_refused (&bad_command_lines[i], db));
+
+  tg_test_rm_rf (dir);
+}
+
+/* The client secret file is read by tokengate-cli's rules (tg-secret-file.c):
+ * a private regular file, not too large, without a NUL byte; and what is
+ * said names the file, never the secret. */
+static void
+test_client_secret_file_rules (void)
+{
+  g_autofree char *dir = tg_test_make_tmpdir ();
+  g_autofree char *db = g_build_filename (dir, "server.db", NULL);
+  g_autofree char *huge = g_strnfill (TG_SECRET_FILE_MAX_SIZE + 1, 'x');
+  static const char with_nul[] = "the-secret\0more\n";
+  const struct {
+    const char *name;
+    const char *contents;
+    gssize      length;
+    guint       mode;
+    const char *says;
+  } files[] = {
+    { "open to others", "the-secret\n", -1, 0644, "chmod 600" },
+    { "writable by the group", "the-secret\n", -1, 0620, "open to other users" },
+    { "empty", "", -1, 0600, "no secret on its first line" },
+    { "only blanks", "  \t\nthe-secret\n", -1, 0600, "no secret on its first line" },
+    { "a NUL byte", with_nul, sizeof with_nul - 1, 0600, "NUL byte" },
+    { "too large", huge, -1, 0600, "larger than" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
     {
-      const BadCommandLine *bad = &bad_command_lines[i];
-      g_autoptr(GPtrArray) args = g_ptr_array_new ();
-      g_autoptr(GSubprocess) process = NULL;
-      g_autoptr(GError) error = NULL;
-      g_autofree char *out = NULL;
+      g_autofree char *path = g_build_filename (dir, "client-secret", NULL);
       g_autofree char *err = NULL;
-      gboolean has_database = FALSE;
+      g_autoptr(GError) error = NULL;
+      BadCommandLine bad = { files[i].name, { "--client-secret-file", path, NULL }, files[i].says };
 
-      g_test_message ("bad command line: %s", bad->name);
-      for (gsize j = 0; bad->args[j] != NULL; j++)
-        {
-          has_database |= strcmp (bad->args[j], "--database") == 0;
-          g_ptr_array_add (args, (char *) bad->args[j]);
-        }
-      if (!has_database)
-        {
-          g_ptr_array_add (args, "--database");
-          g_ptr_array_add (args, db);
-        }
-      g_ptr_array_add (args, "--password-iterations");
-      g_ptr_array_add (args, "1000");
-      g_ptr_array_add (args, NULL);
-
-      process = spawn_server (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE,
-                              (const char * const *) args->pdata);
-      g_subprocess_communicate_utf8 (process, NULL, NULL, &out, &err, &error);
+      g_file_set_contents_full (path, files[i].contents, files[i].length,
+                                G_FILE_SET_CONTENTS_NONE, 0600, &error);
       g_assert_no_error (error);
-
-      g_assert_true (g_subprocess_get_if_exited (process));
-      g_assert_cmpint (g_subprocess_get_exit_status (process), !=, 0);
-      g_assert_cmpstr (out, ==, "");
-      g_assert_true (g_str_has_prefix (err, "tokengate-server: "));
-      g_assert_nonnull (strstr (err, bad->stderr_says));
-      /* One clear line, not a wall of text. */
-      g_assert_cmpint (strchr (err, '\n') - err, ==, (gssize) strlen (err) - 1);
+      /* Past the umask. */
+      g_assert_cmpint (g_chmod (path, files[i].mode), ==, 0);
+      err = assert_refused (&bad, db);
+      g_assert_nonnull (strstr (err, path));
+      g_assert_null (strstr (err, "the-secret"));
+      g_assert_cmpint (g_unlink (path), ==, 0);
     }
+
+  /* Not a regular file: a directory, a device. */
+  {
+    BadCommandLine directory = { "a directory", { "--client-secret-file", dir, NULL }, "not a regular file" };
+    BadCommandLine device = { "a device", { "--client-secret-file", "/dev/zero", NULL }, "not a regular file" };
+
+    g_free (assert_refused (&directory, db));
+    g_free (assert_refused (&device, db));
+  }
 
   tg_test_rm_rf (dir);
 }
@@ -902,6 +966,7 @@ main (int   argc,
   g_test_add_func ("/server/cli/listen-and-terminate", test_listen_and_terminate);
   g_test_add_func ("/server/cli/bad-command-lines", test_bad_command_lines);
   g_test_add_func ("/server/cli/client-secret-file", test_client_secret_file);
+  g_test_add_func ("/server/cli/client-secret-file/rules", test_client_secret_file_rules);
   g_test_add_func ("/server/cli/https", test_https);
   g_test_add_func ("/server/cli/add-user", test_add_user);
   g_test_add_func ("/server/cli/add-user/terminal", test_add_user_terminal);

@@ -99,23 +99,52 @@ add_user (Fixture    *f,
   return id;
 }
 
+/* A family issued to @client_id (NULL: a request that named no client). */
 static gint64
-start_family (Fixture    *f,
-              gint64      user_id,
-              const char *token_hash,
-              gint64      now)
+start_family_for (Fixture    *f,
+                  gint64      user_id,
+                  const char *client_id,
+                  const char *token_hash,
+                  gint64      now)
 {
   g_autoptr(GError) error = NULL;
   gint64 family_id = 0;
 
-  g_assert_true (tg_server_db_start_family (f->db, user_id, token_hash, now, now + TTL,
+  g_assert_true (tg_server_db_start_family (f->db, user_id, client_id, token_hash, now, now + TTL,
                                             &family_id, &error));
   g_assert_no_error (error);
   g_assert_cmpint (family_id, >, 0);
   return family_id;
 }
 
-/* tg_server_db_rotate() that must not fail at the SQLite level. */
+static gint64
+start_family (Fixture    *f,
+              gint64      user_id,
+              const char *token_hash,
+              gint64      now)
+{
+  return start_family_for (f, user_id, NULL, token_hash, now);
+}
+
+/* tg_server_db_rotate() by @client_id, that must not fail at the SQLite level. */
+static TgRefreshOutcome
+rotate_as (Fixture        *f,
+           const char     *client_id,
+           const char     *presented_hash,
+           const char     *successor_hash,
+           gint64          now,
+           gint64          grace,
+           TgRefreshGrant *grant)
+{
+  g_autoptr(GError) error = NULL;
+  TgRefreshOutcome outcome;
+
+  outcome = tg_server_db_rotate (f->db, presented_hash, client_id, successor_hash, now, now + TTL,
+                                 grace, grant, &error);
+  g_assert_no_error (error);
+  return outcome;
+}
+
 static TgRefreshOutcome
 rotate (Fixture        *f,
         const char     *presented_hash,
@@ -124,13 +153,7 @@ rotate (Fixture        *f,
         gint64          grace,
         TgRefreshGrant *grant)
 {
-  g_autoptr(GError) error = NULL;
-  TgRefreshOutcome outcome;
-
-  outcome = tg_server_db_rotate (f->db, presented_hash, successor_hash, now, now + TTL,
-                                 grace, grant, &error);
-  g_assert_no_error (error);
-  return outcome;
+  return rotate_as (f, NULL, presented_hash, successor_hash, now, grace, grant);
 }
 
 static GHashTable *
@@ -623,7 +646,7 @@ test_failure_rolls_back (Fixture       *f,
   /* A successor hash that already exists: the insert fails after the lookup. */
   g_assert_cmpint (rotate (f, h0, h1, T0 + 1, 0, &grant), ==, TG_REFRESH_ROTATED);
   tg_refresh_grant_clear (&grant);
-  outcome = tg_server_db_rotate (f->db, h1, h0, T0 + 2, T0 + TTL, 0, &grant, &error);
+  outcome = tg_server_db_rotate (f->db, h1, NULL, h0, T0 + 2, T0 + TTL, 0, &grant, &error);
   g_assert_error (error, TG_SERVER_DB_ERROR, TG_SERVER_DB_ERROR_EXISTS);
   g_assert_cmpint (outcome, ==, TG_REFRESH_UNKNOWN);
   g_assert_null (grant.user_name);
@@ -633,13 +656,13 @@ test_failure_rolls_back (Fixture       *f,
   tg_refresh_grant_clear (&grant);
 
   /* start_family with a taken token hash: the family row must go too. */
-  g_assert_false (tg_server_db_start_family (f->db, alice, h2, T0, T0 + TTL, &other, &error));
+  g_assert_false (tg_server_db_start_family (f->db, alice, NULL, h2, T0, T0 + TTL, &other, &error));
   g_assert_error (error, TG_SERVER_DB_ERROR, TG_SERVER_DB_ERROR_EXISTS);
   g_assert_cmpint (other, ==, 0);
   g_clear_error (&error);
 
   /* An unknown user. */
-  g_assert_false (tg_server_db_start_family (f->db, alice + 1000, b0, T0, T0 + TTL, &other, &error));
+  g_assert_false (tg_server_db_start_family (f->db, alice + 1000, NULL, b0, T0, T0 + TTL, &other, &error));
   g_assert_error (error, TG_SERVER_DB_ERROR, TG_SERVER_DB_ERROR_NOT_FOUND);
   g_clear_error (&error);
 
@@ -672,7 +695,7 @@ test_revoke_family_of (Fixture       *f,
   tg_refresh_grant_clear (&grant);
 
   /* Any token of the family names it, the consumed one included. */
-  g_assert_true (tg_server_db_revoke_family_of (f->db, a0, T0 + 2, &family_id, &error));
+  g_assert_true (tg_server_db_revoke_family_of (f->db, a0, NULL, T0 + 2, &family_id, &error));
   g_assert_no_error (error);
   g_assert_cmpint (family_id, ==, fa);
   g_assert_true (is_revoked (f, fa));
@@ -682,17 +705,87 @@ test_revoke_family_of (Fixture       *f,
   tg_refresh_grant_clear (&grant);
 
   /* Again, on the revoked family: fine, and out_family_id is optional. */
-  g_assert_true (tg_server_db_revoke_family_of (f->db, a1, T0 + 4, NULL, &error));
+  g_assert_true (tg_server_db_revoke_family_of (f->db, a1, NULL, T0 + 4, NULL, &error));
   g_assert_no_error (error);
 
   family_id = 0;
-  g_assert_false (tg_server_db_revoke_family_of (f->db, nope, T0 + 5, &family_id, &error));
+  g_assert_false (tg_server_db_revoke_family_of (f->db, nope, NULL, T0 + 5, &family_id, &error));
   g_assert_error (error, TG_SERVER_DB_ERROR, TG_SERVER_DB_ERROR_NOT_FOUND);
   g_assert_cmpint (family_id, ==, 0);
   g_clear_error (&error);
 
   g_assert_false (is_revoked (f, fb));
   g_assert_cmpint (rotate (f, b0, b1, T0 + 6, 0, &grant), ==, TG_REFRESH_ROTATED);
+}
+
+/* RFC 6749 §6: a refresh token works only for the client it was issued to;
+ * any other client — including one that names none — changes nothing. */
+static void
+test_wrong_client (Fixture       *f,
+                   gconstpointer  user_data)
+{
+  g_autofree char *a0 = hash_of ("a0"), *a1 = hash_of ("a1"), *a2 = hash_of ("a2");
+  g_autofree char *n0 = hash_of ("n0"), *n1 = hash_of ("n1");
+  g_autofree char *x = hash_of ("x");
+  g_auto(TgRefreshGrant) grant = { 0 };
+  gint64 alice = add_user (f, "alice");
+  gint64 fa = start_family_for (f, alice, "app-a", a0, T0);
+  gint64 fn = start_family (f, alice, n0, T0);
+
+  /* A live token: refused, and no user or family named to the caller. */
+  g_assert_cmpint (rotate_as (f, "app-b", a0, x, T0 + 1, 0, &grant), ==, TG_REFRESH_WRONG_CLIENT);
+  g_assert_null (grant.user_name);
+  g_assert_cmpint (grant.family_id, ==, 0);
+  g_assert_cmpint (rotate_as (f, NULL, a0, x, T0 + 1, 0, &grant), ==, TG_REFRESH_WRONG_CLIENT);
+  g_assert_cmpint (rotate_as (f, "app-a", n0, x, T0 + 1, 0, &grant), ==, TG_REFRESH_WRONG_CLIENT);
+
+  /* x was not stored, and the owner's token still rotates. */
+  g_assert_cmpint (rotate_as (f, "app-a", x, a2, T0 + 2, 0, &grant), ==, TG_REFRESH_UNKNOWN);
+  g_assert_cmpint (rotate_as (f, "app-a", a0, a1, T0 + 3, 60, &grant), ==, TG_REFRESH_ROTATED);
+  g_assert_cmpint (grant.family_id, ==, fa);
+  tg_refresh_grant_clear (&grant);
+
+  /* A consumed token from another client: neither the pair of a replay in
+   * grace, nor reuse detection revoking the owner's family. */
+  g_assert_cmpint (rotate_as (f, "app-b", a0, a1, T0 + 4, 60, &grant), ==, TG_REFRESH_WRONG_CLIENT);
+  g_assert_null (grant.successor_hash);
+  g_assert_cmpint (rotate_as (f, "app-b", a0, a1, T0 + 1000, 0, &grant), ==, TG_REFRESH_WRONG_CLIENT);
+  g_assert_false (is_revoked (f, fa));
+  g_assert_cmpint (rotate_as (f, "app-a", a1, a2, T0 + 1001, 0, &grant), ==, TG_REFRESH_ROTATED);
+  tg_refresh_grant_clear (&grant);
+
+  /* A family of no client is refused to every named one, and works as before. */
+  g_assert_cmpint (rotate (f, n0, n1, T0 + 1002, 0, &grant), ==, TG_REFRESH_ROTATED);
+  g_assert_cmpint (grant.family_id, ==, fn);
+}
+
+/* RFC 7009 §2.1: another client's token is not revoked, and is reported
+ * like an unknown one. */
+static void
+test_revoke_wrong_client (Fixture       *f,
+                          gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *a0 = hash_of ("a0"), *a1 = hash_of ("a1");
+  g_auto(TgRefreshGrant) grant = { 0 };
+  gint64 alice = add_user (f, "alice");
+  gint64 fa = start_family_for (f, alice, "app-a", a0, T0);
+  gint64 family_id = 0;
+
+  g_assert_false (tg_server_db_revoke_family_of (f->db, a0, "app-b", T0 + 1, &family_id, &error));
+  g_assert_error (error, TG_SERVER_DB_ERROR, TG_SERVER_DB_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_false (tg_server_db_revoke_family_of (f->db, a0, NULL, T0 + 1, &family_id, &error));
+  g_assert_error (error, TG_SERVER_DB_ERROR, TG_SERVER_DB_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_cmpint (family_id, ==, 0);
+  g_assert_false (is_revoked (f, fa));
+  g_assert_cmpint (rotate_as (f, "app-a", a0, a1, T0 + 2, 0, &grant), ==, TG_REFRESH_ROTATED);
+
+  g_assert_true (tg_server_db_revoke_family_of (f->db, a0, "app-a", T0 + 3, &family_id, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (family_id, ==, fa);
+  g_assert_true (is_revoked (f, fa));
 }
 
 static void
@@ -716,7 +809,7 @@ test_revoke_all_and_list (Fixture       *f,
   fb = start_family (f, bob, b, T0);
   fc = start_family (f, alice, c, T0);
 
-  g_assert_true (tg_server_db_revoke_family_of (f->db, b, T0 + 1, NULL, &error));
+  g_assert_true (tg_server_db_revoke_family_of (f->db, b, NULL, T0 + 1, NULL, &error));
   g_assert_no_error (error);
   revoked = list_revoked (f);
   g_assert_cmpuint (g_hash_table_size (revoked), ==, 1);
@@ -812,7 +905,7 @@ test_reopen_persists (Fixture       *f,
 
   g_assert_cmpint (rotate (f, a0, a1, T0 + 10, 60, &grant), ==, TG_REFRESH_ROTATED);
   tg_refresh_grant_clear (&grant);
-  g_assert_true (tg_server_db_revoke_family_of (f->db, b0, T0 + 10, NULL, &error));
+  g_assert_true (tg_server_db_revoke_family_of (f->db, b0, NULL, T0 + 10, NULL, &error));
   g_assert_true (tg_server_db_set_meta (f->db, "access-epoch", 3, &error));
   g_assert_no_error (error);
 
@@ -844,7 +937,7 @@ test_reopen_persists (Fixture       *f,
   g_assert_cmpint (grant.family_id, ==, fc);
 
   /* Family ids keep growing across a reopen. */
-  g_assert_true (tg_server_db_start_family (f->db, alice, x, T0 + 40, T0 + TTL, &fnew, &error));
+  g_assert_true (tg_server_db_start_family (f->db, alice, NULL, x, T0 + 40, T0 + TTL, &fnew, &error));
   g_assert_no_error (error);
   g_assert_cmpint (fnew, >, fc);
 }
@@ -911,6 +1004,116 @@ test_newer_schema (Fixture       *f,
   g_assert_cmpstr (version, ==, "9999");
 }
 
+/* The tables as version 1 of the schema made them, before families recorded
+ * their client: copied here, not taken from the code, so that the test keeps
+ * meaning "a file made by that version" whatever the code becomes. */
+static const char schema_v1_sql[] =
+  "CREATE TABLE users ("
+  "  id            INTEGER PRIMARY KEY,"
+  "  name          TEXT    NOT NULL UNIQUE,"
+  "  password_hash TEXT    NOT NULL,"
+  "  created_at    INTEGER NOT NULL"
+  ") STRICT;"
+  "CREATE TABLE families ("
+  "  id            INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  user_id       INTEGER NOT NULL REFERENCES users (id),"
+  "  created_at    INTEGER NOT NULL,"
+  "  revoked_at    INTEGER,"
+  "  revoke_reason TEXT,"
+  "  CHECK ((revoked_at IS NULL) = (revoke_reason IS NULL))"
+  ") STRICT;"
+  "CREATE TABLE refresh_tokens ("
+  "  hash           TEXT    NOT NULL PRIMARY KEY,"
+  "  family_id      INTEGER NOT NULL REFERENCES families (id),"
+  "  issued_at      INTEGER NOT NULL,"
+  "  expires_at     INTEGER NOT NULL,"
+  "  consumed_at    INTEGER,"
+  "  successor_hash TEXT    REFERENCES refresh_tokens (hash),"
+  "  CHECK ((consumed_at IS NULL) = (successor_hash IS NULL))"
+  ") STRICT, WITHOUT ROWID;"
+  "CREATE TABLE meta ("
+  "  key   TEXT    NOT NULL PRIMARY KEY,"
+  "  value INTEGER NOT NULL"
+  ") STRICT, WITHOUT ROWID;"
+  "PRAGMA user_version = 1;";
+
+static void
+test_migrate_version_1 (Fixture       *f,
+                        gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *fresh_path = g_build_filename (f->tmpdir, "fresh.db", NULL);
+  g_autofree char *fresh_families = NULL, *fresh_version = NULL;
+  g_autofree char *families = NULL, *version = NULL;
+  g_autofree char *l0 = hash_of ("legacy0"), *l1 = hash_of ("legacy1"), *l2 = hash_of ("legacy2");
+  g_autofree char *r0 = hash_of ("revoked0"), *x = hash_of ("x");
+  g_autofree char *sql = NULL;
+  g_autoptr(TgServerDb) fresh = NULL;
+  g_auto(TgRefreshGrant) grant = { 0 };
+  gint64 user_id = 0;
+  g_autofree char *password_hash = NULL;
+  sqlite3 *raw = raw_open (f->path);
+
+  /* A file of version 1 with a user, a live session and a revoked one. */
+  sql = g_strdup_printf ("%s"
+                         "INSERT INTO users VALUES (1, 'demo', 'pbkdf2$1$salt$hash', %d);"
+                         "INSERT INTO families (id, user_id, created_at) VALUES (1, 1, %d);"
+                         "INSERT INTO families VALUES (2, 1, %d, %d, 'revoked');"
+                         "INSERT INTO refresh_tokens VALUES ('%s', 1, %d, %d, NULL, NULL);"
+                         "INSERT INTO refresh_tokens VALUES ('%s', 2, %d, %d, NULL, NULL);"
+                         "INSERT INTO meta VALUES ('access-epoch', 7);",
+                         schema_v1_sql, T0, T0, T0, T0 + 1,
+                         l0, T0, T0 + TTL, r0, T0, T0 + TTL);
+  g_assert_cmpint (sqlite3_exec (raw, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+  sqlite3_close (raw);
+
+  f->db = tg_server_db_open (f->path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (f->db);
+
+  /* Migrated to what a new file has, column for column. */
+  fresh = tg_server_db_open (fresh_path, &error);
+  g_assert_no_error (error);
+  g_assert_finalize_object (g_steal_pointer (&fresh));
+  raw = raw_open (fresh_path);
+  fresh_version = raw_query_text (raw, "PRAGMA user_version");
+  fresh_families = raw_query_text (raw, "SELECT group_concat(name) FROM pragma_table_info('families')");
+  sqlite3_close (raw);
+  raw = raw_open (f->path);
+  version = raw_query_text (raw, "PRAGMA user_version");
+  families = raw_query_text (raw, "SELECT group_concat(name) FROM pragma_table_info('families')");
+  sqlite3_close (raw);
+  g_assert_cmpstr (version, ==, fresh_version);
+  g_assert_cmpstr (families, ==, fresh_families);
+  g_assert_nonnull (strstr (families, "client_id"));
+
+  /* Everything kept. */
+  g_assert_true (tg_server_db_find_user (f->db, "demo", &user_id, &password_hash, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (user_id, ==, 1);
+  g_assert_true (is_revoked (f, 2));
+  g_assert_false (is_revoked (f, 1));
+
+  /* A session from before the migration belongs to no client: a client that
+   * names itself cannot refresh it, one that names none (the app and CLI's
+   * password sign-in) can, as it did. */
+  g_assert_cmpint (rotate_as (f, "tokengate-native", l0, x, T0 + 1, 0, &grant), ==,
+                   TG_REFRESH_WRONG_CLIENT);
+  g_assert_cmpint (rotate (f, l0, l1, T0 + 2, 0, &grant), ==, TG_REFRESH_ROTATED);
+  g_assert_cmpint (grant.family_id, ==, 1);
+  g_assert_cmpstr (grant.user_name, ==, "demo");
+  tg_refresh_grant_clear (&grant);
+  g_assert_cmpint (rotate (f, r0, x, T0 + 2, 0, &grant), ==, TG_REFRESH_REVOKED);
+  tg_refresh_grant_clear (&grant);
+
+  /* New sessions record their client, and a second open migrates nothing. */
+  start_family_for (f, user_id, "tokengate-native", x, T0 + 3);
+  reopen (f);
+  g_assert_cmpint (rotate (f, l1, l2, T0 + 4, 0, &grant), ==, TG_REFRESH_ROTATED);
+  tg_refresh_grant_clear (&grant);
+  g_assert_cmpint (rotate (f, x, l0, T0 + 4, 0, &grant), ==, TG_REFRESH_WRONG_CLIENT);
+}
+
 static void
 test_foreign_file (Fixture       *f,
                    gconstpointer  user_data)
@@ -966,7 +1169,7 @@ durable_child (const char *path,
       char record[RECORD_LEN];
       TgRefreshOutcome outcome;
 
-      outcome = tg_server_db_rotate (db, previous, successor, DURABLE_BASE_TIME + i,
+      outcome = tg_server_db_rotate (db, previous, NULL, successor, DURABLE_BASE_TIME + i,
                                      DURABLE_BASE_TIME + 100000000, 0, &grant, NULL);
       if (outcome != TG_REFRESH_ROTATED)
         _exit (3);
@@ -1121,6 +1324,7 @@ main (int   argc,
   ADD_EMPTY ("open/garbage-file", test_garbage_file);
   ADD_EMPTY ("open/newer-schema", test_newer_schema);
   ADD_EMPTY ("open/foreign-file", test_foreign_file);
+  ADD_EMPTY ("open/migrate-version-1", test_migrate_version_1);
   ADD ("open/reopen-persists", test_reopen_persists);
   ADD ("users/basic", test_users);
   ADD ("users/sql-metacharacters", test_users_sql_metacharacters);
@@ -1131,8 +1335,10 @@ main (int   argc,
   ADD ("rotate/replay-without-grace", test_replay_without_grace);
   ADD ("rotate/expired", test_expired);
   ADD ("rotate/unknown", test_unknown);
+  ADD ("rotate/wrong-client", test_wrong_client);
   ADD ("rotate/failure-rolls-back", test_failure_rolls_back);
   ADD ("revoke/family-of", test_revoke_family_of);
+  ADD ("revoke/wrong-client", test_revoke_wrong_client);
   ADD ("revoke/all-and-list", test_revoke_all_and_list);
   ADD ("meta/get-set", test_meta);
   ADD ("durability/kill-9", test_durable_after_kill);

@@ -510,6 +510,169 @@ test_client_authentication_without_secret (void)
   assert_invalid_client (reply);
 }
 
+/* @body (form-encoded) posted to @path as a client sends it: @authorization
+ * (nullable) for a confidential client, @client_id (nullable, URL-safe) in
+ * the body for a public one; neither for a request that names no client. */
+static TgTestReply *
+post_as (TgTestServer *fixture,
+         const char   *path,
+         const char   *body,
+         const char   *client_id,
+         const char   *authorization)
+{
+  g_autofree char *full = client_id != NULL ? g_strconcat (body, "&client_id=", client_id, NULL)
+                                            : g_strdup (body);
+
+  return authenticated_post (fixture, path, full, authorization);
+}
+
+static TgTestReply *
+refresh_as (TgTestServer *fixture,
+            const char   *refresh_token,
+            const char   *client_id,
+            const char   *authorization)
+{
+  g_autofree char *body = soup_form_encode ("grant_type", "refresh_token",
+                                            "refresh_token", refresh_token, NULL);
+
+  return post_as (fixture, "/oauth2/token", body, client_id, authorization);
+}
+
+static TgTestReply *
+revoke_as (TgTestServer *fixture,
+           const char   *token,
+           const char   *client_id,
+           const char   *authorization)
+{
+  g_autofree char *body = soup_form_encode ("token", token, NULL);
+
+  return post_as (fixture, "/oauth2/revoke", body, client_id, authorization);
+}
+
+/* A session of the confidential client, signed in with the password grant. */
+static char *
+confidential_sign_in (TgTestServer  *fixture,
+                      const char    *authorization,
+                      char         **out_refresh_token)
+{
+  g_autoptr(TgTestReply) reply =
+    authenticated_post (fixture, "/oauth2/token",
+                        "grant_type=password&username=demo&password=demo", authorization);
+
+  return tg_test_read_token_answer (reply, out_refresh_token);
+}
+
+/* RFC 6749 §6: a refresh token is good only for the client it was issued to;
+ * another client's attempt is invalid_grant (§5.2) and leaves the owner's
+ * session as it was — even with a consumed token, which from the owner would
+ * count as reuse and end the session. */
+static void
+test_refresh_other_client (void)
+{
+  g_autoptr(TgTestServer) fixture = tg_test_server_new ("client-secret", CLIENT_SECRET, NULL);
+  g_autofree char *owner = confidential_basic (CLIENT_SECRET);
+  g_autofree char *refresh = NULL, *next_refresh = NULL, *public_refresh = NULL;
+  g_autofree char *access = confidential_sign_in (fixture, owner, &refresh);
+  g_autofree char *next_access = NULL, *public_access = NULL;
+  struct {
+    const char *name;
+    const char *client_id;
+  } others[] = {
+    { "a public client", TG_SERVER_NATIVE_CLIENT_ID },
+    { "an unregistered public client", "someone-else" },
+    { "no client", NULL },
+  };
+
+  for (gsize round = 0; round < 2; round++)
+    {
+      /* Round 0: the live token; round 1: the one the owner has consumed. */
+      for (gsize i = 0; i < G_N_ELEMENTS (others); i++)
+        {
+          g_autoptr(TgTestReply) reply = refresh_as (fixture, refresh, others[i].client_id, NULL);
+
+          g_test_message ("refresh by %s, round %" G_GSIZE_FORMAT, others[i].name, round);
+          tg_test_assert_json_error (reply, 400, "invalid_grant");
+          g_assert_null (strstr (reply->text, "access_token"));
+        }
+      g_assert_cmpuint (tg_test_get_resource (fixture, access), ==, 200);
+
+      if (round == 0)
+        {
+          g_autoptr(TgTestReply) reply = refresh_as (fixture, refresh, NULL, owner);
+
+          next_access = tg_test_read_token_answer (reply, &next_refresh);
+          g_assert_cmpuint (tg_test_get_resource (fixture, next_access), ==, 200);
+        }
+    }
+
+  /* The owner goes on. */
+  {
+    g_autoptr(TgTestReply) reply = refresh_as (fixture, next_refresh, NULL, owner);
+    g_autofree char *third = tg_test_read_token_answer (reply, NULL);
+
+    g_assert_cmpuint (tg_test_get_resource (fixture, third), ==, 200);
+    g_assert_cmpuint (tg_test_get_resource (fixture, next_access), ==, 200);
+  }
+
+  /* A public client's session: another public client, or no client, cannot
+   * refresh it either, but the public client itself can. */
+  {
+    g_autoptr(TgTestReply) sign_in =
+      post_form (fixture, "/oauth2/token",
+                 "grant_type=password&username=demo&password=demo&client_id=" TG_SERVER_NATIVE_CLIENT_ID);
+    g_autoptr(TgTestReply) by_none = NULL;
+    g_autoptr(TgTestReply) by_other = NULL;
+    g_autoptr(TgTestReply) by_owner = NULL;
+
+    public_access = tg_test_read_token_answer (sign_in, &public_refresh);
+    by_none = refresh_as (fixture, public_refresh, NULL, NULL);
+    tg_test_assert_json_error (by_none, 400, "invalid_grant");
+    by_other = refresh_as (fixture, public_refresh, NULL, owner);
+    tg_test_assert_json_error (by_other, 400, "invalid_grant");
+    by_owner = refresh_as (fixture, public_refresh, TG_SERVER_NATIVE_CLIENT_ID, NULL);
+    g_assert_cmpuint (by_owner->status, ==, 200);
+  }
+}
+
+/* RFC 7009 §2.1: a token is revoked only for the client it was issued to;
+ * anyone else gets the 200 of an invalid token (§2.2), which tells nothing. */
+static void
+test_revoke_other_client (void)
+{
+  g_autoptr(TgTestServer) fixture = tg_test_server_new ("client-secret", CLIENT_SECRET, NULL);
+  g_autofree char *owner = confidential_basic (CLIENT_SECRET);
+  g_autofree char *refresh = NULL;
+  g_autofree char *access = confidential_sign_in (fixture, owner, &refresh);
+  g_autoptr(TgTestReply) by_public = revoke_as (fixture, refresh, TG_SERVER_NATIVE_CLIENT_ID, NULL);
+  g_autoptr(TgTestReply) by_none = revoke_as (fixture, refresh, NULL, NULL);
+  g_autoptr(TgTestReply) unknown = revoke_as (fixture, "no-such-token", TG_SERVER_NATIVE_CLIENT_ID, NULL);
+  g_autoptr(TgTestReply) by_owner = NULL;
+  g_autoptr(TgTestReply) refreshed = NULL;
+  g_autoptr(TgTestReply) after = NULL;
+  g_autofree char *next_refresh = NULL;
+  g_autofree char *next_access = NULL;
+
+  /* Answered exactly like an unknown token. */
+  g_assert_cmpuint (by_public->status, ==, 200);
+  g_assert_cmpuint (by_none->status, ==, 200);
+  g_assert_cmpuint (unknown->status, ==, 200);
+  g_assert_cmpstr (by_public->text, ==, unknown->text);
+  g_assert_cmpstr (by_none->text, ==, unknown->text);
+
+  /* Nothing was revoked. */
+  g_assert_cmpuint (tg_test_get_resource (fixture, access), ==, 200);
+  refreshed = refresh_as (fixture, refresh, NULL, owner);
+  next_access = tg_test_read_token_answer (refreshed, &next_refresh);
+  g_assert_cmpuint (tg_test_get_resource (fixture, next_access), ==, 200);
+
+  /* The owner can. */
+  by_owner = revoke_as (fixture, next_refresh, NULL, owner);
+  g_assert_cmpuint (by_owner->status, ==, 200);
+  assert_invalid_token (fixture, next_access);
+  after = refresh_as (fixture, next_refresh, NULL, owner);
+  tg_test_assert_json_error (after, 400, "invalid_grant");
+}
+
 static void
 test_refresh_rotation (void)
 {
@@ -894,6 +1057,7 @@ main (int   argc,
   g_test_add_func ("/server/oauth2/token/refresh/reuse", test_refresh_reuse);
   g_test_add_func ("/server/oauth2/token/refresh/unknown", test_refresh_unknown);
   g_test_add_func ("/server/oauth2/token/refresh/expired", test_refresh_expired);
+  g_test_add_func ("/server/oauth2/token/refresh/other-client", test_refresh_other_client);
   g_test_add_func ("/server/oauth2/interop/seed-to-oauth2", test_interop_seed_to_oauth2);
   g_test_add_func ("/server/oauth2/interop/oauth2-to-seed", test_interop_oauth2_to_seed);
   g_test_add_func ("/server/oauth2/revoke", test_revoke);
@@ -901,6 +1065,7 @@ main (int   argc,
   g_test_add_func ("/server/oauth2/revoke/consumed-token", test_revoke_consumed_token);
   g_test_add_func ("/server/oauth2/revoke/seed-token", test_revoke_seed_token);
   g_test_add_func ("/server/oauth2/revoke/unknown", test_revoke_unknown);
+  g_test_add_func ("/server/oauth2/revoke/other-client", test_revoke_other_client);
   g_test_add_func ("/server/oauth2/revoke/bad-input", test_revoke_bad_input);
 
   return g_test_run ();

@@ -9,19 +9,16 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include "tg-builtin-server.h"
 #include "tg-cli.h"
-
-#define MAX_SECRET_FILE_SIZE 4096
+#include "tg-secret-file.h"
 
 /* The terminal, while a password is typed with echo off. */
 static struct termios saved_termios;
@@ -41,93 +38,8 @@ read_client_secret (const char  *path,
                     GError     **error)
 {
   g_autofree char *shown = tg_cli_printable (path);
-  char buffer[MAX_SECRET_FILE_SIZE + 1];
-  struct stat st;
-  gssize n_read;
-  gsize length = 0;
-  char *newline;
-  char *secret;
-  int fd;
 
-  fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0)
-    {
-      int errsv = errno;
-
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   "cannot open the client secret file %s: %s", shown, g_strerror (errsv));
-      return NULL;
-    }
-
-  /* The file we read is the file we checked: fstat, not stat. */
-  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
-    {
-      close (fd);
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "the client secret file %s is not a regular file", shown);
-      return NULL;
-    }
-  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
-    {
-      close (fd);
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
-                   "the client secret file %s is open to other users (mode %04o); "
-                   "make it private with: chmod 600 %s",
-                   shown, (guint) (st.st_mode & 07777), shown);
-      return NULL;
-    }
-
-  while (length < sizeof buffer &&
-         (n_read = read (fd, buffer + length, sizeof buffer - length)) != 0)
-    {
-      if (n_read < 0 && errno == EINTR)
-        continue;
-      if (n_read < 0)
-        {
-          int errsv = errno;
-
-          close (fd);
-          explicit_bzero (buffer, sizeof buffer);
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                       "cannot read the client secret file %s: %s", shown, g_strerror (errsv));
-          return NULL;
-        }
-      length += (gsize) n_read;
-    }
-  close (fd);
-
-  if (length > MAX_SECRET_FILE_SIZE)
-    {
-      explicit_bzero (buffer, sizeof buffer);
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "the client secret file %s is larger than %d bytes", shown, MAX_SECRET_FILE_SIZE);
-      return NULL;
-    }
-  buffer[length] = '\0';
-  newline = memchr (buffer, '\n', length);
-  if (newline != NULL)
-    *newline = '\0';
-  else
-    newline = buffer + length;
-  /* A NUL byte would silently cut the secret short. */
-  if (strlen (buffer) != (gsize) (newline - buffer))
-    {
-      explicit_bzero (buffer, sizeof buffer);
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "the client secret file %s holds a NUL byte", shown);
-      return NULL;
-    }
-  secret = g_strdup (g_strstrip (buffer));
-  explicit_bzero (buffer, sizeof buffer);
-
-  if (*secret == '\0')
-    {
-      g_free (secret);
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "the client secret file %s holds no secret on its first line", shown);
-      return NULL;
-    }
-  return secret;
+  return tg_secret_file_read (path, shown, error);
 }
 
 static char *

@@ -341,13 +341,14 @@ _tg_server_verify_password (TgServer          *self,
 /* Sign-in                                                                   */
 
 /* Starts a session (a new refresh-token family) for a user who proved who
- * they are, and answers with its first pair, with @scope (nullable) as
- * granted. Returns the family, or 0 when it could not be stored (the answer
- * says so). */
+ * they are, issued to @client_id (nullable: the request named no client), and
+ * answers with its first pair, with @scope (nullable) as granted. Returns the
+ * family, or 0 when it could not be stored (the answer says so). */
 static gint64
 start_session (TgServer          *self,
                SoupServerMessage *msg,
                TgWire             wire,
+               const char        *client_id,
                gint64             user_id,
                const char        *user_name,
                const char        *scope)
@@ -360,7 +361,7 @@ start_session (TgServer          *self,
   gint64 family_id = 0;
   gint64 now = _tg_server_now ();
 
-  if (!tg_server_db_start_family (self->db, user_id, refresh_hash, now,
+  if (!tg_server_db_start_family (self->db, user_id, client_id, refresh_hash, now,
                                   now + self->refresh_ttl, &family_id, &error))
     {
       reply_server_error (self, msg, error);
@@ -376,6 +377,19 @@ start_session (TgServer          *self,
   return family_id;
 }
 
+/* Who asked for a password sign-in, while the password is checked. */
+typedef struct {
+  TgWire  wire;
+  char   *client_id;  /* owned, nullable */
+} SignIn;
+
+static void
+sign_in_free (SignIn *sign_in)
+{
+  g_free (sign_in->client_id);
+  g_free (sign_in);
+}
+
 static void
 sign_in_verified (TgServer          *self,
                   SoupServerMessage *msg,
@@ -384,7 +398,8 @@ sign_in_verified (TgServer          *self,
                   const GError      *error,
                   gpointer           data)
 {
-  TgWire wire = GPOINTER_TO_INT (data);
+  SignIn *request = data;
+  TgWire wire = request->wire;
 
   if (error != NULL)
     {
@@ -397,7 +412,7 @@ sign_in_verified (TgServer          *self,
     }
   else
     {
-      start_session (self, msg, wire, user_id, user_name, NULL);
+      start_session (self, msg, wire, request->client_id, user_id, user_name, NULL);
     }
 }
 
@@ -405,11 +420,16 @@ static void
 sign_in (TgServer          *self,
          SoupServerMessage *msg,
          TgWire             wire,
+         const char        *client_id,
          const char        *user_name,
          const char        *password)
 {
+  SignIn *request = g_new0 (SignIn, 1);
+
+  request->wire = wire;
+  request->client_id = g_strdup (client_id);
   _tg_server_verify_password (self, msg, user_name, password, sign_in_verified,
-                              GINT_TO_POINTER (wire), NULL);
+                              request, (GDestroyNotify) sign_in_free);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -468,17 +488,20 @@ redeem_code (TgServer          *self,
 
   /* RFC 6749 §5.1: the scope is said, since it may differ from what was
    * asked (no `openid`). */
-  grant->family_id = start_session (self, msg, TG_WIRE_OAUTH2, grant->user_id, grant->user_name, grant->scope);
+  grant->family_id = start_session (self, msg, TG_WIRE_OAUTH2, client_id,
+                                    grant->user_id, grant->user_name, grant->scope);
 }
 
 /* ------------------------------------------------------------------------- */
 /* Refresh                                                                   */
 
-/* Rotates @refresh_token and sets the answer on @msg. */
+/* Rotates @refresh_token, presented by @client_id (nullable: no client
+ * named), and sets the answer on @msg. */
 static void
 rotate_and_reply (TgServer          *self,
                   SoupServerMessage *msg,
                   TgWire             wire,
+                  const char        *client_id,
                   const char        *refresh_token)
 {
   g_auto(TgRefreshGrant) grant = { 0 };
@@ -494,7 +517,7 @@ rotate_and_reply (TgServer          *self,
   successor = derive_successor (self, refresh_token);
   successor_hash = tg_crypto_sha256_hex (successor, -1);
 
-  outcome = tg_server_db_rotate (self->db, presented_hash, successor_hash, now,
+  outcome = tg_server_db_rotate (self->db, presented_hash, client_id, successor_hash, now,
                                  now + self->refresh_ttl, self->live.reuse_grace, &grant, &error);
   if (error != NULL)
     {
@@ -537,6 +560,14 @@ rotate_and_reply (TgServer          *self,
                       "the session was revoked");
       return;
 
+    case TG_REFRESH_WRONG_CLIENT:
+      /* RFC 6749 §5.2 names this case among invalid_grant's. The owner's
+       * session goes on untouched: whoever presents a token must not be able
+       * to end someone else's session by naming the wrong client. */
+      reject_refresh (self, msg, wire, TG_SERVER_EXCHANGE_REFRESH_REJECTED,
+                      "the refresh token was issued to another client");
+      return;
+
     case TG_REFRESH_UNKNOWN:
     default:
       reject_refresh (self, msg, wire, TG_SERVER_EXCHANGE_REFRESH_REJECTED,
@@ -549,10 +580,11 @@ static void
 refresh (TgServer          *self,
          SoupServerMessage *msg,
          TgWire             wire,
+         const char        *client_id,
          const char        *refresh_token)
 {
   if (_tg_server_may_refresh (self, msg))
-    rotate_and_reply (self, msg, wire, refresh_token);
+    rotate_and_reply (self, msg, wire, client_id, refresh_token);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -609,7 +641,8 @@ seed_token_handler (TgServer          *self,
       return;
     }
 
-  sign_in (self, msg, TG_WIRE_SEED, user_name, password);
+  /* The seed API knows no clients: its sessions belong to "no client". */
+  sign_in (self, msg, TG_WIRE_SEED, NULL, user_name, password);
 }
 
 static void
@@ -632,7 +665,7 @@ seed_refresh_handler (TgServer          *self,
       return;
     }
 
-  refresh (self, msg, TG_WIRE_SEED, refresh_token);
+  refresh (self, msg, TG_WIRE_SEED, NULL, refresh_token);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -678,7 +711,7 @@ oauth2_token_handler (TgServer          *self,
         _tg_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request",
                                 "username and password are required");
       else
-        sign_in (self, msg, TG_WIRE_OAUTH2, user_name, password);
+        sign_in (self, msg, TG_WIRE_OAUTH2, client_id, user_name, password);
     }
   else if (strcmp (grant_type, "refresh_token") == 0)
     {
@@ -688,7 +721,7 @@ oauth2_token_handler (TgServer          *self,
         _tg_server_reply_error (msg, SOUP_STATUS_BAD_REQUEST, "invalid_request",
                                 "refresh_token is required");
       else
-        refresh (self, msg, TG_WIRE_OAUTH2, refresh_token);
+        refresh (self, msg, TG_WIRE_OAUTH2, client_id, refresh_token);
     }
   else if (strcmp (grant_type, "authorization_code") == 0)
     {
@@ -710,6 +743,7 @@ oauth2_revoke_handler (TgServer          *self,
   g_autoptr(GHashTable) form = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *hash = NULL;
+  const char *client_id;
   const char *token;
   gint64 family_id = 0;
 
@@ -721,7 +755,7 @@ oauth2_revoke_handler (TgServer          *self,
       return;
     }
   /* RFC 7009 §2.1: the client authenticates as it does at the token endpoint. */
-  if (!_tg_server_authenticate_client (self, msg, form, NULL))
+  if (!_tg_server_authenticate_client (self, msg, form, &client_id))
     return;
   if ((token = _tg_server_form_value (form, "token")) == NULL)
     {
@@ -731,7 +765,10 @@ oauth2_revoke_handler (TgServer          *self,
     }
 
   hash = tg_crypto_sha256_hex (token, -1);
-  if (tg_server_db_revoke_family_of (self->db, hash, _tg_server_now (), &family_id, &error))
+  /* A token issued to another client is, to this one, unknown (§2.1): not
+   * revoked, and answered like any invalid token, so that the answer does
+   * not tell the caller that it is someone's live token. */
+  if (tg_server_db_revoke_family_of (self->db, hash, client_id, _tg_server_now (), &family_id, &error))
     {
       mark_family_revoked (self, family_id);
     }

@@ -55,6 +55,9 @@ _tg_server_db_revoke_family (TgServerDb  *self,
  * tg_server_db_start_family:
  * @self: a #TgServerDb
  * @user_id: who signed in
+ * @client_id: (nullable): the client the family is issued to; %NULL when the
+ *   request named none. Only this client may rotate and revoke the family's
+ *   tokens.
  * @token_hash: SHA-256 (hex) of the family's first refresh token
  * @now: the current time, in seconds since the epoch
  * @expires_at: when that token expires
@@ -70,6 +73,7 @@ _tg_server_db_revoke_family (TgServerDb  *self,
 gboolean
 tg_server_db_start_family (TgServerDb  *self,
                            gint64       user_id,
+                           const char  *client_id,
                            const char  *token_hash,
                            gint64       now,
                            gint64       expires_at,
@@ -89,7 +93,9 @@ tg_server_db_start_family (TgServerDb  *self,
 
   stmt = _tg_server_db_stmt (self, STMT_ADD_FAMILY);
   if (sqlite3_bind_int64 (stmt, 1, user_id) != SQLITE_OK ||
-      sqlite3_bind_int64 (stmt, 2, now) != SQLITE_OK)
+      sqlite3_bind_int64 (stmt, 2, now) != SQLITE_OK ||
+      (client_id != NULL &&
+       sqlite3_bind_text (stmt, 3, client_id, -1, SQLITE_TRANSIENT) != SQLITE_OK))
     return _tg_server_db_fail (self, "start a family in", error);
   if (sqlite3_step (stmt) != SQLITE_DONE)
     {
@@ -117,6 +123,7 @@ typedef struct {
   gint64    family_id;
   gint64    user_id;
   char     *user_name;       /* owned */
+  char     *client_id;       /* owned, nullable: the family's client */
   gint64    expires_at;
   gboolean  consumed;
   gint64    consumed_at;
@@ -128,6 +135,7 @@ static void
 _tg_token_state_clear (_TgTokenState *state)
 {
   g_clear_pointer (&state->user_name, g_free);
+  g_clear_pointer (&state->client_id, g_free);
   g_clear_pointer (&state->successor_hash, g_free);
 }
 
@@ -156,6 +164,7 @@ _tg_server_db_lookup_token (TgServerDb     *self,
   state->revoked = sqlite3_column_type (stmt, 4) != SQLITE_NULL;
   state->user_id = sqlite3_column_int64 (stmt, 5);
   state->user_name = g_strdup ((const char *) sqlite3_column_text (stmt, 6));
+  state->client_id = g_strdup ((const char *) sqlite3_column_text (stmt, 7));
   return TRUE;
 }
 
@@ -163,6 +172,7 @@ _tg_server_db_lookup_token (TgServerDb     *self,
 static gboolean
 _tg_server_db_rotate_locked (TgServerDb        *self,
                              const char        *presented_hash,
+                             const char        *client_id,
                              const char        *successor_hash,
                              gint64             now,
                              gint64             successor_expires_at,
@@ -180,6 +190,16 @@ _tg_server_db_rotate_locked (TgServerDb        *self,
   if (!found)
     {
       *out_outcome = TG_REFRESH_UNKNOWN;
+      return TRUE;
+    }
+
+  /* RFC 6749 §6: the token must have been issued to the client presenting it.
+   * Checked before anything else, and changing nothing: another client must
+   * not be able to get the pair of a replay, nor — by presenting a consumed
+   * token — have the owner's family revoked as reused. */
+  if (g_strcmp0 (state.client_id, client_id) != 0)
+    {
+      *out_outcome = TG_REFRESH_WRONG_CLIENT;
       return TRUE;
     }
 
@@ -265,20 +285,24 @@ _tg_server_db_rotate_locked (TgServerDb        *self,
  * tg_server_db_rotate:
  * @self: a #TgServerDb
  * @presented_hash: SHA-256 (hex) of the refresh token the client presented
+ * @client_id: (nullable): the client presenting it, as for
+ *   tg_server_db_start_family()
  * @successor_hash: SHA-256 (hex) of the token to issue in its place
  * @now: the current time, in seconds since the epoch
  * @successor_expires_at: when the successor expires
  * @reuse_grace: seconds after a token's consumption during which presenting it
  *   again returns the same successor instead of revoking the family; 0 for none
  * @out_grant: (out caller-allocates) (optional): zero-initialised; filled with
- *   the user and family for every outcome but %TG_REFRESH_UNKNOWN, and with the
+ *   the user and family for every outcome but %TG_REFRESH_UNKNOWN and
+ *   %TG_REFRESH_WRONG_CLIENT, and with the
  *   recorded successor's hash and the time of the rotation for
  *   %TG_REFRESH_REPLAYED_IN_GRACE (the time also for %TG_REFRESH_ROTATED). Clear it with
  *   tg_refresh_grant_clear().
  * @error: return location for a #GError
  *
  * Consumes a refresh token and records its successor, in one transaction. The
- * outcomes are checked in this order: unknown, family revoked, already consumed
+ * outcomes are checked in this order: unknown, issued to another client than
+ * @client_id (nothing changes), family revoked, already consumed
  * (replay in grace while the successor is unused, or else reuse: the family is
  * revoked now), expired, rotated. Only
  * %TG_REFRESH_ROTATED stores @successor_hash.
@@ -289,6 +313,7 @@ _tg_server_db_rotate_locked (TgServerDb        *self,
 TgRefreshOutcome
 tg_server_db_rotate (TgServerDb      *self,
                      const char      *presented_hash,
+                     const char      *client_id,
                      const char      *successor_hash,
                      gint64           now,
                      gint64           successor_expires_at,
@@ -308,7 +333,7 @@ tg_server_db_rotate (TgServerDb      *self,
   /* Even the outcomes that change nothing run inside the transaction: what we
    * decide from must not change before the write that depends on it. */
   if (!_tg_transaction_begin (&txn, self, "rotate a refresh token in", error) ||
-      !_tg_server_db_rotate_locked (self, presented_hash, successor_hash, now,
+      !_tg_server_db_rotate_locked (self, presented_hash, client_id, successor_hash, now,
                                     successor_expires_at, reuse_grace, &grant, &outcome, error) ||
       !_tg_transaction_commit (&txn, "rotate a refresh token in", error))
     return TG_REFRESH_UNKNOWN;
@@ -325,12 +350,14 @@ tg_server_db_rotate (TgServerDb      *self,
  * tg_server_db_revoke_family_of:
  * @self: a #TgServerDb
  * @token_hash: SHA-256 (hex) of any refresh token of the family, consumed or not
+ * @client_id: (nullable): the client asking, as for tg_server_db_start_family()
  * @now: the current time, in seconds since the epoch
  * @out_family_id: (out) (optional): the family's id
  * @error: return location for a #GError
  *
- * Revokes the family @token_hash belongs to (RFC 7009). An unknown hash fails
- * with %TG_SERVER_DB_ERROR_NOT_FOUND; a family that is revoked already stays
+ * Revokes the family @token_hash belongs to (RFC 7009). An unknown hash, and
+ * one of a family issued to another client (RFC 7009 §2.1), fail alike with
+ * %TG_SERVER_DB_ERROR_NOT_FOUND and change nothing; a family that is revoked already stays
  * revoked as it was, and the call succeeds.
  *
  * Returns: %TRUE on success
@@ -338,6 +365,7 @@ tg_server_db_rotate (TgServerDb      *self,
 gboolean
 tg_server_db_revoke_family_of (TgServerDb  *self,
                                const char  *token_hash,
+                               const char  *client_id,
                                gint64       now,
                                gint64      *out_family_id,
                                GError     **error)
@@ -354,12 +382,17 @@ tg_server_db_revoke_family_of (TgServerDb  *self,
   if (!_tg_transaction_begin (&txn, self, "revoke a family in", error))
     return FALSE;
 
-  stmt = _tg_server_db_query (self, STMT_FAMILY_OF_TOKEN, token_hash, &row, "revoke a family in", error);
-  if (stmt == NULL)
+  stmt = _tg_server_db_stmt (self, STMT_FAMILY_OF_TOKEN);
+  if (sqlite3_bind_text (stmt, 1, token_hash, -1, SQLITE_TRANSIENT) != SQLITE_OK ||
+      (client_id != NULL &&
+       sqlite3_bind_text (stmt, 2, client_id, -1, SQLITE_TRANSIENT) != SQLITE_OK))
+    return _tg_server_db_fail (self, "revoke a family in", error);
+  if (!_tg_server_db_step_row (self, stmt, &row, "revoke a family in", error))
     return FALSE;
   if (!row)
     {
-      /* No hash in the message: it would only end up in a log. */
+      /* No hash in the message: it would only end up in a log. Nor whether
+       * the token exists for another client. */
       g_set_error_literal (error, TG_SERVER_DB_ERROR, TG_SERVER_DB_ERROR_NOT_FOUND,
                            "No such refresh token");
       return FALSE;

@@ -22,9 +22,10 @@
 
 #include "tg-server-db-private.h"
 
-/* PRAGMA user_version of the tables below. A file with a larger number was
- * written by a newer Tokengate; we refuse it rather than guess at its meaning. */
-#define SCHEMA_VERSION 1
+/* PRAGMA user_version once every step of migrations[] has run. A file with a
+ * larger number was written by a newer Tokengate; we refuse it rather than
+ * guess at its meaning. */
+#define SCHEMA_VERSION (1 + (gint64) G_N_ELEMENTS (migrations))
 
 /* How long SQLite waits for another connection's write lock (the CLI adding a
  * user while the server runs) before giving up with SQLITE_BUSY. */
@@ -68,8 +69,24 @@ static const char schema_sql[] =
   "CREATE TABLE meta ("
   "  key   TEXT    NOT NULL PRIMARY KEY,"
   "  value INTEGER NOT NULL"
-  ") STRICT, WITHOUT ROWID;"
-  "PRAGMA user_version = " G_STRINGIFY (SCHEMA_VERSION) ";";
+  ") STRICT, WITHOUT ROWID;";
+
+/* The steps from version 1 (schema_sql) to SCHEMA_VERSION: migrations[i] takes
+ * a file from version i + 1 to i + 2. A new file is created at version 1 and
+ * then goes through every step too, so that a new file and a migrated one
+ * cannot differ. Steps are only ever appended. */
+static const char * const migrations[] = {
+  /* 2: the client a family was issued to (RFC 6749 §6, RFC 7009 §2.1), as it
+   * named itself (a public client) or authenticated (a confidential one);
+   * NULL when the request named no client (the seed API, a password grant
+   * without client_id). Families from version 1 get NULL too: the requests
+   * that started them were not recorded, and NULL is what Tokengate's own
+   * app and CLI sent for the password sign-in then. So such a session keeps
+   * working for them and is refused to every client that names itself — a
+   * session from version 1's browser sign-in (tokengate-native) must sign in
+   * again once. */
+  "ALTER TABLE families ADD COLUMN client_id TEXT CHECK (client_id <> '');",
+};
 
 static const char * const stmt_sql[N_STMTS] = {
   /* IMMEDIATE takes the write lock up front: a rotation reads the token and then
@@ -81,13 +98,14 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_COUNT_USERS] = "SELECT count(*) FROM users",
   [STMT_FIND_USER] = "SELECT id, password_hash FROM users WHERE name = ?1",
   [STMT_FIRST_USER_HASH] = "SELECT password_hash FROM users ORDER BY id LIMIT 1",
-  [STMT_ADD_FAMILY] = "INSERT INTO families (user_id, created_at) VALUES (?1, ?2)",
+  [STMT_ADD_FAMILY] =
+    "INSERT INTO families (user_id, created_at, client_id) VALUES (?1, ?2, ?3)",
   [STMT_ADD_TOKEN] =
     "INSERT INTO refresh_tokens (hash, family_id, issued_at, expires_at)"
     " VALUES (?1, ?2, ?3, ?4)",
   [STMT_LOOKUP_TOKEN] =
     "SELECT t.family_id, t.expires_at, t.consumed_at, t.successor_hash,"
-    "       f.revoked_at, f.user_id, u.name"
+    "       f.revoked_at, f.user_id, u.name, f.client_id"
     "  FROM refresh_tokens AS t"
     "  JOIN families AS f ON f.id = t.family_id"
     "  JOIN users AS u ON u.id = f.user_id"
@@ -95,7 +113,12 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_CONSUME_TOKEN] =
     "UPDATE refresh_tokens SET consumed_at = ?2, successor_hash = ?3"
     " WHERE hash = ?1 AND consumed_at IS NULL",
-  [STMT_FAMILY_OF_TOKEN] = "SELECT family_id FROM refresh_tokens WHERE hash = ?1",
+  /* "IS", not "=": NULL (no client named) matches only NULL. */
+  [STMT_FAMILY_OF_TOKEN] =
+    "SELECT t.family_id"
+    "  FROM refresh_tokens AS t"
+    "  JOIN families AS f ON f.id = t.family_id"
+    " WHERE t.hash = ?1 AND f.client_id IS ?2",
   /* "AND revoked_at IS NULL": the first revocation's time and reason stay. */
   [STMT_REVOKE_FAMILY] =
     "UPDATE families SET revoked_at = ?2, revoke_reason = ?3"
@@ -425,15 +448,29 @@ _tg_server_db_ensure_schema (TgServerDb  *self,
     {
       g_set_error (error, TG_SERVER_DB_ERROR, TG_SERVER_DB_ERROR_FAILED,
                    "Database “%s” has schema version %" G_GINT64_FORMAT ", but this "
-                   "Tokengate only knows versions up to %d; refusing to use it",
+                   "Tokengate only knows versions up to %" G_GINT64_FORMAT "; refusing to use it",
                    self->path, version, SCHEMA_VERSION);
       return FALSE;
     }
 
-  /* Later schema versions migrate here, one step per version. */
-  if (version == 0 &&
-      sqlite3_exec (self->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK)
-    return _tg_server_db_fail (self, "create the tables in", error);
+  if (version == 0)
+    {
+      if (sqlite3_exec (self->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK)
+        return _tg_server_db_fail (self, "create the tables in", error);
+      version = 1;
+    }
+
+  /* All steps in the one transaction: a file is migrated completely or not
+   * at all, and another process never sees it half-way. */
+  for (; version < SCHEMA_VERSION; version++)
+    {
+      g_autofree char *set_version =
+        g_strdup_printf ("PRAGMA user_version = %" G_GINT64_FORMAT, version + 1);
+
+      if (sqlite3_exec (self->db, migrations[version - 1], NULL, NULL, NULL) != SQLITE_OK ||
+          sqlite3_exec (self->db, set_version, NULL, NULL, NULL) != SQLITE_OK)
+        return _tg_server_db_fail (self, "migrate the tables in", error);
+    }
 
   if (sqlite3_exec (self->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
     return _tg_server_db_fail (self, "create the tables in", error);

@@ -21,6 +21,7 @@ typedef enum {
   TG_REFRESH_UNKNOWN,
   TG_REFRESH_EXPIRED,
   TG_REFRESH_REVOKED,
+  TG_REFRESH_WRONG_CLIENT,     /* issued to another client: nothing changed */
 } TgRefreshOutcome;
 
 typedef struct {
@@ -58,6 +59,7 @@ gboolean          tg_server_db_find_user            (TgServerDb      *self,
 
 gboolean          tg_server_db_start_family         (TgServerDb      *self,
                                                      gint64           user_id,
+                                                     const char      *client_id,
                                                      const char      *token_hash,
                                                      gint64           now,
                                                      gint64           expires_at,
@@ -65,6 +67,7 @@ gboolean          tg_server_db_start_family         (TgServerDb      *self,
                                                      GError         **error);
 TgRefreshOutcome  tg_server_db_rotate               (TgServerDb      *self,
                                                      const char      *presented_hash,
+                                                     const char      *client_id,
                                                      const char      *successor_hash,
                                                      gint64           now,
                                                      gint64           successor_expires_at,
@@ -73,6 +76,7 @@ TgRefreshOutcome  tg_server_db_rotate               (TgServerDb      *self,
                                                      GError         **error);
 gboolean          tg_server_db_revoke_family_of     (TgServerDb      *self,
                                                      const char      *token_hash,
+                                                     const char      *client_id,
                                                      gint64           now,
                                                      gint64          *out_family_id,
                                                      GError         **error);

@@ -19,6 +19,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "tg-password.h"
+#include "tg-secret-file.h"
 #include "tg-server.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:7000"
@@ -213,30 +214,17 @@ on_quit_signal (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-/* The confidential client's secret: the file's first line, trimmed, as
- * tokengate-cli --client-secret-file reads it (so that one file serves
- * both). Kept in a file, not on the command line, where every user's `ps`
- * would show it. */
+/* The confidential client's secret, read by the same rules as
+ * tokengate-cli --client-secret-file (so that one file serves both): the
+ * first line, trimmed, of a file only its owner can read. Kept in a file, not
+ * on the command line, where every user's `ps` would show it. */
 static char *
 read_client_secret (const char  *path,
                     GError     **error)
 {
-  g_autofree char *contents = NULL;
-  gsize len = 0;
-  gsize line;
-  char *secret;
+  g_autofree char *shown = g_filename_display_name (path);
 
-  if (!g_file_get_contents (path, &contents, &len, error))
-    return NULL;
-  line = strcspn (contents, "\n");
-  secret = g_strstrip (g_strndup (contents, line));
-  explicit_bzero (contents, len);
-  if (*secret == '\0')
-    g_clear_pointer (&secret, g_free);
-  if (secret == NULL)
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                 "the client secret file “%s” has no secret on its first line", path);
-  return secret;
+  return tg_secret_file_read (path, shown, error);
 }
 
 static int
