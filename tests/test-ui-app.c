@@ -1493,6 +1493,37 @@ test_provider_not_a_provider (Fixture       *fixture,
 }
 
 
+static void
+bad_api_url_body (Fixture *fixture)
+{
+  TgSignInWindow *sign_in = wait_for_sign_in (fixture);
+
+  /* Refused by the form, on its row, before the browser or the network. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (sign_in), "win.sign-in-browser", NULL));
+  g_assert_nonnull (strstr (tg_sign_in_window_get_error (sign_in), "API URL"));
+  g_assert_false (tg_sign_in_window_is_waiting_for_browser (sign_in));
+  tg_test_iterate_for (200);
+  g_assert_null (fake_browser_address ());
+  quit (fixture);
+}
+
+/* An API URL that is not an http(s) URL: "ftp://…", then words. */
+static void
+test_provider_bad_api_url (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  const char *api_url = data;
+
+  start_custom_server (fixture);
+  install_fake_browser ("sign-in");
+  g_settings_set_enum (fixture->settings, "server-mode", 2);
+  g_settings_set_string (fixture->settings, "provider-issuer", tg_server_get_base_uri (fixture->server));
+  g_settings_set_string (fixture->settings, "provider-client-id", TG_SERVER_NATIVE_CLIENT_ID);
+  g_settings_set_string (fixture->settings, "api-url", api_url);
+
+  g_assert_cmpint (run_app (fixture, NULL, bad_api_url_body), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1544,6 +1575,10 @@ main (int   argc,
   g_test_add ("/app/provider/access-denied", Fixture, NULL, setup, test_provider_access_denied, teardown);
   g_test_add ("/app/provider/cancel", Fixture, NULL, setup, test_provider_cancel, teardown);
   g_test_add ("/app/provider/not-a-provider", Fixture, NULL, setup, test_provider_not_a_provider, teardown);
+  g_test_add ("/app/provider/bad-api-url/ftp", Fixture, "ftp://files.example/pub", setup,
+              test_provider_bad_api_url, teardown);
+  g_test_add ("/app/provider/bad-api-url/words", Fixture, "my api", setup,
+              test_provider_bad_api_url, teardown);
   g_test_add ("/app/custom-server/remembered", Fixture, NULL, setup, test_custom_server_remembered, teardown);
   g_test_add ("/app/menus", Fixture, NULL, setup, test_menus, teardown);
   g_test_add ("/app/single-instance", Fixture, NULL, setup, test_single_instance, teardown);

@@ -120,11 +120,19 @@ tg_provider_form_check (TgProviderForm  *self,
 {
   guint row;
   const char *path;
+  const char *api;
+  g_autofree char *api_root = NULL;
 
   g_return_val_if_fail (TG_IS_PROVIDER_FORM (self), NULL);
   g_return_val_if_fail (message != NULL, NULL);
 
   path = value (self, ROW_PATH);
+  api = value (self, ROW_API);
+  /* Checked here, by the rule every request is built with, so that a typo
+   * is shown on its row before the browser is opened rather than after the
+   * provider's discovery. */
+  if (*api != '\0')
+    api_root = tg_api_client_join_uri (api, "/");
   if (*value (self, ROW_ISSUER) == '\0')
     {
       row = ROW_ISSUER;
@@ -134,6 +142,11 @@ tg_provider_form_check (TgProviderForm  *self,
     {
       row = ROW_CLIENT_ID;
       *message = _("Enter the client ID registered at the provider.");
+    }
+  else if (*api != '\0' && api_root == NULL)
+    {
+      row = ROW_API;
+      *message = _("The API URL must be an http or https URL, such as https://api.example.com/v1.");
     }
   else if (*path != '\0' && !tg_burst_check_path_format (path, NULL))
     {
