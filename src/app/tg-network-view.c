@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later
  *
- * The network tab of the posts, for the request log: a GtkColumnView with one
- * row per HTTP exchange, coloured by outcome, and a one-line summary of the
- * last burst ("3 × 401 → 1 refresh → 3 retried, all OK").
+ * The network tab of the posts, for the request log: a list with one row
+ * per HTTP exchange (TgNetworkLogRow, under a row of column titles),
+ * coloured by outcome, and a one-line summary of the last burst ("3 × 401 →
+ * 1 refresh → 3 retried, all OK").
  *
  * It has to stay smooth at 10,000 rows while a burst is still writing to the
  * log, so:
- * - the view recycles its rows, and a cell follows only the record it shows
- *   (tg-network-view-columns.c);
+ * - a row is one widget that draws its eight cells itself, from layouts of
+ *   one shared PangoContext (tg-network-log-row.c); the list recycles rows,
+ *   and a row follows only the record it shows;
  * - the view does not show the log itself but a TgPacedListModel of it,
  *   which hands the view new records ROWS_BATCH at a time, at most
  *   MAX_ROWS_PER_FRAME per frame: 1,000 records appended one by one
@@ -26,7 +28,8 @@
 
 #include "tg-accessible.h"
 #include "tg-burst-rows.h"
-#include "tg-network-view-private.h"
+#include "tg-network-log-row.h"
+#include "tg-network-view.h"
 #include "tg-paced-list-model.h"
 #include "tg-pending-records.h"
 
@@ -67,12 +70,11 @@ struct _TgNetworkView
   gboolean            scroll_pending;
   gboolean            stick_to_end;   /* follow new rows until the user scrolls up */
   double              last_value;
-  gboolean            narrow;         /* the less important columns are hidden */
-  double              wide_width;     /* what the table needed with them all */
-  guint               narrow_idle_id;
+  TgNetworkLogColumns *columns;       /* owned: shared by the titles and the rows */
 
   /* template children */
-  GtkColumnView      *column_view;
+  GtkListView        *list_view;
+  TgNetworkLogRow    *titles_row;
   GtkScrolledWindow  *scroller;
   GtkLabel           *summary_label;
   GtkLabel           *detail_label;
@@ -95,17 +97,12 @@ static void queue_update (TgNetworkView *self);
 /* ------------------------------------------------------------------------ */
 /* Times                                                                    */
 
-/**
- * _tg_network_view_get_time_origin:
- * @row: a row of the view that shows a record
- *
- * Returns: where the burst that the record belongs to began (monotonic µs),
+/* Returns: where the burst that the record belongs to began (monotonic µs),
  *   or the first record of the log for what came before any burst (the
- *   sign-in and the first fetch)
- */
-gint64
-_tg_network_view_get_time_origin (TgNetworkView *self,
-                                  guint          row)
+ *   sign-in and the first fetch), for the record in @row */
+static gint64
+get_time_origin (TgNetworkView *self,
+                 guint          row)
 {
   g_autoptr(TgRequestRecord) first = NULL;
   TgBurstHeader *header = NULL;
@@ -181,7 +178,7 @@ update_summary (TgNetworkView *self)
 
       if (numbers.last_end > numbers.first_start && tg_pending_records_get_size (self->pending) == 0)
         {
-          g_autofree char *span = _tg_network_view_format_ms (numbers.last_end - numbers.first_start);
+          g_autofree char *span = tg_network_log_format_ms (numbers.last_end - numbers.first_start);
 
           /* Translators: "3 requests, 7 HTTP exchanges in 52 ms" */
           detail = g_strdup_printf (ngettext ("%u request, %u HTTP exchanges in %s",
@@ -230,7 +227,7 @@ scroll_to_end (TgNetworkView *self)
     return;
 
   /* The end of the scrollable range, not the "list.scroll-to-item" action
-   * (GTK 4.8 has no gtk_column_view_scroll_to()): the action made the new
+   * (GTK 4.8 has no gtk_list_view_scroll_to()): the action made the new
    * item the list's anchor in every frame of a burst, about a third of the
    * main thread's time over one (ui-stall: 1,080–1,300 ms of CPU against
    * 590–1,070 ms, and the median longest stall 26–33 ms against 15–18 ms;
@@ -271,49 +268,6 @@ on_vadjustment_changed (TgNetworkView *self,
 
   if (self->stick_to_end && gtk_adjustment_get_value (adjustment) < end - 0.5)
     gtk_adjustment_set_value (adjustment, end);
-}
-
-/* ------------------------------------------------------------------------ */
-/* Narrow windows                                                           */
-
-static gboolean
-apply_narrow (gpointer user_data)
-{
-  TgNetworkView *self = user_data;
-  GtkAdjustment *adjustment = gtk_scrolled_window_get_hadjustment (self->scroller);
-  double width = gtk_adjustment_get_page_size (adjustment);
-  double needed = gtk_adjustment_get_upper (adjustment);
-
-  self->narrow_idle_id = 0;
-
-  /* Not allocated yet. */
-  if (width <= 0.0)
-    return G_SOURCE_REMOVE;
-
-  if (!self->narrow && needed > width + 1.0)
-    {
-      self->narrow = TRUE;
-      self->wide_width = needed;
-      _tg_network_view_set_narrow (self->column_view, TRUE);
-    }
-  else if (self->narrow && width >= self->wide_width)
-    {
-      self->narrow = FALSE;
-      _tg_network_view_set_narrow (self->column_view, FALSE);
-    }
-
-  return G_SOURCE_REMOVE;
-}
-
-/* The table scrolls sideways when its columns do not fit: then the less
- * important ones go, and come back once the width they needed is there. It
- * is done just after the layout pass that told, not in the middle of it. */
-static void
-on_hadjustment_changed (TgNetworkView *self,
-                        GtkAdjustment *adjustment)
-{
-  if (self->narrow_idle_id == 0)
-    self->narrow_idle_id = g_idle_add (apply_narrow, self);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -410,6 +364,72 @@ on_log_items_changed (TgNetworkView *self,
 }
 
 /* ------------------------------------------------------------------------ */
+/* Rows                                                                     */
+
+static void
+on_row_setup (GtkSignalListItemFactory *factory,
+              GtkListItem              *item,
+              TgNetworkView            *self)
+{
+  gtk_list_item_set_child (item, tg_network_log_row_new (self->columns, FALSE));
+}
+
+static void
+on_row_bind (GtkSignalListItemFactory *factory,
+             GtkListItem              *item,
+             TgNetworkView            *self)
+{
+  gpointer row_item = gtk_list_item_get_item (item);
+  gint64 origin = 0;
+
+  if (TG_IS_REQUEST_RECORD (row_item))
+    origin = get_time_origin (self, gtk_list_item_get_position (item));
+  tg_network_log_row_set_item (TG_NETWORK_LOG_ROW (gtk_list_item_get_child (item)), row_item, origin);
+}
+
+static void
+on_row_unbind (GtkSignalListItemFactory *factory,
+               GtkListItem              *item,
+               TgNetworkView            *self)
+{
+  tg_network_log_row_set_item (TG_NETWORK_LOG_ROW (gtk_list_item_get_child (item)), NULL, 0);
+}
+
+/* The rows' shared context follows the view's font, font settings and
+ * direction; it is made anew, and every row laid out again, only when one
+ * of them really changed (not, say, when the window loses the focus). */
+static void
+update_context (TgNetworkView *self)
+{
+  if (self->columns != NULL)
+    tg_network_log_columns_update_context (self->columns, GTK_WIDGET (self));
+}
+
+static void
+tg_network_view_css_changed (GtkWidget         *widget,
+                             GtkCssStyleChange *change)
+{
+  GTK_WIDGET_CLASS (tg_network_view_parent_class)->css_changed (widget, change);
+  update_context (TG_NETWORK_VIEW (widget));
+}
+
+static void
+tg_network_view_direction_changed (GtkWidget        *widget,
+                                   GtkTextDirection  previous)
+{
+  GTK_WIDGET_CLASS (tg_network_view_parent_class)->direction_changed (widget, previous);
+  update_context (TG_NETWORK_VIEW (widget));
+}
+
+static void
+tg_network_view_system_setting_changed (GtkWidget        *widget,
+                                        GtkSystemSetting  setting)
+{
+  GTK_WIDGET_CLASS (tg_network_view_parent_class)->system_setting_changed (widget, setting);
+  update_context (TG_NETWORK_VIEW (widget));
+}
+
+/* ------------------------------------------------------------------------ */
 
 static void
 clear_action (GtkWidget  *widget,
@@ -457,12 +477,11 @@ tg_network_view_dispose (GObject *object)
 
   if (self->pending != NULL)
     tg_pending_records_clear (self->pending);
-  g_clear_handle_id (&self->narrow_idle_id, g_source_remove);
 
-  /* Drop the model before the template: unbinding the rows disconnects their
-   * cells from the records while the cells are still alive. */
-  if (self->column_view != NULL)
-    gtk_column_view_set_model (self->column_view, NULL);
+  /* Drop the model before the template: unbinding the rows disconnects them
+   * from the records while they are still alive. */
+  if (self->list_view != NULL)
+    gtk_list_view_set_model (self->list_view, NULL);
 
   if (self->log_signals != NULL)
     g_signal_group_set_target (self->log_signals, NULL);
@@ -472,6 +491,7 @@ tg_network_view_dispose (GObject *object)
   g_clear_object (&self->rows);
   g_clear_object (&self->pending);
   g_clear_object (&self->log);
+  g_clear_object (&self->columns);
 
   gtk_widget_dispose_template (GTK_WIDGET (self), TG_TYPE_NETWORK_VIEW);
   /* The template's root box is our child: ours to unparent. */
@@ -545,6 +565,9 @@ tg_network_view_class_init (TgNetworkViewClass *klass)
 
   widget_class->map = tg_network_view_map;
   widget_class->unmap = tg_network_view_unmap;
+  widget_class->css_changed = tg_network_view_css_changed;
+  widget_class->direction_changed = tg_network_view_direction_changed;
+  widget_class->system_setting_changed = tg_network_view_system_setting_changed;
 
   /**
    * TgNetworkView:log:
@@ -571,11 +594,15 @@ tg_network_view_class_init (TgNetworkViewClass *klass)
   gtk_widget_class_install_action (widget_class, "network-view.clear", NULL, clear_action);
 
   gtk_widget_class_set_template_from_resource (widget_class, "/dev/tokengate/Tokengate/tg-network-view.ui");
-  gtk_widget_class_bind_template_child (widget_class, TgNetworkView, column_view);
+  gtk_widget_class_bind_template_child (widget_class, TgNetworkView, list_view);
+  gtk_widget_class_bind_template_child (widget_class, TgNetworkView, titles_row);
   gtk_widget_class_bind_template_child (widget_class, TgNetworkView, scroller);
   gtk_widget_class_bind_template_child (widget_class, TgNetworkView, summary_label);
   gtk_widget_class_bind_template_child (widget_class, TgNetworkView, detail_label);
   gtk_widget_class_bind_template_child (widget_class, TgNetworkView, clear_button);
+  gtk_widget_class_bind_template_callback (widget_class, on_row_setup);
+  gtk_widget_class_bind_template_callback (widget_class, on_row_bind);
+  gtk_widget_class_bind_template_callback (widget_class, on_row_unbind);
 
   gtk_widget_class_set_css_name (widget_class, "networkview");
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
@@ -586,15 +613,18 @@ tg_network_view_init (TgNetworkView *self)
 {
   GtkAdjustment *vadjustment;
 
+  g_type_ensure (TG_TYPE_NETWORK_LOG_COLUMNS);
+  g_type_ensure (TG_TYPE_NETWORK_LOG_ROW);
   gtk_widget_init_template (GTK_WIDGET (self));
+  self->columns = g_object_ref (tg_network_log_row_get_columns (self->titles_row));
+  tg_network_log_columns_update_context (self->columns, GTK_WIDGET (self));
+  g_signal_connect (self, "notify::scale-factor", G_CALLBACK (update_context), NULL);
 
   self->pending = tg_pending_records_new ();
   g_signal_connect_object (self->pending, "record-finished",
                            G_CALLBACK (on_pending_record_finished), self, G_CONNECT_SWAPPED);
   self->stick_to_end = TRUE;
   self->summary_dirty = TRUE;
-
-  _tg_network_view_add_columns (self, self->column_view);
 
   /* Single selection without autoselect: arrow keys move through the rows
    * and a screen reader follows, but nothing is selected until asked. */
@@ -607,16 +637,8 @@ tg_network_view_init (TgNetworkView *self)
   gtk_single_selection_set_model (self->selection, G_LIST_MODEL (self->burst_rows));
   g_signal_connect_object (self->burst_rows, "items-changed",
                            G_CALLBACK (on_rows_changed), self, G_CONNECT_SWAPPED);
-  gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (self->selection));
-  tg_accessible_one_tab_stop (GTK_WIDGET (self->column_view));
-  /* The list inside the column view is what takes the focus; its row of
-   * column titles can be focused too (GTK 4.8 names neither). */
-  tg_accessible_name_descendant (GTK_WIDGET (self->column_view), GTK_TYPE_LIST_VIEW, _("Network log"));
-  for (GtkWidget *child = gtk_widget_get_first_child (GTK_WIDGET (self->column_view)); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    if (g_strcmp0 (gtk_widget_get_css_name (child), "header") == 0)
-      gtk_accessible_update_property (GTK_ACCESSIBLE (child), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                      _("Column titles"), -1);
+  gtk_list_view_set_model (self->list_view, GTK_SELECTION_MODEL (self->selection));
+  tg_accessible_one_tab_stop (GTK_WIDGET (self->list_view));
 
   self->log_signals = g_signal_group_new (TG_TYPE_REQUEST_LOG);
   g_signal_group_connect_swapped (self->log_signals, "items-changed",
@@ -627,8 +649,6 @@ tg_network_view_init (TgNetworkView *self)
                            G_CALLBACK (on_vadjustment_value_changed), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (vadjustment, "changed",
                            G_CALLBACK (on_vadjustment_changed), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (gtk_scrolled_window_get_hadjustment (self->scroller), "changed",
-                           G_CALLBACK (on_hadjustment_changed), self, G_CONNECT_SWAPPED);
 
   update_summary (self);
 }
