@@ -117,8 +117,9 @@ network_view_caught_up (Fixture  *fixture,
                         gpointer  home)
 {
   GListModel *log = G_LIST_MODEL (tg_session_get_request_log (tg_application_get_session (fixture->app)));
-  GtkWidget *view = tg_test_ui_find_descendant (GTK_WIDGET (home), GTK_TYPE_COLUMN_VIEW);
-  GListModel *rows = G_LIST_MODEL (gtk_column_view_get_model (GTK_COLUMN_VIEW (view)));
+  GtkWidget *network = tg_test_ui_find_descendant (GTK_WIDGET (home), g_type_from_name ("TgNetworkView"));
+  GtkWidget *view = tg_test_ui_find_descendant (network, GTK_TYPE_LIST_VIEW);
+  GListModel *rows = G_LIST_MODEL (gtk_list_view_get_model (GTK_LIST_VIEW (view)));
 
   return g_list_model_get_n_items (rows) == g_list_model_get_n_items (log);
 }
