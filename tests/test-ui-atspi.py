@@ -22,8 +22,13 @@ from tg_atspi import (Atspi, XK_Return, XK_space, focused, get_stats, key, put_s
                       server_url, tab_to)
 
 BURST_HEADER = re.compile(r"^Burst (\d+)$")
-LOG_ROW = re.compile(r"^(GET|POST|DELETE) (\S+), (\S+|waiting for the answer), (\S+), "
-                     r"attempt (\d+), generation (\d+)")
+# A row of the network log is one accessible name with every field in the
+# order of the columns: "+12 ms, GET /api/resources/2, 401, request,
+# generation 1, attempt 1, 4.7 ms".
+LOG_ROW = re.compile(r"^\+\d+ ms, (?P<method>GET|POST|DELETE) (?P<path>\S+), "
+                     r"(?P<status>\S+|waiting for the answer), (?P<kind>\S+), "
+                     r"generation (?P<generation>\d+), attempt (?P<attempt>\d+)")
+LOG_FIELDS = ("method", "path", "status", "kind", "attempt", "generation")
 DETAIL = re.compile(r"^(\d+) requests?, (\d+) HTTP exchanges")
 
 
@@ -57,7 +62,7 @@ def last_burst_rows(home):
             continue
         m = LOG_ROW.match(n)
         if m and t.role(obj) != Atspi.Role.LABEL:
-            rows.append(m.groups())
+            rows.append(m.group(*LOG_FIELDS))
     return header, rows
 
 

@@ -6,16 +6,19 @@
  * that the titles stay over their cells, that a narrow row keeps the
  * essential columns and a right-to-left one mirrors them, and that the
  * shared PangoContext is made anew when the view's font or direction
- * changes and only then.
+ * changes and only then; and the home window after a burst, each row in
+ * its outcome's colour, light and dark, with screenshots to look at.
  */
 #include "config.h"
 
 #include <adwaita.h>
 
 #include "tg-burst-rows.h"
+#include "tg-home-window.h"
 #include "tg-network-log-row.h"
 #include "tg-network-view.h"
 #include "tg-request-log-private.h"
+#include "tg-session.h"
 #include "tg-test-ui.h"
 #include "tg-test-util.h"
 
@@ -331,6 +334,124 @@ test_shared_context (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* ------------------------------------------------------------------------- */
+/* In the home window                                                        */
+
+static void
+collect_rows (GtkWidget *widget,
+              GPtrArray *rows)
+{
+  if (TG_IS_NETWORK_LOG_ROW (widget) && tg_network_log_row_get_item (TG_NETWORK_LOG_ROW (widget)) != NULL)
+    g_ptr_array_add (rows, widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_rows (child, rows);
+}
+
+static GdkRGBA
+text_color (GtkWidget *widget)
+{
+  GdkRGBA color;
+
+  /* Deprecated after GTK 4.8, which this app targets. */
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &color);
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  return color;
+}
+
+static GdkRGBA
+named_color (GtkWidget  *widget,
+             const char *name)
+{
+  GdkRGBA color;
+
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  g_assert_true (gtk_style_context_lookup_color (gtk_widget_get_style_context (widget), name, &color));
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  return color;
+}
+
+/* Every row of the log in the colour of its outcome, the stylesheet's, in
+ * the light and the dark style. */
+static void
+assert_outcome_colors (GtkWidget *view)
+{
+  g_autoptr(GPtrArray) rows = g_ptr_array_new ();
+  guint n_401 = 0, n_200 = 0;
+
+  collect_rows (view, rows);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      GtkWidget *row = rows->pdata[i];
+      const char *status = tg_network_log_row_get_text (TG_NETWORK_LOG_ROW (row), TG_NETWORK_LOG_COLUMN_STATUS);
+      const char *kind = tg_network_log_row_get_text (TG_NETWORK_LOG_ROW (row), TG_NETWORK_LOG_COLUMN_KIND);
+      GdkRGBA shown = text_color (row), expected;
+
+      if (g_strcmp0 (status, "401") == 0)
+        {
+          expected = named_color (row, "warning_color");
+          n_401++;
+        }
+      else if (g_strcmp0 (status, "200") == 0 && g_strcmp0 (kind, "refresh") != 0)
+        {
+          expected = named_color (row, "success_color");
+          n_200++;
+        }
+      else
+        continue;
+      g_assert_true (gdk_rgba_equal (&shown, &expected));
+    }
+  g_assert_cmpuint (n_401, ==, 3);
+  g_assert_cmpuint (n_200, >=, 3);
+}
+
+static GtkCssProvider *
+add_app_style (const char *name)
+{
+  GtkCssProvider *css = gtk_css_provider_new ();
+  g_autofree char *path = g_strconcat ("/dev/tokengate/Tokengate/", name, NULL);
+
+  gtk_css_provider_load_from_resource (css, path);
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  return css;
+}
+
+static void
+test_home_after_burst (void)
+{
+  g_autoptr(TgSession) session = tg_test_ui_new_signed_in_session ();
+  AdwStyleManager *style = adw_style_manager_get_default ();
+  g_autoptr(GtkCssProvider) dark_style = NULL;
+  TgHomeWindow *home;
+  GtkWidget *view;
+
+  home = g_object_ref_sink (tg_home_window_new (NULL, session));
+  gtk_window_present (GTK_WINDOW (home));
+  tg_test_ui_wait_until (tg_test_ui_resource_loaded, home, "the resource");
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (home), "win.break-access", NULL));
+  tg_home_window_send_requests (home, 3);
+  tg_test_ui_wait_until (tg_test_ui_results_finished, home, "the 3 results");
+  tg_test_iterate_for (300);
+  view = tg_test_ui_find_descendant (GTK_WIDGET (home), TG_TYPE_NETWORK_VIEW);
+  assert_outcome_colors (view);
+  tg_test_ui_save_screenshot (GTK_WIDGET (home), "network-log-home.png");
+
+  adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_FORCE_DARK);
+  dark_style = add_app_style ("style-dark.css");
+  tg_test_iterate_for (300);
+  assert_outcome_colors (view);
+  tg_test_ui_save_screenshot (GTK_WIDGET (home), "network-log-home-dark.png");
+  adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_DEFAULT);
+  gtk_style_context_remove_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (dark_style));
+
+  gtk_window_destroy (GTK_WINDOW (home));
+  tg_test_assert_finalize_soon (home);
+  tg_session_shutdown (session);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -356,6 +477,7 @@ main (int   argc,
   g_test_add_func ("/ui/network-log/columns/allocate", test_columns_allocate);
   g_test_add_func ("/ui/network-log/titles-over-cells", test_titles_over_cells);
   g_test_add_func ("/ui/network-log/shared-context", test_shared_context);
+  g_test_add_func ("/ui/network-log/home-after-burst", test_home_after_burst);
 
   status = g_test_run ();
 
