@@ -137,20 +137,6 @@ test_burst_rows (void)
 /* ------------------------------------------------------------------------- */
 /* Contrast                                                                  */
 
-static GdkRGBA
-named_color (GtkWidget  *widget,
-             const char *name)
-{
-  GdkRGBA color;
-
-  /* Deprecated after GTK 4.8, which this app targets; the only public way
-   * to read a named colour of the stylesheet. */
-  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-  g_assert_true (gtk_style_context_lookup_color (gtk_widget_get_style_context (widget), name, &color));
-  G_GNUC_END_IGNORE_DEPRECATIONS
-  return color;
-}
-
 /* @top with its alpha over the opaque @bottom. */
 static GdkRGBA
 blend (GdkRGBA top,
@@ -211,11 +197,11 @@ check_style (GtkWidget  *widget,
    * the result rows; bars in the timeline. */
   static const char *texts[] = { "success_color", "warning_color", "error_color", "accent_color" };
   static const char *bars[] = { "success_bg_color", "error_bg_color", "accent_bg_color" };
-  GdkRGBA window_bg = named_color (widget, "window_bg_color");
+  GdkRGBA window_bg = tg_test_ui_named_color (widget, "window_bg_color");
   GdkRGBA backgrounds[] = {
-    named_color (widget, "view_bg_color"),     /* the network log */
+    tg_test_ui_named_color (widget, "view_bg_color"),     /* the network log */
     window_bg,                                 /* the responses */
-    blend (named_color (widget, "card_bg_color"), window_bg),
+    blend (tg_test_ui_named_color (widget, "card_bg_color"), window_bg),
   };
   GdkRGBA error_box, orange, on_bar;
 
@@ -223,18 +209,18 @@ check_style (GtkWidget  *widget,
     for (guint j = 0; j < G_N_ELEMENTS (backgrounds); j++)
       {
         g_autofree char *what = g_strdup_printf ("%s: %s text", style, texts[i]);
-        GdkRGBA text = named_color (widget, texts[i]);
+        GdkRGBA text = tg_test_ui_named_color (widget, texts[i]);
 
         assert_contrast (what, &text, &backgrounds[j]);
       }
 
   /* The sign-in error: .error text on style.css's tinted box. */
-  error_box = named_color (widget, "error_bg_color");
+  error_box = tg_test_ui_named_color (widget, "error_bg_color");
   error_box.alpha = style_alpha ("\\.tg-message\\.tg-error", "error_bg_color");
   error_box = blend (error_box, window_bg);
   {
-    GdkRGBA text = named_color (widget, "error_color");
-    GdkRGBA fg = named_color (widget, "window_fg_color");
+    GdkRGBA text = tg_test_ui_named_color (widget, "error_color");
+    GdkRGBA fg = tg_test_ui_named_color (widget, "window_fg_color");
 
     assert_contrast ("sign-in error", &text, &error_box);
     assert_contrast ("sign-in error detail", &fg, &error_box);
@@ -243,7 +229,7 @@ check_style (GtkWidget  *widget,
   /* The timeline's status on its bars, the 401 orange included. */
   for (guint i = 0; i < G_N_ELEMENTS (bars); i++)
     {
-      GdkRGBA bar = named_color (widget, bars[i]);
+      GdkRGBA bar = tg_test_ui_named_color (widget, bars[i]);
 
       _tg_timeline_text_on_bar (&bar, &on_bar);
       assert_contrast (bars[i], &on_bar, &bar);
@@ -253,33 +239,13 @@ check_style (GtkWidget  *widget,
   assert_contrast ("401 bar", &on_bar, &orange);
 }
 
-/* What AdwApplication loads from the resource base path. */
-static GtkCssProvider *
-add_app_style (const char *name)
-{
-  GtkCssProvider *css = gtk_css_provider_new ();
-  g_autofree char *path = g_strconcat ("/dev/tokengate/Tokengate/", name, NULL);
-
-  gtk_css_provider_load_from_resource (css, path);
-  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
-                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
-  return css;
-}
-
-static void
-remove_app_style (GtkCssProvider *css)
-{
-  gtk_style_context_remove_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css));
-  g_object_unref (css);
-}
-
 static void
 test_contrast (void)
 {
   AdwStyleManager *style = adw_style_manager_get_default ();
   GtkWidget *window = gtk_window_new ();
   GtkWidget *label = gtk_label_new ("200");
-  GtkCssProvider *app_style = add_app_style ("style.css");
+  GtkCssProvider *app_style = tg_test_ui_add_app_style ("style.css");
   GtkCssProvider *dark_style;
 
   gtk_window_set_child (GTK_WINDOW (window), label);
@@ -291,13 +257,13 @@ test_contrast (void)
   check_style (label, "light");
 
   adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_FORCE_DARK);
-  dark_style = add_app_style ("style-dark.css");
+  dark_style = tg_test_ui_add_app_style ("style-dark.css");
   tg_test_iterate_for (50);
   check_style (label, "dark");
 
   adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_DEFAULT);
-  remove_app_style (dark_style);
-  remove_app_style (app_style);
+  tg_test_ui_remove_app_style (dark_style);
+  tg_test_ui_remove_app_style (app_style);
   gtk_window_destroy (GTK_WINDOW (window));
 
   g_assert_cmpuint (n_low_contrast, ==, 0);
@@ -326,7 +292,7 @@ network_fits (gpointer data)
 static void
 test_phone_size (void)
 {
-  GtkCssProvider *app_style = add_app_style ("style.css");
+  GtkCssProvider *app_style = tg_test_ui_add_app_style ("style.css");
   GtkCssProvider *dark_style;
   g_autoptr(TgSession) session = tg_test_ui_new_signed_in_session ();
   AdwStyleManager *style = adw_style_manager_get_default ();
@@ -357,7 +323,7 @@ test_phone_size (void)
   tg_test_ui_save_screenshot (GTK_WIDGET (home), "phone-network.png");
 
   adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_FORCE_DARK);
-  dark_style = add_app_style ("style-dark.css");
+  dark_style = tg_test_ui_add_app_style ("style-dark.css");
   tg_test_iterate_for (300);
   tg_test_ui_save_screenshot (GTK_WIDGET (home), "phone-network-dark.png");
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (network_button), FALSE);
@@ -369,8 +335,8 @@ test_phone_size (void)
   gtk_window_destroy (GTK_WINDOW (home));
   tg_test_assert_finalize_soon (home);
   tg_session_shutdown (session);
-  remove_app_style (dark_style);
-  remove_app_style (app_style);
+  tg_test_ui_remove_app_style (dark_style);
+  tg_test_ui_remove_app_style (app_style);
 }
 
 int

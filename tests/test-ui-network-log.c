@@ -215,16 +215,12 @@ view_shows_rows (gpointer view)
   return row != NULL && gtk_widget_get_width (row) > 0;
 }
 
-/* The titles over their cells, at a wide width and right to left, in the
- * real view. */
-static void
-test_titles_over_cells (void)
+/* A window with a network view of @log, which has one record, shown. */
+static GtkWidget *
+present_view_with_a_row (TgRequestLog *log)
 {
-  g_autoptr(TgRequestLog) log = tg_request_log_new ();
   GtkWidget *window = gtk_window_new ();
   GtkWidget *view = tg_network_view_new ();
-  GtkWidget *list, *row, *titles = NULL;
-  TgNetworkLogCellBox title_box, cell_box;
 
   tg_test_ui_use_system_mime ();
   gtk_window_set_default_size (GTK_WINDOW (window), 900, 400);
@@ -236,6 +232,19 @@ test_titles_over_cells (void)
                                                  "GET", "/api/resources/1", 1),
                       200, NULL);
   tg_test_ui_wait_until (view_shows_rows, view, "a row");
+  return window;
+}
+
+/* The titles over their cells, at a wide width and right to left, in the
+ * real view. */
+static void
+test_titles_over_cells (void)
+{
+  g_autoptr(TgRequestLog) log = tg_request_log_new ();
+  GtkWidget *window = present_view_with_a_row (log);
+  GtkWidget *view = gtk_window_get_child (GTK_WINDOW (window));
+  GtkWidget *list, *row, *titles = NULL;
+  TgNetworkLogCellBox title_box, cell_box;
 
   list = tg_test_ui_find_descendant (view, GTK_TYPE_LIST_VIEW);
   row = tg_test_ui_find_descendant (list, TG_TYPE_NETWORK_LOG_ROW);
@@ -281,23 +290,12 @@ test_shared_context (void)
 {
   g_autoptr(TgRequestLog) log = tg_request_log_new ();
   g_autoptr(GtkCssProvider) css = gtk_css_provider_new ();
-  GtkWidget *window = gtk_window_new ();
-  GtkWidget *view = tg_network_view_new ();
+  GtkWidget *window = present_view_with_a_row (log);
+  GtkWidget *view = gtk_window_get_child (GTK_WINDOW (window));
   TgNetworkLogColumns *columns;
   PangoContext *context;
   GtkWidget *row;
   int line_height, row_height;
-
-  tg_test_ui_use_system_mime ();
-  gtk_window_set_default_size (GTK_WINDOW (window), 900, 400);
-  gtk_window_set_child (GTK_WINDOW (window), view);
-  tg_network_view_set_log (TG_NETWORK_VIEW (view), log);
-  gtk_window_present (GTK_WINDOW (window));
-  tg_request_log_end (log, tg_request_log_begin (log, TG_REQUEST_KIND_RESOURCE,
-                                                 tg_request_log_next_request_id (log), 1,
-                                                 "GET", "/api/resources/1", 1),
-                      200, NULL);
-  tg_test_ui_wait_until (view_shows_rows, view, "a row");
   row = tg_test_ui_find_descendant (tg_test_ui_find_descendant (view, GTK_TYPE_LIST_VIEW), TG_TYPE_NETWORK_LOG_ROW);
   columns = tg_network_log_row_get_columns (TG_NETWORK_LOG_ROW (row));
   context = tg_network_log_columns_get_context (columns);
@@ -360,18 +358,6 @@ text_color (GtkWidget *widget)
   return color;
 }
 
-static GdkRGBA
-named_color (GtkWidget  *widget,
-             const char *name)
-{
-  GdkRGBA color;
-
-  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-  g_assert_true (gtk_style_context_lookup_color (gtk_widget_get_style_context (widget), name, &color));
-  G_GNUC_END_IGNORE_DEPRECATIONS
-  return color;
-}
-
 /* Every row of the log in the colour of its outcome, the stylesheet's, in
  * the light and the dark style. */
 static void
@@ -390,12 +376,12 @@ assert_outcome_colors (GtkWidget *view)
 
       if (g_strcmp0 (status, "401") == 0)
         {
-          expected = named_color (row, "warning_color");
+          expected = tg_test_ui_named_color (row, "warning_color");
           n_401++;
         }
       else if (g_strcmp0 (status, "200") == 0 && g_strcmp0 (kind, "refresh") != 0)
         {
-          expected = named_color (row, "success_color");
+          expected = tg_test_ui_named_color (row, "success_color");
           n_200++;
         }
       else
@@ -406,24 +392,12 @@ assert_outcome_colors (GtkWidget *view)
   g_assert_cmpuint (n_200, >=, 3);
 }
 
-static GtkCssProvider *
-add_app_style (const char *name)
-{
-  GtkCssProvider *css = gtk_css_provider_new ();
-  g_autofree char *path = g_strconcat ("/dev/tokengate/Tokengate/", name, NULL);
-
-  gtk_css_provider_load_from_resource (css, path);
-  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
-                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
-  return css;
-}
-
 static void
 test_home_after_burst (void)
 {
   g_autoptr(TgSession) session = tg_test_ui_new_signed_in_session ();
   AdwStyleManager *style = adw_style_manager_get_default ();
-  g_autoptr(GtkCssProvider) dark_style = NULL;
+  GtkCssProvider *dark_style;
   TgHomeWindow *home;
   GtkWidget *view;
 
@@ -440,12 +414,12 @@ test_home_after_burst (void)
   tg_test_ui_save_screenshot (GTK_WIDGET (home), "network-log-home.png");
 
   adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_FORCE_DARK);
-  dark_style = add_app_style ("style-dark.css");
+  dark_style = tg_test_ui_add_app_style ("style-dark.css");
   tg_test_iterate_for (300);
   assert_outcome_colors (view);
   tg_test_ui_save_screenshot (GTK_WIDGET (home), "network-log-home-dark.png");
   adw_style_manager_set_color_scheme (style, ADW_COLOR_SCHEME_DEFAULT);
-  gtk_style_context_remove_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (dark_style));
+  tg_test_ui_remove_app_style (dark_style);
 
   gtk_window_destroy (GTK_WINDOW (home));
   tg_test_assert_finalize_soon (home);
@@ -456,7 +430,7 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_autoptr(GtkCssProvider) app_style = gtk_css_provider_new ();
+  GtkCssProvider *app_style;
   int status;
 
   tg_test_ui_keep_system_data ();
@@ -468,9 +442,7 @@ main (int   argc,
     }
   /* What AdwApplication loads from the resource base path: the rows' and
    * the titles' padding is the app's. */
-  gtk_css_provider_load_from_resource (app_style, "/dev/tokengate/Tokengate/style.css");
-  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (app_style),
-                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  app_style = tg_test_ui_add_app_style ("style.css");
 
   g_test_add_func ("/ui/network-log/row/record", test_row_record);
   g_test_add_func ("/ui/network-log/row/burst-header", test_row_burst_header);
@@ -481,7 +453,7 @@ main (int   argc,
 
   status = g_test_run ();
 
-  gtk_style_context_remove_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (app_style));
+  tg_test_ui_remove_app_style (app_style);
   tg_test_ui_shutdown ();
   return status;
 }

@@ -398,3 +398,59 @@ tg_test_ui_new_signed_in_session (void)
 
   return g_steal_pointer (&session);
 }
+
+/* ------------------------------------------------------------------------- */
+/* The app's stylesheets                                                     */
+
+/**
+ * tg_test_ui_named_color:
+ * @name: a named colour of the stylesheets, e.g. "success_color"
+ *
+ * Returns: its value where @widget is
+ */
+GdkRGBA
+tg_test_ui_named_color (GtkWidget  *widget,
+                        const char *name)
+{
+  GdkRGBA color;
+
+  /* Deprecated after GTK 4.8, which this app targets; the only public way
+   * to read a named colour of the stylesheet. */
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  g_assert_true (gtk_style_context_lookup_color (gtk_widget_get_style_context (widget), name, &color));
+  G_GNUC_END_IGNORE_DEPRECATIONS
+  return color;
+}
+
+/**
+ * tg_test_ui_add_app_style:
+ * @name: "style.css" or "style-dark.css"
+ *
+ * Loads one of the app's stylesheets for the whole display, as
+ * AdwApplication does from the resource base path (a test has no
+ * AdwApplication).
+ *
+ * Returns: (transfer full): the provider, for tg_test_ui_remove_app_style()
+ */
+GtkCssProvider *
+tg_test_ui_add_app_style (const char *name)
+{
+  GtkCssProvider *css = gtk_css_provider_new ();
+  g_autofree char *path = g_strconcat ("/dev/tokengate/Tokengate/", name, NULL);
+
+  gtk_css_provider_load_from_resource (css, path);
+  gtk_style_context_add_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css),
+                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
+  return css;
+}
+
+/**
+ * tg_test_ui_remove_app_style:
+ * @css: (transfer full): what tg_test_ui_add_app_style() returned
+ */
+void
+tg_test_ui_remove_app_style (GtkCssProvider *css)
+{
+  gtk_style_context_remove_provider_for_display (gdk_display_get_default (), GTK_STYLE_PROVIDER (css));
+  g_object_unref (css);
+}

@@ -35,4 +35,9 @@ gboolean   tg_test_ui_resource_loaded  (gpointer           home_window);
 gboolean   tg_test_ui_results_finished (gpointer           home_window);
 TgSession *tg_test_ui_new_signed_in_session (void);
 
+GdkRGBA         tg_test_ui_named_color      (GtkWidget   *widget,
+                                             const char  *name);
+GtkCssProvider *tg_test_ui_add_app_style    (const char  *name);
+void            tg_test_ui_remove_app_style (GtkCssProvider *css);
+
 G_END_DECLS
