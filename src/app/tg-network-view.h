@@ -10,8 +10,8 @@ G_BEGIN_DECLS
 #define TG_TYPE_NETWORK_VIEW (tg_network_view_get_type ())
 G_DECLARE_FINAL_TYPE (TgNetworkView, tg_network_view, TG, NETWORK_VIEW, GtkWidget)
 
-/* A GtkColumnView over a TgRequestLog ("log" property), with a Clear button
- * and a one-line summary of the last burst. */
+/* The rows of a TgRequestLog ("log" property) under their column titles,
+ * with a Clear button and a one-line summary of the last burst. */
 GtkWidget    *tg_network_view_new          (void);
 void          tg_network_view_set_log      (TgNetworkView *self,
                                             TgRequestLog  *log);
