@@ -299,15 +299,7 @@ test_phone_size (void)
   TgHomeWindow *home;
   GtkWidget *network_button, *view;
 
-  home = g_object_ref_sink (tg_home_window_new (NULL, session));
-  gtk_window_set_default_size (GTK_WINDOW (home), 360, 640);
-  gtk_window_present (GTK_WINDOW (home));
-  tg_test_ui_wait_until (tg_test_ui_resource_loaded, home, "the resource");
-
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (home), "win.break-access", NULL));
-  tg_home_window_send_requests (home, 3);
-  tg_test_ui_wait_until (tg_test_ui_results_finished, home, "the 3 results");
-  tg_test_iterate_for (300);
+  home = TG_HOME_WINDOW (tg_test_ui_present_home_after_burst (session, 360, 640));
   g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (home)), <=, 360);
   tg_test_ui_save_screenshot (GTK_WIDGET (home), "phone-controls.png");
 

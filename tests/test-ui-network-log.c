@@ -401,14 +401,7 @@ test_home_after_burst (void)
   TgHomeWindow *home;
   GtkWidget *view;
 
-  home = g_object_ref_sink (tg_home_window_new (NULL, session));
-  gtk_window_present (GTK_WINDOW (home));
-  tg_test_ui_wait_until (tg_test_ui_resource_loaded, home, "the resource");
-
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (home), "win.break-access", NULL));
-  tg_home_window_send_requests (home, 3);
-  tg_test_ui_wait_until (tg_test_ui_results_finished, home, "the 3 results");
-  tg_test_iterate_for (300);
+  home = TG_HOME_WINDOW (tg_test_ui_present_home_after_burst (session, -1, -1));
   view = tg_test_ui_find_descendant (GTK_WIDGET (home), TG_TYPE_NETWORK_VIEW);
   assert_outcome_colors (view);
   tg_test_ui_save_screenshot (GTK_WIDGET (home), "network-log-home.png");

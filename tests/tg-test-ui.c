@@ -14,6 +14,7 @@
 #include "tg-result-item.h"
 #include "tg-session.h"
 #include "tg-test-ui.h"
+#include "tg-test-util.h"
 
 /* ------------------------------------------------------------------------- */
 /* The bus and the display                                                   */
@@ -397,6 +398,36 @@ tg_test_ui_new_signed_in_session (void)
   g_assert_no_error (error);
 
   return g_steal_pointer (&session);
+}
+
+/**
+ * tg_test_ui_present_home_after_burst:
+ * @session: a signed-in session
+ * @width: the window's default width, or -1 for its own
+ * @height: the window's default height, or -1 for its own
+ *
+ * Shows the home window of @session, and breaks its access token and sends
+ * 3 requests, as the post's picture does: 3 × 401 → 1 refresh → 3 retried.
+ *
+ * Returns: (transfer full) (type TgHomeWindow): the window, once the burst's
+ *   results are in and it has drawn them
+ */
+GtkWidget *
+tg_test_ui_present_home_after_burst (TgSession *session,
+                                     int        width,
+                                     int        height)
+{
+  TgHomeWindow *home = g_object_ref_sink (tg_home_window_new (NULL, session));
+
+  gtk_window_set_default_size (GTK_WINDOW (home), width, height);
+  gtk_window_present (GTK_WINDOW (home));
+  tg_test_ui_wait_until (tg_test_ui_resource_loaded, home, "the resource");
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (home), "win.break-access", NULL));
+  tg_home_window_send_requests (home, 3);
+  tg_test_ui_wait_until (tg_test_ui_results_finished, home, "the 3 results");
+  tg_test_iterate_for (300);
+  return GTK_WIDGET (home);
 }
 
 /* ------------------------------------------------------------------------- */

@@ -34,6 +34,9 @@ GtkWidget *tg_test_ui_find_actionable  (GtkWidget         *widget,
 gboolean   tg_test_ui_resource_loaded  (gpointer           home_window);
 gboolean   tg_test_ui_results_finished (gpointer           home_window);
 TgSession *tg_test_ui_new_signed_in_session (void);
+GtkWidget *tg_test_ui_present_home_after_burst (TgSession *session,
+                                               int        width,
+                                               int        height);
 
 GdkRGBA         tg_test_ui_named_color      (GtkWidget   *widget,
                                              const char  *name);
