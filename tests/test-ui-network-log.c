@@ -252,30 +252,52 @@ test_titles_over_cells (void)
   g_assert_true (titles != row);
   g_assert_cmpstr (tg_network_log_row_get_text (TG_NETWORK_LOG_ROW (titles), TG_NETWORK_LOG_COLUMN_TIME), ==, "Time");
 
-  for (int pass = 0; pass < 2; pass++)
+  /* Left to right and right to left; with scroll bars drawn over the rows,
+   * and beside them ("always show scroll bars"), which makes the rows
+   * narrower than the titles. */
+  for (int pass = 0; pass < 4; pass++)
     {
+      static const char *names[] = {
+        "network-log-ltr.png", "network-log-rtl.png",
+        "network-log-ltr-scroll-bar.png", "network-log-rtl-scroll-bar.png",
+      };
+      gboolean beside = pass >= 2;
       double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
 
-      /* Same place on the screen for every column's title and cells. */
+      gtk_widget_set_default_direction (pass % 2 == 1 ? GTK_TEXT_DIR_RTL : GTK_TEXT_DIR_LTR);
+      tg_test_ui_wait_for_frame (view);
+      tg_test_ui_wait_for_frame (view);
+
       g_assert_true (gtk_widget_translate_coordinates (titles, view, 0, 0, &x0, &y0));
       g_assert_true (gtk_widget_translate_coordinates (row, view, 0, 0, &x1, &y1));
-      g_assert_cmpfloat (x0, ==, x1);
-      g_assert_cmpint (gtk_widget_get_width (titles), ==, gtk_widget_get_width (row));
+      if (beside)
+        g_assert_cmpint (gtk_widget_get_width (row), <, gtk_widget_get_width (titles));
+      else
+        g_assert_cmpint (gtk_widget_get_width (row), ==, gtk_widget_get_width (titles));
+
+      /* Same place on the screen for every column's title and cells. */
       for (guint i = 0; i < TG_NETWORK_LOG_N_COLUMNS; i++)
         {
           g_assert_true (tg_network_log_row_get_cell_box (TG_NETWORK_LOG_ROW (titles), i, &title_box));
           g_assert_true (tg_network_log_row_get_cell_box (TG_NETWORK_LOG_ROW (row), i, &cell_box));
-          g_assert_cmpint (title_box.x, ==, cell_box.x);
+          g_assert_cmpfloat (x0 + title_box.x, ==, x1 + cell_box.x);
           g_assert_cmpint (title_box.width, ==, cell_box.width);
-          if (pass == 1 && i == TG_NETWORK_LOG_COLUMN_TIME)
+          if (pass % 2 == 1 && i == TG_NETWORK_LOG_COLUMN_TIME)
             g_assert_cmpint (cell_box.x + cell_box.width, ==, gtk_widget_get_width (row));
         }
-      tg_test_ui_save_screenshot (view, pass == 0 ? "network-log-ltr.png" : "network-log-rtl.png");
+      tg_test_ui_save_screenshot (view, names[pass]);
 
-      /* As in a right-to-left locale. */
-      gtk_widget_set_default_direction (GTK_TEXT_DIR_RTL);
-      tg_test_ui_wait_for_frame (view);
-      tg_test_ui_wait_for_frame (view);
+      if (pass == 1)
+        {
+          /* Enough rows for a scroll bar, and the scroll bar beside them. */
+          for (guint i = 0; i < 60; i++)
+            tg_request_log_end (log, tg_request_log_begin (log, TG_REQUEST_KIND_RESOURCE,
+                                                           tg_request_log_next_request_id (log), 1,
+                                                           "GET", "/api/resources/1", 1),
+                                200, NULL);
+          gtk_scrolled_window_set_overlay_scrolling (GTK_SCROLLED_WINDOW (gtk_widget_get_ancestor (list, GTK_TYPE_SCROLLED_WINDOW)),
+                                                     FALSE);
+        }
     }
 
   gtk_widget_set_default_direction (GTK_TEXT_DIR_LTR);

@@ -29,6 +29,7 @@ struct _TgNetworkLogColumns
   int           char_width;     /* Pango units: the widest of a digit and an average character */
   int           line_height;    /* pixels */
   int           title_widths[TG_NETWORK_LOG_N_COLUMNS];
+  int           row_width;      /* the last a row of the list was given */
 
   /* Every row has the same width: the boxes of the last one asked for are
    * kept for the next. */
@@ -42,6 +43,7 @@ G_DEFINE_FINAL_TYPE (TgNetworkLogColumns, tg_network_log_columns, G_TYPE_OBJECT)
 
 enum {
   CHANGED,
+  ROW_WIDTH_CHANGED,
   N_SIGNALS
 };
 
@@ -137,6 +139,16 @@ tg_network_log_columns_class_init (TgNetworkLogColumnsClass *klass)
    */
   signals[CHANGED] =
     g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+
+  /**
+   * TgNetworkLogColumns::row-width-changed:
+   *
+   * The rows of the list were given another width: the titles are put
+   * over them again.
+   */
+  signals[ROW_WIDTH_CHANGED] =
+    g_signal_new ("row-width-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
@@ -274,6 +286,27 @@ tg_network_log_columns_set_title_width (TgNetworkLogColumns *self,
 
   self->title_widths[column] = width;
   changed (self);
+}
+
+/**
+ * tg_network_log_columns_note_row_width:
+ * @width: the width a row of the list was just given
+ *
+ * The rows can be narrower than the titles above them, by the width of a
+ * scroll bar that is not drawn over them ("always show scroll bars"): the
+ * titles are told when that changes, to redraw over the rows.
+ */
+void
+tg_network_log_columns_note_row_width (TgNetworkLogColumns *self,
+                                       int                  width)
+{
+  g_return_if_fail (TG_IS_NETWORK_LOG_COLUMNS (self));
+
+  if (self->row_width == width)
+    return;
+
+  self->row_width = width;
+  g_signal_emit (self, signals[ROW_WIDTH_CHANGED], 0);
 }
 
 static int

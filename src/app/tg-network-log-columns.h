@@ -45,6 +45,8 @@ int                  tg_network_log_columns_get_line_height    (TgNetworkLogColu
 void                 tg_network_log_columns_set_title_width    (TgNetworkLogColumns *self,
                                                                 TgNetworkLogColumn   column,
                                                                 int                  width);
+void                 tg_network_log_columns_note_row_width (TgNetworkLogColumns *self,
+                                                                int                  width);
 void                 tg_network_log_columns_measure            (TgNetworkLogColumns *self,
                                                                 int                 *minimum,
                                                                 int                 *natural);

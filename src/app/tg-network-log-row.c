@@ -34,6 +34,7 @@ struct _TgNetworkLogRow
 
   TgNetworkLogColumns *columns;      /* owned */
   gboolean             titles;       /* the column titles, not a row of the log */
+  GtkWidget           *align_to;     /* weak, nullable: what the titles are over */
 
   GObject             *item;         /* owned, nullable: a TgRequestRecord or a TgBurstHeader */
   gint64               time_origin;  /* the start of the record's burst, monotonic µs */
@@ -52,6 +53,7 @@ enum {
   PROP_0,
   PROP_COLUMNS,
   PROP_TITLES,
+  PROP_ALIGN_TO,
   N_PROPS
 };
 
@@ -319,6 +321,29 @@ on_record_finished (TgNetworkLogRow *self)
   update_record (self);
 }
 
+/* Where the cells go in the row. The titles go over the list they are
+ * titles of, which may be narrower than they are: a scroll bar beside the
+ * rows rather than over them takes its width from the rows, at the end
+ * of a left-to-right row and at the start of a right-to-left one. */
+static void
+get_boxes (TgNetworkLogRow     *self,
+           TgNetworkLogCellBox  boxes[TG_NETWORK_LOG_N_COLUMNS])
+{
+  GtkWidget *widget = GTK_WIDGET (self);
+  int x = 0, width = gtk_widget_get_width (widget);
+  graphene_rect_t bounds;
+
+  if (self->align_to != NULL && gtk_widget_compute_bounds (self->align_to, widget, &bounds))
+    {
+      x = (int) roundf (bounds.origin.x);
+      width = (int) roundf (bounds.size.width);
+    }
+
+  tg_network_log_columns_allocate (self->columns, width, gtk_widget_get_direction (widget), boxes);
+  for (guint i = 0; i < TG_NETWORK_LOG_N_COLUMNS; i++)
+    boxes[i].x += x;
+}
+
 /* ------------------------------------------------------------------------ */
 /* GtkWidget                                                                */
 
@@ -416,6 +441,18 @@ tg_network_log_row_measure (GtkWidget      *widget,
 }
 
 static void
+tg_network_log_row_size_allocate (GtkWidget *widget,
+                                  int        width,
+                                  int        height,
+                                  int        baseline)
+{
+  TgNetworkLogRow *self = TG_NETWORK_LOG_ROW (widget);
+
+  if (!self->titles)
+    tg_network_log_columns_note_row_width (self->columns, width);
+}
+
+static void
 draw_cell (TgNetworkLogRow           *self,
            GtkSnapshot               *snapshot,
            TgNetworkLogColumn         column,
@@ -464,8 +501,7 @@ tg_network_log_row_snapshot (GtkWidget   *widget,
   if (tg_network_log_columns_get_context (self->columns) == NULL)
     return;
 
-  tg_network_log_columns_allocate (self->columns, gtk_widget_get_width (widget),
-                                   gtk_widget_get_direction (widget), boxes);
+  get_boxes (self, boxes);
   /* The colour of the outcome class, or of the titles, from CSS. */
   gtk_style_context_get_color (gtk_widget_get_style_context (widget), &color);
 
@@ -534,6 +570,8 @@ tg_network_log_row_constructed (GObject *object)
         }
       self->own_font = TRUE;
       gtk_widget_add_css_class (GTK_WIDGET (self), "titles");
+      g_signal_connect_object (self->columns, "row-width-changed", G_CALLBACK (gtk_widget_queue_draw),
+                               self, G_CONNECT_SWAPPED);
       gtk_accessible_update_property (GTK_ACCESSIBLE (self),
                                       GTK_ACCESSIBLE_PROPERTY_LABEL, _("Column titles"),
                                       GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, titles->str,
@@ -551,6 +589,7 @@ tg_network_log_row_dispose (GObject *object)
 
   tg_network_log_row_set_item (self, NULL, 0);
   clear_layouts (self);
+  g_clear_weak_pointer (&self->align_to);
   g_clear_object (&self->columns);
 
   G_OBJECT_CLASS (tg_network_log_row_parent_class)->dispose (object);
@@ -583,6 +622,9 @@ tg_network_log_row_get_property (GObject    *object,
     case PROP_TITLES:
       g_value_set_boolean (value, self->titles);
       break;
+    case PROP_ALIGN_TO:
+      g_value_set_object (value, self->align_to);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -604,6 +646,9 @@ tg_network_log_row_set_property (GObject      *object,
     case PROP_TITLES:
       self->titles = g_value_get_boolean (value);
       break;
+    case PROP_ALIGN_TO:
+      tg_network_log_row_set_align_to (self, g_value_get_object (value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -624,6 +669,7 @@ tg_network_log_row_class_init (TgNetworkLogRowClass *klass)
   widget_class->css_changed = tg_network_log_row_css_changed;
   widget_class->root = tg_network_log_row_root;
   widget_class->measure = tg_network_log_row_measure;
+  widget_class->size_allocate = tg_network_log_row_size_allocate;
   widget_class->snapshot = tg_network_log_row_snapshot;
   widget_class->query_tooltip = tg_network_log_row_query_tooltip;
 
@@ -644,6 +690,16 @@ tg_network_log_row_class_init (TgNetworkLogRowClass *klass)
   properties[PROP_TITLES] =
     g_param_spec_boolean ("titles", NULL, NULL, FALSE,
                           G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+
+  /**
+   * TgNetworkLogRow:align-to:
+   *
+   * For the titles: the list whose rows they are titles of, to stand over
+   * them whatever else is beside the rows. %NULL: the titles' own width.
+   */
+  properties[PROP_ALIGN_TO] =
+    g_param_spec_object ("align-to", NULL, NULL, GTK_TYPE_WIDGET,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
@@ -679,6 +735,25 @@ tg_network_log_row_new (TgNetworkLogColumns *columns,
                        "titles", titles,
                        "accessible-role", titles ? GTK_ACCESSIBLE_ROLE_GROUP : GTK_ACCESSIBLE_ROLE_NONE,
                        NULL);
+}
+
+/**
+ * tg_network_log_row_set_align_to:
+ * @self: the row of titles
+ * @list: (nullable): the list the titles stand over
+ */
+void
+tg_network_log_row_set_align_to (TgNetworkLogRow *self,
+                                 GtkWidget       *list)
+{
+  g_return_if_fail (TG_IS_NETWORK_LOG_ROW (self));
+  g_return_if_fail (list == NULL || GTK_IS_WIDGET (list));
+
+  if (!g_set_weak_pointer (&self->align_to, list))
+    return;
+
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ALIGN_TO]);
 }
 
 /**
@@ -804,8 +879,7 @@ tg_network_log_row_get_cell_box (TgNetworkLogRow     *self,
   g_return_val_if_fail (TG_IS_NETWORK_LOG_ROW (self), FALSE);
   g_return_val_if_fail (column < TG_NETWORK_LOG_N_COLUMNS, FALSE);
 
-  tg_network_log_columns_allocate (self->columns, gtk_widget_get_width (GTK_WIDGET (self)),
-                                   gtk_widget_get_direction (GTK_WIDGET (self)), boxes);
+  get_boxes (self, boxes);
   *box = boxes[column];
   return box->visible;
 }

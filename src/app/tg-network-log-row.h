@@ -15,6 +15,8 @@ G_DECLARE_FINAL_TYPE (TgNetworkLogRow, tg_network_log_row, TG, NETWORK_LOG_ROW, 
 GtkWidget           *tg_network_log_row_new           (TgNetworkLogColumns *columns,
                                                        gboolean             titles);
 TgNetworkLogColumns *tg_network_log_row_get_columns   (TgNetworkLogRow     *self);
+void                 tg_network_log_row_set_align_to  (TgNetworkLogRow     *self,
+                                                       GtkWidget           *list);
 void                 tg_network_log_row_set_item      (TgNetworkLogRow     *self,
                                                        gpointer             item,
                                                        gint64               time_origin);
