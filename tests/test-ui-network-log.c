@@ -3,6 +3,7 @@
  * The network log's rows (TgNetworkLogRow) and the columns they share
  * (TgNetworkLogColumns): what a row shows for a record as it finishes and
  * for a burst's header, that a row lets go of a record it no longer shows,
+ * that the status cell (and only it) has a tooltip once there is an answer,
  * that the titles stay over their cells, that a narrow row keeps the
  * essential columns and a right-to-left one mirrors them, and that the
  * shared PangoContext is made anew when the view's font or direction
@@ -138,6 +139,55 @@ test_row_burst_header (void)
 
   g_assert_finalize_object (row);
   tg_burst_rows_set_model (bursts, NULL);
+}
+
+/* The status cell explains itself in a tooltip, once there is something
+ * to say; the other cells do not. */
+static gboolean
+query_tooltip (GtkWidget *row,
+               int        x,
+               gboolean   keyboard)
+{
+  g_autoptr(GtkTooltip) tooltip = g_object_new (GTK_TYPE_TOOLTIP, NULL);
+  gboolean shown = FALSE;
+
+  g_signal_emit_by_name (row, "query-tooltip", x, 1, keyboard, tooltip, &shown);
+  return shown;
+}
+
+static void
+test_row_tooltip (void)
+{
+  g_autoptr(TgNetworkLogColumns) columns = tg_network_log_columns_new ();
+  g_autoptr(TgRequestLog) log = tg_request_log_new ();
+  GtkWidget *window = gtk_window_new ();
+  GtkWidget *row = tg_network_log_row_new (columns, FALSE);
+  TgRequestRecord *record;
+  TgNetworkLogCellBox status, path;
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 900, 40);
+  gtk_window_set_child (GTK_WINDOW (window), row);
+  gtk_window_present (GTK_WINDOW (window));
+  record = tg_request_log_begin (log, TG_REQUEST_KIND_RESOURCE, tg_request_log_next_request_id (log),
+                                 1, "GET", "/api/resources/1", 1);
+  tg_network_log_row_set_item (TG_NETWORK_LOG_ROW (row), record, 0);
+  tg_test_ui_wait_for_frame (row);
+  g_assert_true (gtk_widget_get_has_tooltip (row));
+  g_assert_true (tg_network_log_row_get_cell_box (TG_NETWORK_LOG_ROW (row), TG_NETWORK_LOG_COLUMN_STATUS, &status));
+  g_assert_true (tg_network_log_row_get_cell_box (TG_NETWORK_LOG_ROW (row), TG_NETWORK_LOG_COLUMN_PATH, &path));
+
+  /* Under way: nothing to say yet. */
+  g_assert_false (query_tooltip (row, status.x + 1, FALSE));
+
+  /* "Unauthorized" over the status, nowhere else; from the keyboard, for
+   * the row. */
+  tg_request_log_end (log, record, 401, NULL);
+  g_assert_true (query_tooltip (row, status.x + 1, FALSE));
+  g_assert_true (query_tooltip (row, status.x + status.width - 1, FALSE));
+  g_assert_false (query_tooltip (row, path.x + 1, FALSE));
+  g_assert_true (query_tooltip (row, path.x + 1, TRUE));
+
+  gtk_window_destroy (GTK_WINDOW (window));
 }
 
 /* ------------------------------------------------------------------------- */
@@ -461,6 +511,7 @@ main (int   argc,
 
   g_test_add_func ("/ui/network-log/row/record", test_row_record);
   g_test_add_func ("/ui/network-log/row/burst-header", test_row_burst_header);
+  g_test_add_func ("/ui/network-log/row/tooltip", test_row_tooltip);
   g_test_add_func ("/ui/network-log/columns/allocate", test_columns_allocate);
   g_test_add_func ("/ui/network-log/titles-over-cells", test_titles_over_cells);
   g_test_add_func ("/ui/network-log/shared-context", test_shared_context);
