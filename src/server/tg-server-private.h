@@ -279,6 +279,9 @@ gboolean _tg_server_authenticate_client (TgServer           *self,
                                          const char        **out_client_id);
 gboolean _tg_server_client_redirect_ok (const TgServerClient *client,
                                         const char           *redirect_uri);
+gboolean _tg_server_parse_basic      (const char         *header,
+                                      char              **out_client_id,
+                                      char              **out_secret);
 
 /* tg-server-page.c */
 typedef struct {
