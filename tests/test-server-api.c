@@ -715,6 +715,10 @@ test_host_header_issuer (void)
       { "id.example", "id.example:443", "ID.Example", "id.example:0443", "127.0.0.1", "localhost" },
       { "id.example:8443", "id.example:80", "id.example.rebound.example", "rebound.id.example",
         "xid.example", "id.exampl", "example", "rebound.example" } },
+    /* The scheme is case-insensitive (RFC 3986 §3.1): still port 443. */
+    { "HTTPS://id.example",
+      { "id.example", "id.example:443", NULL },
+      { "id.example:80", NULL } },
     { "http://auth.internal:8080",
       { "auth.internal:8080", "AUTH.internal:8080", "[::1]:8080", NULL },
       { "auth.internal", "auth.internal:80", "auth.internal:18080", "auth.internal:808",

@@ -184,7 +184,7 @@ is_issuer_host (TgServer   *self,
   if (port != NULL && *port != '\0')
     number = (int) g_ascii_strtoull (port, NULL, 10);
   else
-    number = g_str_has_prefix (self->issuer, "https:") ? 443 : 80;
+    number = g_ascii_strncasecmp (self->issuer, "https:", 6) == 0 ? 443 : 80;
   return number == self->issuer_port;
 }
 
