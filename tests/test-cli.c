@@ -41,15 +41,14 @@
 #define PASSWORD "Corr3ct-Horse-Battery-Staple"
 
 
-/* Runs the CLI with @args, @input on its stdin (none if %NULL). */
-static TgTestRun *
-run_cli_argv (const char         *input,
-              const char * const *args)
+/* Starts the CLI with @args, its stdin, stdout and stderr piped. */
+static GSubprocess *
+spawn_cli_argv (const char * const *args)
 {
   g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autoptr(GSubprocess) process = NULL;
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
   g_autoptr(GError) error = NULL;
+  GSubprocess *process;
 
   g_ptr_array_add (argv, (char *) tg_test_binary ("TOKENGATE_CLI"));
   for (gsize i = 0; args[i] != NULL; i++)
@@ -60,6 +59,15 @@ run_cli_argv (const char         *input,
                                      G_SUBPROCESS_FLAGS_STDERR_PIPE);
   process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
+  return process;
+}
+
+/* Runs the CLI with @args, @input on its stdin (none if %NULL). */
+static TgTestRun *
+run_cli_argv (const char         *input,
+              const char * const *args)
+{
+  g_autoptr(GSubprocess) process = spawn_cli_argv (args);
 
   return tg_test_run_wait (process, input, NULL);
 }
@@ -127,12 +135,11 @@ member (JsonObject *object,
   return json_object_get_int_member (object, name);
 }
 
-/* Runs `burst … --json` and returns its object; asserts the exit status. */
+/* The object `burst … --json` printed; asserts the exit status. */
 static JsonObject *
-burst_json (const char * const *args,
-            int                 expected_status)
+burst_json_of (TgTestRun *run,
+               int        expected_status)
 {
-  g_autoptr(TgTestRun) run = run_cli_argv (NULL, args);
   JsonObject *object;
 
   g_assert_cmpint (run->status, ==, expected_status);
@@ -147,6 +154,16 @@ burst_json (const char * const *args,
   g_assert_cmpint (json_array_get_length (json_object_get_array_member (object, "outcomes")), ==,
                    member (object, "requests"));
   return object;
+}
+
+/* Runs `burst … --json` and returns its object; asserts the exit status. */
+static JsonObject *
+burst_json (const char * const *args,
+            int                 expected_status)
+{
+  g_autoptr(TgTestRun) run = run_cli_argv (NULL, args);
+
+  return burst_json_of (run, expected_status);
 }
 
 /* 3 × 401 → 1 refresh → 3 × 200: 7 HTTP messages, the sign-in not counted. */
@@ -250,20 +267,6 @@ test_burst_break_natural (void)
   g_assert_cmpint (member (object, "retries"), ==, 0);
   g_assert_cmpint (member (object, "sign_outs"), ==, 0);
   g_assert_true (json_object_get_boolean_member (object, "proactive"));
-}
-
-/* Without proactive refresh it waits until the server rejects the token,
- * and then it is the posts' picture again. */
-static void
-test_burst_break_natural_no_proactive (void)
-{
-  const char *args[] = { "--embedded", "--access-ttl", "1", "burst", "--break", "natural",
-                         "--no-proactive", "--json", NULL };
-  g_autoptr(JsonObject) object = burst_json (args, 0);
-
-  assert_three_recovered (object);
-  g_assert_false (json_object_get_boolean_member (object, "proactive"));
-  g_assert_cmpint (member (object, "waited_ms"), >=, 1000);
 }
 
 static void
@@ -475,20 +478,24 @@ server_stop (Server *server)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Server, server_stop)
 
-/* A demo control, by hand: this test does not link libsoup. Returns the
- * JSON object of the answer, which must be 200. */
+/* A demo control, by hand: this test does not link libsoup. @body
+ * (nullable) is JSON. Returns the JSON object of the answer, which must be
+ * 200. */
 static JsonObject *
-server_demo (Server     *server,
-             const char *method,
-             const char *path)
+server_demo_with_body (Server     *server,
+                       const char *method,
+                       const char *path,
+                       const char *body)
 {
   g_autoptr(GSocketClient) client = g_socket_client_new ();
   g_autoptr(GSocketConnection) connection = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GByteArray) answer = g_byte_array_new ();
   g_autofree char *request = g_strdup_printf ("%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\n"
-                                              "Content-Length: 0\r\n\r\n", method, path);
-  const char *body;
+                                              "%sContent-Length: %zu\r\n\r\n%s", method, path,
+                                              body != NULL ? "Content-Type: application/json\r\n" : "",
+                                              body != NULL ? strlen (body) : 0, body != NULL ? body : "");
+  const char *answer_body;
   guint8 buffer[4096];
   gssize n;
 
@@ -505,9 +512,79 @@ server_demo (Server     *server,
 
   g_assert_true (g_str_has_prefix ((const char *) answer->data, "HTTP/1.0 200") ||
                  g_str_has_prefix ((const char *) answer->data, "HTTP/1.1 200"));
-  body = strstr ((const char *) answer->data, "\r\n\r\n");
-  g_assert_nonnull (body);
-  return parse_object (body + 4);
+  answer_body = strstr ((const char *) answer->data, "\r\n\r\n");
+  g_assert_nonnull (answer_body);
+  return parse_object (answer_body + 4);
+}
+
+static JsonObject *
+server_demo (Server     *server,
+             const char *method,
+             const char *path)
+{
+  return server_demo_with_body (server, method, path, NULL);
+}
+
+/* The number @path has in /demo/stats ("refreshes/ok": a member of a member). */
+static gint64
+server_stat (Server     *server,
+             const char *path)
+{
+  g_autoptr(JsonObject) stats = server_demo (server, "GET", "/demo/stats");
+  g_auto(GStrv) names = g_strsplit (path, "/", 2);
+
+  if (names[1] != NULL)
+    return member (json_object_get_object_member (stats, names[0]), names[1]);
+  return member (stats, names[0]);
+}
+
+/* Without proactive refresh it waits until the server rejects the token,
+ * and then it is the posts' picture again.
+ *
+ * Against a server of the test's own, whose access tokens last 1 s until the
+ * CLI has signed in and 60 s from then on. A 1 s token is not good for 1 s:
+ * `exp` has whole seconds, so one issued at 12.999 is refused from 13.000 on.
+ * Were the refreshed token that short, on a loaded machine the three retries
+ * could come after it had expired too (6 × 401, then a sign-out: this test
+ * failed so, 2 runs in 40 under three busy loops). The CLI waits 2.5 s after
+ * signing in, time enough to change the lifetime; the test checks that it
+ * did so before the refresh, so it never passes by luck. */
+static void
+test_burst_break_natural_no_proactive (void)
+{
+  const char *args[] = { "--server", NULL, "--user", USER, "--password-stdin",
+                         "burst", "--break", "natural", "--no-proactive", "--json", NULL };
+  g_autoptr(Server) server = server_start (TRUE);
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(JsonObject) settings = NULL;
+  g_autoptr(TgTestRun) run = NULL;
+  g_autoptr(JsonObject) object = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  settings = server_demo_with_body (server, "PUT", "/demo/settings", "{\"accessTtl\":1}");
+  g_clear_pointer (&settings, json_object_unref);
+
+  args[1] = server->base_uri;
+  process = spawn_cli_argv (args);
+  g_output_stream_write_all (g_subprocess_get_stdin_pipe (process), PASSWORD "\n", strlen (PASSWORD "\n"),
+                             NULL, NULL, &error);
+  g_assert_no_error (error);
+  /* Until it has signed in, or has ended (then its output says why). */
+  while (server_stat (server, "signIns") == 0 && g_subprocess_get_identifier (process) != NULL &&
+         g_get_monotonic_time () < deadline)
+    g_usleep (10 * G_TIME_SPAN_MILLISECOND);
+  settings = server_demo_with_body (server, "PUT", "/demo/settings", "{\"accessTtl\":60}");
+  g_assert_cmpint (server_stat (server, "refreshes/ok"), ==, 0);
+
+  run = tg_test_run_wait (process, NULL, NULL);
+  object = burst_json_of (run, 0);
+  assert_three_recovered (object);
+  g_assert_false (json_object_get_boolean_member (object, "proactive"));
+  g_assert_cmpint (member (object, "waited_ms"), >=, 1000);
+  g_assert_cmpint (server_stat (server, "signIns"), ==, 1);
+  g_assert_cmpint (server_stat (server, "refreshes/ok"), ==, 1);
+  assert_no_password (run, PASSWORD);
 }
 
 /* Asserts that the private file store holds exactly one session, readable

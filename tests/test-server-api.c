@@ -700,6 +700,80 @@ test_host_header (void)
   assert_still_serving (fixture);
 }
 
+/* Behind a reverse proxy the server listens on loopback and is reached at
+ * its issuer: the proxy passes the issuer's host on as Host. That host and
+ * port are accepted too, and nothing else that is not an IP or localhost. */
+static void
+test_host_header_issuer (void)
+{
+  const struct {
+    const char *issuer;
+    const char *accepted[6];
+    const char *refused[8];
+  } servers[] = {
+    { "https://id.example",
+      { "id.example", "id.example:443", "ID.Example", "id.example:0443", "127.0.0.1", "localhost" },
+      { "id.example:8443", "id.example:80", "id.example.rebound.example", "rebound.id.example",
+        "xid.example", "id.exampl", "example", "rebound.example" } },
+    /* The scheme is case-insensitive (RFC 3986 §3.1): still port 443. */
+    { "HTTPS://id.example",
+      { "id.example", "id.example:443", NULL },
+      { "id.example:80", NULL } },
+    { "http://auth.internal:8080",
+      { "auth.internal:8080", "AUTH.internal:8080", "[::1]:8080", NULL },
+      { "auth.internal", "auth.internal:80", "auth.internal:18080", "auth.internal:808",
+        "auth.internal.:8080", NULL } },
+  };
+
+  for (gsize s = 0; s < G_N_ELEMENTS (servers); s++)
+    {
+      g_autoptr(TgTestServer) fixture = tg_test_server_new ("issuer", servers[s].issuer, NULL);
+      g_autoptr(GUri) issuer = g_uri_parse (servers[s].issuer, G_URI_FLAGS_SCHEME_NORMALIZE, NULL);
+      g_autofree char *authority = g_strdup_printf ("(%s:%d)", g_uri_get_host (issuer), g_uri_get_port (issuer));
+
+      for (gsize i = 0; i < G_N_ELEMENTS (servers[s].accepted) && servers[s].accepted[i] != NULL; i++)
+        {
+          g_autoptr(TgTestReply) reply = NULL;
+
+          g_test_message ("issuer %s, Host: %s", servers[s].issuer, servers[s].accepted[i]);
+          reply = raw_get (fixture, "/api/resources", servers[s].accepted[i], NULL);
+          g_assert_cmpuint (reply->status, ==, 401);
+        }
+      for (gsize i = 0; i < G_N_ELEMENTS (servers[s].refused) && servers[s].refused[i] != NULL; i++)
+        {
+          g_autoptr(TgTestReply) reply = NULL;
+
+          g_test_message ("issuer %s, Host: %s", servers[s].issuer, servers[s].refused[i]);
+          reply = raw_get (fixture, "/api/resources", servers[s].refused[i], NULL);
+          tg_test_assert_json_error (reply, 421, "invalid_request");
+          /* It says what it answers to, for whoever sets up the proxy. */
+          g_assert_nonnull (strstr (reply->text, authority));
+        }
+
+      /* What a client behind the proxy reads first: the metadata, naming the issuer. */
+      {
+        g_autoptr(GUri) uri = g_uri_parse (servers[s].issuer, G_URI_FLAGS_NONE, NULL);
+        g_autoptr(TgTestReply) reply = raw_get (fixture, "/.well-known/oauth-authorization-server",
+                                                servers[s].accepted[0], NULL);
+        g_autoptr(JsonObject) metadata = NULL;
+
+        g_assert_cmpuint (reply->status, ==, 200);
+        metadata = tg_test_reply_json (reply);
+        g_assert_cmpstr (json_object_get_string_member (metadata, "issuer"), ==, servers[s].issuer);
+      }
+      assert_still_serving (fixture);
+    }
+
+  /* Without an issuer of its own, its host is nobody's. */
+  {
+    g_autoptr(TgTestServer) fixture = tg_test_server_new (NULL);
+    g_autoptr(TgTestReply) reply = raw_get (fixture, "/api/resources", "id.example", NULL);
+
+    tg_test_assert_json_error (reply, 421, "invalid_request");
+    g_assert_null (strstr (reply->text, "issuer"));
+  }
+}
+
 static void
 test_two_authorization_headers (void)
 {
@@ -1090,6 +1164,7 @@ main (int   argc,
   g_test_add_func ("/server/api/refresh/reuse-after-grace", test_refresh_reuse_after_grace);
   g_test_add_func ("/server/api/refresh/replay-expires-in", test_refresh_replay_expires_in);
   g_test_add_func ("/server/api/host-header", test_host_header);
+  g_test_add_func ("/server/api/host-header/issuer", test_host_header_issuer);
   g_test_add_func ("/server/api/resources/two-authorization-headers", test_two_authorization_headers);
   g_test_add_func ("/server/api/exact-paths", test_exact_paths);
   g_test_add_func ("/server/api/bad-input/oversized-not-kept", test_oversized_declared_body_not_kept);

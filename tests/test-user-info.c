@@ -27,6 +27,17 @@ static const ParseCase parse_cases[] = {
   { "{\"sub\":\"s\",\"name\":42,\"preferred_username\":null}", "s" },
   { "{\"sub\":\"s\",\"name\":\"Jane\\nDoe\"}", "s" },
   { "{\"sub\":\"s\",\"name\":[\"Jane\"]}", "s" },
+  /* Nor one that would lay out what follows it: a line separator, a bidi
+   * override (the API URL after the name would read backwards), an isolate. */
+  { "{\"sub\":\"s\",\"name\":\"Jane\\u2028Doe\"}", "s" },
+  { "{\"sub\":\"s\",\"name\":\"Jane\\u2029\"}", "s" },
+  { "{\"sub\":\"s\",\"name\":\"\\u202eenaJ\"}", "s" },
+  { "{\"sub\":\"s\",\"name\":\"\xe2\x80\xaa" "Jane\"}", "s" },
+  { "{\"sub\":\"s\",\"name\":\"Jane\\u2067\"}", "s" },
+  { "{\"sub\":\"s\",\"name\":\"Jane\\u2069\"}", "s" },
+  /* Right-to-left letters and the implicit marks are a name's own. */
+  { "{\"sub\":\"s\",\"name\":\"\xd7\x93\xd7\x9f \xe2\x80\x8f\"}", "\xd7\x93\xd7\x9f \xe2\x80\x8f" },
+  { "{\"sub\":\"s\",\"name\":\"Jane\\u200eDoe\"}", "Jane\xe2\x80\x8e" "Doe" },
   /* Not one to show. */
   { "{}", NULL },
   { "{\"sub\":17}", NULL },

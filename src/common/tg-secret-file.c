@@ -19,6 +19,66 @@
 #include "tg-secret-file.h"
 
 /**
+ * tg_secret_file_parse:
+ * @contents: what the file holds, not necessarily NUL-terminated
+ * @length: its length in bytes
+ * @shown: the file's name as it may be printed in a message
+ * @error: return location for a #GError (%G_IO_ERROR_INVALID_DATA)
+ *
+ * The rules on what a client secret file holds, apart from the rules on the
+ * file itself (tg_secret_file_read()): at most %TG_SECRET_FILE_MAX_SIZE
+ * bytes, of which the first line, trimmed of white space, is the secret; it
+ * must not be empty nor hold a NUL byte.
+ *
+ * Returns: (transfer full) (nullable): the secret, to be wiped when freed;
+ *   %NULL with @error set
+ */
+char *
+tg_secret_file_parse (const char  *contents,
+                      gsize        length,
+                      const char  *shown,
+                      GError     **error)
+{
+  const char *newline;
+  gsize line_length;
+  gsize start = 0;
+
+  g_return_val_if_fail (contents != NULL || length == 0, NULL);
+  g_return_val_if_fail (shown != NULL, NULL);
+
+  if (length > TG_SECRET_FILE_MAX_SIZE)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "the client secret file %s is larger than %d bytes", shown, TG_SECRET_FILE_MAX_SIZE);
+      return NULL;
+    }
+  newline = length > 0 ? memchr (contents, '\n', length) : NULL;
+  line_length = newline != NULL ? (gsize) (newline - contents) : length;
+  /* A NUL byte would silently cut the secret short. */
+  if (line_length > 0 && memchr (contents, '\0', line_length) != NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "the client secret file %s holds a NUL byte", shown);
+      return NULL;
+    }
+
+  /* Trimmed where it lies, then copied: trimming a copy in place
+   * (g_strstrip()) would leave bytes of the secret past its end, where
+   * wiping it up to its NUL does not reach. */
+  while (line_length > 0 && g_ascii_isspace (contents[line_length - 1]))
+    line_length--;
+  while (start < line_length && g_ascii_isspace (contents[start]))
+    start++;
+  if (start == line_length)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "the client secret file %s holds no secret on its first line", shown);
+      return NULL;
+    }
+  return g_strndup (contents + start, line_length - start);
+}
+
+/**
  * tg_secret_file_read:
  * @path: the file
  * @shown: @path as it may be printed in a message (the caller knows how its
@@ -27,8 +87,8 @@
  *
  * Reads an OAuth 2.0 client secret: the first line of @path, trimmed. Only a
  * regular file that no other user may read, write or run is accepted — a
- * secret others can read is no secret —, of at most
- * %TG_SECRET_FILE_MAX_SIZE bytes, and without a NUL byte in that line.
+ * secret others can read is no secret —, holding what tg_secret_file_parse()
+ * accepts.
  *
  * Returns: (transfer full) (nullable): the secret, to be wiped when freed;
  *   %NULL with @error set
@@ -42,7 +102,6 @@ tg_secret_file_read (const char  *path,
   struct stat st;
   gssize n_read;
   gsize length = 0;
-  char *newline;
   char *secret;
   int fd;
 
@@ -93,36 +152,7 @@ tg_secret_file_read (const char  *path,
     }
   close (fd);
 
-  if (length > TG_SECRET_FILE_MAX_SIZE)
-    {
-      explicit_bzero (buffer, sizeof buffer);
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "the client secret file %s is larger than %d bytes", shown, TG_SECRET_FILE_MAX_SIZE);
-      return NULL;
-    }
-  buffer[length] = '\0';
-  newline = memchr (buffer, '\n', length);
-  if (newline != NULL)
-    *newline = '\0';
-  else
-    newline = buffer + length;
-  /* A NUL byte would silently cut the secret short. */
-  if (strlen (buffer) != (gsize) (newline - buffer))
-    {
-      explicit_bzero (buffer, sizeof buffer);
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "the client secret file %s holds a NUL byte", shown);
-      return NULL;
-    }
-  secret = g_strdup (g_strstrip (buffer));
+  secret = tg_secret_file_parse (buffer, length, shown, error);
   explicit_bzero (buffer, sizeof buffer);
-
-  if (*secret == '\0')
-    {
-      g_free (secret);
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "the client secret file %s holds no secret on its first line", shown);
-      return NULL;
-    }
   return secret;
 }

@@ -31,6 +31,22 @@
  * §5.3.2). */
 static const char * const name_claims[] = { "name", "preferred_username", "sub" };
 
+/* Characters that act on the text around them, beyond the name: a control
+ * character (a newline, an escape), a line or paragraph separator, and the
+ * explicit bidi embeddings, overrides and isolates (Unicode's UAX #9 §2.1–2.4),
+ * which are no control characters but, left open, reorder what follows the
+ * name: in "NAME — https://api.example/v1", a U+202E RIGHT-TO-LEFT OVERRIDE
+ * in NAME would show the API URL backwards. The implicit marks (U+200E, U+200F)
+ * and right-to-left letters act on the name only and are fine. */
+static gboolean
+is_layout_character (gunichar c)
+{
+  return g_unichar_iscntrl (c) ||
+         c == 0x2028 || c == 0x2029 ||              /* LINE and PARAGRAPH SEPARATOR */
+         (c >= 0x202A && c <= 0x202E) ||            /* LRE, RLE, PDF, LRO, RLO */
+         (c >= 0x2066 && c <= 0x2069);              /* LRI, RLI, FSI, PDI */
+}
+
 static gboolean
 is_showable (const char *text)
 {
@@ -38,10 +54,10 @@ is_showable (const char *text)
 
   if (length == 0 || length > MAX_NAME_LENGTH || !g_utf8_validate (text, (gssize) length, NULL))
     return FALSE;
-  /* Control characters (a newline, a bidi override is not one) would let a
-   * provider lay out our window; such a claim is not a name. */
+  /* Such characters would let a provider lay out our window (and the CLI's
+   * line); a claim with one is not a name. */
   for (const char *p = text; *p != '\0'; p = g_utf8_next_char (p))
-    if (g_unichar_iscntrl (g_utf8_get_char (p)))
+    if (is_layout_character (g_utf8_get_char (p)))
       return FALSE;
   return TRUE;
 }
@@ -53,7 +69,8 @@ is_showable (const char *text)
  *
  * Takes the name to show from a userinfo answer: `name`, else
  * `preferred_username`, else `sub` — the first that is a non-empty string
- * of at most 256 bytes without control characters.
+ * of at most 256 bytes without control characters, line or paragraph
+ * separators, or bidi embeddings, overrides or isolates.
  *
  * Returns: (transfer full) (nullable): the name, or %NULL with
  *   %TG_AUTH_ERROR_PROTOCOL when @body is too large, not a JSON object, or

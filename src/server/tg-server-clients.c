@@ -136,19 +136,44 @@ is_base64 (const char *text)
   return TRUE;
 }
 
-/* RFC 6749 §2.3.1: "Basic " and the Base64 of the form-urlencoded client ID
- * and secret, joined by a colon (RFC 7617 §2; the scheme is
- * case-insensitive, RFC 7235 §2.1). Returns FALSE when @header is not that. */
-static gboolean
-parse_basic (const char  *header,
-             char       **out_client_id,
-             char       **out_secret)
+static void
+wipe_free (char *secret)
+{
+  if (secret != NULL)
+    explicit_bzero (secret, strlen (secret));
+  g_free (secret);
+}
+
+/**
+ * _tg_server_parse_basic:
+ * @header: the value of an Authorization header
+ * @out_client_id: (out) (transfer full): the client ID
+ * @out_secret: (out) (transfer full): the client secret, to be wiped when
+ *   freed
+ *
+ * Reads HTTP Basic client credentials as RFC 6749 §2.3.1 has them: "Basic "
+ * and the Base64 of the form-urlencoded client ID and secret, joined by a
+ * colon (RFC 7617 §2; the scheme is case-insensitive, RFC 7235 §2.1). Both
+ * must be UTF-8 without NUL, the ID not empty. A function of its own so that
+ * tests/fuzz/fuzz-basic-credentials.c runs what the server runs.
+ *
+ * Returns: %FALSE, with both outputs %NULL, when @header is not that
+ */
+gboolean
+_tg_server_parse_basic (const char  *header,
+                        char       **out_client_id,
+                        char       **out_secret)
 {
   g_autofree guchar *decoded = NULL;
   const char *colon;
   gsize len = 0;
   gboolean ok;
 
+  g_return_val_if_fail (header != NULL, FALSE);
+  g_return_val_if_fail (out_client_id != NULL && out_secret != NULL, FALSE);
+
+  *out_client_id = NULL;
+  *out_secret = NULL;
   if (g_ascii_strncasecmp (header, "Basic ", 6) != 0)
     return FALSE;
   for (header += 6; *header == ' '; header++)
@@ -170,7 +195,7 @@ parse_basic (const char  *header,
       if (!ok)
         {
           g_clear_pointer (out_client_id, g_free);
-          g_clear_pointer (out_secret, g_free);
+          g_clear_pointer (out_secret, wipe_free);
         }
     }
   explicit_bzero (decoded, len);
@@ -189,14 +214,6 @@ secret_matches (TgServer   *self,
   return tg_crypto_equal (expected, presented, strlen (expected));
 }
 
-static void
-wipe_free (char *secret)
-{
-  if (secret != NULL)
-    explicit_bzero (secret, strlen (secret));
-  g_free (secret);
-}
-
 /* The client HTTP Basic names, once its secret is right. */
 static const TgServerClient *
 authenticate_basic (TgServer          *self,
@@ -209,7 +226,7 @@ authenticate_basic (TgServer          *self,
   const TgServerClient *client;
   gboolean secret_ok;
 
-  if (!parse_basic (header, &client_id, &secret))
+  if (!_tg_server_parse_basic (header, &client_id, &secret))
     {
       reply_invalid_client (msg, "the Authorization header is not HTTP Basic credentials "
                                  "(Base64 of the form-urlencoded client_id:client_secret)");

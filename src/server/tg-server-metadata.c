@@ -87,6 +87,14 @@ _tg_server_set_issuer (TgServer      *self,
   if (!issuer_is_valid (self, error))
     return FALSE;
   self->issuer = g_strdup (self->issuer_uri);
+
+  /* Behind a reverse proxy, requests come with the issuer's host as Host. */
+  {
+    g_autoptr(GUri) uri = g_uri_parse (self->issuer, G_URI_FLAGS_SCHEME_NORMALIZE, NULL);
+
+    self->issuer_host = g_strdup (g_uri_get_host (uri));
+    self->issuer_port = g_uri_get_port (uri);
+  }
   return TRUE;
 }
 

@@ -147,6 +147,9 @@ struct _TgServer
   GMainContext   *context;               /* owned: the one the server runs on */
   char           *base_uri;
   char           *issuer;                /* what clients are told (tg-server-metadata.c) */
+  char           *issuer_host;           /* nullable: #TgServer:issuer's host, which the
+                                            Host check accepts (tg-server-routing.c) */
+  int             issuer_port;           /* and its port (the scheme's if it names none) */
   gboolean        loopback_only;         /* listening on loopback: Host is checked */
   TgServerDb     *db;
   GBytes         *key;
@@ -279,6 +282,9 @@ gboolean _tg_server_authenticate_client (TgServer           *self,
                                          const char        **out_client_id);
 gboolean _tg_server_client_redirect_ok (const TgServerClient *client,
                                         const char           *redirect_uri);
+gboolean _tg_server_parse_basic      (const char         *header,
+                                      char              **out_client_id,
+                                      char              **out_secret);
 
 /* tg-server-page.c */
 typedef struct {

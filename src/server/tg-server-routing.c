@@ -168,12 +168,37 @@ on_got_chunk (SoupServerMessage *msg,
     }
 }
 
+/* Whether @name and @port (nullable: none; digits only) of a Host header are
+ * the issuer's host and port: its name compared as DNS compares names, the
+ * port as a number, none (or an empty one, RFC 3986 §3.2.3) being the
+ * issuer scheme's default. */
+static gboolean
+is_issuer_host (TgServer   *self,
+                const char *name,
+                const char *port)
+{
+  int number;
+
+  if (self->issuer_host == NULL || g_ascii_strcasecmp (name, self->issuer_host) != 0)
+    return FALSE;
+  if (port != NULL && *port != '\0')
+    number = (int) g_ascii_strtoull (port, NULL, 10);
+  else
+    number = g_ascii_strncasecmp (self->issuer, "https:", 6) == 0 ? 443 : 80;
+  return number == self->issuer_port;
+}
+
 /* A browser sends the host name it resolved as Host. On a loopback server, a name
  * other than localhost means a page whose name was made to resolve to 127.0.0.1
  * (DNS rebinding): that page could then read our answers and drive the demo
- * controls. IP literals and localhost are what every legitimate client uses. */
+ * controls. IP literals and localhost are what every legitimate client uses;
+ * and so is the issuer's host and port, which a reverse proxy in front of the
+ * server passes on (`--issuer https://id.example` with the server on
+ * loopback). That one name is the operator's: a rebinding page cannot send it,
+ * since the browser sends the page's own name. */
 static gboolean
-host_header_acceptable (const char *host)
+host_header_acceptable (TgServer   *self,
+                        const char *host)
 {
   g_autofree char *name = NULL;
   const char *port = NULL;
@@ -215,7 +240,8 @@ host_header_acceptable (const char *host)
           return FALSE;
     }
 
-  return g_ascii_strcasecmp (name, "localhost") == 0 || g_hostname_is_ip_address (name);
+  return g_ascii_strcasecmp (name, "localhost") == 0 || g_hostname_is_ip_address (name) ||
+         is_issuer_host (self, name, port);
 }
 
 static void
@@ -234,13 +260,18 @@ early_handler (SoupServer        *soup,
    * sync), so the refusals below also stop it from keeping what it reads, and
    * close the connection once answered. */
   if (self->loopback_only &&
-      !host_header_acceptable (soup_message_headers_get_one (headers, "Host")))
+      !host_header_acceptable (self, soup_message_headers_get_one (headers, "Host")))
     {
+      g_autofree char *description =
+        self->issuer_host != NULL
+          ? g_strdup_printf ("this server answers to localhost, IP addresses and its issuer's "
+                             "host and port (%s:%d) only", self->issuer_host, self->issuer_port)
+          : g_strdup ("this server answers to localhost and IP addresses only");
+
       soup_message_body_set_accumulate (body, FALSE);
       soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                     "Connection", "close");
-      _tg_server_reply_error (msg, SOUP_STATUS_MISDIRECTED_REQUEST, "invalid_request",
-                              "this server answers to localhost and IP addresses only");
+      _tg_server_reply_error (msg, SOUP_STATUS_MISDIRECTED_REQUEST, "invalid_request", description);
       return;
     }
 

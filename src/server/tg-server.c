@@ -299,6 +299,7 @@ clear_running_state (TgServer *self)
   g_clear_object (&self->soup);
   g_clear_pointer (&self->base_uri, g_free);
   g_clear_pointer (&self->issuer, g_free);
+  g_clear_pointer (&self->issuer_host, g_free);
   g_clear_object (&self->db);
   g_clear_pointer (&self->key, g_bytes_unref);
   g_clear_pointer (&self->key_id, g_free);
