@@ -11,8 +11,8 @@
  * A TgJwtVerifier, which the server keeps, does less still for the tokens it
  * sees again and again — every request of a session carries the same one. A
  * header spelled exactly as tg_jwt_encode() spells it for the expected key id is
- * known to be good without parsing it; the MAC comes from an HMAC that is
- * keyed already and reused; and the claims of a payload whose MAC matched are kept
+ * known to be good without parsing it; the MAC comes from an HMAC that is keyed
+ * already and used again; and the claims of a payload whose MAC matched are kept
  * (found by the token's signature, then compared with the payload's text), since
  * they are a function of that text. What depends on the time (nbf, exp) is
  * checked on every call, and so is the MAC.
@@ -128,6 +128,7 @@ keyed_hmac_new (GBytes *key)
    * can be signed or checked, and going on would refuse every one. */
   if (ret < 0)
     g_error ("HMAC-SHA256 cannot be set up: %s", gnutls_strerror (ret));
+  g_assert (gnutls_hmac_get_len (GNUTLS_MAC_SHA256) == MAC_BYTES);
 
   return hmac;
 }
@@ -144,7 +145,6 @@ compute_mac (gnutls_hmac_hd_t  keyed,
 
   if (ret < 0)
     g_error ("HMAC-SHA256 failed: %s", gnutls_strerror (ret));
-  g_assert (gnutls_hmac_get_len (GNUTLS_MAC_SHA256) == MAC_BYTES);
   gnutls_hmac_output (keyed, mac);
 }
 
