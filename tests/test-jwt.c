@@ -997,6 +997,14 @@ test_verifier_signature (void)
   tampered[strlen (tampered) - 2] = tampered[strlen (tampered) - 2] == 'A' ? 'B' : 'A';
   g_assert_null (tg_jwt_verifier_verify (verifier, NOW, tampered, &error));
   g_assert_error (error, TG_JWT_ERROR, TG_JWT_ERROR_SIGNATURE);
+  g_clear_error (&error);
+
+  /* The verifier's keyed MAC is used again for every token: after refusals,
+   * it still gives the MAC of the next one alone. */
+  g_assert_nonnull (tg_jwt_verifier_verify (verifier, NOW, other, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (tg_jwt_verifier_verify (verifier, NOW, known_token, &error));
+  g_assert_no_error (error);
 }
 
 /* A header spelled otherwise than ours is read and checked in full; ours for

@@ -379,8 +379,10 @@ tg_server_start (TgServer  *self,
       return FALSE;
     }
 
+  /* No Server header: it told every client our version (RFC 9110 §10.2.4
+   * advises against needless detail there), nothing reads it, and libsoup
+   * formats it into every answer (~1,800 instructions of each request). */
   self->soup = g_object_new (SOUP_TYPE_SERVER,
-                             "server-header", "tokengate-server/" PACKAGE_VERSION " ",
                              "tls-certificate", self->tls_certificate,
                              NULL);
   _tg_server_route (self, NULL, FALSE, NULL, NULL);  /* 404 */
