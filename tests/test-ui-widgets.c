@@ -203,6 +203,7 @@ find_label_with_text (GtkWidget  *widget,
 static void
 test_result_row (void)
 {
+  GtkWidget *window = gtk_window_new ();
   GtkWidget *row = g_object_ref_sink (tg_result_row_new ());
   TgResultItem *item = tg_result_item_new (2);
   TgResultItem *other;
@@ -218,24 +219,40 @@ test_result_row (void)
   g_assert_nonnull (retried);
   g_assert_false (gtk_widget_get_visible (retried));
 
-  /* The answer arrives: the row follows its item. */
+  /* The answer arrives while the row is off screen (unmapped, as the list
+   * keeps most of its rows): what is read follows it, the colour waits. */
   tg_result_item_set_response (item, 200, 2, "protected resources, username: demo, id: 2");
   status = find_label_with_text (row, "200");
   g_assert_nonnull (status);
-  g_assert_true (gtk_widget_has_css_class (status, "success"));
+  g_assert_false (gtk_widget_has_css_class (status, "success"));
   g_assert_true (gtk_widget_get_visible (retried));
   g_assert_nonnull (find_label_with_text (row, "protected resources, username: demo, id: 2"));
 
-  /* Recycled for a 401 that was never retried: the old item is let go. */
+  /* Shown: coloured before its first frame. */
+  gtk_window_set_child (GTK_WINDOW (window), row);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (gtk_widget_get_mapped (row));
+  g_assert_true (gtk_widget_has_css_class (status, "success"));
+  tg_test_ui_wait_for_frame (row);
+
+  /* Recycled for a 401 that was never retried: the old item is let go, and
+   * a mapped row takes the new colour at once. */
   other = tg_result_item_new (3);
   tg_result_item_set_response (other, 401, 1, "");
   tg_result_row_set_item (TG_RESULT_ROW (row), other);
   g_assert_finalize_object (item);
   item = other;
   g_assert_true (gtk_widget_has_css_class (find_label_with_text (row, "401"), "warning"));
+  g_assert_false (gtk_widget_has_css_class (status, "success"));
   g_assert_false (gtk_widget_get_visible (retried));
 
+  /* Waiting again (a new burst reuses the item): dimmed, not coloured. */
+  tg_result_item_restart (item);
+  g_assert_true (gtk_widget_has_css_class (status, "dim-label"));
+  g_assert_false (gtk_widget_has_css_class (status, "warning"));
+
   /* Given back to the pool, it lets go of the item. */
+  gtk_window_destroy (GTK_WINDOW (window));
   tg_result_row_set_item (TG_RESULT_ROW (row), NULL);
   g_assert_finalize_object (item);
   g_assert_finalize_object (row);

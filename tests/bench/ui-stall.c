@@ -85,6 +85,7 @@ static int opt_timeout_s = 120;
 static int opt_width = 1100;
 static int opt_height = 760;
 static gboolean opt_gaps = FALSE;
+static double opt_gaps_over_ms = FRAME_MS;
 
 static const GOptionEntry option_entries[] = {
   { "requests", 'n', 0, G_OPTION_ARG_INT, &opt_requests, "Requests per burst (1000)", "N" },
@@ -96,6 +97,8 @@ static const GOptionEntry option_entries[] = {
   { "height", 0, 0, G_OPTION_ARG_INT, &opt_height, "Window height (760)", "PX" },
   { "gaps", 0, 0, G_OPTION_ARG_NONE, &opt_gaps,
     "List every gap over 16.7 ms on stderr, with its CLOCK_MONOTONIC span (for perf record -k mono)", NULL },
+  { "gaps-over", 0, 0, G_OPTION_ARG_DOUBLE, &opt_gaps_over_ms,
+    "With --gaps: list the gaps over this many ms instead (16.7), e.g. to profile the frames just under one", "MS" },
   { NULL }
 };
 
@@ -521,7 +524,7 @@ compute_figures (const Probe *probe,
     }
 }
 
-/* For --gaps: each gap over a frame, on CLOCK_MONOTONIC (what
+/* For --gaps: each gap over a frame (or --gaps-over), on CLOCK_MONOTONIC (what
  * g_get_monotonic_time() reads), so that a profile taken with
  * `perf record -k mono` can be cut to just the stalls. */
 static void
@@ -536,7 +539,7 @@ list_gaps (const Probe *probe,
       gint64 start = end - gap;
       gint64 in_frames = 0, update = 0, layout = 0, paint = 0;
 
-      if (gap <= (gint64) (FRAME_MS * 1000.0))
+      if (gap <= (gint64) (opt_gaps_over_ms * 1000.0))
         continue;
 
       for (guint j = 0; j < probe->cycles->len; j++)
@@ -979,7 +982,8 @@ main (int   argc,
       return 2;
     }
   if (opt_requests < 1 || opt_runs < 1 || opt_runs > (int) G_N_ELEMENTS (longest) || opt_timeout_s < 1 ||
-      opt_latency_ms < 0 || opt_jitter_ms < 0 || opt_width < 360 || opt_height < 200)
+      opt_latency_ms < 0 || opt_jitter_ms < 0 || opt_width < 360 || opt_height < 200 ||
+      !(opt_gaps_over_ms >= 0.0))
     {
       g_printerr ("ui-stall: an option is out of range (see --help)\n");
       return 2;
