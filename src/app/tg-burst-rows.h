@@ -23,7 +23,7 @@ gint64         tg_burst_header_get_time       (TgBurstHeader *self);
  * TgBurstHeader before the first item of every burst. Bursts begin at a
  * position of the inner model, in increasing order; a header whose position
  * the inner model has not reached yet is shown once it has (the rows can lag
- * behind the log they show). GTK 4.8's column view has no sections: this is
+ * behind the log they show). GTK 4.8's list view has no sections (4.12 has): this is
  * them.
  */
 TgBurstRows   *tg_burst_rows_new              (void);
