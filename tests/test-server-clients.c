@@ -13,6 +13,48 @@
 #include "tg-server-private.h"
 #include "tg-test-util.h"
 
+#if defined(__has_feature)
+# if __has_feature(address_sanitizer)
+#  define TG_TEST_ASAN 1
+# endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+# define TG_TEST_ASAN 1
+#endif
+
+/* What memory goes back to the allocator holding: this test's free() looks
+ * through every block freed while a text is watched. glibc only (its
+ * __libc_free() is the real one); AddressSanitizer brings a free() of its own. */
+#if defined(__GLIBC__) && !defined(TG_TEST_ASAN)
+# define TG_TEST_WATCH_FREE 1
+# include <malloc.h>
+
+extern void __libc_free (void *block);
+
+static const char *watched;
+static int n_freed_with_watched;
+
+void
+free (void *block)
+{
+  const char *watched_now = watched;
+
+  if (block != NULL && watched_now != NULL)
+    {
+      gsize size = malloc_usable_size (block);
+      gsize len = strlen (watched_now);
+
+      for (gsize i = 0; i + len <= size; i++)
+        if (memcmp ((const char *) block + i, watched_now, len) == 0)
+          {
+            g_atomic_int_inc (&n_freed_with_watched);
+            break;
+          }
+    }
+  __libc_free (block);
+}
+#endif
+
 /* "Basic " and the Base64 of @length bytes of @credentials. */
 static char *
 basic (const char *credentials,
@@ -114,6 +156,44 @@ test_refused (void)
     }
 }
 
+/* The secret is in the header, in Base64, where libsoup keeps it; every
+ * copy of it in the clear that parsing makes is wiped before it is freed,
+ * whether the credentials are taken or refused. */
+static void
+test_secret_wiped (void)
+{
+#ifdef TG_TEST_WATCH_FREE
+  const char *credentials[] = {
+    "client:wipe-me-s3cr3t+and%2Bmore",       /* taken */
+    "client:wipe-me-s3cr3t%zz",               /* the secret's escape is malformed */
+    "client%FF:wipe-me-s3cr3t",               /* the ID is not UTF-8 once unescaped */
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (credentials); i++)
+    {
+      g_autofree char *header = basic (credentials[i], strlen (credentials[i]));
+      char *client_id = NULL;
+      char *secret = NULL;
+      gboolean taken;
+
+      g_test_message ("%s", credentials[i]);
+      n_freed_with_watched = 0;
+      watched = "wipe-me-s3cr3t";
+      taken = _tg_server_parse_basic (header, &client_id, &secret);
+      if (secret != NULL)
+        explicit_bzero (secret, strlen (secret));
+      g_free (secret);
+      g_free (client_id);
+      watched = NULL;
+
+      g_assert_true (taken == (i == 0));
+      g_assert_cmpint (g_atomic_int_get (&n_freed_with_watched), ==, 0);
+    }
+#else
+  g_test_skip ("needs glibc's free() without AddressSanitizer");
+#endif
+}
+
 int
 main (int    argc,
       char **argv)
@@ -122,6 +202,7 @@ main (int    argc,
 
   g_test_add_func ("/server/clients/basic/accepted", test_accepted);
   g_test_add_func ("/server/clients/basic/refused", test_refused);
+  g_test_add_func ("/server/clients/basic/secret-wiped", test_secret_wiped);
 
   return g_test_run ();
 }

@@ -268,36 +268,53 @@ _tg_server_read_json_object (SoupServerMessage  *msg,
  *
  * One name or value of an `application/x-www-form-urlencoded` text, decoded;
  * NULL with @error set unless it is UTF-8 without NUL characters.
+ *
+ * Decoded here rather than by g_uri_unescape_bytes(), whose copies (the
+ * text with "+" made a space, its own buffer of a value it refuses) are
+ * freed without being wiped: the value may be a secret (HTTP Basic
+ * credentials, a password), and its caller can wipe only what it gets. The
+ * one buffer used here is wiped unless it is what is returned.
  */
 char *
 _tg_server_form_unescape (const char  *text,
                           gsize        len,
                           GError     **error)
 {
-  g_autofree char *plus_as_space = g_strndup (text, len);
-  g_autoptr(GBytes) bytes = NULL;
-  gconstpointer data;
-  gsize size;
+  char *value = g_malloc (len + 1);
+  const char *message = NULL;
+  gsize size = 0;
 
-  /* application/x-www-form-urlencoded spells a space "+" (WHATWG URL §5.1). */
-  g_strdelimit (plus_as_space, "+", ' ');
-  bytes = g_uri_unescape_bytes (plus_as_space, -1, NULL, NULL);
-  if (bytes == NULL)
+  for (gsize i = 0; i < len; i++)
     {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                           "the form body has a malformed %-escape");
+      /* application/x-www-form-urlencoded spells a space "+" (WHATWG URL §5.1). */
+      if (text[i] == '+')
+        value[size++] = ' ';
+      else if (text[i] != '%')
+        value[size++] = text[i];
+      else if (i + 2 < len && g_ascii_isxdigit (text[i + 1]) && g_ascii_isxdigit (text[i + 2]))
+        {
+          value[size++] = (char) (g_ascii_xdigit_value (text[i + 1]) * 16 + g_ascii_xdigit_value (text[i + 2]));
+          i += 2;
+        }
+      else
+        {
+          message = "the form body has a malformed %-escape";
+          break;
+        }
+    }
+  value[size] = '\0';
+
+  if (message == NULL && (memchr (value, '\0', size) != NULL || !g_utf8_validate (value, size, NULL)))
+    message = "form values must be UTF-8 text without NUL characters";
+  if (message != NULL)
+    {
+      explicit_bzero (value, len + 1);
+      g_free (value);
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, message);
       return NULL;
     }
 
-  data = g_bytes_get_data (bytes, &size);
-  if (memchr (data, '\0', size) != NULL || !g_utf8_validate (data, size, NULL))
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                           "form values must be UTF-8 text without NUL characters");
-      return NULL;
-    }
-
-  return g_strndup (data, size);
+  return value;
 }
 
 /**
