@@ -562,11 +562,14 @@ tg_network_log_row_constructed (GObject *object)
   if (self->titles)
     {
       GString *titles = g_string_new (NULL);
+      /* Translators: between two column titles in the list a screen reader
+       * reads out for the network log's row of titles */
+      const char *separator = _(", ");
 
       for (guint i = 0; i < TG_NETWORK_LOG_N_COLUMNS; i++)
         {
           self->texts[i] = g_strdup (tg_network_log_columns_get_title (i));
-          g_string_append_printf (titles, "%s%s", i > 0 ? ", " : "", self->texts[i]);
+          g_string_append_printf (titles, "%s%s", i > 0 ? separator : "", self->texts[i]);
         }
       self->own_font = TRUE;
       gtk_widget_add_css_class (GTK_WIDGET (self), "titles");
