@@ -100,7 +100,7 @@ on_record_notify (GObject    *object,
   const char *name = g_param_spec_get_name (pspec);
   guint count = GPOINTER_TO_UINT (g_hash_table_lookup (counts, name));
 
-  /* Notifications are held back until every field is set, so whichever one a
+  /* Every field is set before the first notification, so whichever one a
    * widget listens to, the record it reads is complete. */
   g_assert_true (tg_request_record_is_finished (TG_REQUEST_RECORD (object)));
   g_assert_cmpint (tg_request_record_get_end_time (TG_REQUEST_RECORD (object)), >, 0);
