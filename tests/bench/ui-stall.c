@@ -61,22 +61,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#if defined(__has_include)
-# if __has_include(<valgrind/callgrind.h>)
-#  pragma GCC diagnostic push
-#  pragma GCC diagnostic ignored "-Wundef"
-#  include <valgrind/callgrind.h>
-#  pragma GCC diagnostic pop
-#  define HAVE_CALLGRIND_H 1
-# endif
-#endif
-#ifndef HAVE_CALLGRIND_H
-# define HAVE_CALLGRIND_H 0
-# define CALLGRIND_START_INSTRUMENTATION
-# define CALLGRIND_STOP_INSTRUMENTATION
-# define CALLGRIND_ZERO_STATS
-# define CALLGRIND_DUMP_STATS_AT(name) ((void) (name))
-#endif
+#include "bench-callgrind.h"
 
 #include "tg-home-window.h"
 #include "tg-result-item.h"
