@@ -522,6 +522,87 @@ test_network_view_summary (void)
   g_assert_finalize_object (view);
 }
 
+static GtkLabel *
+find_label (GtkWidget  *widget,
+            const char *text)
+{
+  if (GTK_IS_LABEL (widget) && g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0)
+    return GTK_LABEL (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkLabel *label = find_label (child, text);
+
+      if (label != NULL)
+        return label;
+    }
+  return NULL;
+}
+
+/* Whether @widget would show a tooltip now. */
+static gboolean
+query_tooltip (GtkWidget *widget)
+{
+  GtkTooltip *tooltip = g_object_new (GTK_TYPE_TOOLTIP, NULL);
+  gboolean shown = FALSE;
+
+  g_signal_emit_by_name (widget, "query-tooltip", 1, 1, FALSE, tooltip, &shown);
+  g_object_unref (tooltip);
+  return shown;
+}
+
+static void
+allocate_width (GtkWidget *widget,
+                int        width)
+{
+  int height;
+
+  gtk_widget_measure (widget, GTK_ORIENTATION_VERTICAL, width, &height, NULL, NULL, NULL);
+  gtk_widget_allocate (widget, width, MAX (height, 400), -1, NULL);
+}
+
+/* The summary is one line (measured once per text, not at every width it
+ * is asked about): in a narrow view it ends in an ellipsis, and then its
+ * tooltip has the whole text; in a wide one it has no tooltip. */
+static void
+test_network_view_summary_line (void)
+{
+  g_autoptr(TgRequestLog) log = tg_request_log_new ();
+  TgNetworkView *view = TG_NETWORK_VIEW (g_object_ref_sink (tg_network_view_new ()));
+  GtkWidget *window = gtk_window_new ();
+  const char *text = "3 × 401 → 1 refresh → 3 retried, all OK";
+  GtkLabel *label;
+  int minimum, natural, for_height_minimum, for_height_natural;
+
+  tg_test_ui_use_system_mime ();
+  gtk_window_set_child (GTK_WINDOW (window), GTK_WIDGET (view));
+  tg_network_view_set_log (view, log);
+  tg_network_view_mark_burst (view);
+  fill_demo_burst (log);
+  g_assert_cmpstr (tg_network_view_get_summary (view), ==, text);
+  label = find_label (GTK_WIDGET (view), text);
+  g_assert_nonnull (label);
+  g_assert_false (gtk_label_get_wrap (label));
+  g_assert_cmpint (gtk_widget_get_request_mode (GTK_WIDGET (label)), ==, GTK_SIZE_REQUEST_CONSTANT_SIZE);
+
+  gtk_widget_measure (GTK_WIDGET (view), GTK_ORIENTATION_HORIZONTAL, -1, &minimum, &natural, NULL, NULL);
+  gtk_widget_measure (GTK_WIDGET (view), GTK_ORIENTATION_HORIZONTAL, 300,
+                      &for_height_minimum, &for_height_natural, NULL, NULL);
+  g_assert_cmpint (for_height_minimum, ==, minimum);
+
+  allocate_width (GTK_WIDGET (view), minimum);
+  g_assert_true (pango_layout_is_ellipsized (gtk_label_get_layout (label)));
+  g_assert_true (query_tooltip (GTK_WIDGET (label)));
+
+  allocate_width (GTK_WIDGET (view), MAX (natural, 1200));
+  g_assert_false (pango_layout_is_ellipsized (gtk_label_get_layout (label)));
+  g_assert_false (query_tooltip (GTK_WIDGET (label)));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  tg_network_view_set_log (view, NULL);
+  g_assert_finalize_object (view);
+}
+
 static void
 test_network_view_lifecycle (void)
 {
@@ -1199,6 +1280,7 @@ main (int   argc,
   g_test_add_func ("/ui/pending-records", test_pending_records);
   g_test_add_func ("/ui/network-view/summary", test_network_view_summary);
   g_test_add_func ("/ui/network-view/lifecycle", test_network_view_lifecycle);
+  g_test_add_func ("/ui/network-view/summary-line", test_network_view_summary_line);
   g_test_add_func ("/ui/network-view/10000-rows", test_network_view_10000);
   g_test_add_func ("/ui/token-panel/never-whole", test_token_panel);
   g_test_add_func ("/ui/timeline/lifecycle", test_timeline_lifecycle);

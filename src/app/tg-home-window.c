@@ -378,6 +378,27 @@ on_result_finished (TgHomeWindow *self,
     send_burst (self, queued);
 }
 
+/* The items tell the window when they finish through plain handlers, which
+ * the window takes off the items it lets go of (here, and in dispose) so
+ * that a request answered after the window is gone finds none.
+ * g_signal_connect_object() would do that by itself, but with a weak
+ * reference on the window per item, and the window's weak references are
+ * an array made anew for each one: 4.7M instructions for the first burst's
+ * 968 new items in the frame after Send, against 2.8M connected plainly
+ * (ui-stall --callgrind-send). */
+static void
+forget_results (TgHomeWindow *self,
+                guint         from,
+                guint         to)
+{
+  for (guint i = from; i < to; i++)
+    {
+      g_autoptr(TgResultItem) item = g_list_model_get_item (G_LIST_MODEL (self->results), i);
+
+      g_signal_handlers_disconnect_by_func (item, on_result_finished, self);
+    }
+}
+
 static void
 send_burst (TgHomeWindow *self,
             guint         count)
@@ -410,14 +431,14 @@ send_burst (TgHomeWindow *self,
         {
           TgResultItem *item = tg_result_item_new (i);
 
-          g_signal_connect_object (item, "notify::finished", G_CALLBACK (on_result_finished),
-                                   self, G_CONNECT_SWAPPED);
+          g_signal_connect_swapped (item, "notify::finished", G_CALLBACK (on_result_finished), self);
           g_ptr_array_add (items, item);
         }
       g_list_store_splice (self->results, n_kept, 0, items->pdata, items->len);
     }
   else
     {
+      forget_results (self, count, g_list_model_get_n_items (results));
       g_list_store_splice (self->results, count, g_list_model_get_n_items (results) - count, NULL, 0);
     }
 
@@ -844,6 +865,8 @@ tg_home_window_dispose (GObject *object)
 
   gtk_widget_dispose_template (GTK_WIDGET (self), TG_TYPE_HOME_WINDOW);
 
+  if (self->results != NULL)
+    forget_results (self, 0, g_list_model_get_n_items (G_LIST_MODEL (self->results)));
   g_clear_object (&self->manager_signals);
   g_clear_object (&self->shown_results);
   g_clear_object (&self->results);

@@ -41,8 +41,8 @@
 #define MAX_ROWS_PER_FRAME 16
 
 /* While records are in flight the counts change every frame, and each change
- * re-measures the two wrapped labels above the table (shaping their text
- * several times, in every frame of a burst): they are brought up to date at
+ * re-measures the two labels above the table (shaping their text again, in
+ * every frame of a burst): they are brought up to date at
  * most this often until the last record ends, which shows at once. Ten times
  * a second is still faster than a person reads them. */
 #define SUMMARY_INTERVAL_USEC (G_USEC_PER_SEC / 10)
@@ -204,6 +204,28 @@ update_summary (TgNetworkView *self)
     }
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "network-view.clear", n_items > 0);
+}
+
+/* The summary and the line under it do not wrap: a wrapped label's height
+ * depends on its width, and AdwLeaflet and the boxes measure it at many
+ * widths whenever its text changes (on Send and up to ten times a second in
+ * a burst), each a new layout of the text: 42 layouts, 12 of the 77 million
+ * instructions of the frame after Send (ui-stall --callgrind-send). One line
+ * is measured once per text. When the view is too narrow for a line it ends
+ * in an ellipsis, and the whole text is in its tooltip; a screen reader
+ * reads the whole text in any case (the label's accessible name). */
+static gboolean
+on_label_query_tooltip (GtkLabel   *label,
+                        int         x,
+                        int         y,
+                        gboolean    keyboard_mode,
+                        GtkTooltip *tooltip,
+                        gpointer    user_data)
+{
+  if (!pango_layout_is_ellipsized (gtk_label_get_layout (label)))
+    return FALSE;
+  gtk_tooltip_set_text (tooltip, gtk_label_get_text (label));
+  return TRUE;
 }
 
 static void
@@ -600,6 +622,7 @@ tg_network_view_class_init (TgNetworkViewClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TgNetworkView, summary_label);
   gtk_widget_class_bind_template_child (widget_class, TgNetworkView, detail_label);
   gtk_widget_class_bind_template_child (widget_class, TgNetworkView, clear_button);
+  gtk_widget_class_bind_template_callback (widget_class, on_label_query_tooltip);
   gtk_widget_class_bind_template_callback (widget_class, on_row_setup);
   gtk_widget_class_bind_template_callback (widget_class, on_row_bind);
   gtk_widget_class_bind_template_callback (widget_class, on_row_unbind);

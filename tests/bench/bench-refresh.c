@@ -34,19 +34,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
-#if defined(__has_include)
-# if __has_include(<valgrind/callgrind.h>)
-#  pragma GCC diagnostic push
-#  pragma GCC diagnostic ignored "-Wundef"
-#  include <valgrind/callgrind.h>
-#  pragma GCC diagnostic pop
-#  define HAVE_CALLGRIND_H 1
-# endif
-#endif
-#ifndef HAVE_CALLGRIND_H
-# define HAVE_CALLGRIND_H 0
-# define CALLGRIND_TOGGLE_COLLECT
-#endif
+#include "bench-callgrind.h"
 
 #include "tg-api-client-private.h"
 #include "tg-auth-protocol-private.h"

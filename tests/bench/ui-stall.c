@@ -39,6 +39,12 @@
  * --gaps lists every gap over a frame with its CLOCK_MONOTONIC span, so that
  * a profile (perf record -k mono) can be cut down to the stalls.
  *
+ * --callgrind-send, under valgrind --tool=callgrind --instr-atstart=no,
+ * counts the instructions from Send to the end of the first frame drawn
+ * after it (the frame that lays out and paints the new result rows, and in
+ * the first burst builds them), one dump per run ("send N"): the stall that
+ * opens every burst, measured without the machine's load.
+ *
  * Everything is bounded: after --timeout seconds (120) whatever is under way
  * is abandoned, the window and the server are shut down and the program
  * exits with status 2. An alarm 30 s later ends it in any case.
@@ -54,6 +60,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "bench-callgrind.h"
 
 #include "tg-home-window.h"
 #include "tg-result-item.h"
@@ -85,6 +93,7 @@ static int opt_timeout_s = 120;
 static int opt_width = 1100;
 static int opt_height = 760;
 static gboolean opt_gaps = FALSE;
+static gboolean opt_callgrind_send = FALSE;
 static double opt_gaps_over_ms = FRAME_MS;
 
 static const GOptionEntry option_entries[] = {
@@ -99,6 +108,8 @@ static const GOptionEntry option_entries[] = {
     "List every gap over 16.7 ms on stderr, with its CLOCK_MONOTONIC span (for perf record -k mono)", NULL },
   { "gaps-over", 0, 0, G_OPTION_ARG_DOUBLE, &opt_gaps_over_ms,
     "With --gaps: list the gaps over this many ms instead (16.7), e.g. to profile the frames just under one", "MS" },
+  { "callgrind-send", 0, 0, G_OPTION_ARG_NONE, &opt_callgrind_send,
+    "Under callgrind (--instr-atstart=no): count from Send to the end of the next frame, a dump per run", NULL },
   { NULL }
 };
 
@@ -608,6 +619,19 @@ send_and_wait (TgHomeWindow *window,
   return items->len == count && wait_until (burst_finished, &burst, "the warm-up requests");
 }
 
+/* --callgrind-send: the first frame after Send has ended. */
+static void
+on_send_frame_done (GdkFrameClock *clock,
+                    gulong        *handler)
+{
+  static guint run;
+  g_autofree char *name = g_strdup_printf ("send %u", ++run);
+
+  CALLGRIND_DUMP_STATS_AT (name);
+  CALLGRIND_STOP_INSTRUMENTATION;
+  g_clear_signal_handler (handler, clock);
+}
+
 static gboolean
 measure_burst (TgHomeWindow *window,
                Figures      *figures)
@@ -618,6 +642,8 @@ measure_burst (TgHomeWindow *window,
   Probe probe, tail;
   gint64 t0, until;
   gboolean finished;
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
+  gulong send_frame_id = 0;
 
   memset (figures, 0, sizeof *figures);
   probe_init (&probe, GTK_WIDGET (window));
@@ -625,6 +651,13 @@ measure_burst (TgHomeWindow *window,
 
   t0 = g_get_monotonic_time ();
   probe_start (&probe, t0);
+  if (opt_callgrind_send)
+    {
+      send_frame_id = g_signal_connect_after (clock, "after-paint", G_CALLBACK (on_send_frame_done),
+                                              &send_frame_id);
+      CALLGRIND_START_INSTRUMENTATION;
+      CALLGRIND_ZERO_STATS;
+    }
   tg_home_window_send_requests (window, (guint) opt_requests);
   figures->send_ms = (g_get_monotonic_time () - t0) / 1000.0;
 
@@ -638,6 +671,7 @@ measure_burst (TgHomeWindow *window,
     }
 
   finished = !aborted && wait_until (burst_finished, &burst, "the burst to finish");
+  g_clear_signal_handler (&send_frame_id, clock);
   probe_stop (&probe);
   compute_figures (&probe, figures);
   if (opt_gaps)
@@ -986,6 +1020,12 @@ main (int   argc,
       !(opt_gaps_over_ms >= 0.0))
     {
       g_printerr ("ui-stall: an option is out of range (see --help)\n");
+      return 2;
+    }
+
+  if (opt_callgrind_send && !HAVE_CALLGRIND_H)
+    {
+      g_printerr ("ui-stall: --callgrind-send needs valgrind/callgrind.h at build time (apt-get install valgrind)\n");
       return 2;
     }
 
