@@ -562,8 +562,7 @@ tg_network_log_row_constructed (GObject *object)
   if (self->titles)
     {
       GString *titles = g_string_new (NULL);
-      /* Translators: between two column titles in the list a screen reader
-       * reads out for the network log's row of titles */
+      /* Translators: between two column titles a screen reader reads out */
       const char *separator = _(", ");
 
       for (guint i = 0; i < TG_NETWORK_LOG_N_COLUMNS; i++)
