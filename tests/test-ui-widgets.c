@@ -598,6 +598,21 @@ test_network_view_summary_line (void)
   g_assert_false (pango_layout_is_ellipsized (gtk_label_get_layout (label)));
   g_assert_false (query_tooltip (GTK_WIDGET (label)));
 
+  /* On a phone's page of its own the outcome at the end must show: the
+   * summary wraps, nothing is cut, and a line that fits needs no tooltip. */
+  tg_network_view_set_summary_wraps (view, TRUE);
+  g_assert_true (gtk_label_get_wrap (label));
+  allocate_width (GTK_WIDGET (view), minimum);
+  g_assert_false (pango_layout_is_ellipsized (gtk_label_get_layout (label)));
+  g_assert_cmpint (pango_layout_get_line_count (gtk_label_get_layout (label)), >, 1);
+  g_assert_false (query_tooltip (GTK_WIDGET (label)));
+
+  /* And back beside the controls: one line again. */
+  tg_network_view_set_summary_wraps (view, FALSE);
+  allocate_width (GTK_WIDGET (view), minimum);
+  g_assert_false (gtk_label_get_wrap (label));
+  g_assert_true (pango_layout_is_ellipsized (gtk_label_get_layout (label)));
+
   gtk_window_destroy (GTK_WINDOW (window));
   tg_network_view_set_log (view, NULL);
   g_assert_finalize_object (view);

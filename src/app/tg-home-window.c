@@ -691,6 +691,7 @@ update_network_button (gpointer user_data)
 
   self->fold_idle_id = 0;
   gtk_widget_set_visible (GTK_WIDGET (self->network_button), adw_leaflet_get_folded (self->leaflet));
+  tg_network_view_set_summary_wraps (self->network_view, adw_leaflet_get_folded (self->leaflet));
   on_leaflet_visible_child_changed (self);
   return G_SOURCE_REMOVE;
 }

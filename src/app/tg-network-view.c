@@ -206,14 +206,34 @@ update_summary (TgNetworkView *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "network-view.clear", n_items > 0);
 }
 
-/* The summary and the line under it do not wrap: a wrapped label's height
- * depends on its width, and AdwLeaflet and the boxes measure it at many
- * widths whenever its text changes (on Send and up to ten times a second in
- * a burst), each a new layout of the text: 42 layouts, 12 of the 77 million
- * instructions of the frame after Send (ui-stall --callgrind-send). One line
- * is measured once per text. When the view is too narrow for a line it ends
- * in an ellipsis, and the whole text is in its tooltip; a screen reader
- * reads the whole text in any case (the label's accessible name). */
+/* Beside the controls, the summary and the line under it do not wrap: a
+ * wrapped label's height depends on its width, and AdwLeaflet and the boxes
+ * measure it at many widths whenever its text changes (on Send and up to ten
+ * times a second in a burst), each a new layout of the text: 42 layouts, 12
+ * of the 77 million instructions of the frame after Send (ui-stall
+ * --callgrind-send). One line is measured once per text. When the view is too
+ * narrow for a line it ends in an ellipsis, and the whole text is in its
+ * tooltip; a screen reader reads the whole text in any case (the label's
+ * accessible name).
+ *
+ * On its own page of a folded window (a phone), where the outcome at the end
+ * of the summary ("all OK", "2 failed") would be cut off and a touch screen
+ * shows no tooltip, they wrap: tg_network_view_set_summary_wraps(). */
+void
+tg_network_view_set_summary_wraps (TgNetworkView *self,
+                                   gboolean       wraps)
+{
+  GtkLabel *labels[] = { self->summary_label, self->detail_label };
+
+  g_return_if_fail (TG_IS_NETWORK_VIEW (self));
+
+  for (gsize i = 0; i < G_N_ELEMENTS (labels); i++)
+    {
+      gtk_label_set_wrap (labels[i], wraps);
+      gtk_label_set_ellipsize (labels[i], wraps ? PANGO_ELLIPSIZE_NONE : PANGO_ELLIPSIZE_END);
+    }
+}
+
 static gboolean
 on_label_query_tooltip (GtkLabel   *label,
                         int         x,

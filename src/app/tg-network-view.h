@@ -18,5 +18,7 @@ void          tg_network_view_set_log      (TgNetworkView *self,
 void          tg_network_view_mark_burst   (TgNetworkView *self);
 void          tg_network_view_clear_log    (TgNetworkView *self);
 const char   *tg_network_view_get_summary  (TgNetworkView *self);
+void          tg_network_view_set_summary_wraps (TgNetworkView *self,
+                                                 gboolean       wraps);
 
 G_END_DECLS
